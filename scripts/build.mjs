@@ -1,0 +1,49 @@
+// Bundles every part with esbuild: the extension host, the CLI, the language server (Node, CJS)
+// and each webview app (browser IIFE). onnxruntime-node stays external: it loads a native .node file.
+import * as esbuild from 'esbuild';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const node = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode', 'onnxruntime-node'],
+};
+
+const builds = [
+  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['language-server/src/server.ts'], outfile: 'dist/language-server.js' },
+  { ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/editor/suite/index.js', external: ['vscode', 'mocha'] },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['webview/reward-traces/main.ts'],
+    outfile: 'dist/webview/reward-traces.js',
+  },
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('watching...');
+} else {
+  const t0 = Date.now();
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  console.log(`built ${builds.length} bundles in ${Date.now() - t0} ms`);
+}

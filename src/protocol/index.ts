@@ -1,0 +1,15 @@
+// Typed contracts shared by every TypeScript part. No runtime dependencies, no `vscode` import.
+export type { RunEvent, MetricEvent, SampleEvent, StatusEvent, CheckpointEvent, LogEvent, ProgressEvent } from './generated/run-event';
+export type { SampleRecord } from './generated/sample-record';
+export type { RunManifest } from './generated/run-manifest';
+export type { ExperimentConfig } from './generated/experiment';
+export * from './webviewMessages';
+export * from './lsp';
+
+/** Version written as `v` on every event line and `protocol_version` in run.json. */
+export const PROTOCOL_VERSION = 1;
+
+export type RunStatus = 'starting' | 'running' | 'finished' | 'failed' | 'stopped';
+export type Stage = 'sft' | 'rm' | 'rl_init' | 'ppo' | 'eval';
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['finished', 'failed', 'stopped'];

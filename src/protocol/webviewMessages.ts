@@ -1,0 +1,62 @@
+// Typed IPC between the extension host and the reward-trace webview.
+// Host → webview: snapshot (full state, answers `ready`), delta (new points since the last message),
+// status (run status changes). Webview → host: ready, selectStep (a click on a chart point).
+
+import type { RunStatus } from './index';
+
+/** Columnar series of one metric: steps[i] pairs with values[i]. */
+export interface SeriesData {
+  steps: number[];
+  values: (number | null)[];
+}
+
+export interface RunSummary {
+  runId: string;
+  runDir: string;
+  stage: string;
+  status: RunStatus;
+  /** Trainer error text when status is failed. */
+  error?: string;
+  /** Latest progress. */
+  progress?: { step: number; total: number; eta: number | null };
+}
+
+export interface RunTraces extends RunSummary {
+  /** Metric key (group/name) → series. */
+  series: Record<string, SeriesData>;
+}
+
+export interface TraceSnapshotMessage {
+  type: 'snapshot';
+  runs: RunTraces[];
+}
+
+export interface TraceDeltaMessage {
+  type: 'delta';
+  runId: string;
+  /** Metric key → points appended since the previous snapshot/delta. */
+  series: Record<string, SeriesData>;
+  progress?: RunSummary['progress'];
+}
+
+export interface TraceStatusMessage {
+  type: 'status';
+  run: RunSummary;
+}
+
+export type HostToTraceWebview = TraceSnapshotMessage | TraceDeltaMessage | TraceStatusMessage;
+
+export interface TraceReadyMessage {
+  type: 'ready';
+}
+
+export interface TraceSelectStepMessage {
+  type: 'selectStep';
+  runId: string;
+  step: number;
+}
+
+export type TraceWebviewToHost = TraceReadyMessage | TraceSelectStepMessage;
+
+/** Default metric keys the trace view shows first (the trainer writes them each PPO iteration). */
+export const PRIMARY_TRACE_KEYS = ['ppo/reward_total', 'ppo/kl_sum'] as const;
