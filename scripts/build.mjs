@@ -24,7 +24,7 @@ const node = {
   external: ['vscode', 'onnxruntime-node'],
 };
 
-const builds = [
+const allBuilds = [
   { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['language-server/src/server.ts'], outfile: 'dist/language-server.js' },
@@ -38,6 +38,11 @@ const builds = [
     outfile: 'dist/webview/reward-traces.js',
   },
 ];
+
+// `--only a,b` builds the bundles whose entry path contains a or b (e.g. --only language-server).
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+const only = onlyArg ? onlyArg.slice('--only='.length).split(',') : null;
+const builds = only ? allBuilds.filter((b) => only.some((o) => b.entryPoints[0].includes(o))) : allBuilds;
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

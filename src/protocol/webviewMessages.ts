@@ -56,7 +56,15 @@ export interface TraceSelectStepMessage {
   step: number;
 }
 
-export type TraceWebviewToHost = TraceReadyMessage | TraceSelectStepMessage;
+/** Sent after the webview has drawn new data: lets the host (and editor tests) know it arrived. */
+export interface TraceRenderedMessage {
+  type: 'rendered';
+  /** Runs shown and total metric points held by the webview. */
+  runs: number;
+  points: number;
+}
+
+export type TraceWebviewToHost = TraceReadyMessage | TraceSelectStepMessage | TraceRenderedMessage;
 
 /** Default metric keys the trace view shows first (the trainer writes them each PPO iteration). */
 export const PRIMARY_TRACE_KEYS = ['ppo/reward_total', 'ppo/kl_sum'] as const;

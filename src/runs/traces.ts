@@ -1,0 +1,22 @@
+// Loads a whole run directory into the trace view's data model (used for finished runs and tests).
+import { basename } from 'node:path';
+import type { RunTraces } from '../protocol';
+import { EventFileReader } from './eventReader';
+import { RunSeries } from './runSeries';
+import { eventsPath, readManifest } from './runDirectory';
+
+export async function loadRunTraces(runDir: string): Promise<RunTraces> {
+  const manifest = readManifest(runDir);
+  const reader = new EventFileReader(eventsPath(runDir));
+  const series = new RunSeries();
+  series.apply(reader.readNew().events);
+  return {
+    runId: manifest?.id ?? basename(runDir),
+    runDir,
+    stage: manifest?.stage ?? 'ppo',
+    status: series.status,
+    error: series.error,
+    progress: series.progress,
+    series: series.snapshot(),
+  };
+}
