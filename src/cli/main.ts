@@ -1,0 +1,168 @@
+// `fact-rlhf`: the terminal front end over src/runs (the same module the extension uses).
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Stage } from '../protocol';
+import { RunManager } from '../runs/runManager';
+import { RunSeries } from '../runs/runSeries';
+import { resolvePython } from '../runs/pythonResolver';
+import { summarize, formatSummary, REWARD_KEY, KL_KEY } from '../runs/runSummary';
+import { ProgressReporter } from './progressBar';
+import { runValidate } from './validate';
+
+const USAGE = `usage: fact-rlhf <command> [options]
+
+commands:
+  ppo CONFIG        run PPO (Fact-RLHF) on an experiment config (*.rlhf.yaml)
+  sft CONFIG        run supervised fine-tuning
+  rm CONFIG         train the reward model
+  validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
+
+run options:
+  --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
+  --run-dir DIR     run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)
+  --output-dir DIR  folder for run directories
+  --resume          continue the run in --run-dir from its last checkpoint
+`;
+
+const STAGES: Record<string, Stage> = { ppo: 'ppo', sft: 'sft', rm: 'rm' };
+
+/** The folder that holds dist/, trainer/ and schema/ (the repo or the installed extension). */
+function toolRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'schema')) && existsSync(join(dir, 'trainer'))) return dir;
+    dir = dirname(dir);
+  }
+  return dirname(__dirname);
+}
+
+interface RunArgs {
+  config?: string;
+  python?: string;
+  runDir?: string;
+  outputDir?: string;
+  resume: boolean;
+}
+
+function parseRunArgs(argv: string[]): RunArgs {
+  const args: RunArgs = { resume: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--python') args.python = value();
+    else if (a === '--run-dir') args.runDir = value();
+    else if (a === '--output-dir') args.outputDir = value();
+    else if (a === '--resume') args.resume = true;
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else if (!args.config) args.config = a;
+    else throw new UsageError(`unexpected argument ${a}`);
+  }
+  return args;
+}
+
+class UsageError extends Error {}
+
+async function runStage(stage: Stage, argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (!args.config) throw new UsageError(`${stage} needs a CONFIG file`);
+  const configPath = resolve(args.config);
+  if (!existsSync(configPath)) {
+    process.stderr.write(`error: config file not found: ${configPath}\n`);
+    return 2;
+  }
+  const root = toolRoot();
+  const python = resolvePython({
+    configured: args.python ?? process.env.FACT_RLHF_PYTHON,
+    venvRoots: [process.cwd(), root],
+  });
+  const manager = new RunManager();
+  const started = Date.now();
+  const handle = manager.start({
+    stage,
+    configPath,
+    python: python.path,
+    trainerRoot: join(root, 'trainer'),
+    schemaDir: join(root, 'schema'),
+    runDir: args.runDir && resolve(args.runDir),
+    outputDir: args.outputDir && resolve(args.outputDir),
+    resume: args.resume,
+  });
+  process.stderr.write(`fact-rlhf: ${stage} run ${handle.runId}\n  config: ${configPath}\n  python: ${python.path} (${python.source})\n  run folder: ${handle.runDir}\n`);
+
+  const series = new RunSeries();
+  const progress = new ProgressReporter(process.stderr);
+  let corrupt = 0;
+  handle.on('events', (events) => {
+    series.apply(events);
+    for (const e of events) {
+      if (e.type === 'progress') {
+        progress.update({ step: e.step, total: e.total, eta: e.eta ?? null, reward: series.last(REWARD_KEY), kl: series.last(KL_KEY) });
+      } else if (e.type === 'log' && (e.level === 'warning' || e.level === 'error')) {
+        progress.clear();
+        process.stderr.write(`${e.level}: ${e.message}\n`);
+      }
+    }
+  });
+  handle.on('corrupt', (lines) => (corrupt += lines.length));
+  const verbose = process.env.FACT_RLHF_VERBOSE === '1';
+  if (verbose) handle.on('output', (line) => { progress.clear(); process.stderr.write(`  ${line}\n`); });
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    progress.clear();
+    process.stderr.write('stopping (the trainer checkpoints first; Ctrl-C again is ignored)...\n');
+    void handle.stop();
+  };
+  process.on('SIGINT', onSigint);
+  const result = await handle.done;
+  process.off('SIGINT', onSigint);
+  progress.clear();
+
+  const figures = summarize(series, result, (Date.now() - started) / 1000, corrupt);
+  process.stdout.write(`${formatSummary(figures).join('\n')}\n`);
+  if (result.status === 'failed') {
+    process.stderr.write(`\nerror: the ${stage} run failed:\n${result.error ?? 'unknown error'}\n`);
+    return 1;
+  }
+  return result.status === 'stopped' ? 130 : 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '-h' || command === '--help' || command === 'help') {
+      process.stdout.write(USAGE);
+      return command ? 0 : 2;
+    }
+    if (command === '--version') {
+      process.stdout.write('fact-rlhf 0.1.0\n');
+      return 0;
+    }
+    if (command === 'validate') return runValidate(rest);
+    const stage = STAGES[command];
+    if (!stage) throw new UsageError(`unknown command "${command}"`);
+    return await runStage(stage, rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`fact-rlhf: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

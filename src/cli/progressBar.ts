@@ -1,0 +1,62 @@
+// A terminal progress line for a run: a bar on a TTY, periodic plain lines otherwise (CI logs).
+
+export interface ProgressState {
+  step: number;
+  total: number;
+  eta: number | null;
+  reward?: number | null;
+  kl?: number | null;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const mm = String(m).padStart(h ? 2 : 1, '0');
+  return `${h ? `${h}:` : ''}${mm}:${String(sec).padStart(2, '0')}`;
+}
+
+const fmt = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x.toFixed(3));
+
+export function renderProgressLine(p: ProgressState, width = 28): string {
+  const frac = p.total > 0 ? Math.min(1, p.step / p.total) : 0;
+  const filled = Math.round(frac * width);
+  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  const eta = p.eta === null ? '' : `  eta ${formatDuration(p.eta)}`;
+  return `${bar} ${p.step}/${p.total}  reward ${fmt(p.reward)}  kl ${fmt(p.kl)}${eta}`;
+}
+
+export class ProgressReporter {
+  private lastPlainStep = -1;
+  private drawn = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly isTty = Boolean(out.isTTY),
+  ) {}
+
+  update(p: ProgressState): void {
+    const line = renderProgressLine(p);
+    if (this.isTty) {
+      this.out.write(`\r\x1b[2K${line}`);
+      this.drawn = true;
+    } else {
+      // Plain output: about ten lines per run, plus the last step.
+      const every = Math.max(1, Math.ceil(p.total / 10));
+      if (p.step === p.total || p.step - this.lastPlainStep >= every) {
+        this.out.write(`${line}\n`);
+        this.lastPlainStep = p.step;
+      }
+    }
+  }
+
+  /** Moves past the bar before other output. */
+  clear(): void {
+    if (this.isTty && this.drawn) {
+      this.out.write('\n');
+      this.drawn = false;
+    }
+  }
+}

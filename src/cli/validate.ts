@@ -1,0 +1,37 @@
+// `fact-rlhf validate FILE [--json]`: the language server's engine, from a terminal.
+import { resolve, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { validateFile } from '../../language-server/src/engine';
+
+export function runValidate(argv: string[]): number {
+  const json = argv.includes('--json');
+  const files = argv.filter((a) => !a.startsWith('--'));
+  if (files.length === 0) {
+    process.stderr.write('error: validate needs a FILE\n');
+    return 2;
+  }
+  let errors = 0;
+  const all = [];
+  for (const file of files) {
+    const path = resolve(file);
+    if (!existsSync(path)) {
+      process.stderr.write(`error: file not found: ${path}\n`);
+      return 2;
+    }
+    const diagnostics = validateFile(path);
+    for (const d of diagnostics) {
+      if (d.severity === 'error') errors++;
+      all.push(d);
+      if (!json) {
+        const shown = relative(process.cwd(), d.file) || d.file;
+        process.stdout.write(`${shown}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${d.message}\n`);
+      }
+    }
+  }
+  if (json) {
+    for (const d of all) process.stdout.write(`${JSON.stringify(d)}\n`);
+  } else if (all.length === 0) {
+    process.stdout.write(`no problems in ${files.length} file(s)\n`);
+  }
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,82 @@
+// Command-palette commands. Each resolves to a value tests can check; none is a silent no-op.
+import * as vscode from 'vscode';
+import type { Stage } from '../protocol';
+import type { RunController } from './runController';
+import type { RewardTraceViewProvider } from './rewardTraceView';
+
+export interface StartedRun {
+  runId: string;
+  runDir: string;
+}
+
+/** Commands whose capability has not landed yet: they say so instead of doing nothing. */
+const NOT_YET: Record<string, string> = {
+  'factRlhf.startSft': 'Start SFT',
+  'factRlhf.trainRewardModel': 'Train Reward Model',
+  'factRlhf.openSamples': 'Open Samples',
+  'factRlhf.scoreResponse': 'Score Response',
+  'factRlhf.evaluate': 'Evaluate',
+};
+
+export function notAvailableMessage(title: string): string {
+  return `Fact-RLHF: "${title}" is not available yet in this version. Use "Start PPO" on a *.rlhf.yaml config.`;
+}
+
+function configFromActiveEditor(): vscode.Uri | undefined {
+  const doc = vscode.window.activeTextEditor?.document;
+  return doc && /\.rlhf\.ya?ml$/.test(doc.uri.path) ? doc.uri : undefined;
+}
+
+async function pickConfig(): Promise<vscode.Uri | undefined> {
+  const active = configFromActiveEditor();
+  if (active) return active;
+  const found = await vscode.workspace.findFiles('**/*.rlhf.yaml', '**/node_modules/**', 50);
+  if (found.length === 0) {
+    void vscode.window.showWarningMessage('Fact-RLHF: open a *.rlhf.yaml experiment config first.');
+    return undefined;
+  }
+  if (found.length === 1) return found[0];
+  const pick = await vscode.window.showQuickPick(
+    found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
+    { placeHolder: 'Experiment config to run' },
+  );
+  return pick?.uri;
+}
+
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  runs: RunController,
+  traces: RewardTraceViewProvider,
+): void {
+  const startStage = async (stage: Stage, arg?: vscode.Uri): Promise<StartedRun | undefined> => {
+    const uri = arg instanceof vscode.Uri ? arg : await pickConfig();
+    if (!uri) return undefined;
+    try {
+      const handle = await runs.start(stage, uri);
+      void traces.reveal();
+      return { runId: handle.runId, runDir: handle.runDir };
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Fact-RLHF: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('factRlhf.startPpo', (uri?: vscode.Uri) => startStage('ppo', uri)),
+    vscode.commands.registerCommand('factRlhf.stopRun', async () => {
+      const result = await runs.stop();
+      if (!result) void vscode.window.showInformationMessage('Fact-RLHF: no run is active.');
+      return result?.status;
+    }),
+    vscode.commands.registerCommand('factRlhf.showRewardTraces', () => traces.reveal()),
+  );
+  for (const [command, title] of Object.entries(NOT_YET)) {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(command, () => {
+        const message = notAvailableMessage(title);
+        void vscode.window.showInformationMessage(message);
+        return message;
+      }),
+    );
+  }
+}

@@ -1,0 +1,21 @@
+// Starts the *.rlhf.yaml language server (dist/language-server.js) over IPC.
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+
+export function createLanguageClient(context: vscode.ExtensionContext): LanguageClient {
+  const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'language-server.js').fsPath;
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    // Keep VS Code's own YAML language (highlighting); we only claim *.rlhf.yaml files on disk.
+    documentSelector: [
+      { scheme: 'file', pattern: '**/*.rlhf.yaml' },
+      { scheme: 'untitled', language: 'yaml' },
+    ],
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{rlhf.yaml,json,jsonl}') },
+    outputChannelName: 'Fact-RLHF Language Server',
+  };
+  return new LanguageClient('factRlhf', 'Fact-RLHF Config', serverOptions, clientOptions);
+}

@@ -1,0 +1,171 @@
+// Connects the run manager to the editor: which interpreter, where runs go, Workspace Trust, the
+// output channel, the status bar, the trace view, and re-attaching to live runs after a reload.
+import * as vscode from 'vscode';
+import { dirname } from 'node:path';
+import type { Stage } from '../protocol';
+import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
+import { resolvePython } from '../runs/pythonResolver';
+import { readManifest } from '../runs/runDirectory';
+import { REWARD_KEY } from '../runs/runSummary';
+import type { RewardTraceViewProvider } from './rewardTraceView';
+import type { RunStatusBar } from './statusBar';
+
+const LIVE_RUNS_KEY = 'factRlhf.liveRunDirs';
+
+export class RunController implements vscode.Disposable {
+  readonly manager = new RunManager();
+  private readonly output = vscode.window.createOutputChannel('Fact-RLHF', { log: true });
+  private active: RunHandle | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly traces: RewardTraceViewProvider,
+    private readonly statusBar: RunStatusBar,
+  ) {}
+
+  get activeRun(): RunHandle | undefined {
+    return this.active;
+  }
+
+  async start(stage: Stage, configUri: vscode.Uri): Promise<RunHandle> {
+    if (!vscode.workspace.isTrusted) {
+      throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to launch runs.');
+    }
+    if (configUri.scheme !== 'file') throw new Error(`Runs need a config on disk, not ${configUri.scheme}:`);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === configUri.toString());
+    if (doc?.isDirty) await doc.save();
+
+    const settings = vscode.workspace.getConfiguration('factRlhf', configUri);
+    const folder = vscode.workspace.getWorkspaceFolder(configUri);
+    const python = resolvePython({
+      configured: settings.get<string>('pythonPath'),
+      fromPythonExtension: await pythonFromExtension(configUri),
+      venvRoots: [...(folder ? [folder.uri.fsPath] : []), this.context.extensionUri.fsPath],
+    });
+    const outputSetting = settings.get<string>('outputDir')?.trim();
+    const outputDir = outputSetting
+      ? (folder ? vscode.Uri.joinPath(folder.uri, outputSetting).fsPath : outputSetting)
+      : undefined;
+
+    const root = this.context.extensionUri;
+    const handle = this.manager.start({
+      stage,
+      configPath: configUri.fsPath,
+      python: python.path,
+      trainerRoot: vscode.Uri.joinPath(root, 'trainer').fsPath,
+      schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
+      outputDir,
+    });
+    this.output.info(`${stage} run ${handle.runId} started: python ${python.path} (${python.source}), folder ${handle.runDir}`);
+    this.watch(handle, stage);
+    await this.rememberLive();
+    return handle;
+  }
+
+  async stop(): Promise<RunResult | undefined> {
+    const run = this.active;
+    if (!run) return undefined;
+    this.output.info(`stopping ${run.runId} (checkpoint, then exit)`);
+    return run.stop();
+  }
+
+  /** Re-attaches to runs that were live before a window reload. */
+  async reattach(): Promise<void> {
+    const dirs = this.context.workspaceState.get<string[]>(LIVE_RUNS_KEY, []);
+    for (const dir of dirs) {
+      try {
+        const manifest = readManifest(dir);
+        if (!manifest) continue;
+        const handle = this.manager.attach(dir);
+        this.output.info(`re-attached to ${handle.runId}`);
+        this.watch(handle, manifest.stage);
+      } catch (err) {
+        this.output.warn(`could not re-attach to ${dir}: ${(err as Error).message}`);
+      }
+    }
+    await this.rememberLive();
+  }
+
+  runFolders(): vscode.Uri[] {
+    return this.manager.list().map((r) => vscode.Uri.file(dirname(r.runDir)));
+  }
+
+  showOutput(): void {
+    this.output.show(true);
+  }
+
+  dispose(): void {
+    // Runs keep going when the window closes; they are re-attached on the next activation.
+    this.output.dispose();
+  }
+
+  private watch(handle: RunHandle, stage: Stage): void {
+    this.active = handle;
+    void vscode.commands.executeCommand('setContext', 'factRlhf.runActive', true);
+    this.traces.hub.track(handle.runId, handle.runDir, stage);
+    handle.on('events', (events) => {
+      this.traces.hub.apply(handle.runId, events);
+      for (const e of events) {
+        if (e.type === 'progress' && this.active === handle) {
+          const reward = lastValue(this.traces, handle.runId);
+          this.statusBar.showProgress(handle.runId, e.step, e.total, e.eta ?? null, reward);
+        } else if (e.type === 'log') {
+          const line = `[${handle.runId}] ${e.message}`;
+          if (e.level === 'error') this.output.error(line);
+          else if (e.level === 'warning') this.output.warn(line);
+          else this.output.info(line);
+        }
+      }
+    });
+    handle.on('output', (line) => this.output.trace(`[${handle.runId}] ${line}`));
+    handle.on('corrupt', (lines) =>
+      this.output.warn(`[${handle.runId}] skipped ${lines.length} corrupt line(s) in events.jsonl, e.g. line ${lines[0].line}: ${lines[0].error}`),
+    );
+    handle.on('exit', (result) => {
+      this.traces.hub.setStatus(handle.runId, result.status, result.error);
+      this.statusBar.showStatus(handle.runId, result.status);
+      if (this.active === handle) void vscode.commands.executeCommand('setContext', 'factRlhf.runActive', false);
+      void this.rememberLive();
+      if (result.status === 'failed') {
+        this.output.error(`[${handle.runId}] failed: ${result.error ?? 'unknown error'}`);
+        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, 'Show Log').then((pick) => {
+          if (pick) this.showOutput();
+        });
+      } else {
+        this.output.info(`[${handle.runId}] ${result.status}`);
+        void vscode.window.showInformationMessage(`Fact-RLHF run ${handle.runId} ${result.status}.`);
+      }
+    });
+  }
+
+  private async rememberLive(): Promise<void> {
+    const live = this.manager.list().filter((r) => r.status === 'starting' || r.status === 'running').map((r) => r.runDir);
+    await this.context.workspaceState.update(LIVE_RUNS_KEY, live);
+  }
+}
+
+function lastValue(traces: RewardTraceViewProvider, runId: string): number | null | undefined {
+  return traces.hub.lastValue(runId, REWARD_KEY);
+}
+
+function firstLine(text: string | undefined): string {
+  const lines = (text ?? 'unknown error').trim().split('\n');
+  return lines[lines.length - 1].slice(0, 300);
+}
+
+interface PythonExtensionApi {
+  environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined };
+}
+
+/** The interpreter the Python extension has selected, when it is installed. */
+async function pythonFromExtension(resource: vscode.Uri): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
+  if (!ext) return undefined;
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    const path = api?.environments?.getActiveEnvironmentPath(resource)?.path;
+    return path && path !== 'python' ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,35 @@
+// Status-bar item for the active run: stage, progress, reward; click shows the traces.
+import * as vscode from 'vscode';
+import type { RunStatus } from '../protocol';
+import { formatDuration } from '../cli/progressBar';
+
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('factRlhf.run', vscode.StatusBarAlignment.Left, 50);
+
+  constructor() {
+    this.item.name = 'Fact-RLHF run';
+    this.item.command = 'factRlhf.showRewardTraces';
+  }
+
+  showProgress(runId: string, step: number, total: number, eta: number | null, reward: number | null | undefined): void {
+    const pct = total > 0 ? Math.floor((100 * step) / total) : 0;
+    const r = reward === null || reward === undefined ? '' : `  r=${reward.toFixed(2)}`;
+    const e = eta === null ? '' : `  ${formatDuration(eta)} left`;
+    this.item.text = `$(sync~spin) PPO ${step}/${total} (${pct}%)${r}${e}`;
+    this.item.tooltip = `Fact-RLHF run ${runId} — click to show reward traces`;
+    this.item.backgroundColor = undefined;
+    this.item.show();
+  }
+
+  showStatus(runId: string, status: RunStatus): void {
+    const icon = status === 'finished' ? '$(check)' : status === 'failed' ? '$(error)' : status === 'stopped' ? '$(debug-stop)' : '$(sync~spin)';
+    this.item.text = `${icon} Fact-RLHF: ${status}`;
+    this.item.tooltip = `Run ${runId}: ${status}`;
+    this.item.backgroundColor = status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

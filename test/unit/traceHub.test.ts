@@ -1,0 +1,40 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TraceHub } from '../../src/runs/traceHub';
+import type { HostToTraceWebview, RunEvent } from '../../src/protocol';
+
+const metric = (step: number, reward: number): RunEvent => ({ v: 1, t: step, type: 'metric', step, values: { 'ppo/reward_total': reward } });
+
+test('snapshot then batched deltas carry every point exactly once', async () => {
+  const sent: HostToTraceWebview[] = [];
+  const hub = new TraceHub((m) => sent.push(m), 20);
+  hub.track('run-a', '/tmp/run-a', 'ppo');
+  hub.apply('run-a', [metric(1, -2), metric(2, -1)]);
+  hub.sendSnapshot();
+  assert.equal(sent.length, 1);
+  const snap = sent[0];
+  assert.ok(snap.type === 'snapshot');
+  assert.deepEqual(snap.runs[0].series['ppo/reward_total'], { steps: [1, 2], values: [-2, -1] });
+
+  for (let s = 3; s <= 10; s++) hub.apply('run-a', [metric(s, s)]);
+  await new Promise((r) => setTimeout(r, 120));
+  const deltas = sent.filter((m) => m.type === 'delta');
+  assert.ok(deltas.length >= 1 && deltas.length <= 3, `batched: ${deltas.length} deltas for 8 events`);
+  const steps = deltas.flatMap((d) => (d.type === 'delta' ? d.series['ppo/reward_total'].steps : []));
+  assert.deepEqual(steps, [3, 4, 5, 6, 7, 8, 9, 10]);
+  hub.dispose();
+});
+
+test('status changes reach the webview with the error text', async () => {
+  const sent: HostToTraceWebview[] = [];
+  const hub = new TraceHub((m) => sent.push(m), 50);
+  hub.track('r', '/tmp/r', 'ppo');
+  hub.sendSnapshot();
+  hub.setStatus('r', 'failed', 'CUDA out of memory');
+  await new Promise((r) => setTimeout(r, 60));
+  const status = sent.find((m) => m.type === 'status');
+  assert.ok(status && status.type === 'status');
+  assert.equal(status.run.status, 'failed');
+  assert.equal(status.run.error, 'CUDA out of memory');
+  hub.dispose();
+});
