@@ -21,12 +21,12 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   const settings = vscode.workspace.getConfiguration('factRlhf');
   const statusBar = new RunStatusBar();
   // The view asks for run folders only when it resolves, after `controller` exists.
-  const traces = new RewardTraceViewProvider(
+  const traces: RewardTraceViewProvider = new RewardTraceViewProvider(
     context.extensionUri,
     settings.get<number>('traces.maxUpdatesPerSecond', 4),
-    () => controller.runFolders(),
+    (): vscode.Uri[] => controller.runFolders(),
   );
-  const controller = new RunController(context, traces, statusBar);
+  const controller: RunController = new RunController(context, traces, statusBar);
   context.subscriptions.push(
     statusBar,
     traces,

@@ -95,3 +95,32 @@ test('multi-byte UTF-8 split across reads is decoded intact', () => {
     cleanup();
   }
 });
+
+test('the metric fast path agrees with the schema (ajv) on valid and invalid events', async () => {
+  const { isValidMetricEventFast } = await import('../../src/runs/schemaValidation');
+  const Ajv = (await import('ajv')).default;
+  const schema = (await import('../../schema/run-event.schema.json')).default;
+  const ajv = new Ajv({ strict: false }).compile(schema);
+  const base = { v: 1, t: 1.5, type: 'metric', step: 3, values: { 'ppo/reward_total': 1, 'time/generation': null } };
+  const cases: unknown[] = [
+    base,
+    { ...base, values: {} },
+    { ...base, v: 2 },
+    { ...base, t: '1' },
+    { ...base, step: -1 },
+    { ...base, step: 1.5 },
+    { ...base, extra: 1 },
+    { ...base, values: { reward: 1 } }, // key without a group
+    { ...base, values: { 'ppo/x': '1' } },
+    { ...base, values: { 'ppo/a b': 1 } },
+    { ...base, values: [] },
+    { v: 1, t: 1, type: 'metric', values: {} },
+    { ...base, type: 'log' },
+    null,
+  ];
+  for (const c of cases) {
+    const fast = isValidMetricEventFast(c);
+    if (fast) assert.equal(ajv(c), true, `fast path accepted what the schema rejects: ${JSON.stringify(c)}`);
+    if (c && (c as { type?: string }).type === 'metric') assert.equal(fast, ajv(c), JSON.stringify(c));
+  }
+});
