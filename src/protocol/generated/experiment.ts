@@ -404,5 +404,38 @@ export interface ExperimentConfig {
      * Checkpoint to evaluate (default: the run's latest).
      */
     checkpoint?: string;
+    /**
+     * OpenAI-compatible chat endpoint that rates MMHal-Bench answers (FACT_RLHF.md §6). Unset fields come from OPENAI_BASE_URL, OPENAI_API_KEY, FACT_RLHF_JUDGE_MODEL.
+     */
+    judge?: {
+      /**
+       * Endpoint base URL; `/chat/completions` is appended.
+       */
+      base_url?: string;
+      /**
+       * Judge model name.
+       */
+      model?: string;
+      /**
+       * API key (prefer the OPENAI_API_KEY environment variable over committing a key).
+       */
+      api_key?: string;
+      /**
+       * Per-request timeout in seconds.
+       */
+      timeout_s?: number;
+      /**
+       * Attempts per item on 429/5xx/connection errors.
+       */
+      max_tries?: number;
+      /**
+       * First retry wait; doubles each try.
+       */
+      backoff_s?: number;
+    };
+    /**
+     * MMHal-Bench-format JSON file to evaluate (relative to the config).
+     */
+    mmhal_file?: string;
   };
 }
