@@ -1,0 +1,34 @@
+// The extension loads in a real VS Code, activates and registers every command it contributes.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { extension, activateApi } from './helpers';
+
+const CONTRIBUTED = [
+  'factRlhf.startSft',
+  'factRlhf.trainRewardModel',
+  'factRlhf.startPpo',
+  'factRlhf.stopRun',
+  'factRlhf.showRewardTraces',
+  'factRlhf.openSamples',
+  'factRlhf.scoreResponse',
+  'factRlhf.evaluate',
+];
+
+describe('activation', () => {
+  it('activates and returns the automation API', async () => {
+    const api = await activateApi();
+    assert.equal(extension().isActive, true);
+    for (const fn of ['startRun', 'waitForRun', 'traceViewStats', 'languageClientReady'] as const) {
+      assert.equal(typeof api[fn], 'function', `API member ${fn}`);
+    }
+  });
+
+  it('contributes and registers all 8 commands', async () => {
+    await activateApi();
+    const manifest = extension().packageJSON as { contributes?: { commands?: { command: string }[] } };
+    const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command).sort();
+    assert.deepEqual(contributed, [...CONTRIBUTED].sort(), 'package.json contributes.commands');
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(CONTRIBUTED.filter((c) => !registered.has(c)), [], 'commands contributed but not registered');
+  });
+});

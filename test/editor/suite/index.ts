@@ -1,0 +1,12 @@
+// Entry point VS Code calls for the editor tests (extensionTestsPath): the standard Mocha layout,
+// so the same bundle runs under code-server (test/editor/runner.mjs) and @vscode/test-electron.
+import { runMochaSuite } from './mochaRun';
+
+export function run(): Promise<void> {
+  return runMochaSuite(async () => {
+    await import('./activation.test');
+    await import('./diagnostics.test');
+    await import('./ppoRun.test');
+    await import('./commands.test');
+  });
+}
