@@ -14,13 +14,15 @@ import type { RunEvent } from '../../src/protocol';
 
 const root = join(__dirname, '..', '..');
 const tinyConfig = join(root, 'examples', 'tiny-ppo.rlhf.yaml');
+// Shorter runs for everything but the CLI test, which runs the example itself.
+const fastConfig = join(root, 'test', 'fixtures', 'tiny-fast.rlhf.yaml');
 const work = mkdtempSync(join(tmpdir(), 'fact-rlhf-protocol-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 function options(extra: Partial<StartOptions>): StartOptions {
   return {
     stage: 'ppo',
-    configPath: tinyConfig,
+    configPath: fastConfig,
     python: venvPython(root),
     trainerRoot: join(root, 'trainer'),
     schemaDir: join(root, 'schema'),
@@ -85,7 +87,7 @@ test('stop() checkpoints and ends the run as stopped', async () => {
 
 test('a config error fails the run with the trainer\'s message naming file, line and key', async () => {
   const bad = join(work, 'bad.rlhf.yaml');
-  writeFileSync(bad, `extends: ${tinyConfig}\nppo:\n  kl_coef: "lots"\n`);
+  writeFileSync(bad, `extends: ${fastConfig}\nppo:\n  kl_coef: "lots"\n`);
   const manager = new RunManager();
   const result = await manager.start(options({ configPath: bad, runDir: join(work, 'run-bad') })).done;
   assert.equal(result.status, 'failed');
