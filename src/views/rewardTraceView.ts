@@ -43,6 +43,7 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
     view.webview.html = renderWebviewHtml({
       title: 'Reward Traces',
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'reward-traces.js')).toString(),
+      styleUris: [view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'reward-traces.css')).toString()],
       cspSource: view.webview.cspSource,
       nonce: makeNonce(),
     });

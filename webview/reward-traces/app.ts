@@ -1,0 +1,402 @@
+// The reward-trace view: a toolbar (smoothing, metric picker, zoom reset), a legend with one status
+// line per run, and one chart panel per metric, all redrawn together once per animation frame.
+import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
+import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviewMessages';
+import { ChartSync } from '../shared/chartSync';
+import type { ChartLine} from '../shared/lineChart';
+import { LineChart } from '../shared/lineChart';
+import type { Theme} from '../shared/theme';
+import { readTheme, watchTheme } from '../shared/theme';
+import { formatDuration, formatValue } from '../shared/ticks';
+import { TraceStore } from './store';
+
+/** UI state kept by VS Code across hides of the view. */
+export interface UiState {
+  smoothing: number;
+  metrics: string[];
+  hiddenRuns: string[];
+}
+
+export interface AppHost {
+  post(message: TraceWebviewToHost): void;
+  saveState(state: UiState): void;
+}
+
+const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: [...PRIMARY_TRACE_KEYS], hiddenRuns: [] };
+
+/** Friendly titles for the metrics a researcher looks at most; others show their key. */
+const METRIC_TITLES: Record<string, string> = {
+  'ppo/reward_total': 'Total reward',
+  'ppo/kl_sum': 'KL divergence (sum over tokens)',
+  'ppo/reward_rm': 'Reward-model score',
+  'ppo/kl_coef': 'KL coefficient',
+  'ppo/policy_loss': 'Policy loss',
+  'ppo/value_loss': 'Value loss',
+  'ppo/entropy': 'Entropy',
+  'ppo/response_length': 'Response length',
+};
+
+const EMPTY_TEXT = 'No runs yet — run “Fact-RLHF: Start PPO” on a *.rlhf.yaml config.';
+
+interface Panel {
+  key: string;
+  root: HTMLElement;
+  chart: LineChart;
+  latest: HTMLElement;
+}
+
+export class TraceApp {
+  private readonly store = new TraceStore();
+  private readonly sync: ChartSync;
+  private state: UiState;
+  private theme: Theme;
+  private readonly panels = new Map<string, Panel>();
+  private readonly colorIndex = new Map<string, number>();
+  private frame = 0;
+  private dataChanged = false;
+
+  private readonly runsEl: HTMLElement;
+  private readonly panelsEl: HTMLElement;
+  private readonly emptyEl: HTMLElement;
+  private readonly picker: HTMLSelectElement;
+  private readonly slider: HTMLInputElement;
+  private readonly sliderOut: HTMLOutputElement;
+  private readonly resetBtn: HTMLButtonElement;
+
+  constructor(
+    root: HTMLElement,
+    saved: Partial<UiState> | undefined,
+    private readonly host: AppHost,
+  ) {
+    this.state = sanitizeState(saved);
+    this.sync = new ChartSync(() => this.schedule());
+    this.theme = readTheme();
+
+    root.replaceChildren();
+    root.classList.add('traces');
+    const toolbar = el('div', 'toolbar');
+    toolbar.setAttribute('role', 'toolbar');
+    toolbar.setAttribute('aria-label', 'Chart controls');
+
+    const smoothing = el('label', 'smoothing');
+    smoothing.append(el('span', 'label', 'Smoothing'));
+    this.slider = document.createElement('input');
+    this.slider.type = 'range';
+    this.slider.min = '0';
+    this.slider.max = '0.99';
+    this.slider.step = '0.01';
+    this.slider.value = String(this.state.smoothing);
+    this.slider.setAttribute('aria-label', 'Smoothing (exponential moving average weight)');
+    this.sliderOut = document.createElement('output');
+    this.sliderOut.className = 'smoothing-value';
+    this.sliderOut.textContent = this.state.smoothing.toFixed(2);
+    smoothing.append(this.slider, this.sliderOut);
+    this.slider.addEventListener('input', () => {
+      this.state.smoothing = Number(this.slider.value);
+      this.sliderOut.textContent = this.state.smoothing.toFixed(2);
+      this.saveState();
+      this.schedule();
+    });
+
+    this.picker = document.createElement('select');
+    this.picker.className = 'picker';
+    this.picker.setAttribute('aria-label', 'Add a chart for another metric');
+    this.picker.addEventListener('change', () => {
+      const key = this.picker.value;
+      if (key && !this.state.metrics.includes(key)) {
+        this.state.metrics.push(key);
+        this.saveState();
+        this.syncPanels();
+        this.schedule();
+      }
+      this.picker.value = '';
+    });
+
+    this.resetBtn = el('button', 'reset', 'Reset zoom') as HTMLButtonElement;
+    this.resetBtn.type = 'button';
+    this.resetBtn.title = 'Show all steps (or double-click a chart)';
+    this.resetBtn.addEventListener('click', () => this.sync.reset());
+    toolbar.append(smoothing, this.picker, this.resetBtn);
+
+    this.runsEl = el('section', 'runs');
+    this.runsEl.setAttribute('aria-label', 'Runs');
+    this.emptyEl = el('p', 'empty', EMPTY_TEXT);
+    this.panelsEl = el('div', 'panels');
+    const hint = el('p', 'hint', 'Scroll to zoom · drag to pan · double-click to reset · click a point to open that step’s samples');
+    root.append(toolbar, this.runsEl, this.emptyEl, this.panelsEl, hint);
+
+    watchTheme((t) => {
+      this.theme = t;
+      this.renderRuns();
+      this.schedule();
+    });
+    this.syncPanels();
+    this.renderRuns();
+    this.schedule();
+  }
+
+  handle(msg: HostToTraceWebview): void {
+    switch (msg.type) {
+      case 'snapshot':
+        this.store.applySnapshot(msg.runs);
+        this.sync.view = null;
+        this.colorIndex.clear(); // colours follow the snapshot's order
+        break;
+      case 'delta':
+        this.store.applyDelta(msg);
+        break;
+      case 'status':
+        this.store.applyStatus(msg.run);
+        break;
+      default:
+        return;
+    }
+    for (const id of this.store.runs.keys()) if (!this.colorIndex.has(id)) this.colorIndex.set(id, this.colorIndex.size);
+    this.dataChanged = true;
+    this.renderRuns();
+    this.syncPanels();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    this.updateDataRange();
+    const weight = this.state.smoothing;
+    const hidden = new Set(this.state.hiddenRuns);
+    for (const panel of this.panels.values()) {
+      const lines: ChartLine[] = [];
+      for (const [runId, run] of this.store.runs) {
+        if (hidden.has(runId)) continue;
+        const track = run.tracks.get(panel.key);
+        if (!track) continue;
+        lines.push({ id: runId, label: runId, color: this.colorOf(runId), ...this.store.prepare(track, weight) });
+      }
+      panel.chart.setLines(lines);
+      panel.chart.draw(this.theme);
+      this.renderLatest(panel, lines);
+    }
+    this.resetBtn.disabled = this.sync.view === null;
+    if (this.dataChanged) {
+      this.dataChanged = false;
+      this.host.post({ type: 'rendered', runs: this.store.runs.size, points: this.store.totalPoints() });
+    }
+  }
+
+  private updateDataRange(): void {
+    let min = Infinity;
+    let max = -Infinity;
+    const hidden = new Set(this.state.hiddenRuns);
+    for (const [runId, run] of this.store.runs) {
+      if (hidden.has(runId)) continue;
+      for (const key of this.state.metrics) {
+        const s = run.tracks.get(key)?.series;
+        if (!s || s.length === 0) continue;
+        min = Math.min(min, s.steps[0]);
+        max = Math.max(max, s.lastStep());
+      }
+    }
+    this.sync.dataRange = min <= max ? { min, max } : null;
+  }
+
+  private colorOf(runId: string): string {
+    const p = this.theme.palette;
+    return p[(this.colorIndex.get(runId) ?? 0) % p.length];
+  }
+
+  private saveState(): void {
+    this.host.saveState({ ...this.state, metrics: [...this.state.metrics], hiddenRuns: [...this.state.hiddenRuns] });
+  }
+
+  // --- panels -------------------------------------------------------------------------------
+
+  private syncPanels(): void {
+    for (const [key, panel] of this.panels) {
+      if (!this.state.metrics.includes(key)) {
+        panel.chart.destroy();
+        panel.root.remove();
+        this.panels.delete(key);
+      }
+    }
+    for (const key of this.state.metrics) {
+      let panel = this.panels.get(key);
+      if (!panel) panel = this.createPanel(key);
+      this.panelsEl.append(panel.root); // keeps the order of state.metrics
+    }
+    const hasRuns = this.store.runs.size > 0;
+    this.emptyEl.hidden = hasRuns;
+    this.panelsEl.hidden = !hasRuns;
+    this.renderPicker();
+  }
+
+  private createPanel(key: string): Panel {
+    const root = el('section', 'panel');
+    root.dataset.metric = key;
+    const head = el('header', 'panel-head');
+    const titles = el('div', 'panel-titles');
+    const title = el('h2', 'panel-title', METRIC_TITLES[key] ?? key);
+    title.id = `title-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+    titles.append(title);
+    if (METRIC_TITLES[key]) titles.append(el('span', 'panel-key', key));
+    const latest = el('div', 'panel-latest');
+    const remove = el('button', 'panel-remove', '×') as HTMLButtonElement;
+    remove.type = 'button';
+    remove.title = `Remove the ${key} chart`;
+    remove.setAttribute('aria-label', `Remove the ${key} chart`);
+    remove.addEventListener('click', () => {
+      this.state.metrics = this.state.metrics.filter((k) => k !== key);
+      this.saveState();
+      this.syncPanels();
+      this.schedule();
+    });
+    head.append(titles, latest, remove);
+    root.append(head);
+    const chart = new LineChart(root, {
+      title: METRIC_TITLES[key] ? `${METRIC_TITLES[key]} (${key})` : key,
+      sync: this.sync,
+      onSelect: (runId, step) => this.host.post({ type: 'selectStep', runId, step }),
+    });
+    const panel: Panel = { key, root, chart, latest };
+    this.panels.set(key, panel);
+    return panel;
+  }
+
+  /** Latest value of each run in the panel header (smoothed when smoothing is on). */
+  private renderLatest(panel: Panel, lines: ChartLine[]): void {
+    const items = lines
+      .filter((l) => l.series.length > 0)
+      .map((l) => {
+        const n = l.series.length;
+        return { line: l, text: formatValue(l.smoothed ? l.smoothed[n - 1] : l.series.lastValue()) };
+      });
+    // Runs every frame (pan, hover): touch the DOM only when something shown changed.
+    const key = items.map((i) => `${i.line.color} ${i.text}`).join('|');
+    if (panel.latest.dataset.key === key) return;
+    panel.latest.dataset.key = key;
+    panel.latest.replaceChildren(
+      ...items.map(({ line, text }) => {
+        const item = el('span', 'latest-item');
+        item.title = `${line.label}: latest ${line.smoothed ? 'smoothed ' : ''}value, step ${line.series.lastStep()}`;
+        const sw = el('span', 'swatch');
+        sw.style.backgroundColor = line.color;
+        item.append(sw, document.createTextNode(text));
+        return item;
+      }),
+    );
+  }
+
+  private renderPicker(): void {
+    const shown = new Set(this.state.metrics);
+    const available = this.store.keys().filter((k) => !shown.has(k));
+    const placeholder = document.createElement('option');
+    placeholder.value = '';
+    placeholder.textContent = available.length ? 'Add metric…' : 'No other metrics';
+    const groups = new Map<string, HTMLOptGroupElement>();
+    for (const key of available) {
+      const group = key.includes('/') ? key.slice(0, key.indexOf('/')) : 'other';
+      let g = groups.get(group);
+      if (!g) {
+        g = document.createElement('optgroup');
+        g.label = group;
+        groups.set(group, g);
+      }
+      const o = document.createElement('option');
+      o.value = key;
+      o.textContent = key;
+      g.append(o);
+    }
+    this.picker.replaceChildren(placeholder, ...groups.values());
+    this.picker.disabled = available.length === 0;
+    this.picker.value = '';
+  }
+
+  // --- runs legend / status -------------------------------------------------------------------
+
+  private renderRuns(): void {
+    const rows: HTMLElement[] = [];
+    const hidden = new Set(this.state.hiddenRuns);
+    for (const [runId, run] of this.store.runs) rows.push(this.runRow(runId, run.summary, hidden.has(runId)));
+    // Rows are rebuilt on every status/progress change: put keyboard focus back where it was.
+    const focused = document.activeElement?.closest<HTMLElement>('.run')?.dataset.runId;
+    this.runsEl.replaceChildren(...rows);
+    if (focused !== undefined) rows.find((r) => r.dataset.runId === focused)?.querySelector<HTMLElement>('.run-toggle')?.focus();
+    this.runsEl.hidden = rows.length === 0;
+  }
+
+  private runRow(runId: string, s: RunSummary, isHidden: boolean): HTMLElement {
+    const row = el('div', 'run');
+    row.dataset.runId = runId;
+    row.dataset.status = s.status;
+    const toggle = el('button', 'run-toggle') as HTMLButtonElement;
+    toggle.type = 'button';
+    toggle.setAttribute('aria-pressed', String(!isHidden));
+    toggle.title = isHidden ? `Show ${runId} in the charts` : `Hide ${runId} from the charts`;
+    const sw = el('span', 'swatch');
+    sw.style.backgroundColor = this.colorOf(runId);
+    toggle.append(sw, el('span', 'run-name', runId));
+    toggle.addEventListener('click', () => {
+      const set = new Set(this.state.hiddenRuns);
+      if (set.has(runId)) set.delete(runId);
+      else set.add(runId);
+      this.state.hiddenRuns = [...set];
+      this.saveState();
+      this.renderRuns();
+      this.schedule();
+    });
+    const badge = el('span', `badge status-${s.status}`, s.status);
+    const stage = el('span', 'run-stage', s.stage.toUpperCase());
+    const line = el('div', 'run-line');
+    line.append(toggle, stage, badge);
+    row.append(line);
+
+    const p = s.progress;
+    const detail = el('div', 'run-detail');
+    if (p && p.total > 0) {
+      const frac = Math.min(1, Math.max(0, p.step / p.total));
+      const text = [`step ${p.step.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`];
+      if (s.status === 'running' || s.status === 'starting') {
+        text.push(p.eta === null ? 'ETA –' : `ETA ${formatDuration(p.eta)}`);
+      }
+      detail.append(el('span', 'run-progress-text', text.join(' · ')));
+      const bar = el('div', 'progress');
+      bar.setAttribute('role', 'progressbar');
+      bar.setAttribute('aria-label', `${runId} progress`);
+      bar.setAttribute('aria-valuemin', '0');
+      bar.setAttribute('aria-valuemax', String(p.total));
+      bar.setAttribute('aria-valuenow', String(p.step));
+      const fill = el('div', 'progress-fill');
+      fill.style.width = `${(frac * 100).toFixed(1)}%`;
+      fill.style.backgroundColor = this.colorOf(runId);
+      bar.append(fill);
+      detail.append(bar);
+    }
+    if (detail.childElementCount) row.append(detail);
+    if (s.status === 'failed') {
+      const err = el('div', 'run-error', s.error ?? 'The trainer failed without an error message.');
+      err.setAttribute('role', 'alert');
+      row.append(err);
+    }
+    return row;
+  }
+}
+
+function el(tag: string, className: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function sanitizeState(saved: Partial<UiState> | undefined): UiState {
+  const s = saved ?? {};
+  const smoothing = typeof s.smoothing === 'number' && s.smoothing >= 0 && s.smoothing < 1 ? s.smoothing : DEFAULT_STATE.smoothing;
+  const metrics = Array.isArray(s.metrics) ? s.metrics.filter((m): m is string => typeof m === 'string') : [...DEFAULT_STATE.metrics];
+  const hiddenRuns = Array.isArray(s.hiddenRuns) ? s.hiddenRuns.filter((m): m is string => typeof m === 'string') : [];
+  return { smoothing, metrics, hiddenRuns };
+}
