@@ -39,7 +39,7 @@ function validateEventLines(runDir: string): RunEvent[] {
   return lines.map((line, i) => {
     const e: unknown = JSON.parse(line);
     assert.ok(validate(e), `line ${i + 1} invalid: ${JSON.stringify(validate.errors)}`);
-    return e as RunEvent;
+    return e as unknown as RunEvent;
   });
 }
 
