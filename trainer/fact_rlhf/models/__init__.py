@@ -1,0 +1,1 @@
+"""Models: the tiny built-in LLaVA, real checkpoints, tokenizers/codecs and the adapter stack."""

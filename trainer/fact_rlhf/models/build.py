@@ -1,0 +1,55 @@
+"""Builds the model stack a stage trains: base (tiny or checkpoint) + codec + adapters + heads."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from ..algo.rm_prompt import policy_prompt, rm_critique_suffix, rm_input
+from ..data.records import Dataset
+from .codec import Codec, TinyCodec
+from .pretrained import DTYPES, load_pretrained
+from .stack import ModelStack
+from .tiny import build_tiny_llava, image_token_count, load_base, save_base, save_processor
+from .tokenizer import build_word_tokenizer, load_word_tokenizer
+
+TOKENIZER_FILE = "tokenizer.json"
+BASE_DIR = "model"
+
+
+def world_corpus(dataset: Dataset) -> Iterable[str]:
+    """Every text the tiny model will read: prompts, RM inputs with and without facts, answers."""
+    yield rm_critique_suffix(None)
+    for p in dataset.prompts:
+        yield policy_prompt(p.conversations)
+        yield rm_input(p.conversations, str(p.meta.get("answer", "")), p.facts or None)
+    for pair in dataset.pairs:
+        yield rm_input(pair.conversations, pair.output_1, pair.facts or None)
+        yield pair.output_2
+
+
+def build_stack(config: dict[str, Any], dataset: Dataset, run_dir: Path, device: str, resume: bool) -> tuple[ModelStack, Codec]:
+    """The tiny model's tokenizer and base weights are saved in the run (`tokenizer.json`,
+    `model/`) so a resume, an export or the editor's scorer read exactly what was trained."""
+    model_cfg = config["model"]
+    if model_cfg["policy"].startswith("builtin:"):
+        tiny = model_cfg["tiny"]
+        tok_path, base_dir = run_dir / TOKENIZER_FILE, run_dir / BASE_DIR
+        if resume and tok_path.is_file() and (base_dir / "config.json").is_file():
+            tokenizer = load_word_tokenizer(tok_path)
+            base = load_base(base_dir)
+        else:
+            tokenizer = build_word_tokenizer(world_corpus(dataset))
+            tokenizer.save(str(tok_path))
+            base = build_tiny_llava(tiny, tokenizer.get_vocab(with_added_tokens=True), int(model_cfg["max_length"]), int(config["seed"]))
+            save_base(base, base_dir)
+            save_processor(tokenizer, base_dir, int(tiny["image_size"]), int(tiny["patch_size"]))
+        codec: Codec = TinyCodec(tokenizer, image_token_count(int(tiny["image_size"]), int(tiny["patch_size"])), int(tiny["image_size"]))
+        base = base.to(DTYPES[model_cfg["dtype"]])
+    else:
+        base, codec = load_pretrained(Path(model_cfg["policy"]), model_cfg["dtype"])
+        if model_cfg["gradient_checkpointing"]:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    stack = ModelStack(base, model_cfg["lora"], codec.suppress_ids, float(config["ppo"]["temperature"]))
+    return stack.to(torch.device(device)), codec

@@ -1,0 +1,1 @@
+"""The PPO stage: rollouts, advantages, updates, reporting and the loop around them."""

@@ -1,0 +1,105 @@
+"""The `ppo` stage: data → models → (reward-model warm-up) → PPO loop, in a run directory."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..checkpoint import latest_checkpoint, load_adapters
+from ..data import load_ppo_data
+from ..data.records import PromptRecord
+from ..errors import DataError
+from ..models.build import build_stack
+from ..models.codec import Codec
+from ..rm.warmup import copy_reward_to_value, train_reward_model
+from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from ..signals import StopRequest
+from .rollout import PromptEncoder
+from .trainer import PPOTrainer
+
+
+def slope(values: list[float]) -> float:
+    """Least-squares slope of values against their index."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    num = sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values))
+    return num / sum((i - mean_x) ** 2 for i in range(n))
+
+
+def say(run: RunDirectory, message: str, level: str = "info") -> None:
+    """A notable event: a `log` event for the editor and a line for a terminal."""
+    run.log(message, level)
+    print(f"[fact-rlhf] {message}", file=sys.stderr, flush=True)
+
+
+def _fit_query_len(prompts: list[PromptRecord], codec: Codec, query_len: int, run: RunDirectory) -> list[PromptRecord]:
+    """Drops prompts longer than ppo.query_len tokens (as the reference code filters them)."""
+    encoder = PromptEncoder(codec)
+    kept = [p for p in prompts if len(encoder(p)) <= query_len]
+    if not kept:
+        longest = max(len(encoder(p)) for p in prompts)
+        raise DataError(f"ppo.query_len {query_len} is shorter than every prompt (the shortest needs "
+                        f"{min(len(encoder(p)) for p in prompts)} tokens, the longest {longest})")
+    if len(kept) < len(prompts):
+        say(run, f"dropped {len(prompts) - len(kept)} of {len(prompts)} prompts longer than ppo.query_len={query_len} tokens", "warning")
+    return kept
+
+
+def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
+    """Returns the final status, `finished` or `stopped`."""
+    ppo = config["ppo"]
+    torch.manual_seed(int(config["seed"]))
+    if config["launch"].get("threads"):
+        torch.set_num_threads(int(config["launch"]["threads"]))
+    checkpoint = latest_checkpoint(run.path / CHECKPOINTS_DIR) if resume else None
+    train_rm = checkpoint is None and not config["model"].get("reward_model")
+    dataset = load_ppo_data(config, run.path, need_pairs=train_rm)
+    say(run, f"data: {len(dataset.prompts)} PPO prompts, {len(dataset.pairs)} preference pairs ({dataset.source})")
+
+    stack, codec = build_stack(config, dataset, run.path, device, resume=checkpoint is not None)
+    prompts = _fit_query_len(dataset.prompts, codec, int(ppo["query_len"]), run)
+    trainer = PPOTrainer(stack, codec, prompts, config, run, stop.check())
+    run.status("running")
+
+    if checkpoint is not None:
+        trainer.resume(checkpoint)
+        say(run, f"resumed from {run.relative(checkpoint)} at iteration {trainer.iteration}/{trainer.total}")
+    elif config["model"].get("reward_model"):
+        load_adapters(stack, Path(config["model"]["reward_model"]), names=("reward",))
+        say(run, f"reward model loaded from {config['model']['reward_model']}")
+    if train_rm and int(ppo["reward_warmup_steps"]) > 0:
+        if not dataset.pairs:
+            raise DataError("the reward-model warm-up needs preference pairs (data.preference)")
+        steps = int(ppo["reward_warmup_steps"])
+        say(run, f"reward model warm-up: {steps} steps on {len(dataset.pairs)} pairs "
+                 f"(fact augmentation {'on' if config['reward_model']['fact_augmentation'] else 'off'})")
+        result = train_reward_model(stack, codec, dataset.pairs, config["reward_model"], steps, int(config["seed"]), lambda m: say(run, m), stop.check())
+        accuracy = result.eval_accuracy if result.eval_accuracy is not None else result.train_accuracy
+        run.metric(0, {
+            "rm/accuracy": accuracy,
+            "rm/train_accuracy": result.train_accuracy,
+            "rm/loss": result.train_loss,
+            "rm/mean_score": result.mean_score,
+            "rm/steps": float(result.steps),
+            "time/reward_warmup": result.seconds,
+        })
+        say(run, f"reward model warm-up done in {result.seconds:.1f}s: pairwise accuracy {accuracy:.2f} "
+                 f"(train {result.train_accuracy:.2f}, loss {result.train_loss:.3f}); reward model frozen")
+    if checkpoint is None and ppo["init_value_from_reward_model"]:
+        copy_reward_to_value(stack)
+
+    say(run, f"PPO: {trainer.total} iterations of {ppo['rollout_batch_size']} prompts on {device}")
+    status, history = trainer.train()
+    if history:
+        rewards = [float(h["ppo/reward_total"] or 0.0) for h in history]
+        k = max(1, len(rewards) // 5)
+        say(run, f"PPO {status} at iteration {trainer.iteration}/{trainer.total}: reward_total "
+                 f"{sum(rewards[:k]) / k:+.3f} (first {k}) → {sum(rewards[-k:]) / k:+.3f} (last {k}), "
+                 f"trend {slope(rewards):+.4f} per iteration")
+    if status == "stopped":
+        say(run, f"stopped on {stop.signal_name}: checkpoint at iteration {trainer.iteration}; continue with --resume")
+    return status

@@ -1,0 +1,126 @@
+"""Reward-model warm-up before PPO: trains the `reward` adapter + head on preference pairs
+(pairwise loss with score centring, FACT_RLHF.md §3), then freezes it."""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
+from ..algo.rm_loss import pairwise_loss
+from ..data.records import PreferencePair
+from ..models.codec import Codec
+from ..models.stack import POLICY, REWARD, VALUE, ModelStack
+from .scoring import rm_text, score
+
+
+@dataclass
+class WarmupResult:
+    steps: int
+    train_loss: float
+    train_accuracy: float
+    eval_accuracy: float | None
+    mean_score: float
+    seconds: float
+    stopped: bool
+
+
+def _pair_scores(stack: ModelStack, codec: Codec, pairs: list[PreferencePair], augment: bool, rng: random.Random, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
+    texts = [rm_text(p.conversations, p.output_1, p.facts, augment, rng) for p in pairs]
+    texts += [rm_text(p.conversations, p.output_2, p.facts, augment, rng) for p in pairs]
+    images = [p.image for p in pairs] * 2
+    scores = score(stack, codec, texts, images, 2 * micro)
+    return scores[: len(pairs)], scores[len(pairs) :]
+
+
+@torch.no_grad()
+def pairwise_accuracy(stack: ModelStack, codec: Codec, pairs: list[PreferencePair], augment: bool, seed: int, micro: int) -> float:
+    if not pairs:
+        return float("nan")
+    r1, r2 = _pair_scores(stack, codec, pairs, augment, random.Random(seed), micro)
+    prefers_2 = torch.tensor([p.preference == 2 for p in pairs])
+    return float(torch.where(prefers_2, r2 > r1, r1 > r2).float().mean())
+
+
+def copy_reward_to_value(stack: ModelStack) -> None:
+    """Value model initialised from the reward model's adapter (its head stays zero)."""
+    state = get_peft_model_state_dict(stack.model, adapter_name=REWARD)
+    set_peft_model_state_dict(stack.model, state, adapter_name=VALUE)
+
+
+def train_reward_model(
+    stack: ModelStack,
+    codec: Codec,
+    pairs: list[PreferencePair],
+    rm_cfg: dict[str, Any],
+    steps: int,
+    seed: int,
+    log: Callable[[str], None],
+    should_stop: Callable[[], bool],
+) -> WarmupResult:
+    start = time.perf_counter()
+    order = list(range(len(pairs)))
+    random.Random(seed).shuffle(order)
+    held = min(int(rm_cfg["held_out"]), len(pairs) // 5)
+    eval_pairs = [pairs[i] for i in order[:held]]
+    train_pairs = [pairs[i] for i in order[held:]]
+    augment = bool(rm_cfg["fact_augmentation"])
+    micro = int(rm_cfg["per_device_batch_size"])
+    per_step = min(int(rm_cfg["batch_size"]), len(train_pairs))
+    warmup = max(1, math.ceil(steps * float(rm_cfg["warmup_ratio"])))
+
+    stack.set_trainable({REWARD})
+    params = stack.adapter_params(REWARD) + list(stack.reward_head.parameters())
+    optimizer = torch.optim.AdamW(params, lr=float(rm_cfg["learning_rate"]), weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))  # then constant
+    rng = random.Random(seed + 1)
+    cursor, losses, accs, means = 0, [], [], []
+    done, stopped = 0, False
+    for step in range(1, steps + 1):
+        if should_stop():
+            stopped = True
+            break
+        batch = []
+        for _ in range(per_step):
+            if cursor % len(train_pairs) == 0:
+                rng.shuffle(train_pairs)
+            batch.append(train_pairs[cursor % len(train_pairs)])
+            cursor += 1
+        optimizer.zero_grad(set_to_none=True)
+        step_loss = step_acc = step_mean = 0.0
+        for m in range(0, len(batch), micro):
+            chunk = batch[m : m + micro]
+            r1, r2 = _pair_scores(stack, codec, chunk, augment, rng, micro)
+            prefers_2 = torch.tensor([p.preference == 2 for p in chunk], device=r1.device)
+            loss, stats = pairwise_loss(r1, r2, prefers_2, float(rm_cfg["centering_coef"]))
+            weight = len(chunk) / len(batch)
+            (loss * weight).backward()
+            step_loss += loss.item() * weight
+            step_acc += stats["accuracy"] * weight
+            step_mean += stats["mean_score"] * weight
+        torch.nn.utils.clip_grad_norm_(params, float(rm_cfg["grad_clip"]))
+        optimizer.step()
+        schedule.step()
+        losses.append(step_loss)
+        accs.append(step_acc)
+        means.append(step_mean)
+        done = step
+        if step % int(rm_cfg["eval_every"]) == 0 and eval_pairs and step < steps:
+            acc = pairwise_accuracy(stack, codec, eval_pairs, augment, seed, micro)
+            log(f"reward model warm-up step {step}/{steps}: loss {step_loss:.3f}, held-out accuracy {acc:.2f}")
+    stack.set_trainable({POLICY, VALUE})
+    tail = max(1, min(10, len(losses)))
+    eval_acc = pairwise_accuracy(stack, codec, eval_pairs, augment, seed, micro) if eval_pairs else None
+    return WarmupResult(
+        steps=done,
+        train_loss=sum(losses[-tail:]) / tail if losses else float("nan"),
+        train_accuracy=sum(accs[-tail:]) / tail if accs else float("nan"),
+        eval_accuracy=eval_acc,
+        mean_score=sum(means[-tail:]) / tail if means else float("nan"),
+        seconds=time.perf_counter() - start,
+        stopped=stopped,
+    )

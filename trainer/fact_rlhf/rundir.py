@@ -1,0 +1,186 @@
+"""The run directory (DESIGN.md §3): run.json, events.jsonl, samples/, checkpoints/.
+
+Every event, sample record and manifest is checked against the shared schemas before it is
+written: a writer bug shows up here, not as a confused chart in the editor.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from .config.schema import validator
+
+PROTOCOL_VERSION = 1
+MANIFEST_FILE = "run.json"
+EVENTS_FILE = "events.jsonl"
+SAMPLES_DIR = "samples"
+CHECKPOINTS_DIR = "checkpoints"
+
+
+def finite(value: Any) -> Any:
+    """JSON has no NaN/Infinity: non-finite floats become null (the schema allows null metrics)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def _check(schema: str, value: dict[str, Any]) -> None:
+    errors = sorted(validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
+        raise ValueError(f"internal error: invalid {schema} record at {where}: {errors[0].message}")
+
+
+def git_revision(folder: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class EventLog:
+    """Appends schema-valid events to events.jsonl, one whole line per write, flushed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8")
+
+    def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
+        event = finite({"v": PROTOCOL_VERSION, "t": time.time(), "type": type_, **fields})
+        _check("run-event.schema.json", event)
+        line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+        return event
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class RunDirectory:
+    """One run's folder; creates it and owns its manifest and event log."""
+
+    def __init__(self, path: Path, stage: str) -> None:
+        self.path = path.resolve()
+        self.stage = stage
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.events = EventLog(self.path / EVENTS_FILE)
+        self.manifest: dict[str, Any] = {}
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    # --- manifest ---------------------------------------------------------------------------
+    def write_manifest(
+        self,
+        config: dict[str, Any],
+        config_hash: str,
+        config_path: Path | None,
+        device: str | None,
+        resume: bool = False,
+    ) -> None:
+        """Writes run.json; on resume keeps `started` and appends this process to `pids`."""
+        previous = self.read_manifest() if resume else None
+        manifest: dict[str, Any] = {
+            "id": self.run_id,
+            "stage": self.stage,
+            "config": config,
+            "config_path": str(config_path) if config_path else None,
+            "config_hash": config_hash,
+            "git_revision": git_revision(config_path.parent if config_path else self.path),
+            "host": socket.gethostname(),
+            "pids": ([*previous.get("pids", [])] if previous else []) + [os.getpid()],
+            "world_size": 1,
+            "started": previous.get("started", time.time()) if previous else time.time(),
+            "ended": None,
+            "status": "starting",
+            "protocol_version": PROTOCOL_VERSION,
+        }
+        if device:
+            manifest["device"] = device
+        self.manifest = manifest
+        self._save_manifest()
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        try:
+            with open(self.path / MANIFEST_FILE, encoding="utf-8") as f:
+                data: dict[str, Any] = json.load(f)
+            return data
+        except (OSError, ValueError):
+            return None
+
+    def _save_manifest(self) -> None:
+        manifest = finite(self.manifest)
+        _check("run-manifest.schema.json", manifest)
+        tmp = self.path / (MANIFEST_FILE + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, self.path / MANIFEST_FILE)  # readers never see a half-written manifest
+
+    # --- events -----------------------------------------------------------------------------
+    def status(self, status: str, error: str | None = None) -> None:
+        fields: dict[str, Any] = {"status": status}
+        if error is not None:
+            fields["error"] = error
+        self.events.emit("status", **fields)
+        if self.manifest:
+            self.manifest["status"] = status
+            if status in ("finished", "failed", "stopped"):
+                self.manifest["ended"] = time.time()
+            self._save_manifest()
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.events.emit("log", level=level, message=message)
+
+    def metric(self, step: int, values: dict[str, float | None]) -> None:
+        self.events.emit("metric", step=step, values=values)
+
+    def progress(self, step: int, total: int, eta: float | None) -> None:
+        self.events.emit("progress", step=step, total=total, eta=eta)
+
+    def checkpoint(self, step: int, path: Path) -> None:
+        self.events.emit("checkpoint", step=step, path=self.relative(path))
+
+    def samples(self, step: int, records: Iterable[dict[str, Any]]) -> Path:
+        """Writes samples/step-NNNNNN.jsonl (one SampleRecord per line) and its `sample` event."""
+        folder = self.path / SAMPLES_DIR
+        folder.mkdir(exist_ok=True)
+        path = folder / f"step-{step:06d}.jsonl"
+        lines = []
+        for record in records:
+            record = finite(record)
+            _check("sample-record.schema.json", record)
+            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("".join(lines))
+        self.events.emit("sample", step=step, path=self.relative(path), count=len(lines))
+        return path
+
+    def relative(self, path: Path) -> str:
+        """A path inside the run as the contract wants it: relative, with forward slashes."""
+        try:
+            return Path(os.path.relpath(Path(path).resolve(), self.path)).as_posix()
+        except ValueError:
+            return str(path)
+
+    def close(self) -> None:
+        self.events.close()

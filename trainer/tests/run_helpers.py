@@ -1,0 +1,80 @@
+"""Shared helpers for the trainer's run-directory tests (schemas, tiny configs, event files)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO / "schema"
+
+
+def schema_validator(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+# A small, quick PPO run on the built-in world (a few seconds of CPU).
+TINY_PPO: dict[str, Any] = {
+    "version": 1,
+    "name": "test-tiny",
+    "seed": 0,
+    "model": {
+        "policy": "builtin:tiny-llava",
+        "max_length": 512,
+        "lora": {"r": 8, "alpha": 16},
+        "tiny": {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "vision_hidden_size": 32, "image_size": 32, "patch_size": 8},
+    },
+    "data": {"builtin": "shapes", "num_images": 16},
+    "reward_model": {"learning_rate": 1e-3, "batch_size": 8, "per_device_batch_size": 8, "held_out": 8, "centering_coef": 0.1},
+    "ppo": {
+        "reward_warmup_steps": 4,
+        "rollout_batch_size": 16,
+        "rollout_per_device_batch_size": 16,
+        "step_batch_size": 8,
+        "step_per_device_batch_size": 4,
+        "ppo_epochs": 2,
+        "total_epochs": 100,
+        "max_iterations": 12,
+        "learning_rate": 1e-2,
+        "warmup_iterations": 1,
+        "kl_coef": 0.05,
+        "query_len": 96,
+        "response_len": 12,
+        "save_every": 5,
+        "samples_per_step": 4,
+    },
+    "launch": {"device": "cpu", "threads": 1},
+}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def write_config(folder: Path, name: str = "exp.rlhf.yaml", overrides: dict[str, Any] | None = None, base: dict[str, Any] | None = None) -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(merge(base if base is not None else TINY_PPO, overrides or {}), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def read_events(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+def statuses(events: list[dict[str, Any]]) -> list[str]:
+    return [e["status"] for e in events if e["type"] == "status"]
+
+
+def slope(values: list[float]) -> float:
+    """Least-squares slope against the index (written here independently of the trainer's)."""
+    n = len(values)
+    xs = list(range(n))
+    mx, my = sum(xs) / n, sum(values) / n
+    return sum((x - mx) * (y - my) for x, y in zip(xs, values)) / sum((x - mx) ** 2 for x in xs)
