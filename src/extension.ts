@@ -39,6 +39,18 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     }),
   );
   registerCommands(context, controller, traces);
+  // Until the sample inspector lands, a click on a chart point opens that step's sample records.
+  context.subscriptions.push(
+    traces.onSelectStep(async ({ runId, step }) => {
+      const file = traces.hub.sampleFileNear(runId, step);
+      if (!file) {
+        void vscode.window.showInformationMessage(`Fact-RLHF: run ${runId} has no sample records yet.`);
+        return;
+      }
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file.path));
+      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Active });
+    }),
+  );
 
   client = createLanguageClient(context);
   const clientStarted = client.start();

@@ -11,6 +11,8 @@ export class RunSeries {
   progress: RunSummary['progress'];
   lastStep = -1;
   pointCount = 0;
+  /** Sample-record files by step (relative to the run directory), in arrival order. */
+  readonly sampleFiles: { step: number; path: string }[] = [];
 
   apply(events: readonly RunEvent[]): void {
     for (const e of events) {
@@ -34,6 +36,9 @@ export class RunSeries {
           break;
         case 'progress':
           this.progress = { step: e.step, total: e.total, eta: e.eta ?? null };
+          break;
+        case 'sample':
+          this.sampleFiles.push({ step: e.step, path: e.path });
           break;
         default:
           break;
@@ -71,6 +76,15 @@ export class RunSeries {
       }
     }
     return out;
+  }
+
+  /** The sample file of the step closest to `step` (ties go to the earlier step). */
+  nearestSampleFile(step: number): { step: number; path: string } | undefined {
+    let best: { step: number; path: string } | undefined;
+    for (const f of this.sampleFiles) {
+      if (!best || Math.abs(f.step - step) < Math.abs(best.step - step)) best = f;
+    }
+    return best;
   }
 
   /** The last value of a metric, if any. */

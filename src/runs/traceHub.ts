@@ -1,6 +1,7 @@
 // The host-side model behind the reward-trace view: every tracked run's series, turned into one
 // snapshot (on the webview's `ready`) and then batched deltas, at most `maxUpdatesPerSecond`.
 import type { HostToTraceWebview, RunEvent, RunStatus, RunSummary, RunTraces } from '../protocol';
+import { join } from 'node:path';
 import { RunSeries } from './runSeries';
 
 interface TrackedRun {
@@ -54,6 +55,13 @@ export class TraceHub {
 
   lastValue(runId: string, key: string): number | null | undefined {
     return this.runs.get(runId)?.series.last(key);
+  }
+
+  /** Absolute path of the sample records nearest to a clicked step, with the step they hold. */
+  sampleFileNear(runId: string, step: number): { step: number; path: string } | undefined {
+    const run = this.runs.get(runId);
+    const f = run?.series.nearestSampleFile(step);
+    return run && f ? { step: f.step, path: join(run.summary.runDir, f.path) } : undefined;
   }
 
   runIds(): string[] {

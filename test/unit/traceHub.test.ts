@@ -38,3 +38,16 @@ test('status changes reach the webview with the error text', async () => {
   assert.equal(status.run.error, 'CUDA out of memory');
   hub.dispose();
 });
+
+test('a clicked step maps to the nearest sample-record file of that run', () => {
+  const hub = new TraceHub(() => undefined, 4);
+  hub.track('r', '/runs/r', 'ppo');
+  hub.apply('r', [
+    { v: 1, t: 1, type: 'sample', step: 2, path: 'samples/step-000002.jsonl', count: 4 },
+    { v: 1, t: 2, type: 'sample', step: 6, path: 'samples/step-000006.jsonl', count: 4 },
+  ]);
+  assert.deepEqual(hub.sampleFileNear('r', 5), { step: 6, path: '/runs/r/samples/step-000006.jsonl' });
+  assert.deepEqual(hub.sampleFileNear('r', 1), { step: 2, path: '/runs/r/samples/step-000002.jsonl' });
+  assert.equal(hub.sampleFileNear('other', 1), undefined);
+  hub.dispose();
+});
