@@ -181,6 +181,20 @@ test('batch divisibility for PPO, SFT and RM batches, with fixes that make them 
   assert.deepEqual(run(t).diagnostics, [], t);
 });
 
+test('a per-device size above a process\'s share is one micro-batch, as the trainer splits it', () => {
+  const text = `${BUILTIN}ppo:\n  rollout_batch_size: 8\n  step_batch_size: 4\n`;
+  const a = run(text);
+  assert.deepEqual(a.diagnostics, []);
+  assert.deepEqual(a.derived?.rollout, { global: 8, perDevice: 32, micro: 8, unit: 32, perDeviceSteps: 1 });
+  assert.deepEqual(inlayHints(a).map((h) => h.label), [
+    'ppo_epochs: → 4 optimiser steps/iteration', // on the `ppo:` line: the key is not written
+    '= 8/device × 1×1 procs × 1 passes',
+    '= 4/device × 1×1 procs × 1 grad-accum',
+  ]);
+  const two = run(`${text}launch:\n  gpus: 3\n`);
+  assert.match(two.diagnostics.map((d) => d.message).join('\n'), /`ppo\.rollout_batch_size` \(8\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 3 × 1 = 3/);
+});
+
 test('the step batch must divide the rollout batch', () => {
   const text = `${BUILTIN}ppo:\n  rollout_batch_size: 512\n  step_batch_size: 192\n  step_per_device_batch_size: 8\n`;
   const d = one(run(text), 'batch-divisibility');
@@ -299,6 +313,10 @@ test('paths: existence relative to the config, kind, environment variables, data
   const dir = path.join(tmp, 'paths');
   fs.mkdirSync(path.join(dir, 'images'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'policy'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'gpt'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'gpt', 'config.json'), '{"model_type": "gpt2"}');
+  fs.mkdirSync(path.join(dir, 'llava'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'llava', 'config.json'), '{"model_type": "llava"}');
   fs.writeFileSync(path.join(dir, 'facts.json'), '{"img": "not a list"}');
   fs.writeFileSync(path.join(dir, 'sft.jsonl'), '{"id": 1, "conversations": []}\n{"id": 2}\n');
   fs.writeFileSync(path.join(dir, 'prompts.json'), '[{"image": "a.png"}]');
@@ -321,6 +339,9 @@ test('paths: existence relative to the config, kind, environment variables, data
   const pref = one(withEnv, 'path-not-found');
   assert.equal(pref.line, 8);
   assert.match(pref.message, /elsewhere\/prefs\.json/);
+  const kinds = run('model:\n  policy: gpt\n  reward_model: llava\n', file).diagnostics;
+  assert.deepEqual(kinds.map((d) => d.message), ['`model.policy`: "gpt" holds a "gpt2" model; a LLaVA-family checkpoint is expected']);
+  assert.deepEqual(run('model:\n  policy: llava\n', file).diagnostics, []);
   // The public host contract: only readFile and exists.
   const minimal: EngineHost = { readFile: (p) => (p === path.join(dir, 'x.rlhf.yaml') ? 'ppo:\n  kl_coef: 0.3\n' : undefined), exists: (p) => p.endsWith('facts.json') };
   assert.deepEqual(validateText(`extends: x.rlhf.yaml\n${BUILTIN}`, file, minimal), []);

@@ -1,0 +1,72 @@
+// One full analysis of a config: parse, follow `extends`, then every rule. The editor features
+// (hover, completion, inlay hints, code actions) read the same analysis.
+import { parseConfigText, lineEnd, makeDiagnostic } from './yamlFile';
+import type { ParsedFile } from './yamlFile';
+import { resolveChain, isPlainObject, ResolvedConfig } from './chain';
+import type { Chain } from './chain';
+import { schemaDiagnostics } from './schemaRules';
+import { crossDiagnostics } from './crossRules';
+import { pathDiagnostics } from './pathRules';
+import { portabilityDiagnostics } from './portability';
+import { deriveFigures } from './derived';
+import type { Derived } from './derived';
+import type { EngineDiagnostic, EngineHost } from './types';
+
+export interface Analysis {
+  file: ParsedFile;
+  host: EngineHost;
+  chain?: Chain;
+  resolved?: ResolvedConfig;
+  derived?: Derived;
+  diagnostics: EngineDiagnostic[];
+  /** Other files this analysis read (the `extends` chain), for re-validation when they change. */
+  dependencies: string[];
+}
+
+const NO_FILES: EngineHost = { readFile: () => undefined, exists: () => false };
+
+function describeRoot(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'string' ? 'a string' : typeof v;
+}
+
+export function analyze(text: string, filePath: string, host: EngineHost = NO_FILES): Analysis {
+  const pf = parseConfigText(text, filePath);
+  const a: Analysis = { file: pf, host, diagnostics: [...pf.syntax], dependencies: [] };
+  if (pf.hasErrors) return a;
+  if (!isPlainObject(pf.value) && pf.value !== null && pf.value !== undefined) {
+    const start = (pf.doc.contents?.range?.[0]) ?? 0;
+    a.diagnostics.push(makeDiagnostic(pf, start, lineEnd(text, start), 'error', 'wrong-type', `A config must be a mapping of keys (\`ppo:\`, \`model:\`, ...), got ${describeRoot(pf.value)}`));
+    return a;
+  }
+  const guard = (rule: string, fn: () => EngineDiagnostic[]): void => {
+    // A rule that throws must not take the others (or the server) down with it; it shows up as a
+    // diagnostic, which the fuzz test treats as a failure.
+    try {
+      a.diagnostics.push(...fn());
+    } catch (e) {
+      a.diagnostics.push(makeDiagnostic(pf, 0, 0, 'error', 'internal-error', `Internal error in ${rule}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  };
+  guard('extends', () => {
+    a.chain = resolveChain(pf, host);
+    a.dependencies = a.chain.files.slice(1).map((f) => f.path);
+    return a.chain.diagnostics;
+  });
+  const chain = a.chain;
+  if (!chain?.merged) return a;
+  const resolved = new ResolvedConfig(chain, chain.merged);
+  a.resolved = resolved;
+  guard('schema', () => schemaDiagnostics(chain));
+  guard('yaml-1.1', () => chain.files.filter((f) => !f.hasErrors).flatMap((f) => portabilityDiagnostics(f)));
+  guard('derived', () => {
+    a.derived = deriveFigures(resolved, host);
+    return [];
+  });
+  const derived = a.derived;
+  if (derived) guard('cross-field', () => crossDiagnostics(resolved, derived, host));
+  guard('paths', () => pathDiagnostics(resolved, host));
+  const order = new Map(chain.files.map((f, i) => [f.path, i]));
+  a.diagnostics.sort((x, y) => (order.get(x.file) ?? 0) - (order.get(y.file) ?? 0) || x.start - y.start);
+  return a;
+}

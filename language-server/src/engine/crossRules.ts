@@ -1,0 +1,255 @@
+// Rules across keys, checked on the merged config with schema defaults: batch divisibility, the
+// length budget, reward-term signs, stage prerequisites (facts, reward model), keys that have no
+// effect, and whether the PPO stage fits the GPU. Each diagnostic sits on the key most likely to
+// be wrong, preferring keys written in the validated file over inherited ones.
+import type { ResolvedConfig } from './chain';
+import type { Derived, BatchSplit } from './derived';
+import { estimatePpoMemory, gib } from './memory';
+import { setValueFix } from './edits';
+import { findPath, lineEnd, makeDiagnostic, relatedAt } from './yamlFile';
+import type { Located, ParsedFile } from './yamlFile';
+import type { EngineDiagnostic, EngineHost, Fix, RelatedLocation, Severity } from './types';
+
+type P = readonly string[];
+
+/** Whitening estimates a mean and a standard deviation over the batch: too few sequences and it
+ * mostly cancels the signal it should scale. */
+export const WHITEN_MIN_SEQUENCES = 4;
+
+class RuleContext {
+  readonly out: EngineDiagnostic[] = [];
+  constructor(readonly r: ResolvedConfig, readonly d: Derived, readonly host: EngineHost) {}
+
+  /** `ppo.x = 32` or `ppo.x = 32 (default)`. */
+  show(path: P): string {
+    const v = this.r.get(path);
+    return `${path.join('.')} = ${JSON.stringify(v)}${this.r.isSet(path) ? '' : ' (default)'}`;
+  }
+
+  related(paths: readonly P[]): RelatedLocation[] {
+    const out: RelatedLocation[] = [];
+    for (const p of paths) {
+      const o = this.r.where(p);
+      if (o) out.push(relatedAt(o.pf, [o.loc.keyRange[0], o.loc.valueRange[1]], this.show(p)));
+    }
+    return out;
+  }
+
+  anchor(candidates: readonly P[]): { pf: ParsedFile; range: [number, number] } {
+    const files = this.r.chain.files.filter((f) => !f.hasErrors);
+    for (const pf of files) {
+      for (const c of candidates) {
+        const loc = findPath(pf, c);
+        if (loc) return { pf, range: [loc.keyRange[0], loc.valueRange[1]] };
+      }
+    }
+    for (const pf of files) {
+      for (const c of candidates) {
+        const loc = findPath(pf, c.slice(0, 1));
+        if (loc) return { pf, range: loc.keyRange };
+      }
+    }
+    const root = this.r.root;
+    return { pf: root, range: [0, lineEnd(root.text, 0)] };
+  }
+
+  report(severity: Severity, code: string, candidates: readonly P[], message: string, fixes: Array<Fix | undefined> = [], involved: readonly P[] = candidates): void {
+    const a = this.anchor(candidates);
+    const rel = this.related(involved).filter((x) => !(x.file === a.pf.path && x.start === a.range[0]));
+    this.out.push(makeDiagnostic(a.pf, a.range[0], a.range[1], severity, code, message, fixes.filter((f): f is Fix => f !== undefined), rel));
+  }
+
+  set(path: P, value: unknown, title?: string, preferred = false): Fix | undefined {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return setValueFix(this.r.root, path, text, title ?? `Set \`${path.join('.')}\` to ${text}`, preferred);
+  }
+
+  remove(path: P): Fix | undefined {
+    const o = this.r.where(path);
+    return o ? removeKeyFix(o.pf, o.loc, path) : undefined;
+  }
+}
+
+/** Deletes a `key: value` that sits on lines of its own. */
+function removeKeyFix(pf: ParsedFile, loc: Located, path: P): Fix | undefined {
+  const text = pf.text;
+  const lineStart = text.lastIndexOf('\n', loc.keyRange[0] - 1) + 1;
+  if (text.slice(lineStart, loc.keyRange[0]).trim() !== '') return undefined;
+  const end = lineEnd(text, Math.max(loc.valueRange[1] - 1, loc.keyRange[0]));
+  const cut = text[end] === '\r' ? end + 2 : text[end] === '\n' ? end + 1 : end;
+  const a = pf.lineCounter.linePos(lineStart);
+  const b = pf.lineCounter.linePos(cut);
+  return { title: `Remove \`${path.join('.')}\``, file: pf.path, edits: [{ start: lineStart, end: cut, line: a.line, column: a.col, endLine: b.line, endColumn: b.col, newText: '' }] };
+}
+
+function largestDivisorAtMost(n: number, cap: number): number {
+  for (let d = Math.min(n, cap); d >= 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+function divisibility(ctx: RuleContext, split: BatchSplit | undefined, globalKey: P, perDeviceKey: P): void {
+  if (!split || split.perDeviceSteps !== undefined) return;
+  const { global, perDevice } = split;
+  const d = ctx.d;
+  const procs = `launch.gpus × launch.nodes = ${Math.max(d.gpus, 1)} × ${d.nodes}`;
+  const byProcesses = global % d.world !== 0;
+  const message = byProcesses
+    ? `\`${globalKey.join('.')}\` (${global}) must be divisible by the number of processes, ${procs} = ${d.world}`
+    : `\`${globalKey.join('.')}\` (${global}) must be divisible by ${perDeviceKey.join('.')} × launch.gpus × launch.nodes = ${perDevice} × ${Math.max(d.gpus, 1)} × ${d.nodes} = ${split.unit}`;
+  // Suggested sizes split into whole micro-batches of the configured size on every process.
+  const unit = split.unit <= global ? split.unit : d.world;
+  const lower = Math.floor(global / unit) * unit;
+  const upper = lower + unit;
+  const nearest = lower >= unit && global - lower <= upper - global ? lower : upper;
+  const fixes = [ctx.set(globalKey, nearest, undefined, true)];
+  const other = nearest === lower ? upper : lower;
+  if (other >= unit) fixes.push(ctx.set(globalKey, other));
+  if (!byProcesses) fixes.push(ctx.set(perDeviceKey, largestDivisorAtMost(global / d.world, perDevice)));
+  ctx.report('error', 'batch-divisibility', [globalKey, perDeviceKey, ['launch', 'gpus'], ['launch', 'nodes']], message, fixes);
+}
+
+function stepDividesRollout(ctx: RuleContext): void {
+  const { rollout, step } = ctx.d;
+  if (!rollout || !step || rollout.global % step.global === 0) return;
+  const message =
+    `\`ppo.step_batch_size\` (${step.global}) must divide \`ppo.rollout_batch_size\` (${rollout.global}): ` +
+    'each PPO epoch splits the rollout batch into whole minibatches';
+  const fixes: Array<Fix | undefined> = [];
+  const stepUnit = step.micro * ctx.d.world;
+  for (let s = Math.min(step.global, rollout.global); s >= stepUnit; s--) {
+    if (rollout.global % s === 0 && s % stepUnit === 0) {
+      fixes.push(ctx.set(['ppo', 'step_batch_size'], s, undefined, true));
+      break;
+    }
+  }
+  const rolloutUnit = rollout.micro * ctx.d.world;
+  const l = (step.global / gcd(step.global, rolloutUnit)) * rolloutUnit;
+  const up = Math.ceil(rollout.global / l) * l;
+  if (up <= 4 * rollout.global) fixes.push(ctx.set(['ppo', 'rollout_batch_size'], up));
+  ctx.report('error', 'batch-divisibility', [['ppo', 'step_batch_size'], ['ppo', 'rollout_batch_size']], message, fixes);
+}
+
+function lengthBudget(ctx: RuleContext): void {
+  const r = ctx.r;
+  const q = r.num(['ppo', 'query_len']);
+  const resp = r.num(['ppo', 'response_len']);
+  const max = r.num(['model', 'max_length']);
+  if (q === undefined || resp === undefined || max === undefined || q + resp <= max) return;
+  const message = `\`ppo.query_len\` + \`ppo.response_len\` = ${q} + ${resp} = ${q + resp} exceeds \`model.max_length\` (${max})`;
+  ctx.report('error', 'length-budget', [['ppo', 'response_len'], ['ppo', 'query_len'], ['model', 'max_length']], message, [
+    max - q >= 1 ? ctx.set(['ppo', 'response_len'], max - q, undefined, true) : undefined,
+    ctx.set(['model', 'max_length'], q + resp),
+  ]);
+}
+
+function builtinWorld(ctx: RuleContext): boolean {
+  return ctx.r.get(['data', 'builtin']) === 'shapes';
+}
+
+function stagePrerequisites(ctx: RuleContext): void {
+  const r = ctx.r;
+  // Stage needs apply to configs that have the stage: an SFT-only config needs no reward model.
+  const hasPpo = r.isSet(['ppo']);
+  const hasRm = r.isSet(['reward_model']);
+  const builtin = builtinWorld(ctx);
+  if ((hasPpo || hasRm) && r.bool(['reward_model', 'fact_augmentation']) === true && !r.str(['data', 'facts']) && !builtin) {
+    ctx.report(
+      'warning',
+      'missing-facts',
+      [['reward_model', 'fact_augmentation'], ['data', 'builtin'], ['data', 'preference'], ['data', 'ppo_prompts']],
+      '`reward_model.fact_augmentation` is on but the config has no facts: set `data.facts` (image key → fact strings) or `data.builtin: shapes`',
+      [ctx.set(['reward_model', 'fact_augmentation'], false, 'Turn fact augmentation off (plain RLHF baseline)'), ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')],
+    );
+  }
+  if (hasPpo && !r.str(['model', 'reward_model']) && !builtin && !r.str(['data', 'preference'])) {
+    ctx.report(
+      'warning',
+      'missing-reward-model',
+      [['ppo', 'init_value_from_reward_model'], ['model', 'reward_model'], ['data', 'preference'], ['ppo', 'reward_warmup_steps']],
+      'PPO has no reward model (and `ppo.init_value_from_reward_model` none to start the value model from): set `model.reward_model`, `data.preference` (a reward model is trained first, for `ppo.reward_warmup_steps` steps) or `data.builtin: shapes`',
+      [ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')],
+    );
+  }
+  if (hasPpo && !builtin && !r.str(['data', 'ppo_prompts'])) {
+    ctx.report('warning', 'missing-data', [['data', 'ppo_prompts'], ['data', 'builtin']], 'PPO has no prompts: set `data.ppo_prompts` (LLaVA JSON with `caption_type`) or `data.builtin: shapes`', [ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')]);
+  }
+  const whiten = r.bool(['ppo', 'whiten']);
+  const rollout = r.num(['ppo', 'rollout_batch_size']);
+  if (whiten === true && rollout !== undefined && rollout >= 1 && rollout < WHITEN_MIN_SEQUENCES) {
+    ctx.report(
+      'warning',
+      'whiten-small-batch',
+      [['ppo', 'rollout_batch_size'], ['ppo', 'whiten']],
+      `\`ppo.whiten\` normalises advantages over the rollout batch, but \`ppo.rollout_batch_size\` is ${rollout}: fewer than ${WHITEN_MIN_SEQUENCES} sequences give no usable mean and spread`,
+      [ctx.set(['ppo', 'whiten'], false, 'Turn advantage whitening off'), ctx.set(['ppo', 'rollout_batch_size'], WHITEN_MIN_SEQUENCES * ctx.d.world)],
+    );
+  }
+  const benchmarks = r.get(['eval', 'benchmarks']);
+  if (Array.isArray(benchmarks) && benchmarks.includes('mmhal') && !r.str(['data', 'eval'])) {
+    ctx.report('warning', 'missing-data', [['eval', 'benchmarks']], '`eval.benchmarks` includes `mmhal` but `data.eval` names no MMHal-Bench file');
+  }
+}
+
+function rewardSigns(ctx: RuleContext): void {
+  const bonus = ctx.r.num(['ppo', 'correct_choice_bonus']);
+  if (bonus !== undefined && bonus < 0) {
+    ctx.report('warning', 'reward-sign', [['ppo', 'correct_choice_bonus']], `\`ppo.correct_choice_bonus\` is negative (${bonus}): correct multiple-choice answers would be penalised`, [ctx.set(['ppo', 'correct_choice_bonus'], -bonus, undefined, true)]);
+  }
+}
+
+function inert(ctx: RuleContext, path: P, why: string): void {
+  if (!ctx.r.isSet(path) || !ctx.r.where(path)) return;
+  ctx.report('warning', 'inert-key', [path], `\`${path.join('.')}\` has no effect: ${why}`, [ctx.remove(path)], []);
+}
+
+function inertKeys(ctx: RuleContext): void {
+  const r = ctx.r;
+  if (r.get(['ppo', 'kl_controller']) === 'fixed') inert(ctx, ['ppo', 'target_kl'], '`ppo.kl_controller` is `fixed`');
+  const policy = r.str(['model', 'policy']);
+  if (policy !== undefined && !policy.startsWith('builtin:')) inert(ctx, ['model', 'tiny'], '`model.policy` is a checkpoint, not `builtin:tiny-llava`');
+  if (r.str(['model', 'reward_model'])) inert(ctx, ['ppo', 'reward_warmup_steps'], '`model.reward_model` is set, so no reward model is warmed up');
+  if (!builtinWorld(ctx)) inert(ctx, ['data', 'num_images'], '`data.builtin` is not `shapes`');
+  else for (const k of ['image_folder', 'facts', 'preference', 'ppo_prompts']) inert(ctx, ['data', k], '`data.builtin: shapes` generates its own data instead');
+  const device = r.get(['launch', 'device']);
+  const quant = r.get(['model', 'quantization']);
+  if (device === 'cpu' && (quant === '4bit' || quant === '8bit')) {
+    ctx.report('warning', 'device-mismatch', [['model', 'quantization'], ['launch', 'device']], `\`model.quantization: ${String(quant)}\` needs a CUDA GPU (bitsandbytes), but \`launch.device\` is \`cpu\``, [ctx.set(['model', 'quantization'], 'none')]);
+  }
+  if (device === 'cpu' && r.get(['model', 'dtype']) === 'fp16') {
+    ctx.report('warning', 'device-mismatch', [['model', 'dtype'], ['launch', 'device']], '`model.dtype: fp16` needs a GPU, but `launch.device` is `cpu`: use fp32 or bf16', [ctx.set(['model', 'dtype'], 'bf16')]);
+  }
+}
+
+function memoryFit(ctx: RuleContext): void {
+  const gpu = ctx.host.gpuMemoryGiB;
+  if (gpu === undefined || gpu <= 0 || ctx.r.get(['launch', 'device']) === 'cpu') return;
+  const est = estimatePpoMemory(ctx.r, ctx.host);
+  if (!est || est.totalBytes <= gpu * 1024 ** 3) return;
+  const advice = ctx.r.bool(['model', 'gradient_checkpointing']) ? 'lower the per-device batch sizes' : 'lower the per-device batch sizes or set `model.gradient_checkpointing: true`';
+  ctx.report(
+    'warning',
+    'gpu-memory',
+    [['ppo', 'step_per_device_batch_size'], ['ppo', 'rollout_per_device_batch_size'], ['model', 'quantization'], ['model', 'policy']],
+    `PPO needs about ${gib(est.totalBytes)} per GPU, more than the ${gpu.toFixed(0)} GiB GPU: ${advice} (hover for the arithmetic)`,
+  );
+}
+
+export function crossDiagnostics(r: ResolvedConfig, d: Derived, host: EngineHost): EngineDiagnostic[] {
+  const ctx = new RuleContext(r, d, host);
+  divisibility(ctx, d.rollout, ['ppo', 'rollout_batch_size'], ['ppo', 'rollout_per_device_batch_size']);
+  divisibility(ctx, d.step, ['ppo', 'step_batch_size'], ['ppo', 'step_per_device_batch_size']);
+  divisibility(ctx, d.sft, ['sft', 'batch_size'], ['sft', 'per_device_batch_size']);
+  divisibility(ctx, d.rm, ['reward_model', 'batch_size'], ['reward_model', 'per_device_batch_size']);
+  stepDividesRollout(ctx);
+  lengthBudget(ctx);
+  stagePrerequisites(ctx);
+  rewardSigns(ctx);
+  inertKeys(ctx);
+  memoryFit(ctx);
+  return ctx.out;
+}

@@ -1,0 +1,90 @@
+// Figures derived from a config: world size, how each global batch splits into per-device
+// micro-batches (gradient accumulation), optimiser steps per PPO iteration, iterations per epoch.
+import type { ResolvedConfig } from './chain';
+import { configPath, countRecords } from './dataFiles';
+import type { EngineHost } from './types';
+
+export interface BatchSplit {
+  global: number;
+  /** The configured per-device micro-batch. */
+  perDevice: number;
+  /** The micro-batch actually used: a per-device size above a process's share means one chunk. */
+  micro: number;
+  /** perDevice × processes: the global batch that splits into full micro-batches once. */
+  unit: number;
+  /** Micro-batches per device for one global batch (gradient-accumulation steps), when it divides. */
+  perDeviceSteps?: number;
+}
+
+export interface Derived {
+  gpus: number;
+  nodes: number;
+  /** Training processes: max(gpus, 1) per node × nodes (a CPU run is one process per node). */
+  world: number;
+  rollout?: BatchSplit;
+  step?: BatchSplit;
+  sft?: BatchSplit;
+  rm?: BatchSplit;
+  /** Optimiser steps per PPO iteration: (rollout / step batch) × ppo_epochs. */
+  optimiserStepsPerIteration?: number;
+  /** Upper bound of tokens generated and scored per iteration: rollout × (query + response). */
+  tokensPerRollout?: number;
+  promptCount?: number;
+  iterationsPerEpoch?: number;
+  totalIterations?: number;
+}
+
+function split(r: ResolvedConfig, globalKey: string[], perDeviceKey: string[], world: number): BatchSplit | undefined {
+  const global = r.num(globalKey);
+  const perDevice = r.num(perDeviceKey);
+  if (global === undefined || perDevice === undefined || !Number.isInteger(global) || !Number.isInteger(perDevice) || global < 1 || perDevice < 1) return undefined;
+  // As the trainer splits it: the global batch over the processes, each share in micro-batches.
+  const share = global / world;
+  const micro = Number.isInteger(share) ? Math.min(perDevice, share) : perDevice;
+  const perDeviceSteps = Number.isInteger(share) && share % micro === 0 ? share / micro : undefined;
+  return { global, perDevice, micro, unit: perDevice * world, perDeviceSteps };
+}
+
+export function deriveFigures(r: ResolvedConfig, host: EngineHost | undefined): Derived {
+  const gpusRaw = r.num(['launch', 'gpus']);
+  const nodesRaw = r.num(['launch', 'nodes']);
+  const gpus = gpusRaw !== undefined && Number.isInteger(gpusRaw) && gpusRaw >= 0 ? gpusRaw : 1;
+  const nodes = nodesRaw !== undefined && Number.isInteger(nodesRaw) && nodesRaw >= 1 ? nodesRaw : 1;
+  const world = Math.max(gpus, 1) * nodes;
+  const d: Derived = {
+    gpus,
+    nodes,
+    world,
+    rollout: split(r, ['ppo', 'rollout_batch_size'], ['ppo', 'rollout_per_device_batch_size'], world),
+    step: split(r, ['ppo', 'step_batch_size'], ['ppo', 'step_per_device_batch_size'], world),
+    sft: split(r, ['sft', 'batch_size'], ['sft', 'per_device_batch_size'], world),
+    rm: split(r, ['reward_model', 'batch_size'], ['reward_model', 'per_device_batch_size'], world),
+  };
+  const epochs = r.num(['ppo', 'ppo_epochs']);
+  if (d.rollout && d.step && d.rollout.global % d.step.global === 0 && epochs !== undefined && Number.isInteger(epochs) && epochs >= 1) {
+    d.optimiserStepsPerIteration = (d.rollout.global / d.step.global) * epochs;
+  }
+  const q = r.num(['ppo', 'query_len']);
+  const resp = r.num(['ppo', 'response_len']);
+  if (d.rollout && q !== undefined && resp !== undefined && q > 0 && resp > 0) d.tokensPerRollout = d.rollout.global * (q + resp);
+
+  if (host) {
+    const prompts = configPath(r, ['data', 'ppo_prompts'], host);
+    if (prompts?.expanded.absolute) d.promptCount = countRecords(host, prompts.expanded.absolute);
+  }
+  const totalEpochs = r.num(['ppo', 'total_epochs']);
+  const maxIter = r.num(['ppo', 'max_iterations']);
+  if (d.promptCount !== undefined && d.rollout && d.promptCount > 0) {
+    d.iterationsPerEpoch = d.promptCount / d.rollout.global;
+    if (totalEpochs !== undefined && totalEpochs > 0) d.totalIterations = Math.floor(d.iterationsPerEpoch * totalEpochs);
+  }
+  if (maxIter !== undefined && Number.isInteger(maxIter) && maxIter >= 1 && (d.totalIterations === undefined || maxIter < d.totalIterations)) d.totalIterations = maxIter;
+  return d;
+}
+
+/** 524288 → "524,288"; 140.625 → "140.6" (no Intl: it is slow on a hot path). */
+export function formatCount(n: number): string {
+  if (!Number.isInteger(n)) return n.toFixed(1);
+  const s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 ? `-${s}` : s;
+}

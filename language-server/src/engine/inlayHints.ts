@@ -1,0 +1,54 @@
+// Inlay hints: derived values next to the keys they follow from — micro-batches and gradient
+// accumulation, optimiser steps per PPO iteration, iterations, world size, length budget.
+import type { Analysis } from './analyze';
+import { formatCount } from './derived';
+import { findPath, lineEnd } from './yamlFile';
+
+export interface InlayHintEntry {
+  offset: number;
+  label: string;
+  tooltip?: string;
+}
+
+export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER): InlayHintEntry[] {
+  const d = a.derived;
+  const r = a.resolved;
+  if (!d || !r) return [];
+  const pf = a.file;
+  const out: InlayHintEntry[] = [];
+  const at = (path: string[], label: string, tooltip: string): void => {
+    const here = findPath(pf, path);
+    let offset: number | undefined;
+    let text = label;
+    if (here && here.valueRange !== here.keyRange) offset = here.valueRange[1];
+    else {
+      const section = findPath(pf, path.slice(0, 1));
+      if (!section) return;
+      offset = lineEnd(pf.text, section.keyRange[0]);
+      text = `${path.slice(1).join('.')}: ${label}`;
+    }
+    if (offset >= from && offset <= to) out.push({ offset, label: text, tooltip });
+  };
+  const procs = `${Math.max(d.gpus, 1)}×${d.nodes}`;
+  if (d.rollout?.perDeviceSteps !== undefined) {
+    at(['ppo', 'rollout_batch_size'], `= ${d.rollout.micro}/device × ${procs} procs × ${d.rollout.perDeviceSteps} passes`, 'Generation passes per device per PPO iteration');
+  }
+  if (d.step?.perDeviceSteps !== undefined) {
+    at(['ppo', 'step_batch_size'], `= ${d.step.micro}/device × ${procs} procs × ${d.step.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per optimiser step');
+  }
+  if (d.optimiserStepsPerIteration !== undefined) at(['ppo', 'ppo_epochs'], `→ ${d.optimiserStepsPerIteration} optimiser steps/iteration`, '(rollout batch / step batch) × ppo_epochs');
+  if (d.totalIterations !== undefined) {
+    const per = d.iterationsPerEpoch !== undefined ? `${formatCount(d.iterationsPerEpoch)}/epoch, ` : '';
+    at(r.isSet(['ppo', 'max_iterations']) && d.iterationsPerEpoch === undefined ? ['ppo', 'max_iterations'] : ['ppo', 'total_epochs'], `→ ${per}${formatCount(d.totalIterations)} iterations`, 'PPO iterations over the prompt set');
+  }
+  if (d.sft?.perDeviceSteps !== undefined) at(['sft', 'batch_size'], `= ${d.sft.micro}/device × ${procs} procs × ${d.sft.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per SFT optimiser step');
+  if (d.rm?.perDeviceSteps !== undefined) at(['reward_model', 'batch_size'], `= ${d.rm.micro}/device × ${procs} procs × ${d.rm.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per reward-model optimiser step');
+  if (findPath(pf, ['launch', 'gpus']) || findPath(pf, ['launch', 'nodes'])) at(findPath(pf, ['launch', 'gpus']) ? ['launch', 'gpus'] : ['launch', 'nodes'], `world size ${d.world}`, 'Training processes: gpus per node × nodes');
+  const q = r.num(['ppo', 'query_len']);
+  const resp = r.num(['ppo', 'response_len']);
+  const max = r.num(['model', 'max_length']);
+  if (q !== undefined && resp !== undefined && max !== undefined && findPath(pf, ['ppo', 'response_len'])) {
+    at(['ppo', 'response_len'], `${q + resp}/${max} tokens${d.tokensPerRollout !== undefined ? `, ≤ ${formatCount(d.tokensPerRollout)}/rollout` : ''}`, 'query_len + response_len of model.max_length; tokens per rollout batch');
+  }
+  return out.sort((x, y) => x.offset - y.offset);
+}
