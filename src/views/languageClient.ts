@@ -14,7 +14,11 @@ export function createLanguageClient(context: vscode.ExtensionContext): Language
       { scheme: 'file', pattern: '**/*.rlhf.yaml' },
       { scheme: 'untitled', language: 'yaml' },
     ],
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{rlhf.yaml,json,jsonl}') },
+    synchronize: {
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{rlhf.yaml,json,jsonl}'),
+      configurationSection: 'factRlhf',
+    },
+    initializationOptions: { gpuMemoryGiB: vscode.workspace.getConfiguration('factRlhf').get<number>('gpuMemoryGiB', 0) },
     outputChannelName: 'Fact-RLHF Language Server',
   };
   return new LanguageClient('factRlhf', 'Fact-RLHF Config', serverOptions, clientOptions);
