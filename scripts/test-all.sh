@@ -40,7 +40,7 @@ for tier in $tiers; do
   case "$tier" in
     static)
       log "static: generated types, tsc, eslint"
-      if node scripts/gen-types.mjs --check && npx tsc --noEmit -p . && npx tsc --noEmit -p webview && npx eslint .; then
+      if node scripts/gen-types.mjs --check && node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/tsc --noEmit -p webview && node_modules/.bin/eslint .; then
         passed=$((passed + 1))
       else
         failed=$((failed + 1)); failures+=("static checks")

@@ -1,11 +1,13 @@
 // Wires the parts together; the parts live in views/, runs/ and language-server/.
+// Activation stays light: the run machinery (yaml, ajv) loads on the first run command or when a
+// live run must be re-attached, and the language client starts right after activation returns.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './views/rewardTraceView';
 import { RunStatusBar } from './views/statusBar';
-import { RunController } from './views/runController';
 import { registerCommands } from './views/commands';
-import { createLanguageClient } from './views/languageClient';
+import type { RunController } from './views/runController';
+import { hasRememberedLiveRuns } from './views/liveRuns';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -13,24 +15,33 @@ export interface FactRlhfApi {
   waitForRun(runId: string, timeoutMs: number): Promise<'finished' | 'failed' | 'stopped'>;
   traceViewStats(): TraceViewStats;
   languageClientReady(): Promise<void>;
+  /** Milliseconds spent inside activate(). */
+  activationMs: number;
 }
 
 let client: LanguageClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): FactRlhfApi {
+  const started = performance.now();
   const settings = vscode.workspace.getConfiguration('factRlhf');
   const statusBar = new RunStatusBar();
-  // The view asks for run folders only when it resolves, after `controller` exists.
-  const traces: RewardTraceViewProvider = new RewardTraceViewProvider(
+  let controller: RunController | undefined;
+  let loading: Promise<RunController> | undefined;
+  const traces = new RewardTraceViewProvider(
     context.extensionUri,
     settings.get<number>('traces.maxUpdatesPerSecond', 4),
-    (): vscode.Uri[] => controller.runFolders(),
+    () => controller?.runFolders() ?? [],
   );
-  const controller: RunController = new RunController(context, traces, statusBar);
+  const runs = (): Promise<RunController> =>
+    (loading ??= import('./views/runController').then((m) => {
+      controller = new m.RunController(context, traces, statusBar);
+      context.subscriptions.push(controller);
+      return controller;
+    }));
+
   context.subscriptions.push(
     statusBar,
     traces,
-    controller,
     vscode.window.registerWebviewViewProvider(REWARD_TRACES_VIEW_ID, traces, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('factRlhf.traces.maxUpdatesPerSecond')) {
@@ -38,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       }
     }),
   );
-  registerCommands(context, controller, traces);
+  registerCommands(context, runs, traces);
   // Until the sample inspector lands, a click on a chart point opens that step's sample records.
   context.subscriptions.push(
     traces.onSelectStep(async ({ runId, step }) => {
@@ -51,18 +62,27 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Active });
     }),
   );
+  if (hasRememberedLiveRuns(context)) void runs().then((c) => c.reattach());
 
-  client = createLanguageClient(context);
-  const clientStarted = client.start();
-  void controller.reattach();
+  const clientStarted = new Promise<void>((resolve, reject) => {
+    setImmediate(() => {
+      import('./views/languageClient')
+        .then((m) => {
+          client = m.createLanguageClient(context);
+          return client.start();
+        })
+        .then(resolve, reject);
+    });
+  });
+  clientStarted.catch((err: unknown) => void vscode.window.showErrorMessage(`Fact-RLHF language server did not start: ${String(err)}`));
 
   return {
     startRun: async (stage, configUri) => {
-      const handle = await controller.start(stage, configUri);
+      const handle = await (await runs()).start(stage, configUri);
       return { runId: handle.runId, runDir: handle.runDir };
     },
     waitForRun: async (runId, timeoutMs) => {
-      const handle = controller.manager.get(runId);
+      const handle = (await runs()).manager.get(runId);
       if (!handle) throw new Error(`unknown run ${runId}`);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -76,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     },
     traceViewStats: () => traces.stats(),
     languageClientReady: () => clientStarted,
+    activationMs: performance.now() - started,
   };
 }
 

@@ -45,14 +45,14 @@ async function pickConfig(): Promise<vscode.Uri | undefined> {
 
 export function registerCommands(
   context: vscode.ExtensionContext,
-  runs: RunController,
+  runs: () => Promise<RunController>,
   traces: RewardTraceViewProvider,
 ): void {
   const startStage = async (stage: Stage, arg?: vscode.Uri): Promise<StartedRun | undefined> => {
     const uri = arg instanceof vscode.Uri ? arg : await pickConfig();
     if (!uri) return undefined;
     try {
-      const handle = await runs.start(stage, uri);
+      const handle = await (await runs()).start(stage, uri);
       void traces.reveal();
       return { runId: handle.runId, runDir: handle.runDir };
     } catch (err) {
@@ -64,7 +64,7 @@ export function registerCommands(
   context.subscriptions.push(
     vscode.commands.registerCommand('factRlhf.startPpo', (uri?: vscode.Uri) => startStage('ppo', uri)),
     vscode.commands.registerCommand('factRlhf.stopRun', async () => {
-      const result = await runs.stop();
+      const result = await (await runs()).stop();
       if (!result) void vscode.window.showInformationMessage('Fact-RLHF: no run is active.');
       return result?.status;
     }),

@@ -10,7 +10,7 @@ import { REWARD_KEY } from '../runs/runSummary';
 import type { RewardTraceViewProvider } from './rewardTraceView';
 import type { RunStatusBar } from './statusBar';
 
-const LIVE_RUNS_KEY = 'factRlhf.liveRunDirs';
+import { LIVE_RUNS_KEY } from './liveRuns';
 
 export class RunController implements vscode.Disposable {
   readonly manager = new RunManager();
