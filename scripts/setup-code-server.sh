@@ -88,6 +88,11 @@ rm -f "$STAMP"
   cd "$TOOLS_DIR"
   # Node 24 first on PATH so npm, node-gyp and code-server's postinstall all build for it;
   # npm_config_nodedir points node-gyp at the bundled headers instead of downloading them.
+  # Under `npm test` the outer npm (Node 20) exports npm_config_* variables; the inner npm would
+  # take them as its own config — code-server's postinstall reads the Node version from
+  # npm_config_user_agent — so they are dropped first.
+  while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(npm_config_[A-Za-z0-9_]*\)=.*/\1/p; s/^\(npm_lifecycle_[A-Za-z0-9_]*\)=.*/\1/p; s/^\(npm_package_[A-Za-z0-9_]*\)=.*/\1/p')
+  unset npm_node_execpath npm_execpath NODE
   export PATH="$NODE_DIR/bin:$PATH"
   export npm_config_nodedir="$NODE_DIR"
   npm ci --no-audit --no-fund --loglevel=error
