@@ -1,7 +1,8 @@
 // Language server (DESIGN.md §7): full validation of the LLaVA-RLHF 13B recipe (median of 1000
 // runs; bar < 2 ms), hover and completion latency (p99; bar < 10 ms) in the engine — on a cached
 // analysis, and after an edit (re-analysis included) — and end to end over stdio JSON-RPC
-// against the built server. Run: node --import tsx bench/language-server.bench.ts
+// against the built server; and a config naming a 50 MB data file (synchronous CLI host vs the
+// server's background reads). Run: node --import tsx bench/language-server.bench.ts
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -108,7 +109,70 @@ async function overStdio(): Promise<void> {
   conn.dispose();
 }
 
-overStdio().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+/**
+ * A config naming a 50 MB prompt file. The CLI's synchronous host reads and counts it on the first
+ * analysis; the server does it in the background, so requests sent meanwhile are answered at once.
+ */
+async function bigDataFile(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fact-rlhf-ls-bench-'));
+  try {
+    const record = JSON.stringify({ id: 'x', image: 'coco/000000123456.jpg', conversations: [{ from: 'human', value: '<image>\nWhat is unusual about this image? Describe it in detail, please.' }, { from: 'gpt', value: '' }], caption_type: 1, length_bonus: 1.0 });
+    const n = Math.ceil(50e6 / (record.length + 2));
+    fs.writeFileSync(path.join(dir, 'prompts.json'), `[\n${Array.from({ length: n }, () => record).join(',\n')}\n]\n`);
+    const mb = fs.statSync(path.join(dir, 'prompts.json')).size / 1e6;
+    const file = path.join(dir, 'big.rlhf.yaml');
+    const text = 'data:\n  ppo_prompts: prompts.json\n  preference: prompts.json\nppo:\n  rollout_batch_size: 512\n  rollout_per_device_batch_size: 32\n  total_epochs: 4\n';
+    fs.writeFileSync(file, text);
+    console.log(`\nconfig naming a ${mb.toFixed(1)} MB prompt file (${n.toLocaleString('en')} records, in the page cache):`);
+    const t0 = performance.now();
+    const a = analyze(text, file, createNodeHost({ env: {} }));
+    console.log(`  CLI host (synchronous): first analysis ${(performance.now() - t0).toFixed(0)} ms (counted ${a.derived?.promptCount} records); the next ones hit the mtime cache`);
+
+    const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'language-server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const conn = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
+    const publishes: number[] = [];
+    conn.onNotification('textDocument/publishDiagnostics', () => {
+      publishes.push(performance.now());
+    });
+    conn.listen();
+    await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await conn.sendNotification('initialized', {});
+    // Start-up first (the schema validator compiles once): open a small config and wait for its diagnostics.
+    const warm = pathToFileURL(path.join(dir, 'warm.rlhf.yaml')).toString();
+    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri: warm, languageId: 'yaml', version: 1, text: 'data:\n  builtin: shapes\n' } });
+    while (publishes.length === 0) await new Promise((r) => setTimeout(r, 10));
+    publishes.length = 0;
+    const uri = pathToFileURL(file).toString();
+    const opened = performance.now();
+    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text } });
+    const latencies: number[] = [];
+    let counted = 0;
+    // Completion requests every 10 ms until the count lands (the iterations hint appears).
+    while (performance.now() - opened < 30_000) {
+      const t = performance.now();
+      await conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 6, character: 2 } });
+      latencies.push(performance.now() - t);
+      const hints = (await conn.sendRequest('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 8, character: 0 } } })) as Array<{ label: string }>;
+      if (hints.some((h) => h.label.includes('iterations'))) {
+        counted = performance.now() - opened;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const s = stats(latencies);
+    console.log(`  server (background reads): first publish ${((publishes[0] ?? NaN) - opened).toFixed(0)} ms after open, record count landed after ${counted.toFixed(0)} ms;`);
+    console.log(`  ${latencies.length} completion requests meanwhile: median ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms`);
+    await conn.sendRequest('shutdown');
+    await conn.sendNotification('exit');
+    conn.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+overStdio()
+  .then(bigDataFile)
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });

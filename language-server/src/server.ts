@@ -3,6 +3,7 @@
 // in ./engine; this file only maps between LSP and the engine, and must never die on any input.
 import * as nodePath from 'node:path';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
@@ -37,7 +38,7 @@ import {
   codeActions,
   codeLenses,
   complete,
-  createNodeHost,
+  createBackgroundHost,
   documentLinks,
   findPath,
   hover,
@@ -46,14 +47,23 @@ import {
   validateFile,
   warmUp,
 } from './engine/index';
-import type { Analysis, CompletionKind, EngineDiagnostic, EngineHost, TextEditSpec } from './engine/index';
+import type { Analysis, BackgroundHost, CompletionKind, EngineDiagnostic, TextEditSpec } from './engine/index';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const DEBOUNCE_MS = 80;
+/**
+ * How long a publish waits for file checks that are still being read (they run in the background;
+ * requests are answered meanwhile). Past it, diagnostics go out without them and again once they
+ * land. `initializationOptions.fileCheckWaitMs` overrides it (0: never wait).
+ */
+let fileCheckWaitMs = 100;
 
 let gpuMemoryGiB: number | undefined;
-const analyses = new Map<string, { version: number; analysis: Analysis }>();
+let inlayRefresh = false;
+const analyses = new Map<string, { version: number; analysis: Analysis; epoch: number }>();
+/** What was last sent per document, to skip a re-publish that says nothing new. */
+const published = new Map<string, { version: number; key: string }>();
 const timers = new Map<string, NodeJS.Timeout>();
 const pathToUri = new Map<string, string>();
 
@@ -101,19 +111,69 @@ function openText(path: string): string | undefined {
   return uri ? documents.get(uri)?.getText() : undefined;
 }
 
-let host: EngineHost = createNodeHost({ overlay: openText, env: process.env });
+function makeHost(): BackgroundHost {
+  const h = createBackgroundHost({ overlay: openText, env: process.env, gpuMemoryGiB });
+  h.onSettled(safe('file checks landed', undefined, (changed: boolean) => filesSettled(h, changed)));
+  return h;
+}
+
+let host: BackgroundHost = makeHost();
 
 function rebuildHost(): void {
-  host = createNodeHost({ overlay: openText, env: process.env, gpuMemoryGiB });
+  host = makeHost();
   analyses.clear();
 }
 
 function analysisOf(doc: TextDocument): Analysis {
   const hit = analyses.get(doc.uri);
-  if (hit && hit.version === doc.version) return hit.analysis;
+  // An analysis that lacked some file facts is redone once new facts have landed.
+  if (hit && hit.version === doc.version && (!hit.analysis.incomplete || hit.epoch === host.epoch)) return hit.analysis;
+  const epoch = host.epoch;
   const analysis = analyze(doc.getText(), uriToPath(doc.uri), host);
-  analyses.set(doc.uri, { version: doc.version, analysis });
+  analyses.set(doc.uri, { version: doc.version, analysis, epoch });
   return analysis;
+}
+
+/** Background file reads landed: re-validate what they can change, and let the editor re-ask for hints. */
+function filesSettled(h: BackgroundHost, changed: boolean): void {
+  if (h !== host) return;
+  if (changed) analyses.clear(); // a file changed on disk: every analysis may be stale
+  let any = false;
+  for (const doc of documents.all()) {
+    const hit = analyses.get(doc.uri);
+    if (!hit || hit.analysis.incomplete) {
+      schedule(doc.uri, 0);
+      any = true;
+    }
+  }
+  if (any && inlayRefresh) connection.languages.inlayHint.refresh().catch((e: unknown) => log('inlay hint refresh', e));
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An analysis once its file checks have landed, waiting at most `budgetMs` (the event loop stays
+ * free meanwhile). `make` analyses afresh (or from the cache); it returns undefined when what it
+ * analyses has gone (a document changed or closed), and so does this.
+ */
+async function settled(make: () => Analysis | undefined, budgetMs: number): Promise<Analysis | undefined> {
+  let a = make();
+  const deadline = Date.now() + budgetMs;
+  // Each round may ask for more (a folder's stat, then the files inside it); a few rounds suffice.
+  for (let round = 0; a?.incomplete && round < 6 && Date.now() < deadline; round++) {
+    await Promise.race([host.idle(), delay(deadline - Date.now())]);
+    a = make();
+  }
+  return a;
+}
+
+/** The open document's analysis once its file checks have landed (undefined if it changed meanwhile). */
+function settledAnalysisOf(uri: string, budgetMs: number): Promise<Analysis | undefined> {
+  const version = documents.get(uri)?.version;
+  return settled(() => {
+    const doc = documents.get(uri);
+    return doc && doc.version === version ? analysisOf(doc) : undefined;
+  }, budgetMs);
 }
 
 const SEVERITY: Record<EngineDiagnostic['severity'], DiagnosticSeverity> = {
@@ -145,15 +205,21 @@ function toLspDiagnostic(doc: TextDocument, a: Analysis, d: EngineDiagnostic): D
   };
 }
 
-function publish(doc: TextDocument): void {
-  const a = analysisOf(doc);
-  void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: a.diagnostics.map((d) => toLspDiagnostic(doc, a, d)) });
+async function publish(uri: string): Promise<void> {
+  const a = await settledAnalysisOf(uri, fileCheckWaitMs);
+  const doc = documents.get(uri);
+  if (!a || !doc) return; // a newer version publishes itself
+  const diagnostics = a.diagnostics.map((d) => toLspDiagnostic(doc, a, d));
+  const key = JSON.stringify(diagnostics);
+  const last = published.get(uri);
+  if (last && last.version === doc.version && last.key === key) return;
+  published.set(uri, { version: doc.version, key });
+  void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
 }
 
 const validateNow = safe('validate', undefined, (uri: string): void => {
   timers.delete(uri);
-  const doc = documents.get(uri);
-  if (doc) publish(doc);
+  publish(uri).catch((e: unknown) => log('publish', e));
 });
 
 function schedule(uri: string, delay = DEBOUNCE_MS): void {
@@ -179,7 +245,9 @@ function revalidateAll(): void {
 }
 
 connection.onInitialize((params): InitializeResult => {
-  const opts = params.initializationOptions as { gpuMemoryGiB?: unknown } | undefined;
+  const opts = params.initializationOptions as { gpuMemoryGiB?: unknown; fileCheckWaitMs?: unknown } | undefined;
+  if (typeof opts?.fileCheckWaitMs === 'number' && opts.fileCheckWaitMs >= 0) fileCheckWaitMs = opts.fileCheckWaitMs;
+  inlayRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
   if (typeof opts?.gpuMemoryGiB === 'number' && opts.gpuMemoryGiB > 0) {
     gpuMemoryGiB = opts.gpuMemoryGiB;
     rebuildHost();
@@ -231,7 +299,12 @@ connection.onDidChangeConfiguration(
   }),
 );
 
-connection.onDidChangeWatchedFiles(safe('watched files', undefined, () => revalidateAll()));
+connection.onDidChangeWatchedFiles(
+  safe('watched files', undefined, (params: { changes: Array<{ uri: string }> }) => {
+    host.invalidate(params.changes.map((c) => uriToPath(c.uri)));
+    revalidateAll();
+  }),
+);
 
 documents.onDidOpen(
   safe('open', undefined, (e) => {
@@ -253,6 +326,7 @@ documents.onDidClose(
     if (t) clearTimeout(t);
     timers.delete(e.document.uri);
     analyses.delete(e.document.uri);
+    published.delete(e.document.uri);
     const path = uriToPath(e.document.uri);
     pathToUri.delete(path);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -358,14 +432,23 @@ connection.onCodeLens(
   }),
 );
 
-connection.onRequest(
-  VALIDATE_REQUEST,
-  safe('validate request', { diagnostics: [] }, (params: ValidateParams): ValidateResult => {
-    const doc = documents.get(params.uri);
+connection.onRequest(VALIDATE_REQUEST, async (params: ValidateParams): Promise<ValidateResult> => {
+  try {
+    // A request for the full picture: it waits for the file checks (up to 10 s).
+    if (documents.get(params.uri)) await settledAnalysisOf(params.uri, 10_000);
+    const doc = documents.get(params.uri); // the latest version, if it changed meanwhile
     if (doc) return { diagnostics: analysisOf(doc).diagnostics.map(toValidationDiagnostic) };
-    return { diagnostics: validateFile(uriToPath(params.uri), { env: process.env, gpuMemoryGiB }) };
-  }),
-);
+    // A file that is not open: read and checked in the background too, never blocking the editor.
+    const path = uriToPath(params.uri);
+    const text = nodePath.isAbsolute(path) ? await readFile(path, 'utf8').catch(() => undefined) : undefined;
+    if (text === undefined) return { diagnostics: validateFile(path, { env: process.env, gpuMemoryGiB }) }; // says why it cannot be read
+    const a = await settled(() => analyze(text, path, host), 10_000);
+    return { diagnostics: (a?.diagnostics ?? []).map(toValidationDiagnostic) };
+  } catch (e) {
+    log('validate request failed', e);
+    return { diagnostics: [] };
+  }
+});
 
 documents.listen(connection);
 connection.listen();

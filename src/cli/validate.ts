@@ -5,7 +5,13 @@ import { validateFile } from '../../language-server/src/engine';
 
 export function runValidate(argv: string[]): number {
   const json = argv.includes('--json');
-  const files = argv.filter((a) => !a.startsWith('--'));
+  // An unknown flag is an error, not silently ignored (the habit of the reference scripts this tool replaces).
+  const unknown = argv.filter((a) => a.startsWith('-') && a !== '--json');
+  if (unknown.length > 0) {
+    process.stderr.write(`error: validate: unknown option ${unknown.join(', ')} (usage: fact-rlhf validate FILE... [--json])\n`);
+    return 2;
+  }
+  const files = argv.filter((a) => !a.startsWith('-'));
   if (files.length === 0) {
     process.stderr.write('error: validate needs a FILE\n');
     return 2;

@@ -32,6 +32,8 @@ export function cleanEnv(): NodeJS.ProcessEnv {
 
 export class LspTestClient {
   private readonly published = new Map<string, PublishDiagnosticsParams>();
+  /** Every publish per URI, in order (a server may publish a version twice: first without file checks). */
+  readonly history = new Map<string, PublishDiagnosticsParams[]>();
   private readonly waiters: Array<{ uri: string; version: number; resolve: (d: Diagnostic[]) => void }> = [];
   readonly stderr: string[] = [];
   readonly logs: string[] = [];
@@ -40,6 +42,9 @@ export class LspTestClient {
   private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.published.set(p.uri, p);
+      const seen = this.history.get(p.uri) ?? [];
+      seen.push(p);
+      this.history.set(p.uri, seen);
       for (const w of [...this.waiters]) {
         if (w.uri === p.uri && (p.version ?? 0) >= w.version) {
           this.waiters.splice(this.waiters.indexOf(w), 1);

@@ -18,7 +18,8 @@ import {
   validateText,
 } from '../../language-server/src/engine/index';
 import type { Analysis, EngineDiagnostic, EngineHost, Fix } from '../../language-server/src/engine/index';
-import { countArrayItems, firstArrayItems, firstObjectEntry } from '../../language-server/src/engine/jsonScan';
+import { RecordCounter, countArrayItems, firstArrayItems, firstObjectEntry } from '../../language-server/src/engine/jsonScan';
+import { pathKeys } from '../../language-server/src/engine/paths';
 import { trainerReads } from '../../language-server/src/engine/portability';
 import { closest, editDistance } from '../../language-server/src/engine/suggest';
 import schemaJson from '../../schema/experiment.schema.json';
@@ -117,12 +118,48 @@ test('unknown keys: did you mean, or where the key belongs; the fix renames it',
   const a = run(text);
   const unknown = a.diagnostics.filter((d) => d.code === 'unknown-key');
   assert.deepEqual(unknown.map(rangeOf), [[4, 3, 4, 11], [5, 3, 5, 9], [6, 1, 6, 8], [7, 1, 7, 6]]);
-  assert.match(unknown[0].message, /`ppo\.kl_coeff`; did you mean `kl_coef`\?/);
+  assert.equal(unknown[0].message, 'Unknown key `ppo.kl_coeff`; did you mean `kl_coef`?');
   assert.match(unknown[1].message, /did you mean `kl_coef`/);
   assert.match(unknown[2].message, /Unknown key `kl_coef`; it belongs in `ppo\.kl_coef`/);
   assert.match(unknown[3].message, /`modle`; did you mean `model`/);
   const renamed = apply(text, unknown[0].fixes[0]);
   assert.match(renamed, /\n  kl_coef: 0\.1\n/);
+});
+
+test('reference-code flag names (schema x-aliases) find our keys, in their section or elsewhere', () => {
+  const text = `${BUILTIN}ppo:\n  noptepochs: 2\n  vf_coef: 0.1\n  init_kl_coef: 0.1\nmodel:\n  model_max_length: 2048\ncliprange: 0.2\n`;
+  const unknown = run(text).diagnostics.filter((d) => d.code === 'unknown-key');
+  assert.deepEqual(unknown.map((d) => d.line), [4, 5, 6, 8, 9]);
+  assert.match(unknown[0].message, /`ppo\.noptepochs`; did you mean `ppo_epochs`\? \(`noptepochs` is the LLaVA-RLHF reference code's name for it\)/);
+  assert.equal(unknown[1].message, "Unknown key `ppo.vf_coef`; did you mean `value_loss_coef`? (`vf_coef` is the LLaVA-RLHF reference code's name for it)");
+  assert.match(unknown[2].message, /did you mean `kl_coef`/);
+  assert.match(unknown[3].message, /did you mean `max_length`/);
+  assert.match(unknown[4].message, /Unknown key `cliprange`; it belongs in `ppo\.clip_range`/);
+  assert.equal(unknown[0].fixes[0].title, 'Change `noptepochs` to `ppo_epochs`');
+  assert.match(apply(text, unknown[0].fixes[0]), /\n  ppo_epochs: 2\n/);
+});
+
+test('path keys come from the schema\'s x-path annotations (one source of truth)', () => {
+  const annotated: string[] = [];
+  const walk = (node: { properties?: Record<string, unknown> }, prefix: string[]): void => {
+    for (const [k, v] of Object.entries(node.properties ?? {})) {
+      const child = v as { properties?: Record<string, unknown>; 'x-path'?: string };
+      if (child['x-path']) annotated.push(`${[...prefix, k].join('.')}:${child['x-path']}`);
+      walk(child, [...prefix, k]);
+    }
+  };
+  walk(schemaJson as { properties?: Record<string, unknown> }, []);
+  assert.deepEqual(pathKeys().map((k) => `${k.path.join('.')}:${k.kind}`), annotated);
+  assert.ok(annotated.includes('data.ppo_prompts:file') && annotated.includes('model.policy:dir') && annotated.includes('eval.mmhal_file:file'));
+  // eval.mmhal_file is checked like the other data files: existence, then its first records.
+  const dir = path.join(tmp, 'xpath');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'mmhal.json'), '[{"question": "q"}]');
+  const file = path.join(dir, 'e.rlhf.yaml');
+  assert.deepEqual(run('eval:\n  mmhal_file: nope.json\n', file).diagnostics.map((d) => [d.code, d.line]), [['path-not-found', 2]]);
+  const rec = run('eval:\n  mmhal_file: mmhal.json\n', file).diagnostics;
+  assert.deepEqual(rec.map((d) => d.code), ['data-record']);
+  assert.match(rec[0].message, /record 0 lacks `gt_answer`, needed for evaluation/);
 });
 
 test('out of range: probabilities, positive sizes, penalties (with a sign fix)', () => {
@@ -193,6 +230,25 @@ test('a per-device size above a process\'s share is one micro-batch, as the trai
   ]);
   const two = run(`${text}launch:\n  gpus: 3\n`);
   assert.match(two.diagnostics.map((d) => d.message).join('\n'), /`ppo\.rollout_batch_size` \(8\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 3 × 1 = 3/);
+});
+
+test('the world size follows the trainer: launch.processes, else a process per GPU, one on CPU', () => {
+  const base = `${BUILTIN}ppo:\n  rollout_batch_size: 6\n  rollout_per_device_batch_size: 1\n  step_batch_size: 6\n  step_per_device_batch_size: 1\n`;
+  const procs = run(`${base}launch:\n  device: cpu\n  backend: torchrun\n  processes: 4\n`);
+  assert.equal(procs.derived?.world, 4);
+  const div = procs.diagnostics.filter((d) => d.code === 'batch-divisibility');
+  assert.deepEqual(div.map((d) => d.line), [4, 6]);
+  assert.match(div[0].message, /`ppo\.rollout_batch_size` \(6\) must be divisible by the number of processes, launch\.processes × launch\.nodes = 4 × 1 = 4$/);
+  assert.ok(inlayHints(procs).some((h) => h.label === 'world size 4'));
+  // On CPU without launch.processes the trainer starts one process per node, whatever launch.gpus says.
+  const cpu = run(`${base}launch:\n  device: cpu\n  gpus: 4\n`);
+  assert.equal(cpu.derived?.world, 1);
+  assert.deepEqual(cpu.diagnostics, []);
+  assert.equal(run(`${base}launch:\n  gpus: 4\n`).derived?.world, 4);
+  // The rl_init stage's batch splits like the others.
+  const rl = one(run(`${BUILTIN}rl_init:\n  batch_size: 100\nlaunch:\n  gpus: 8\n`), 'batch-divisibility');
+  assert.equal(rl.line, 4);
+  assert.match(rl.message, /`rl_init\.batch_size` \(100\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8/);
 });
 
 test('the step batch must divide the rollout batch', () => {
@@ -340,7 +396,17 @@ test('paths: existence relative to the config, kind, environment variables, data
   assert.equal(pref.line, 8);
   assert.match(pref.message, /elsewhere\/prefs\.json/);
   const kinds = run('model:\n  policy: gpt\n  reward_model: llava\n', file).diagnostics;
-  assert.deepEqual(kinds.map((d) => d.message), ['`model.policy`: "gpt" holds a "gpt2" model; a LLaVA-family checkpoint is expected']);
+  assert.deepEqual(kinds.map((d) => d.message), [
+    '`model.policy`: "gpt" holds a "gpt2" model; a LLaVA-family checkpoint is expected',
+    '`model.reward_model`: "llava" is neither a run directory (run.json) nor a reward-model checkpoint (`reward/` and `heads.safetensors`)',
+  ]);
+  // As the trainer resolves them: run directories, and checkpoints with their adapter folders.
+  fs.mkdirSync(path.join(dir, 'sft-run'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'sft-run', 'run.json'), '{}');
+  fs.mkdirSync(path.join(dir, 'rm-ckpt', 'reward'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'rm-ckpt', 'heads.safetensors'), '');
+  assert.deepEqual(run('model:\n  policy: sft-run\n  reward_model: rm-ckpt\n', file).diagnostics, []);
+  assert.deepEqual(run('model:\n  reward_model: sft-run\n', file).diagnostics, []);
   assert.deepEqual(run('model:\n  policy: llava\n', file).diagnostics, []);
   // The public host contract: only readFile and exists.
   const minimal: EngineHost = { readFile: (p) => (p === path.join(dir, 'x.rlhf.yaml') ? 'ppo:\n  kl_coef: 0.3\n' : undefined), exists: (p) => p.endsWith('facts.json') };
@@ -352,8 +418,10 @@ test('derived figures: iterations per epoch from the prompt file, gradient accum
   const dir = path.join(tmp, 'derived');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'facts.json'), '{}');
+  fs.mkdirSync(path.join(dir, 'rm-run'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'rm-run', 'run.json'), '{"stage": "rm"}');
   fs.writeFileSync(path.join(dir, 'prompts.json'), JSON.stringify(Array.from({ length: 72000 }, (_, i) => ({ id: i, image: `${i}.jpg`, conversations: [{ from: 'human', value: '<image>\nq' }] }))));
-  const text = 'data:\n  facts: facts.json\n  ppo_prompts: prompts.json\nmodel:\n  reward_model: .\nppo:\n  rollout_batch_size: 512\n  total_epochs: 4\n  ppo_epochs: 2\nlaunch:\n  gpus: 8\n';
+  const text = 'data:\n  facts: facts.json\n  ppo_prompts: prompts.json\nmodel:\n  reward_model: rm-run\nppo:\n  rollout_batch_size: 512\n  total_epochs: 4\n  ppo_epochs: 2\nlaunch:\n  gpus: 8\n';
   const a = run(text, path.join(dir, 'd.rlhf.yaml'));
   assert.deepEqual(a.diagnostics, []);
   assert.equal(a.derived?.promptCount, 72000);
@@ -400,7 +468,7 @@ test('hover: the schema description, type, default and reference; derived figure
   const h = hover(a, text.indexOf('clip_range') + 2);
   assert.ok(h);
   assert.ok(h.markdown.includes(schema.properties.ppo.properties.clip_range.description));
-  assert.match(h.markdown, /Type: number in \(0, 1\] · Default: `0\.2` · LLaVA-RLHF reference: `0\.2`/);
+  assert.match(h.markdown, /Type: number in \(0, 1\] · Default: `0\.2` · LLaVA-RLHF reference: `0\.2` · Reference code's name: `cliprange`/);
   assert.deepEqual([h.start, h.end], [text.indexOf('clip_range'), text.indexOf('clip_range') + 10]);
   const v = hover(a, text.indexOf('constant') + 1);
   assert.match(v?.markdown ?? '', /\*\*ppo\.lr_schedule\*\*/);
@@ -439,7 +507,7 @@ test('completion: section keys with docs, nested keys, enum items, flow lists, f
   // model.policy's "LLaVA-SFT+ 7B/13B" are not offered as values).
   const fresh = complete(run(''), 0).filter((c) => c.kind === 'snippet');
   const snippets = fresh.map((c) => c.insertText.replace(/\\(.)/g, '$1'));
-  assert.deepEqual(fresh.map((c) => c.label.split(' ')[0]), ['model', 'sft', 'reward_model', 'ppo', 'launch']);
+  assert.deepEqual(fresh.map((c) => c.label.split(' ')[0]), ['model', 'sft', 'rl_init', 'reward_model', 'ppo', 'launch']);
   assert.ok(!snippets.join('').includes('policy:'));
   assert.deepEqual(run(`${BUILTIN}${snippets.join('')}`).diagnostics.map((d) => d.message), []);
   const flow = complete(run('eval:\n  benchmarks: [shapes, c'), 'eval:\n  benchmarks: [shapes, c'.length).map((c) => c.label);
@@ -471,6 +539,23 @@ test('helpers: JSON heads, edit distance, suggestions', () => {
   assert.deepEqual(firstArrayItems('{"a": 1}', 1), { ok: false, error: 'is not a JSON list of records' });
   assert.equal(countArrayItems('[1, [2, 3], {"x": "]"}, "s"]'), 4);
   assert.equal(countArrayItems('[1, 2'), undefined);
+  // The streaming counter agrees with countArrayItems however the file is cut into chunks.
+  const lists = ['[1, [2, 3], {"x": "]\\"["}, "s"]', '\ufeff[ ]', '[{"a": "é,ü"}, {"b": [1, 2]}]\n', '[1, 2', '{"a": 1}'];
+  for (const t of lists) {
+    const bytes = Buffer.from(t, 'utf8');
+    for (const size of [1, 2, 3, 7, bytes.length]) {
+      const c = new RecordCounter(false);
+      for (let i = 0; i < bytes.length; i += size) c.feed(bytes.subarray(i, i + size));
+      assert.equal(c.result(), countArrayItems(t.replace(/^\ufeff/, '')), `${t} in ${size}-byte chunks`);
+    }
+  }
+  const trailing = new RecordCounter(false);
+  trailing.feed(Buffer.from('[1] x'));
+  assert.equal(trailing.result(), undefined, 'text after the list: not valid JSON');
+  const lines = new RecordCounter(true);
+  lines.feed(Buffer.from('{"a": 1}\n\n  \n{"b"'));
+  lines.feed(Buffer.from(': 2}\n{"c": 3}'));
+  assert.equal(lines.result(), 3);
   assert.deepEqual(firstObjectEntry(' {"k": ["a", "b"], "z": 1}'), { ok: true, entry: ['k', ['a', 'b']] });
   assert.equal(editDistance('kl_coeff', 'kl_coef'), 1);
   assert.equal(editDistance('abcd', 'abdc'), 1);

@@ -6,7 +6,7 @@ import type { Analysis } from './analyze';
 import { EXPERIMENT_SCHEMA, referenceLines } from './schema';
 import { findPath, editAt } from './yamlFile';
 import { configPath, statOf } from './dataFiles';
-import { PATH_KEYS, expandPath, isBuiltinRef } from './paths';
+import { expandPath, isBuiltinRef, pathKeys } from './paths';
 import { estimatePpoMemory, gib } from './memory';
 import type { EngineDiagnostic, Fix } from './types';
 
@@ -50,7 +50,7 @@ export function documentLinks(a: Analysis): DocumentLinkEntry[] {
   const out: DocumentLinkEntry[] = [];
   const r = a.resolved;
   if (!r || !nodePath.isAbsolute(a.file.path)) return out;
-  const keys = [...PATH_KEYS.map((k) => k.path), ['extends'], ['output_dir']];
+  const keys = [...pathKeys().map((k) => k.path), ['extends'], ['output_dir']];
   for (const key of keys) {
     const here = findPath(a.file, key);
     if (!here) continue;
@@ -62,7 +62,8 @@ export function documentLinks(a: Analysis): DocumentLinkEntry[] {
       const cp = configPath(r, key, a.host);
       if (cp && !isBuiltinRef(cp.raw) && cp.origin.pf.path === a.file.path) target = cp.expanded.absolute;
     }
-    if (target && statOf(a.host, target) !== undefined) out.push({ start: here.valueRange[0], end: here.valueRange[1], target });
+    const st = target ? statOf(a.host, target) : undefined;
+    if (target && st !== undefined && st !== 'pending') out.push({ start: here.valueRange[0], end: here.valueRange[1], target });
   }
   return out;
 }

@@ -21,6 +21,8 @@ export interface Analysis {
   diagnostics: EngineDiagnostic[];
   /** Other files this analysis read (the `extends` chain), for re-validation when they change. */
   dependencies: string[];
+  /** Some file facts were still being read (a background host): analyse again once they land. */
+  incomplete: boolean;
 }
 
 const NO_FILES: EngineHost = { readFile: () => undefined, exists: () => false };
@@ -31,13 +33,23 @@ function describeRoot(v: unknown): string {
 }
 
 export function analyze(text: string, filePath: string, host: EngineHost = NO_FILES): Analysis {
-  const pf = parseConfigText(text, filePath);
-  const a: Analysis = { file: pf, host, diagnostics: [...pf.syntax], dependencies: [] };
-  if (pf.hasErrors) return a;
+  const placeholdersBefore = host.placeholderCount?.() ?? 0;
+  const a: Analysis = { file: parseConfigText(text, filePath), host, diagnostics: [], dependencies: [], incomplete: false };
+  analyzeInto(a);
+  a.incomplete = (host.placeholderCount?.() ?? 0) !== placeholdersBefore;
+  return a;
+}
+
+function analyzeInto(a: Analysis): void {
+  const pf = a.file;
+  const host = a.host;
+  const text = pf.text;
+  a.diagnostics.push(...pf.syntax);
+  if (pf.hasErrors) return;
   if (!isPlainObject(pf.value) && pf.value !== null && pf.value !== undefined) {
     const start = (pf.doc.contents?.range?.[0]) ?? 0;
     a.diagnostics.push(makeDiagnostic(pf, start, lineEnd(text, start), 'error', 'wrong-type', `A config must be a mapping of keys (\`ppo:\`, \`model:\`, ...), got ${describeRoot(pf.value)}`));
-    return a;
+    return;
   }
   const guard = (rule: string, fn: () => EngineDiagnostic[]): void => {
     // A rule that throws must not take the others (or the server) down with it; it shows up as a
@@ -54,7 +66,7 @@ export function analyze(text: string, filePath: string, host: EngineHost = NO_FI
     return a.chain.diagnostics;
   });
   const chain = a.chain;
-  if (!chain?.merged) return a;
+  if (!chain?.merged) return;
   const resolved = new ResolvedConfig(chain, chain.merged);
   a.resolved = resolved;
   guard('schema', () => schemaDiagnostics(chain));
@@ -68,5 +80,4 @@ export function analyze(text: string, filePath: string, host: EngineHost = NO_FI
   guard('paths', () => pathDiagnostics(resolved, host));
   const order = new Map(chain.files.map((f, i) => [f.path, i]));
   a.diagnostics.sort((x, y) => (order.get(x.file) ?? 0) - (order.get(y.file) ?? 0) || x.start - y.start);
-  return a;
 }

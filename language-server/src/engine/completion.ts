@@ -5,7 +5,7 @@ import * as nodePath from 'node:path';
 import type { Analysis } from './analyze';
 import { isObjectSchema, keyDocumentation, referenceLines, schemaAt, typeLabel } from './schema';
 import type { SchemaNode } from './schema';
-import { PATH_KEYS, expandPath } from './paths';
+import { expandPath, pathKeyAt } from './paths';
 
 export type CompletionKind = 'property' | 'section' | 'value' | 'file' | 'folder' | 'snippet';
 
@@ -136,7 +136,7 @@ function valueCompletions(a: Analysis, keyPath: string[], node: SchemaNode, pref
   else if (node.const !== undefined) add(node.const, doc);
   else if (node.type === 'boolean') [true, false].forEach((v) => add(v, doc));
   else if (typeof node.default === 'string' && node.default !== '') add(node.default, doc);
-  const pathKey = PATH_KEYS.find((k) => k.path.length === keyPath.length && k.path.every((s, i) => s === keyPath[i]));
+  const pathKey = pathKeyAt(keyPath);
   const isExtends = keyPath.length === 1 && keyPath[0] === 'extends';
   if ((pathKey || isExtends) && nodePath.isAbsolute(a.file.path) && a.host.listDir) {
     const slash = prefix.lastIndexOf('/');

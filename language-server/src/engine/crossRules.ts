@@ -96,11 +96,11 @@ function divisibility(ctx: RuleContext, split: BatchSplit | undefined, globalKey
   if (!split || split.perDeviceSteps !== undefined) return;
   const { global, perDevice } = split;
   const d = ctx.d;
-  const procs = `launch.gpus × launch.nodes = ${Math.max(d.gpus, 1)} × ${d.nodes}`;
+  const procs = `${d.perNodeSource} × launch.nodes = ${d.perNode} × ${d.nodes}`;
   const byProcesses = global % d.world !== 0;
   const message = byProcesses
     ? `\`${globalKey.join('.')}\` (${global}) must be divisible by the number of processes, ${procs} = ${d.world}`
-    : `\`${globalKey.join('.')}\` (${global}) must be divisible by ${perDeviceKey.join('.')} × launch.gpus × launch.nodes = ${perDevice} × ${Math.max(d.gpus, 1)} × ${d.nodes} = ${split.unit}`;
+    : `\`${globalKey.join('.')}\` (${global}) must be divisible by ${perDeviceKey.join('.')} × ${d.perNodeSource} × launch.nodes = ${perDevice} × ${d.perNode} × ${d.nodes} = ${split.unit}`;
   // Suggested sizes split into whole micro-batches of the configured size on every process.
   const unit = split.unit <= global ? split.unit : d.world;
   const lower = Math.floor(global / unit) * unit;
@@ -110,7 +110,7 @@ function divisibility(ctx: RuleContext, split: BatchSplit | undefined, globalKey
   const other = nearest === lower ? upper : lower;
   if (other >= unit) fixes.push(ctx.set(globalKey, other));
   if (!byProcesses) fixes.push(ctx.set(perDeviceKey, largestDivisorAtMost(global / d.world, perDevice)));
-  ctx.report('error', 'batch-divisibility', [globalKey, perDeviceKey, ['launch', 'gpus'], ['launch', 'nodes']], message, fixes);
+  ctx.report('error', 'batch-divisibility', [globalKey, perDeviceKey, ['launch', 'processes'], ['launch', 'gpus'], ['launch', 'nodes']], message, fixes);
 }
 
 function stepDividesRollout(ctx: RuleContext): void {
@@ -139,7 +139,8 @@ function lengthBudget(ctx: RuleContext): void {
   const q = r.num(['ppo', 'query_len']);
   const resp = r.num(['ppo', 'response_len']);
   const max = r.num(['model', 'max_length']);
-  if (q === undefined || resp === undefined || max === undefined || q + resp <= max) return;
+  // PPO's lengths: an SFT- or RM-only config leaves them at their defaults, which need not fit its max_length.
+  if (!r.isSet(['ppo']) || q === undefined || resp === undefined || max === undefined || q + resp <= max) return;
   const message = `\`ppo.query_len\` + \`ppo.response_len\` = ${q} + ${resp} = ${q + resp} exceeds \`model.max_length\` (${max})`;
   ctx.report('error', 'length-budget', [['ppo', 'response_len'], ['ppo', 'query_len'], ['model', 'max_length']], message, [
     max - q >= 1 ? ctx.set(['ppo', 'response_len'], max - q, undefined, true) : undefined,
@@ -244,6 +245,7 @@ export function crossDiagnostics(r: ResolvedConfig, d: Derived, host: EngineHost
   divisibility(ctx, d.rollout, ['ppo', 'rollout_batch_size'], ['ppo', 'rollout_per_device_batch_size']);
   divisibility(ctx, d.step, ['ppo', 'step_batch_size'], ['ppo', 'step_per_device_batch_size']);
   divisibility(ctx, d.sft, ['sft', 'batch_size'], ['sft', 'per_device_batch_size']);
+  divisibility(ctx, d.rlInit, ['rl_init', 'batch_size'], ['rl_init', 'per_device_batch_size']);
   divisibility(ctx, d.rm, ['reward_model', 'batch_size'], ['reward_model', 'per_device_batch_size']);
   stepDividesRollout(ctx);
   lengthBudget(ctx);

@@ -8,7 +8,7 @@ import { countArrayItems, firstArrayItems, firstObjectEntry } from './jsonScan';
 import type { EngineHost, FileStat, KeyPath } from './types';
 
 export const HEAD_BYTES = 64 * 1024;
-const MAX_COUNT_BYTES = 256 * 1024 * 1024;
+export const MAX_COUNT_BYTES = 256 * 1024 * 1024;
 
 export interface ConfigPath {
   raw: string;
@@ -25,9 +25,13 @@ export function configPath(r: ResolvedConfig, path: KeyPath, host: EngineHost): 
   return { raw, origin, expanded: expandPath(raw.trim(), nodePath.dirname(origin.pf.path), host.env) };
 }
 
-export function statOf(host: EngineHost, path: string): FileStat | undefined | 'unknown' {
-  if (host.stat) return host.stat(path);
-  return host.exists(path) ? 'unknown' : undefined;
+/**
+ * What is at `path`: its stat, undefined when nothing is there, 'unknown' when the host can only
+ * tell existence, and 'pending' while a background host is still looking (not an answer yet).
+ */
+export function statOf(host: EngineHost, path: string): FileStat | undefined | 'unknown' | 'pending' {
+  const st = host.stat ? host.stat(path) : host.exists(path) ? 'unknown' : undefined;
+  return host.known?.(path) === false ? 'pending' : st;
 }
 
 export function readHead(host: EngineHost, path: string): string | undefined {
@@ -70,6 +74,7 @@ const countCache = new Map<string, { mtimeMs: number; size: number; count: numbe
 
 /** Records in a data file (JSON list or JSON lines), cached by mtime and size; needs `host.stat`. */
 export function countRecords(host: EngineHost, path: string): number | undefined {
+  if (host.countRecords) return host.countRecords(path);
   const st = host.stat?.(path);
   if (!st || !st.isFile || st.size > MAX_COUNT_BYTES) return undefined;
   const hit = countCache.get(path);

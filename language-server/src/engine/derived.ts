@@ -19,11 +19,16 @@ export interface BatchSplit {
 export interface Derived {
   gpus: number;
   nodes: number;
-  /** Training processes: max(gpus, 1) per node × nodes (a CPU run is one process per node). */
+  /** Processes per node, as the trainer starts them (distributed.processes_per_node). */
+  perNode: number;
+  /** Where `perNode` comes from, for messages: `launch.processes`, `launch.gpus`, or one process on CPU. */
+  perNodeSource: 'launch.processes' | 'launch.gpus' | 'CPU (1 per node)';
+  /** Training processes: perNode × nodes. */
   world: number;
   rollout?: BatchSplit;
   step?: BatchSplit;
   sft?: BatchSplit;
+  rlInit?: BatchSplit;
   rm?: BatchSplit;
   /** Optimiser steps per PPO iteration: (rollout / step batch) × ppo_epochs. */
   optimiserStepsPerIteration?: number;
@@ -50,14 +55,23 @@ export function deriveFigures(r: ResolvedConfig, host: EngineHost | undefined): 
   const nodesRaw = r.num(['launch', 'nodes']);
   const gpus = gpusRaw !== undefined && Number.isInteger(gpusRaw) && gpusRaw >= 0 ? gpusRaw : 1;
   const nodes = nodesRaw !== undefined && Number.isInteger(nodesRaw) && nodesRaw >= 1 ? nodesRaw : 1;
-  const world = Math.max(gpus, 1) * nodes;
+  // As the trainer: launch.processes when set, else one process per GPU, and one on CPU.
+  const processes = r.num(['launch', 'processes']);
+  const explicit = processes !== undefined && Number.isInteger(processes) && processes >= 1;
+  const cpu = r.get(['launch', 'device']) === 'cpu';
+  const perNode = explicit ? processes : cpu ? 1 : Math.max(gpus, 1);
+  const perNodeSource: Derived['perNodeSource'] = explicit ? 'launch.processes' : cpu ? 'CPU (1 per node)' : 'launch.gpus';
+  const world = perNode * nodes;
   const d: Derived = {
     gpus,
     nodes,
+    perNode,
+    perNodeSource,
     world,
     rollout: split(r, ['ppo', 'rollout_batch_size'], ['ppo', 'rollout_per_device_batch_size'], world),
     step: split(r, ['ppo', 'step_batch_size'], ['ppo', 'step_per_device_batch_size'], world),
     sft: split(r, ['sft', 'batch_size'], ['sft', 'per_device_batch_size'], world),
+    rlInit: split(r, ['rl_init', 'batch_size'], ['rl_init', 'per_device_batch_size'], world),
     rm: split(r, ['reward_model', 'batch_size'], ['reward_model', 'per_device_batch_size'], world),
   };
   const epochs = r.num(['ppo', 'ppo_epochs']);

@@ -7,7 +7,7 @@ import { locate } from './yamlFile';
 import { configPath, countRecords, statOf } from './dataFiles';
 import { formatCount } from './derived';
 import { estimatePpoMemory, memoryMarkdown } from './memory';
-import { isBuiltinRef, isPathKey } from './paths';
+import { isBuiltinRef, isPathKey, pathKeyAt } from './paths';
 import type { PathSegment } from './types';
 import { pathToString } from './types';
 
@@ -26,15 +26,17 @@ function batchLines(a: Analysis, key: string): string[] {
   const d = a.derived;
   if (!d) return [];
   const out: string[] = [];
-  const procs = `${Math.max(d.gpus, 1)} × ${d.nodes} = ${d.world} process${d.world === 1 ? '' : 'es'}`;
+  const procs = `${d.perNode} × ${d.nodes} = ${d.world} process${d.world === 1 ? '' : 'es'}`;
   const splitLine = (label: string, s: typeof d.rollout, what: string): void => {
     if (!s) return;
     if (s.perDeviceSteps !== undefined) out.push(`${label}: ${s.global} = ${s.micro} per device × ${procs} × **${s.perDeviceSteps} ${what}**`);
     else out.push(`${label}: ${s.global} does not split into ${s.perDevice} per device × ${procs}`);
   };
-  if (key.startsWith('ppo.rollout') || key === 'launch.gpus' || key === 'launch.nodes') splitLine('Rollout batch', d.rollout, 'generation passes per device');
-  if (key.startsWith('ppo.step') || key === 'launch.gpus' || key === 'launch.nodes') splitLine('Step batch', d.step, 'gradient-accumulation steps');
+  const launch = key === 'launch.gpus' || key === 'launch.nodes' || key === 'launch.processes' || key === 'launch.device';
+  if (key.startsWith('ppo.rollout') || launch) splitLine('Rollout batch', d.rollout, 'generation passes per device');
+  if (key.startsWith('ppo.step') || launch) splitLine('Step batch', d.step, 'gradient-accumulation steps');
   if (key.startsWith('sft.') && key.includes('batch')) splitLine('SFT batch', d.sft, 'gradient-accumulation steps');
+  if (key.startsWith('rl_init.') && key.includes('batch')) splitLine('RL-init batch', d.rlInit, 'gradient-accumulation steps');
   if (key.startsWith('reward_model.') && key.includes('batch')) splitLine('RM batch', d.rm, 'gradient-accumulation steps');
   if ((key.startsWith('ppo.rollout_batch') || key.startsWith('ppo.step_batch') || key === 'ppo.ppo_epochs') && d.optimiserStepsPerIteration !== undefined && d.rollout && d.step) {
     out.push(`Optimiser steps per PPO iteration: (${d.rollout.global} / ${d.step.global}) × ${a.resolved?.get(['ppo', 'ppo_epochs'])} = **${d.optimiserStepsPerIteration}**`);
@@ -65,8 +67,8 @@ function pathLines(a: Analysis, path: PathSegment[]): string[] {
   if (!cp.expanded.absolute) return [`Resolves on the machine that defines $${cp.expanded.unset.join(', $')} (not set here, so not checked)`];
   const abs = cp.expanded.absolute;
   const st = statOf(a.host, abs);
-  const lines = [`Resolves to \`${abs}\`${st === undefined ? ' — **does not exist**' : ''}`];
-  if (st !== undefined && st !== 'unknown' && st.isFile && key[0] === 'data' && key[1] !== 'facts') {
+  const lines = [`Resolves to \`${abs}\`${st === undefined ? ' — **does not exist**' : st === 'pending' ? ' (checking…)' : ''}`];
+  if (st !== undefined && st !== 'unknown' && st !== 'pending' && st.isFile && pathKeyAt(key)?.kind === 'file' && !(key[0] === 'data' && key[1] === 'facts')) {
     const n = countRecords(a.host, abs);
     if (n !== undefined) lines.push(`${formatCount(n)} records`);
   }

@@ -20,6 +20,8 @@ export { codeActions, codeLenses, documentLinks } from './actions';
 export type { CodeActionEntry, CodeLensEntry, DocumentLinkEntry } from './actions';
 export { createNodeHost } from './host';
 export type { NodeHostOptions } from './host';
+export { createBackgroundHost } from './backgroundHost';
+export type { BackgroundHost, BackgroundHostOptions } from './backgroundHost';
 export { estimatePpoMemory } from './memory';
 export type { EngineDiagnostic, EngineHost, Fix, TextEditSpec, RelatedLocation } from './types';
 

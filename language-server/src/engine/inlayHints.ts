@@ -29,7 +29,7 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
     }
     if (offset >= from && offset <= to) out.push({ offset, label: text, tooltip });
   };
-  const procs = `${Math.max(d.gpus, 1)}×${d.nodes}`;
+  const procs = `${d.perNode}×${d.nodes}`;
   if (d.rollout?.perDeviceSteps !== undefined) {
     at(['ppo', 'rollout_batch_size'], `= ${d.rollout.micro}/device × ${procs} procs × ${d.rollout.perDeviceSteps} passes`, 'Generation passes per device per PPO iteration');
   }
@@ -42,8 +42,10 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
     at(r.isSet(['ppo', 'max_iterations']) && d.iterationsPerEpoch === undefined ? ['ppo', 'max_iterations'] : ['ppo', 'total_epochs'], `→ ${per}${formatCount(d.totalIterations)} iterations`, 'PPO iterations over the prompt set');
   }
   if (d.sft?.perDeviceSteps !== undefined) at(['sft', 'batch_size'], `= ${d.sft.micro}/device × ${procs} procs × ${d.sft.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per SFT optimiser step');
+  if (d.rlInit?.perDeviceSteps !== undefined) at(['rl_init', 'batch_size'], `= ${d.rlInit.micro}/device × ${procs} procs × ${d.rlInit.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per RL-init optimiser step');
   if (d.rm?.perDeviceSteps !== undefined) at(['reward_model', 'batch_size'], `= ${d.rm.micro}/device × ${procs} procs × ${d.rm.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per reward-model optimiser step');
-  if (findPath(pf, ['launch', 'gpus']) || findPath(pf, ['launch', 'nodes'])) at(findPath(pf, ['launch', 'gpus']) ? ['launch', 'gpus'] : ['launch', 'nodes'], `world size ${d.world}`, 'Training processes: gpus per node × nodes');
+  const worldAt = (['processes', 'gpus', 'nodes'] as const).find((k) => findPath(pf, ['launch', k]));
+  if (worldAt) at(['launch', worldAt], `world size ${d.world}`, `Training processes: ${d.perNodeSource} × launch.nodes`);
   const q = r.num(['ppo', 'query_len']);
   const resp = r.num(['ppo', 'response_len']);
   const max = r.num(['model', 'max_length']);

@@ -116,3 +116,99 @@ export function countArrayItems(text: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * Counts records while a file streams past in chunks (a JSON list's top-level elements, or a JSON
+ * lines file's non-blank lines), so a large data file is counted without holding it in memory or
+ * the event loop. Works on UTF-8 bytes: every byte it looks at is ASCII, and no byte of a multi-byte
+ * character is.
+ */
+export class RecordCounter {
+  private count = 0;
+  private started = false;
+  private done = false;
+  private bad = false;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private expectValue = false;
+  private lineHasContent = false;
+
+  constructor(private readonly jsonLines: boolean) {}
+
+  feed(bytes: Uint8Array): void {
+    if (this.jsonLines) this.feedLines(bytes);
+    else this.feedList(bytes);
+  }
+
+  /** The count, or undefined when the file was not a (complete) JSON list. */
+  result(): number | undefined {
+    if (this.jsonLines) return this.count + (this.lineHasContent ? 1 : 0);
+    return this.done && !this.bad ? this.count : undefined;
+  }
+
+  private feedLines(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i];
+      if (c === 0x0a) {
+        if (this.lineHasContent) this.count++;
+        this.lineHasContent = false;
+      } else if (c !== 0x20 && c !== 0x0d && c !== 0x09) this.lineHasContent = true;
+    }
+  }
+
+  private feedList(bytes: Uint8Array): void {
+    let slash = -1; // next backslash at or after i (searched again once passed); Infinity: none left
+    for (let i = 0; i < bytes.length && !this.bad; i++) {
+      if (this.inString) {
+        // Most of a data file is string content: jump to the next quote with the native search.
+        if (this.escaped) {
+          this.escaped = false;
+          continue;
+        }
+        const quote = bytes.indexOf(0x22, i);
+        if (slash < i) {
+          const found = bytes.indexOf(0x5c, i);
+          slash = found < 0 ? Infinity : found;
+        }
+        if (slash !== Infinity && (quote < 0 || slash < quote)) {
+          i = slash; // the next byte is escaped
+          this.escaped = true;
+        } else if (quote >= 0) {
+          i = quote;
+          this.inString = false;
+        } else i = bytes.length;
+        continue;
+      }
+      const c = bytes[i];
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+      if (this.done) {
+        this.bad = true; // text after the closing bracket
+        break;
+      }
+      if (!this.started) {
+        if (c === 0xef || c === 0xbb || c === 0xbf) continue; // byte-order mark
+        if (c !== 0x5b) this.bad = true;
+        this.started = true;
+        this.depth = 1;
+        this.expectValue = true;
+        continue;
+      }
+      if (this.depth === 1 && this.expectValue) {
+        this.expectValue = false;
+        if (c === 0x5d && this.count === 0) {
+          this.depth = 0;
+          this.done = true;
+          continue;
+        }
+        this.count++;
+      }
+      if (c === 0x22) this.inString = true;
+      else if (c === 0x7b || c === 0x5b) this.depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        this.depth--;
+        if (this.depth === 0) this.done = true;
+      } else if (c === 0x2c && this.depth === 1) this.expectValue = true;
+    }
+  }
+}

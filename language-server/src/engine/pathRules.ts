@@ -5,25 +5,40 @@ import * as nodePath from 'node:path';
 import type { ResolvedConfig } from './chain';
 import { isPlainObject } from './chain';
 import { configPath, firstFact, firstRecords, readHead, statOf } from './dataFiles';
-import { PATH_KEYS, isBuiltinRef } from './paths';
+import { isBuiltinRef, pathKeys } from './paths';
 import { makeDiagnostic } from './yamlFile';
 import type { EngineDiagnostic, EngineHost } from './types';
 import { pathToString } from './types';
 
-/** Fields each data file's records need, and the stage that reads them. */
+/** Fields each data file's records need, and the stage that reads them (by dotted key). */
 const RECORD_FIELDS: Record<string, { fields: string[]; stage: string }> = {
-  sft: { fields: ['conversations'], stage: 'SFT' },
-  preference: { fields: ['conversations', 'output_1', 'output_2', 'preference'], stage: 'reward-model training' },
-  ppo_prompts: { fields: ['conversations'], stage: 'PPO' },
-  eval: { fields: ['question', 'gt_answer'], stage: 'evaluation (MMHal-Bench format)' },
+  'data.sft': { fields: ['conversations'], stage: 'SFT' },
+  'data.preference': { fields: ['conversations', 'output_1', 'output_2', 'preference'], stage: 'reward-model training' },
+  'data.ppo_prompts': { fields: ['conversations'], stage: 'PPO' },
+  'data.eval': { fields: ['question', 'gt_answer'], stage: 'evaluation (MMHal-Bench format)' },
+  'eval.mmhal_file': { fields: ['question', 'gt_answer'], stage: 'evaluation (MMHal-Bench format)' },
 };
 const RECORDS_CHECKED = 3;
 
-/** Why a folder is not a LLaVA-family Hugging Face checkpoint, judged from its config.json. */
+/** Whether `path` is a file / folder; 'pending' while a background host is still looking. */
+function kindAt(host: EngineHost, path: string): 'file' | 'dir' | 'missing' | 'unknown' | 'pending' {
+  const st = statOf(host, path);
+  if (st === 'pending' || st === 'unknown') return st;
+  if (st === undefined) return 'missing';
+  return st.isDirectory ? 'dir' : 'file';
+}
+
+/**
+ * Why a folder cannot be `model.policy`, as the trainer resolves it (trainer/fact_rlhf/stages/
+ * sources.py): a run directory (run.json) or a stage checkpoint (base.json) is taken as it is (the
+ * trainer's preflight checks their insides); otherwise it must be a Hugging Face LLaVA folder.
+ */
 function policyFolderProblem(host: EngineHost, folder: string): string | undefined {
-  const configPath = nodePath.join(folder, 'config.json');
-  if (!host.exists(configPath)) return 'has no config.json; a Hugging Face LLaVA checkpoint folder is expected';
-  const text = readHead(host, configPath);
+  const markers = ['run.json', 'base.json', 'config.json'].map((f) => kindAt(host, nodePath.join(folder, f)));
+  if (markers.includes('pending')) return undefined; // asked again once the host has looked
+  if (markers[0] === 'file' || markers[1] === 'file') return undefined;
+  if (markers[2] === 'missing') return 'has no config.json; a Hugging Face LLaVA checkpoint folder, an `sft` or `rl_init` run directory, or a stage checkpoint is expected';
+  const text = readHead(host, nodePath.join(folder, 'config.json'));
   if (text === undefined) return undefined;
   let cfg: unknown;
   try {
@@ -36,9 +51,17 @@ function policyFolderProblem(host: EngineHost, folder: string): string | undefin
   return undefined;
 }
 
+/** Why a folder cannot be `model.reward_model`: neither a run directory nor a reward checkpoint. */
+function rewardFolderProblem(host: EngineHost, folder: string): string | undefined {
+  const markers = ['run.json', 'reward', 'heads.safetensors'].map((f) => kindAt(host, nodePath.join(folder, f)));
+  if (markers.includes('pending') || markers.includes('unknown')) return undefined;
+  if (markers[0] === 'file' || (markers[1] === 'dir' && markers[2] === 'file')) return undefined;
+  return 'is neither a run directory (run.json) nor a reward-model checkpoint (`reward/` and `heads.safetensors`)';
+}
+
 export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiagnostic[] {
   const out: EngineDiagnostic[] = [];
-  for (const key of PATH_KEYS) {
+  for (const key of pathKeys()) {
     const cp = configPath(r, key.path, host);
     if (!cp || isBuiltinRef(cp.raw)) continue;
     const abs = cp.expanded.absolute;
@@ -47,6 +70,7 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
     const name = pathToString(key.path);
     const range = loc.valueRange;
     const st = statOf(host, abs);
+    if (st === 'pending') continue; // checked when the background read lands
     if (st === undefined) {
       const what = key.kind === 'dir' ? 'folder' : 'file';
       out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-not-found', `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${abs})`));
@@ -62,14 +86,9 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
         continue;
       }
     }
-    if (key.path[0] === 'model' && key.path[1] === 'policy') {
-      const problem = policyFolderProblem(host, abs);
-      if (problem) out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'model-folder', `\`${name}\`: "${cp.raw}" ${problem}`));
-      continue;
-    }
-    if (key.path[0] !== 'data') continue;
-    const field = key.path[1];
-    if (field === 'facts') {
+    const modelProblem = name === 'model.policy' ? policyFolderProblem(host, abs) : name === 'model.reward_model' ? rewardFolderProblem(host, abs) : undefined;
+    if (modelProblem) out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'model-folder', `\`${name}\`: "${cp.raw}" ${modelProblem}`));
+    if (name === 'data.facts') {
       const first = firstFact(host, abs);
       if (!first) continue;
       if (!first.ok) out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'data-format', `\`${name}\`: "${cp.raw}" ${first.error}; expected a JSON map image key → list of fact strings`));
@@ -78,7 +97,7 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
       }
       continue;
     }
-    const need = RECORD_FIELDS[field];
+    const need = RECORD_FIELDS[name];
     if (!need) continue;
     const recs = firstRecords(host, abs, RECORDS_CHECKED);
     if (!recs) continue;

@@ -1,6 +1,7 @@
 // Path values in configs: environment expansion (`~`, `$VAR`, `${VAR}`) and resolution against the
 // config's folder. A path that names an unset variable cannot be checked, so it is left alone.
 import * as nodePath from 'node:path';
+import { allKeyPaths } from './schema';
 
 export interface ExpandedPath {
   /** Absolute path, when every variable was known. */
@@ -30,21 +31,35 @@ export function expandPath(raw: string, baseDir: string, env: Readonly<Record<st
   return { absolute: nodePath.resolve(baseDir, text), unset };
 }
 
-/** Keys whose values are paths relative to the config file, and what they must name. */
-export const PATH_KEYS: ReadonlyArray<{ path: readonly string[]; kind: 'file' | 'dir' | 'any' }> = [
-  { path: ['model', 'policy'], kind: 'dir' },
-  { path: ['model', 'reward_model'], kind: 'dir' },
-  { path: ['data', 'image_folder'], kind: 'dir' },
-  { path: ['data', 'facts'], kind: 'file' },
-  { path: ['data', 'sft'], kind: 'file' },
-  { path: ['data', 'preference'], kind: 'file' },
-  { path: ['data', 'ppo_prompts'], kind: 'file' },
-  { path: ['data', 'eval'], kind: 'file' },
-  { path: ['eval', 'checkpoint'], kind: 'dir' },
-];
+export type PathKind = 'file' | 'dir';
 
+export interface PathKey {
+  path: readonly string[];
+  kind: PathKind;
+}
+
+let pathKeyCache: readonly PathKey[] | undefined;
+
+/**
+ * Keys whose values are paths relative to the config file, and what they must name: the schema's
+ * `x-path` annotations (the one place that says which keys are paths).
+ */
+export function pathKeys(): readonly PathKey[] {
+  pathKeyCache ??= allKeyPaths().flatMap(({ path, node }): PathKey[] => {
+    const kind = node['x-path'];
+    return kind === 'file' || kind === 'dir' ? [{ path, kind }] : [];
+  });
+  return pathKeyCache;
+}
+
+/** The `x-path` key at `path`, if it is one. */
+export function pathKeyAt(path: readonly (string | number)[]): PathKey | undefined {
+  return pathKeys().find((k) => k.path.length === path.length && k.path.every((s, i) => s === path[i]));
+}
+
+/** Path keys plus `extends` and `output_dir`: structural paths (a config to read, a folder runs create) that the data checks leave alone. */
 export function isPathKey(path: readonly (string | number)[]): boolean {
-  return PATH_KEYS.some((k) => k.path.length === path.length && k.path.every((s, i) => s === path[i])) || (path.length === 1 && (path[0] === 'extends' || path[0] === 'output_dir'));
+  return pathKeyAt(path) !== undefined || (path.length === 1 && (path[0] === 'extends' || path[0] === 'output_dir'));
 }
 
 /** Values that are not paths: built-in model names. */

@@ -12,6 +12,8 @@ export interface SchemaNode {
   'x-reference'?: unknown;
   /** Other spellings of a key (e.g. the reference code's flag names); used for "did you mean". */
   'x-aliases'?: string[];
+  /** The value is a path relative to the config that must name an existing file or folder. */
+  'x-path'?: 'file' | 'dir';
   properties?: Record<string, SchemaNode>;
   additionalProperties?: boolean | SchemaNode;
   items?: SchemaNode;
@@ -141,6 +143,7 @@ export function keyDocumentation(node: SchemaNode): string {
   const facts: string[] = [`Type: ${typeLabel(node)}`];
   if (node.default !== undefined) facts.push(`Default: \`${fmt(node.default)}\``);
   if (node['x-reference'] !== undefined) facts.push(`LLaVA-RLHF reference: \`${fmt(node['x-reference'])}\``);
+  if (node['x-aliases']?.length) facts.push(`Reference code's name: ${node['x-aliases'].map((n) => `\`${n}\``).join(', ')}`);
   lines.push(facts.join(' · '));
   return lines.join('\n\n');
 }

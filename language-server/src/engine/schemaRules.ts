@@ -67,9 +67,9 @@ function valueAt(root: unknown, path: PathSegment[]): unknown {
   return node;
 }
 
-/** Where a key name that is unknown in its section exists elsewhere in the schema. */
+/** Where a key name that is unknown in its section exists elsewhere in the schema (by name or `x-aliases`). */
 function elsewhere(name: string): string[] {
-  return allKeyPaths().filter((k) => k.path[k.path.length - 1] === name).map((k) => k.path.join('.'));
+  return allKeyPaths().filter((k) => k.path[k.path.length - 1] === name || k.node['x-aliases']?.includes(name)).map((k) => k.path.join('.'));
 }
 
 export function schemaDiagnostics(chain: Chain): EngineDiagnostic[] {
@@ -100,10 +100,13 @@ function toDiagnostic(err: ErrorObject, basePath: PathSegment[], chain: Chain, m
     if (!origin) return undefined;
     const siblings = propertyNames(schemaAt(basePath));
     const aliasHits = siblings.filter((s) => schemaAt([...basePath, s])?.['x-aliases']?.includes(name));
-    const suggestions = [...aliasHits, ...closest(name, siblings).filter((s) => !aliasHits.includes(s))].slice(0, 3);
+    // A reference-code name is a certain match; spelling neighbours would only be noise beside it.
+    const suggestions = aliasHits.length > 0 ? aliasHits : closest(name, siblings);
     let message = `Unknown key \`${pathToString(path)}\``;
-    if (suggestions.length > 0) message += `; did you mean ${suggestions.map((s) => `\`${s}\``).join(', ')}?`;
-    else {
+    if (suggestions.length > 0) {
+      message += `; did you mean ${suggestions.map((s) => `\`${s}\``).join(', ')}?`;
+      if (aliasHits.length > 0) message += ` (\`${name}\` is the LLaVA-RLHF reference code's name for it)`;
+    } else {
       const other = elsewhere(name).filter((p) => p !== pathToString(path));
       if (other.length > 0) message += `; it belongs in ${other.map((p) => `\`${p}\``).join(', ')}`;
       else if (siblings.length > 0) message += ` (${basePath.length ? `section \`${pathToString(basePath)}\`` : 'top level'} keys: ${siblings.join(', ')})`;

@@ -71,6 +71,19 @@ export interface EngineHost {
   env?: Readonly<Record<string, string | undefined>>;
   /** Memory of the smallest GPU in GiB (nvidia-smi or a setting); enables the fit check. */
   gpuMemoryGiB?: number;
+  /**
+   * Records in a data file, when the host counts them itself (the server's background host does,
+   * off the typing path); without it the engine reads the file through `readFile`.
+   */
+  countRecords?(path: string): number | undefined;
+  /**
+   * False while the facts about `path` are still being read in the background: the answers above
+   * are then placeholders (missing, unreadable), and rules that need them wait for the re-validation
+   * instead of reporting. Hosts that read synchronously omit it.
+   */
+  known?(path: string): boolean;
+  /** How many answers so far were placeholders; an analysis that saw it grow is incomplete. */
+  placeholderCount?(): number;
 }
 
 export type PathSegment = string | number;

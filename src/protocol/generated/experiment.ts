@@ -29,11 +29,11 @@ export interface ExperimentConfig {
    */
   model?: {
     /**
-     * Policy base: a LLaVA-family checkpoint folder, or `builtin:tiny-llava` (a tiny randomly initialised model built from `model.tiny`).
+     * Policy base: a LLaVA-family checkpoint folder, an `sft` run directory (its latest checkpoint; LoRA SFT adapters are merged in), an `rl_init` run directory (PPO's policy and frozen reference start from its policy LoRA, on its SFT base), or `builtin:tiny-llava` (a tiny randomly initialised model built from `model.tiny`). The `sft`, `rl_init` and `rm` stages train on this model.
      */
     policy?: string;
     /**
-     * Reward-model checkpoint (a run's checkpoint folder). Empty: the PPO stage trains none and uses the one named by `ppo.reward_model_run` or the built-in RM warm-up.
+     * Reward model for PPO: an `rm` run directory (its best checkpoint by held-out accuracy, else its latest) or a checkpoint folder with `reward/` and `heads.safetensors`. It must have been trained on the same base model as `model.policy`. Empty: the PPO stage trains one in its warm-up (`ppo.reward_warmup_steps`).
      */
     reward_model?: string;
     /**
@@ -139,6 +139,26 @@ export interface ExperimentConfig {
      * Evaluation set (MMHal-Bench format).
      */
     eval?: string;
+    /**
+     * Built-in world only: share of SFT answers that hallucinate (as machine-written instruction data does), so the SFT model learns to hallucinate.
+     */
+    hallucination_rate?: number;
+    /**
+     * Built-in world only: probability that the hallucinated answer of a preference pair is the longer, more confident one (the bias a reward model without facts can be hacked through).
+     */
+    length_bias?: number;
+    /**
+     * Built-in world only: share of preference pairs whose two answers are both faithful; the more helpful (more detailed) one wins.
+     */
+    tie_rate?: number;
+    /**
+     * Built-in world only: questions in its MMHal-style evaluation set (8 types in the official order; MMHal-Bench has 96).
+     */
+    eval_questions?: number;
+    /**
+     * Built-in world only: images probed by its POPE questions (random, popular, adversarial) and described for CHAIR.
+     */
+    pope_images?: number;
   };
   /**
    * Supervised fine-tuning.
@@ -169,9 +189,54 @@ export interface ExperimentConfig {
      */
     warmup_ratio?: number;
     /**
-     * LoRA instead of full fine-tuning.
+     * LoRA (`model.lora`) on the language model instead of full fine-tuning; later stages merge the adapter into the base.
      */
     use_lora?: boolean;
+    /**
+     * Gradient-norm clip.
+     */
+    grad_clip?: number;
+    /**
+     * Optimiser steps between checkpoints (the latest is kept; one is also written at the end and on stop).
+     */
+    save_every?: number;
+  };
+  /**
+   * Policy initialisation before PPO: a fresh policy LoRA (`model.lora`) trained with the SFT loss on `data.sft` on top of the SFT model (`model.policy`).
+   */
+  rl_init?: {
+    /**
+     * Passes over the instruction data.
+     */
+    epochs?: number;
+    /**
+     * Peak learning rate (cosine schedule).
+     */
+    learning_rate?: number;
+    /**
+     * Global batch size.
+     */
+    batch_size?: number;
+    /**
+     * Micro-batch per device.
+     */
+    per_device_batch_size?: number;
+    /**
+     * Truncation length.
+     */
+    max_length?: number;
+    /**
+     * Share of steps for linear warm-up.
+     */
+    warmup_ratio?: number;
+    /**
+     * Gradient-norm clip.
+     */
+    grad_clip?: number;
+    /**
+     * Optimiser steps between checkpoints (the latest is kept; one is also written at the end and on stop).
+     */
+    save_every?: number;
   };
   /**
    * Fact-augmented reward model (FACT_RLHF.md §3).
@@ -206,7 +271,7 @@ export interface ExperimentConfig {
      */
     grad_clip?: number;
     /**
-     * Steps between held-out evaluations.
+     * Steps between held-out evaluations (the `rm` stage also checkpoints then, keeping the latest and the best by held-out accuracy).
      */
     eval_every?: number;
     /**
@@ -380,9 +445,13 @@ export interface ExperimentConfig {
      */
     nodes?: number;
     /**
-     * Launcher past one process.
+     * Launcher past one process. `torchrun`: DDP over PyTorch's own launcher (nccl on GPU, gloo on CPU); a plain `python -m fact_rlhf` start re-launches itself through `torch.distributed.run --standalone` on this node, and an explicit `torchrun` launch (several nodes through its rendezvous) is used as it comes. Batch sizes stay global: each process takes its share.
      */
     backend?: 'local' | 'torchrun' | 'slurm' | 'ray';
+    /**
+     * Processes per node with backend torchrun; 0 = one per GPU (launch.gpus) on GPU and 1 on CPU. On CPU each process uses the gloo backend (e.g. 2 to test multi-process training).
+     */
+    processes?: number;
     /**
      * CPU threads for torch (default: all cores).
      */
@@ -401,7 +470,11 @@ export interface ExperimentConfig {
      */
     max_new_tokens?: number;
     /**
-     * Checkpoint to evaluate (default: the run's latest).
+     * Prompts generated at once (greedy decoding).
+     */
+    batch_size?: number;
+    /**
+     * Model to evaluate: a ppo, sft, rl_init or rm run directory (its latest checkpoint), one of their checkpoint folders, or a model folder. Default: `model.policy` (`builtin:tiny-llava` evaluates a random model).
      */
     checkpoint?: string;
     /**

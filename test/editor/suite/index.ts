@@ -6,6 +6,7 @@ export function run(): Promise<void> {
   return runMochaSuite(async () => {
     await import('./activation.test');
     await import('./diagnostics.test');
+    await import('./languageFeatures.test');
     await import('./ppoRun.test');
     await import('./commands.test');
   });
