@@ -4,13 +4,16 @@ Layout of one checkpoint:
   policy/ value/ reward/      adapter_model.safetensors + adapter_config.json (peft format)
   heads.safetensors           value_head.* and reward_head.*
   optimizer.safetensors       AdamW moments per parameter index, and the torch RNG state
-  trainer_state.json          iteration, KL coefficient, scheduler position, parameter names
+  rng.safetensors             RNG states: python `random`, numpy (when loaded), torch CPU, CUDA
+  trainer_state.json          iteration, KL coefficient, scheduler position, data position
 """
 from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from .models.checkpoint_check import HEADS_FILE
 from .models.stack import ADAPTERS, ModelStack
 
 LATEST = "latest"
+RNG_FILE = "rng.safetensors"
 
 
 def step_dir(checkpoints: Path, step: int) -> Path:
@@ -65,6 +69,42 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tens
     return tensors
 
 
+def rng_tensors() -> dict[str, torch.Tensor]:
+    """Every RNG state of this process as tensors (safetensors holds no Python objects)."""
+    version, words, gauss = random.getstate()
+    tensors = {
+        "python.words": torch.tensor(words, dtype=torch.int64),
+        "python.meta": torch.tensor([version, 0 if gauss is None else 1, gauss or 0.0], dtype=torch.float64),
+        "torch.cpu": torch.random.get_rng_state(),
+    }
+    if "numpy" in sys.modules:  # only when something loaded it: it is never imported for this
+        _, keys, pos, has_gauss, cached = sys.modules["numpy"].random.get_state()
+        tensors["numpy.keys"] = torch.tensor(keys.astype("int64"))
+        tensors["numpy.meta"] = torch.tensor([pos, has_gauss, cached], dtype=torch.float64)
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"cuda.{i}"] = state
+    return tensors
+
+
+def restore_rng(tensors: dict[str, torch.Tensor]) -> None:
+    if "python.words" in tensors:
+        version, has_gauss, gauss = tensors["python.meta"].tolist()
+        words = tuple(int(w) for w in tensors["python.words"].tolist())
+        random.setstate((int(version), words, gauss if has_gauss else None))
+    if "torch.cpu" in tensors:
+        torch.random.set_rng_state(tensors["torch.cpu"])
+    if "numpy.keys" in tensors and "numpy" in sys.modules:
+        np = sys.modules["numpy"]
+        pos, has_gauss, cached = tensors["numpy.meta"].tolist()
+        keys = np.asarray(tensors["numpy.keys"].numpy(), dtype=np.uint32)
+        np.random.set_state(("MT19937", keys, int(pos), int(has_gauss), float(cached)))
+    cuda = sorted((int(k.split(".")[1]), v) for k, v in tensors.items() if k.startswith("cuda."))
+    if cuda and torch.cuda.is_available():
+        for i, state in cuda[: torch.cuda.device_count()]:
+            torch.cuda.set_rng_state(state, i)
+
+
 def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
     current = optimizer.state_dict()
     state: dict[int, dict[str, Any]] = {}
@@ -91,6 +131,7 @@ def save_checkpoint(
     save_adapters(stack, tmp)
     if optimizer is not None:
         save_file(_optimizer_tensors(optimizer), str(tmp / "optimizer.safetensors"))
+    save_file({k: v.contiguous() for k, v in rng_tensors().items()}, str(tmp / RNG_FILE))
     (tmp / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -109,12 +150,14 @@ def latest_checkpoint(checkpoints: Path) -> Path | None:
 
 
 def load_checkpoint(folder: Path, stack: ModelStack, optimizer: torch.optim.Optimizer | None) -> dict[str, Any]:
-    """Restores adapters, heads, optimizer and RNG; returns trainer_state.json."""
+    """Restores adapters, heads, optimizer and RNG states; returns trainer_state.json."""
     load_adapters(stack, folder)
     if optimizer is not None and (folder / "optimizer.safetensors").is_file():
         tensors = load_file(str(folder / "optimizer.safetensors"))
         _restore_optimizer(optimizer, tensors)
         if "rng.torch" in tensors:
             torch.random.set_rng_state(tensors["rng.torch"])
+    if (folder / RNG_FILE).is_file():
+        restore_rng(load_file(str(folder / RNG_FILE)))
     state: dict[str, Any] = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
     return state

@@ -1,4 +1,5 @@
-"""`python -m fact_rlhf STAGE --config FILE [--run-dir DIR] [--resume]`.
+"""`python -m fact_rlhf STAGE --config FILE [--run-dir DIR] [--resume]`, and
+`python -m fact_rlhf export-rm-onnx --run-dir RUN [--checkpoint DIR] --out DIR` (export/command.py).
 
 Exit codes: 0 finished or stopped, 1 failed while running, 2 bad command line, config, data or
 environment (found before any model is loaded). stdout stays free; humans read stderr and
@@ -13,7 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .errors import UsageError
 from .packages import CORE_PACKAGES, TRAINER_PACKAGES, require_packages
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from .config import ExperimentConfig
     from .rundir import RunDirectory
 
-STAGES = ("ppo", "sft", "rm", "eval")
-AVAILABLE = ("ppo",)
+STAGES = ("ppo", "sft", "rm", "rl_init", "eval")
+AVAILABLE = ("ppo", "sft", "rm", "rl_init", "eval")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, help="experiment file (*.rlhf.yaml)")
         p.add_argument("--run-dir", help="run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)")
         p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    from .export.command import COMMAND as EXPORT_COMMAND, add_arguments as add_export_arguments
+
+    add_export_arguments(sub.add_parser(EXPORT_COMMAND, help="export a run's reward model to ONNX (model.onnx, tokenizer.json, rm.json)"))
     return parser
 
 
@@ -75,6 +79,10 @@ def _fail(run: "RunDirectory | None", stage: str, message: str, config: "Experim
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
+    if args.stage not in STAGES:
+        from .export.command import run_export
+
+        return run_export(args)
     # Signals are caught from the start: a stop during setup ends the run at its first check.
     with StopRequest() as stop:
         return _run(args, stop)
@@ -84,6 +92,10 @@ def _run(args: argparse.Namespace, stop: StopRequest) -> int:
     stage: str = args.stage
     run: RunDirectory | None = None
     config: ExperimentConfig | None = None
+    code: int | None = None
+    from .distributed import placement, shutdown
+
+    main_rank = placement().is_main  # under torchrun only rank 0 writes the run directory
     try:
         try:
             require_packages(CORE_PACKAGES)
@@ -92,17 +104,26 @@ def _run(args: argparse.Namespace, stop: StopRequest) -> int:
             from .rundir import MANIFEST_FILE, RunDirectory
 
             if args.run_dir:
-                if not args.resume and (Path(args.run_dir) / MANIFEST_FILE).exists():
+                if main_rank and not args.resume and (Path(args.run_dir) / MANIFEST_FILE).exists():
                     # Never mix two runs in one events.jsonl (nor mark the old one failed).
                     raise UsageError(f"--run-dir {args.run_dir} already holds a run ({MANIFEST_FILE}); "
                                      "pass --resume to continue it, or choose a new folder")
-                run = RunDirectory(Path(args.run_dir), stage)
+                run = RunDirectory(Path(args.run_dir), stage, writer=main_rank)
             if stage not in AVAILABLE:
                 raise UsageError(f"stage {stage} is not available yet (available: {', '.join(AVAILABLE)})")
             if args.resume and not args.run_dir:
                 raise UsageError("--resume needs --run-dir (the run to continue)")
             config = load_config(args.config)
-            warnings = check_ppo_config(config)
+            if stage == "ppo":
+                warnings = check_ppo_config(config)
+            elif stage == "eval":
+                from .eval.checks import check_eval_config
+
+                warnings = check_eval_config(config)
+            else:
+                from .stages.preflight import check_stage_config
+
+                warnings = check_stage_config(config, stage)
             require_packages(TRAINER_PACKAGES)
             device = resolve_device(config)
             if args.resume:
@@ -112,31 +133,65 @@ def _run(args: argparse.Namespace, stop: StopRequest) -> int:
                 assert run is not None
                 if latest_checkpoint(run.path / CHECKPOINTS_DIR) is None:
                     raise UsageError(f"--resume: {run.path} has no checkpoint (checkpoints/latest) to continue from")
-            if run is None:
-                run = RunDirectory(default_run_dir(config, stage), stage)
+            from .distributed import check_world_size, init_group, manifest_pids, needs_relaunch, relaunch
+
+            if needs_relaunch(config, stage):  # launch.backend: torchrun, started as one plain process
+                run = run or RunDirectory(default_run_dir(config, stage), stage)
+                code = relaunch(config, stage, run, device, args.resume)
+                return code
+            ranks, device = init_group(device)
+            check_world_size(config, ranks.world_size)
+            if run is None:  # rank 0 names the run for everyone
+                run = RunDirectory(Path(ranks.broadcast_text(str(default_run_dir(config, stage)))), stage, writer=main_rank)
             previous = run.read_manifest() if args.resume else None
             if previous and previous.get("config_hash") != config.hash():
                 warnings.append("--resume: the config differs from the one this run started with; continuing with the new one")
-            run.write_manifest(config.data, config.hash(), config.path, device, resume=args.resume)
+            pids = manifest_pids(ranks)
+            run.write_manifest(config.data, config.hash(), config.path, device, resume=args.resume, world_size=ranks.world_size, pids=pids)
             run.status("starting")
-            print(f"[fact-rlhf] {stage} run {run.path} on {device}", file=sys.stderr, flush=True)
+            if main_rank:
+                print(f"[fact-rlhf] {stage} run {run.path} on {device}" + (f" × {ranks.world_size} processes" if ranks.enabled else ""), file=sys.stderr, flush=True)
             for warning in warnings:
                 run.log(warning, "warning")
-                print(f"warning: {warning}", file=sys.stderr)
+                if main_rank:
+                    print(f"warning: {warning}", file=sys.stderr)
         except UsageError as exc:
             _fail(run, stage, str(exc), config)
             return EXIT_USAGE
-        return _train(run, stage, config, device, args.resume, stop)
+        code = _train(run, stage, config, device, args.resume, stop)
+        return code
     finally:
         if run is not None:
             run.close()
+        shutdown(clean=code == EXIT_OK)
+
+
+def _stage_runner(stage: str) -> "Callable[[dict[str, Any], RunDirectory, str, bool, StopRequest], str]":
+    """The stage's entry point (imported late: torch loads only for a valid command)."""
+    if stage == "sft":
+        from .sft.stage import run_sft
+
+        return run_sft
+    if stage == "rl_init":
+        from .sft.stage import run_rl_init
+
+        return run_rl_init
+    if stage == "rm":
+        from .rm.train import run_rm
+
+        return run_rm
+    if stage == "eval":
+        from .eval.stage import run_eval
+
+        return run_eval
+    from .ppo.stage import run_ppo
+
+    return run_ppo
 
 
 def _train(run: "RunDirectory", stage: str, config: "ExperimentConfig", device: str, resume: bool, stop: StopRequest) -> int:
-    from .ppo.stage import run_ppo
-
     try:
-        status = run_ppo(config.data, run, device, resume, stop)
+        status = _stage_runner(stage)(config.data, run, device, resume, stop)
     except UsageError as exc:  # bad data found while loading it
         _fail(run, stage, str(exc), config)
         return EXIT_USAGE

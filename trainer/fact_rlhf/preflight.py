@@ -57,18 +57,37 @@ def _check_model_paths(c: _Collector, model: dict[str, Any]) -> None:
         if policy not in BUILTIN_POLICIES:
             c.error(("model", "policy"), f"unknown built-in model {policy!r}; available: {', '.join(BUILTIN_POLICIES)}")
     else:
-        from .models.checkpoint_check import policy_folder_problem
+        from .stages.preflight import policy_problem  # model folders, sft / rl_init runs and checkpoints
 
-        problem = policy_folder_problem(Path(policy))
+        problem, _ = policy_problem(policy, "ppo")
         if problem:
             c.error(("model", "policy"), problem)
     reward_model = model.get("reward_model")
     if reward_model:
-        from .models.checkpoint_check import reward_folder_problem
+        from .stages.preflight import reward_model_problem  # rm runs; the base must be the policy's
 
-        problem = reward_folder_problem(Path(reward_model))
+        problem = reward_model_problem(policy, reward_model)
         if problem:
             c.error(("model", "reward_model"), problem)
+
+
+def _check_launch(c: _Collector, launch: dict[str, Any]) -> None:
+    from .distributed import under_torchrun
+
+    backend = launch["backend"]
+    if backend in ("slurm", "ray"):
+        c.error(("launch", "backend"), f"{backend} is not available yet in this trainer; use local or torchrun "
+                "(under Slurm, start torchrun from the job script)")
+    elif backend == "local" and launch["nodes"] > 1:
+        c.error(("launch", "nodes"), "several nodes need backend: torchrun")
+    elif backend == "torchrun" and launch["nodes"] > 1 and not under_torchrun():
+        c.error(("launch", "nodes"), "several nodes: start `torchrun --nnodes=N --nproc_per_node=G --rdzv-backend=c10d "
+                "--rdzv-endpoint=HOST:PORT -m fact_rlhf ppo --config FILE --run-dir DIR` on every node "
+                "(the self-launch covers one node)")
+    elif backend == "local" and launch["gpus"] > 1 and not under_torchrun():
+        c.warn(("launch", "gpus"), "backend local uses one device; set launch.backend: torchrun to train on all of them")
+    if backend != "torchrun" and launch.get("processes", 0) > 1 and not under_torchrun():
+        c.warn(("launch", "processes"), "ignored: launch.processes applies to backend torchrun")
 
 
 def check_ppo_config(config: ExperimentConfig) -> list[str]:
@@ -93,11 +112,7 @@ def check_ppo_config(config: ExperimentConfig) -> list[str]:
                 "(trained for ppo.reward_warmup_steps steps), or data.builtin: shapes")
     if not model.get("reward_model") and ppo["reward_warmup_steps"] == 0:
         c.warn(("ppo", "reward_warmup_steps"), "0 with no model.reward_model: PPO runs against an untrained reward model")
-    if launch["backend"] != "local" or launch["nodes"] > 1:
-        key = ("launch", "backend") if launch["backend"] != "local" else ("launch", "nodes")
-        c.error(key, "multi-process training is not available yet in this trainer; use backend: local, nodes: 1")
-    elif launch["gpus"] > 1:
-        c.warn(("launch", "gpus"), "multi-GPU training is not available yet; this run uses one device")
+    _check_launch(c, launch)
     if not builtin:
         _check_data_paths(c, data)
     _check_model_paths(c, model)

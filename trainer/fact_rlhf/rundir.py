@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -59,6 +61,11 @@ class EventLog:
         self.path = path
         self._lock = threading.Lock()
         self._file = open(path, "a", encoding="utf-8")
+        if self._file.tell() > 0 and not _ends_with_newline(path):
+            # A writer killed mid-line (kill -9) left a torn last line: end it, so readers skip
+            # it as one corrupt line instead of merging it with the next event.
+            self._file.write("\n")
+            self._file.flush()
 
     def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
         event = finite({"v": PROTOCOL_VERSION, "t": time.time(), "type": type_, **fields})
@@ -74,15 +81,48 @@ class EventLog:
             self._file.close()
 
 
-class RunDirectory:
-    """One run's folder; creates it and owns its manifest and event log."""
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
 
-    def __init__(self, path: Path, stage: str) -> None:
+
+class _NoEvents:
+    """The event log of a process that must not write (ranks other than 0)."""
+
+    def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
+        return {"v": PROTOCOL_VERSION, "t": time.time(), "type": type_, **fields}
+
+    def close(self) -> None:
+        return None
+
+
+class RunDirectory:
+    """One run's folder; creates it and owns its manifest and event log.
+
+    With `writer=False` (every rank but 0 of a multi-process run) nothing is written: events and
+    the manifest are dropped, and files the process generates go to `work_dir`, a private
+    scratch folder, while `path` still points at the run (its checkpoints are read on resume).
+    """
+
+    def __init__(self, path: Path, stage: str, writer: bool = True) -> None:
         self.path = path.resolve()
         self.stage = stage
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.events = EventLog(self.path / EVENTS_FILE)
+        self.writer = writer
+        self._scratch: Path | None = None
+        if writer:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.events: EventLog | _NoEvents = EventLog(self.path / EVENTS_FILE) if writer else _NoEvents()
         self.manifest: dict[str, Any] = {}
+
+    @property
+    def work_dir(self) -> Path:
+        """Where this process writes what it generates (data, tokenizer, base weights)."""
+        if self.writer:
+            return self.path
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"fact-rlhf-{self.run_id}-"))
+        return self._scratch
 
     @property
     def run_id(self) -> str:
@@ -96,8 +136,11 @@ class RunDirectory:
         config_path: Path | None,
         device: str | None,
         resume: bool = False,
+        world_size: int = 1,
+        pids: list[int] | None = None,
     ) -> None:
-        """Writes run.json; on resume keeps `started` and appends this process to `pids`."""
+        """Writes run.json; on resume keeps `started` and appends this launch's `pids` (this
+        process by default; the launcher and every rank in a multi-process run)."""
         previous = self.read_manifest() if resume else None
         manifest: dict[str, Any] = {
             "id": self.run_id,
@@ -107,8 +150,8 @@ class RunDirectory:
             "config_hash": config_hash,
             "git_revision": git_revision(config_path.parent if config_path else self.path),
             "host": socket.gethostname(),
-            "pids": ([*previous.get("pids", [])] if previous else []) + [os.getpid()],
-            "world_size": 1,
+            "pids": ([*previous.get("pids", [])] if previous else []) + (pids or [os.getpid()]),
+            "world_size": world_size,
             "started": previous.get("started", time.time()) if previous else time.time(),
             "ended": None,
             "status": "starting",
@@ -128,6 +171,8 @@ class RunDirectory:
             return None
 
     def _save_manifest(self) -> None:
+        if not self.writer:
+            return
         manifest = finite(self.manifest)
         _check("run-manifest.schema.json", manifest)
         tmp = self.path / (MANIFEST_FILE + ".tmp")
@@ -163,6 +208,8 @@ class RunDirectory:
     def samples(self, step: int, records: Iterable[dict[str, Any]]) -> Path:
         """Writes samples/step-NNNNNN.jsonl (one SampleRecord per line) and its `sample` event."""
         folder = self.path / SAMPLES_DIR
+        if not self.writer:
+            return folder
         folder.mkdir(exist_ok=True)
         path = folder / f"step-{step:06d}.jsonl"
         lines = []
@@ -184,3 +231,5 @@ class RunDirectory:
 
     def close(self) -> None:
         self.events.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from .llava_json import load_facts, load_preferences, load_prompts
 from .records import Dataset, PreferencePair, PromptRecord
-from .shapes import generate_world
+from .shapes import generate_world_for
 
 WORLD_DIR = "world"
 
@@ -20,7 +20,7 @@ def load_ppo_data(config: dict[str, Any], run_dir: Path, need_pairs: bool) -> Da
     data = config["data"]
     if data["builtin"] == "shapes":
         folder = run_dir / WORLD_DIR
-        files = generate_world(folder, int(data["num_images"]), int(config["model"]["tiny"]["image_size"]), int(config["seed"]))
+        files = generate_world_for(config, folder)  # data.* world options too: the world the other stages see
         facts = load_facts(files.facts)
         return Dataset(
             prompts=load_prompts(files.ppo_prompts, files.image_folder, facts),

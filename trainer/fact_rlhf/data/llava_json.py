@@ -95,12 +95,28 @@ def load_facts(path: Path) -> FactsMap:
     return data
 
 
-def facts_for(facts: FactsMap, record_id: str, image: Path | None) -> list[str]:
-    """Facts by record id, then image file name, then image stem."""
-    for key in (record_id, image.name if image else None, image.stem if image else None):
-        if key is not None and key in facts:
+# A-OKVQA rationales sit in the facts map under this prefix (the reference code's `aok_<image>`).
+RATIONALE_PREFIX = "aok_"
+MULTIPLE_CHOICE_TYPES = (2, 3, 4, 5)
+
+
+def facts_for(facts: FactsMap, record_id: str, image: Path | None, caption_type: int = 1) -> list[str]:
+    """Facts by record id, then image file name, then image stem (FACT_RLHF.md §2): rationales
+    (`aok_<key>`) for multiple-choice items when the map has them, captions otherwise."""
+    keys = [k for k in (record_id, image.name if image else None, image.stem if image else None) if k is not None]
+    if caption_type in MULTIPLE_CHOICE_TYPES:
+        keys = [RATIONALE_PREFIX + k for k in keys] + keys
+    for key in keys:
+        if key in facts:
             return list(facts[key])
     return []
+
+
+def _caption_type(rec: "_Record") -> int:
+    caption_type = rec.raw.get("caption_type", 1)
+    if isinstance(caption_type, bool) or not isinstance(caption_type, int) or not 1 <= caption_type <= 7:
+        raise rec.error("caption_type", f"expected an integer 1..7, got {caption_type!r}")
+    return caption_type
 
 
 def load_prompts(path: Path, image_folder: Path | None, facts: FactsMap) -> list[PromptRecord]:
@@ -109,9 +125,7 @@ def load_prompts(path: Path, image_folder: Path | None, facts: FactsMap) -> list
     for i, raw in enumerate(_records(path, "PPO prompt")):
         rec = _Record(shown, i, raw)
         rid = rec.string("id")
-        caption_type = rec.raw.get("caption_type", 1)
-        if isinstance(caption_type, bool) or not isinstance(caption_type, int) or not 1 <= caption_type <= 7:
-            raise rec.error("caption_type", f"expected an integer 1..7, got {caption_type!r}")
+        caption_type = _caption_type(rec)
         image = rec.image(image_folder)
         prompts.append(
             PromptRecord(
@@ -120,7 +134,7 @@ def load_prompts(path: Path, image_folder: Path | None, facts: FactsMap) -> list
                 conversations=rec.conversations(),
                 caption_type=caption_type,
                 length_bonus=rec.number("length_bonus", 1.0),
-                facts=facts_for(facts, rid, image),
+                facts=facts_for(facts, rid, image, caption_type),
                 meta=dict(rec.raw.get("meta") or {}),
             )
         )
@@ -145,6 +159,7 @@ def load_preferences(path: Path, image_folder: Path | None, facts: FactsMap) -> 
         preference = rec.raw.get("preference")
         if preference not in (1, 2) or isinstance(preference, bool):
             raise rec.error("preference", f"expected 1 or 2, got {preference!r}")
+        caption_type = _caption_type(rec)  # optional: picks rationales for multiple-choice items
         image = rec.image(image_folder)
         pairs.append(
             PreferencePair(
@@ -155,7 +170,8 @@ def load_preferences(path: Path, image_folder: Path | None, facts: FactsMap) -> 
                 output_2=_output(rec, "output_2"),
                 preference=int(preference),
                 hallucination=bool(rec.raw.get("hallucination", False)),
-                facts=facts_for(facts, rid, image),
+                facts=facts_for(facts, rid, image, caption_type),
+                caption_type=caption_type,
             )
         )
     if not pairs:

@@ -40,6 +40,7 @@ class PreferencePair:
     preference: int
     hallucination: bool = False
     facts: list[str] = field(default_factory=list)
+    caption_type: int = 1  # as for prompts; multiple-choice items (2–5) read rationales as facts
 
 
 @dataclass

@@ -1,202 +1,67 @@
-"""The built-in synthetic "shapes" world: images of coloured shapes with exact scene graphs.
+"""The built-in synthetic "shapes" world, written as files every stage reads.
 
-From one seed it draws the images and writes, in LLaVA JSON conventions (FACT_RLHF.md §2):
-facts (captions per image), PPO prompts of every caption type (1 describe, 2–5 four-option
-questions whose right answer is A–D, 6/7 yes/no questions whose answer is No/Yes) and preference
-pairs (a faithful answer against a hallucinated one). Because every scene is exact, `judge` can
-mark hallucinated spans in any response.
+From one seed `generate_world` draws PNG images of coloured shapes (colour, size, grid position,
+count; a background "environment") with an exact scene graph each, and writes, in LLaVA JSON
+conventions (FACT_RLHF.md §2):
+
+- facts.json        image file → 5 human-style captions; "mc-…" record id → 3 rationales of a
+                    multiple-choice item (the separate key prefix; `facts_for` finds them by id)
+- sft.json          conversations (4 per image); a share `hallucination_rate` of the answers
+                    hallucinate, and those tend to be longer and surer of themselves, as in
+                    machine-written instruction data: the SFT model learns to hallucinate
+- preference.json   pairs labelled by the exact judge: fewer hallucinated spans wins, ties go to the
+                    more helpful answer (higher rating); with probability `length_bias` the
+                    hallucinated answer is the longer, confident one, which a reward model without
+                    facts can mistake for quality
+- ppo_prompts.json  3 prompts per image: an open question (rotating over the 8 MMHal types), a
+                    4-option question (caption types 2–5) and a yes/no one (6/7), with length_bonus;
+                    `meta` holds the scene, the reference answer and the judge's answer key
+- eval_mmhal.json   held-out MMHal-Bench-format questions (data/shapes_bench.py)
+- pope.json, chair.json, chair_vocabulary.json, scenes.json (image → scene graph)
+
+The same arguments always give byte-identical files.
 """
 from __future__ import annotations
 
 import json
 import random
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from PIL import Image, ImageDraw
+from ..eval.mmhal import write_mmhal
+from .shapes_bench import chair_items, draw_images, draw_scene, mmhal_records, pope_questions
+from .shapes_questions import FAMILIES, QA, choice, family_item, respond, yes_no
+from .shapes_scene import COLOURS, SHAPES, Scene, Shape, as_scene, random_scene, render, scene_from_json, scene_to_json
+from .shapes_text import captions
+from .shapes_vocab import chair_synonyms
 
-COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (220, 40, 40),
-    "green": (40, 170, 60),
-    "blue": (40, 80, 220),
-    "yellow": (230, 200, 40),
-}
-SHAPES = ("circle", "square", "triangle", "diamond")
-LETTERS = "ABCD"
-CELLS = ((0, 0), (1, 0), (0, 1), (1, 1))  # (column, row) of a 2×2 grid
 JUDGE_SOURCE = "shapes-judge"
+MC_PREFIX = "mc-"  # record ids (and facts keys) of multiple-choice items
+# The open question of image i is of type GENERAL_ROTATION[i % 8].
+GENERAL_ROTATION = ("holistic", "attribute", "adversarial", "comparison", "counting", "relation", "environment", "other")
+
+__all__ = [
+    "COLOURS", "SHAPES", "JUDGE_SOURCE", "Scene", "Shape", "WorldFiles", "WorldOptions", "generate_world",
+    "generate_world_for", "judge", "random_scene", "render", "scene_from_json", "vocabulary_text",
+]
 
 
 @dataclass(frozen=True)
-class Shape:
-    shape: str
-    colour: str
-    column: int
-    row: int
+class WorldOptions:
+    hallucination_rate: float = 0.3  # share of SFT answers that hallucinate
+    length_bias: float = 0.8  # P(the hallucinated answer of a pair is the longer, confident one)
+    tie_rate: float = 0.0  # share of pairs with two faithful answers (helpfulness decides)
+    eval_questions: int = 96  # MMHal-style questions (8 types × 12, as MMHal-Bench)
+    pope_images: int = 24  # images probed by POPE and described for CHAIR
+    sft_per_image: int = 4  # conversations per image (the 3 PPO questions + open ones)
+    length_bonus: float = 1.0  # every PPO prompt's length-term multiplier
 
-    @property
-    def name(self) -> str:
-        return f"{self.colour} {self.shape}"
-
-
-Scene = list[Shape]
-
-
-def random_scene(rng: random.Random) -> Scene:
-    """1–3 shapes, each of a different shape and colour, in different grid cells."""
-    n = rng.randint(1, 3)
-    shapes = rng.sample(SHAPES, n)
-    colours = rng.sample(list(COLOURS), n)
-    cells = rng.sample(CELLS, n)
-    return [Shape(s, c, col, row) for s, c, (col, row) in zip(shapes, colours, cells)]
-
-
-def render(scene: Scene, size: int) -> Image.Image:
-    """Draws the scene on white; each shape fills most of its grid cell."""
-    img = Image.new("RGB", (size, size), (255, 255, 255))
-    draw = ImageDraw.Draw(img)
-    cell = size / 2
-    pad = max(1.0, cell * 0.12)
-    for obj in scene:
-        x0, y0 = obj.column * cell + pad, obj.row * cell + pad
-        x1, y1 = (obj.column + 1) * cell - pad, (obj.row + 1) * cell - pad
-        fill = COLOURS[obj.colour]
-        if obj.shape == "circle":
-            draw.ellipse((x0, y0, x1, y1), fill=fill)
-        elif obj.shape == "square":
-            draw.rectangle((x0, y0, x1, y1), fill=fill)
-        elif obj.shape == "triangle":
-            draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill)
-        else:  # diamond
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            draw.polygon([(cx, y0), (x1, cy), (cx, y1), (x0, cy)], fill=fill)
-    return img
-
-
-def _with_article(words: list[str]) -> str:
-    items = [f"a {w}" for w in words]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def describe(scene: Scene) -> str:
-    return f"There is {_with_article([o.name for o in scene])}."
-
-
-def count_sentence(n: int) -> str:
-    return "There is 1 shape." if n == 1 else f"There are {n} shapes."
-
-
-def facts(scene: Scene) -> list[str]:
-    """Captions that are all true of the scene (the fact-augmented RM reads these)."""
-    out = [describe(scene), count_sentence(len(scene))]
-    out += [f"The {o.shape} is {o.colour}." for o in scene]
-    for a in scene:
-        for b in scene:
-            if a.column < b.column:
-                out.append(f"The {a.name} is left of the {b.name}.")
-    return out
-
-
-@dataclass
-class Item:
-    """One question about a scene with a faithful and a hallucinated answer."""
-
-    question: str
-    caption_type: int
-    answer: str
-    hallucinated: str
-
-
-def _describe_item(scene: Scene, rng: random.Random) -> Item:
-    present = {o.name for o in scene}
-    absent = [f"{c} {s}" for c in COLOURS for s in SHAPES if f"{c} {s}" not in present]
-    names = [o.name for o in scene]
-    if rng.random() < 0.5:
-        names[rng.randrange(len(names))] = rng.choice(absent)  # a wrong object
-    else:
-        names.append(rng.choice(absent))  # an extra object
-    return Item("Describe the image.", 1, describe(scene), f"There is {_with_article(names)}.")
-
-
-def _choice_item(question: str, options: list[str], right: str, answer: str, wrong_answer: str, rng: random.Random) -> Item:
-    letter = LETTERS[options.index(right)]
-    wrong = rng.choice([o for o in options if o != right])
-    lines = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(options))
-    return Item(
-        f"{question}\n{lines}",
-        2 + LETTERS.index(letter),
-        f"{letter}. {answer}",
-        f"{LETTERS[options.index(wrong)]}. {wrong_answer.format(wrong)}",
-    )
-
-
-def _multiple_choice_item(scene: Scene, kind: int, rng: random.Random) -> Item:
-    obj = rng.choice(scene)
-    if kind == 0:  # colour of a shape
-        options = rng.sample(list(COLOURS), 4)
-        return _choice_item(
-            f"What colour is the {obj.shape}?", options, obj.colour,
-            f"The {obj.shape} is {obj.colour}.", f"The {obj.shape} is {{}}.", rng,
-        )
-    if kind == 1:  # shape of a colour
-        options = rng.sample(list(SHAPES), 4)
-        return _choice_item(
-            f"What shape is {obj.colour}?", options, obj.shape,
-            f"The {obj.colour} shape is a {obj.shape}.", f"The {obj.colour} shape is a {{}}.", rng,
-        )
-    n = len(scene)
-    options = ["1", "2", "3", "4"]
-    wrong = rng.choice([o for o in options if o != str(n)])
-    item = _choice_item("How many shapes are there?", options, str(n), count_sentence(n), "", rng)
-    item.hallucinated = f"{LETTERS[options.index(wrong)]}. {count_sentence(int(wrong))}"
-    return item
-
-
-def _yes_no_item(scene: Scene, rng: random.Random) -> Item:
-    present = {o.name for o in scene}
-    if rng.random() < 0.5:
-        name = rng.choice(sorted(present))
-        return Item(f"Is there a {name}?", 7, f"Yes, there is a {name}.", f"No, there is no {name}.")
-    name = rng.choice([f"{c} {s}" for c in COLOURS for s in SHAPES if f"{c} {s}" not in present])
-    return Item(f"Is there a {name}?", 6, f"No, there is no {name}.", f"Yes, there is a {name}.")
-
-
-def items_for(scene: Scene, index: int, rng: random.Random) -> list[Item]:
-    """Three questions per image: describe, a multiple choice (kind rotates), yes/no."""
-    return [_describe_item(scene, rng), _multiple_choice_item(scene, index % 3, rng), _yes_no_item(scene, rng)]
-
-
-_CLAIM = re.compile(r"\b(?P<neg>no\s+)?(?:a\s+)?(?P<colour>" + "|".join(COLOURS) + r")\s+(?P<shape>" + "|".join(SHAPES) + r")\b", re.I)
-_ATTRIBUTE = re.compile(r"\bThe\s+(?P<shape>" + "|".join(SHAPES) + r")\s+is\s+(?P<colour>" + "|".join(COLOURS) + r")\b", re.I)
-_COUNT = re.compile(r"\bThere (?:is|are) (?P<n>\d+) shapes?\b", re.I)
-
-
-def judge(text: str, scene: Scene) -> list[tuple[int, int, str]]:
-    """Hallucinated spans [start, end, label] in `text` against the exact scene: objects that
-    are not there, present objects denied, wrong colours of present shapes, wrong counts."""
-    present = {o.name for o in scene}
-    colour_of = {o.shape: o.colour for o in scene}
-    spans: list[tuple[int, int, str]] = []
-    for m in _CLAIM.finditer(text):
-        there = f"{m.group('colour').lower()} {m.group('shape').lower()}" in present
-        if not m.group("neg") and not there:
-            spans.append((m.start("colour"), m.end("shape"), "object"))
-        elif m.group("neg") and there:  # "there is no red circle" when there is one
-            spans.append((m.start("colour"), m.end("shape"), "absence"))
-    for m in _ATTRIBUTE.finditer(text):
-        shape = m.group("shape").lower()
-        if shape in colour_of and colour_of[shape] != m.group("colour").lower():
-            spans.append((m.start("colour"), m.end("colour"), "attribute"))
-    for m in _COUNT.finditer(text):
-        if int(m.group("n")) != len(scene):
-            spans.append((m.start("n"), m.end("n"), "count"))
-    return sorted(spans)
-
-
-def scene_from_json(items: list[dict[str, Any]]) -> Scene:
-    return [Shape(str(i["shape"]), str(i["colour"]), int(i["column"]), int(i["row"])) for i in items]
+    @classmethod
+    def from_config(cls, data: dict[str, Any]) -> "WorldOptions":
+        """From the config's `data` section (keys absent there keep these defaults)."""
+        names = ("hallucination_rate", "length_bias", "tie_rate", "eval_questions", "pope_images")
+        return cls(**{k: data[k] for k in names if data.get(k) is not None})
 
 
 @dataclass
@@ -206,40 +71,143 @@ class WorldFiles:
     ppo_prompts: Path
     preference: Path
     sft: Path
+    scenes: Path
+    eval_mmhal: Path
+    pope: Path
+    chair: Path
+    chair_vocabulary: Path
 
 
-def generate_world(folder: Path, num_images: int, image_size: int, seed: int) -> WorldFiles:
-    """Writes the world under `folder` (images/, facts.json, ppo_prompts.json, preference.json,
-    sft.json); the same arguments always give the same files."""
+def world_files(folder: Path) -> WorldFiles:
+    return WorldFiles(
+        folder / "images", folder / "facts.json", folder / "ppo_prompts.json", folder / "preference.json",
+        folder / "sft.json", folder / "scenes.json", folder / "eval_mmhal.json", folder / "pope.json",
+        folder / "chair.json", folder / "chair_vocabulary.json",
+    )
+
+
+def judge(text: str, scene: Scene | Sequence[Shape]) -> list[tuple[int, int, str]]:
+    """Hallucinated spans [start, end, label] of `text` against the exact scene (no answer key)."""
+    from ..eval.shapes_judge import judge_spans  # imported here: that module imports this package
+
+    return judge_spans(text, as_scene(scene))
+
+
+def _human(question: str) -> dict[str, str]:
+    return {"from": "human", "value": f"<image>\n{question}"}
+
+
+def _pair(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> dict[str, Any]:
+    """Two answers labelled by the exact judge: fewer hallucinated spans wins; ties go to the more
+    helpful one (higher rating, then more true details), then to the shorter."""
+    from ..eval.shapes_judge import judge_response
+
+    if rng.random() < options.tie_rate:
+        answers = [respond(qa, scene, rng, detail=0), respond(qa, scene, rng, detail=2, confident=rng.random() < 0.5)]
+    else:
+        long_lie = rng.random() < options.length_bias
+        answers = [
+            respond(qa, scene, rng, detail=0 if long_lie else 2, confident=not long_lie and rng.random() < 0.5),
+            respond(qa, scene, rng, hallucinate=True, detail=2 if long_lie else 0, confident=long_lie),
+        ]
+    rng.shuffle(answers)
+    verdicts = [judge_response(a, scene, qa.key) for a in answers]
+    rank = [(len(v.spans), -v.rating, -v.details, len(a.split())) for v, a in zip(verdicts, answers)]
+    return {
+        "output_1": {"value": answers[0]}, "output_2": {"value": answers[1]},
+        "preference": 1 if rank[0] <= rank[1] else 2,
+        "hallucination": any(v.hallucinated for v in verdicts),
+    }
+
+
+def _sft_answer(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> tuple[str, bool]:
+    if rng.random() < options.hallucination_rate:  # machine-written data: long, sure, wrong
+        return respond(qa, scene, rng, hallucinate=True, detail=rng.choice((1, 2)), confident=rng.random() < 0.7), True
+    return respond(qa, scene, rng, detail=rng.choice((0, 1, 2)), confident=rng.random() < 0.2), False
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def generate_world(folder: Path, num_images: int, image_size: int = 32, seed: int = 0, options: WorldOptions | None = None) -> WorldFiles:
+    """Writes the world under `folder` and returns the paths of its files."""
+    options = options or WorldOptions()
+    files = world_files(Path(folder))
+    files.image_folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"shapes-world-{seed}")
-    images = folder / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    all_facts: dict[str, list[str]] = {}
+    facts: dict[str, list[str]] = {}
+    scenes: dict[str, Any] = {}
     prompts: list[dict[str, Any]] = []
     pairs: list[dict[str, Any]] = []
     sft: list[dict[str, Any]] = []
     for i in range(num_images):
         scene = random_scene(rng)
         name = f"shapes-{i:05d}.png"
-        render(scene, image_size).save(images / name)
-        all_facts[name] = facts(scene)
-        scene_json = [asdict(o) for o in scene]
-        for j, item in enumerate(items_for(scene, i, rng)):
-            rid = f"shapes-{i:05d}-{j}"
-            human = {"from": "human", "value": f"<image>\n{item.question}"}
+        render(scene, image_size).save(files.image_folder / name)
+        facts[name] = captions(scene, rng)
+        scenes[name] = scene_to_json(scene)
+        items = [family_item(GENERAL_ROTATION[i % len(GENERAL_ROTATION)], scene, rng), choice(scene, i % 3, rng), yes_no(scene, rng)]
+        items += [family_item(rng.choice(list(FAMILIES)), scene, rng) for _ in range(options.sft_per_image - len(items))]
+        for j, qa in enumerate(items):
+            rid = f"{MC_PREFIX if qa.rationales else ''}shapes-{i:05d}-{j}"
+            if qa.rationales:
+                facts[rid] = qa.rationales
+            answer, hallucinated = _sft_answer(qa, scene, rng, options)
+            sft.append({"id": rid, "image": name, "conversations": [_human(qa.question), {"from": "gpt", "value": answer}],
+                        "meta": {"hallucinated": hallucinated}})
+            if j >= 3:
+                continue  # SFT-only question
             prompts.append({
-                "id": rid, "image": name, "conversations": [human], "caption_type": item.caption_type,
-                "length_bonus": 1.0, "meta": {"scene": scene_json, "answer": item.answer},
+                "id": rid, "image": name, "conversations": [_human(qa.question)], "caption_type": qa.caption_type,
+                "length_bonus": options.length_bonus,
+                "meta": {"scene": scenes[name], "answer": qa.answer, "key": qa.key, "question_type": qa.qtype},
             })
-            sft.append({"id": rid, "image": name, "conversations": [human, {"from": "gpt", "value": item.answer}]})
-            faithful_first = rng.random() < 0.5
-            a, b = (item.answer, item.hallucinated) if faithful_first else (item.hallucinated, item.answer)
-            pairs.append({
-                "id": rid, "image": name, "conversations": [human],
-                "output_1": {"value": a}, "output_2": {"value": b},
-                "preference": 1 if faithful_first else 2, "hallucination": True,
-            })
-    files = WorldFiles(images, folder / "facts.json", folder / "ppo_prompts.json", folder / "preference.json", folder / "sft.json")
-    for path, data in ((files.facts, all_facts), (files.ppo_prompts, prompts), (files.preference, pairs), (files.sft, sft)):
-        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+            pairs.append({"id": rid, "image": name, "conversations": [_human(qa.question)], "caption_type": qa.caption_type,
+                          **_pair(qa, scene, rng, options)})
+    for path, data in ((files.facts, facts), (files.ppo_prompts, prompts), (files.preference, pairs), (files.sft, sft)):
+        _write_json(path, data)
+    generate_benchmarks(files, image_size, seed, options, scenes)
     return files
+
+
+def generate_benchmarks(files: WorldFiles, image_size: int, seed: int, options: WorldOptions, scenes: dict[str, Any] | None = None) -> None:
+    """The held-out evaluation files (their own random streams: they do not depend on
+    num_images). `scenes` (image → scene) is completed and written to scenes.json."""
+    files.image_folder.mkdir(parents=True, exist_ok=True)
+    scenes = dict(scenes or {})
+    records = mmhal_records(files.image_folder, options.eval_questions, image_size, random.Random(f"shapes-eval-{seed}"))
+    write_mmhal(files.eval_mmhal, records)
+    for r in records:
+        scenes[f"{r.image_id}.png"] = r.extra["shapes_scene"]
+    drawn = draw_images(files.image_folder, "pope", options.pope_images, image_size, random.Random(f"shapes-pope-{seed}"))
+    scenes.update({d.name: scene_to_json(d.scene) for d in drawn})
+    _write_json(files.pope, pope_questions(drawn, random.Random(f"shapes-pope-probes-{seed}")))
+    _write_json(files.chair, chair_items(drawn))
+    _write_json(files.chair_vocabulary, chair_synonyms())
+    _write_json(files.scenes, scenes)
+
+
+def generate_world_for(config: dict[str, Any], folder: Path) -> WorldFiles:
+    """The world a resolved experiment config describes (data.*, model.tiny.image_size, seed)."""
+    data = config["data"]
+    return generate_world(folder, int(data["num_images"]), int(config["model"]["tiny"]["image_size"]),
+                          int(config["seed"]), WorldOptions.from_config(data))
+
+
+def vocabulary_text(samples: int = 400) -> str:
+    """Every word the world's texts use, for a tokenizer built before the data it will read
+    (e.g. the evaluation questions of a later `eval` run): texts of `samples` random scenes
+    through every question family, answer variant and caption."""
+    rng = random.Random("shapes-vocabulary")
+    texts: list[str] = ["I am sure of it. I am certain of this."]
+    for i in range(samples):
+        scene = draw_scene(rng)
+        texts += captions(scene, rng)
+        qas = [family_item(t, scene, rng) for t in FAMILIES] + [choice(scene, i % 3, rng), yes_no(scene, rng)]
+        for qa in qas:
+            texts += [qa.question, qa.answer, qa.wrong, *qa.rationales]
+            texts.append(respond(qa, scene, rng, hallucinate=True, detail=2))
+            texts.append(respond(qa, scene, rng, detail=2))
+    texts += [f"Is there a {c} {s} in the image?" for c in COLOURS for s in SHAPES]
+    return "\n".join(texts)

@@ -9,7 +9,7 @@ import torch
 from ..algo.rm_prompt import policy_prompt, rm_critique_suffix, rm_input
 from ..data.records import Dataset
 from .codec import Codec, TinyCodec
-from .pretrained import DTYPES, load_pretrained
+from .pretrained import DTYPES
 from .stack import ModelStack
 from .tiny import build_tiny_llava, image_token_count, load_base, save_base, save_processor
 from .tokenizer import build_word_tokenizer, load_word_tokenizer
@@ -33,6 +33,7 @@ def build_stack(config: dict[str, Any], dataset: Dataset, run_dir: Path, device:
     """The tiny model's tokenizer and base weights are saved in the run (`tokenizer.json`,
     `model/`) so a resume, an export or the editor's scorer read exactly what was trained."""
     model_cfg = config["model"]
+    policy_adapter: Path | None = None  # an rl_init run's policy LoRA
     if model_cfg["policy"].startswith("builtin:"):
         tiny = model_cfg["tiny"]
         tok_path, base_dir = run_dir / TOKENIZER_FILE, run_dir / BASE_DIR
@@ -48,8 +49,16 @@ def build_stack(config: dict[str, Any], dataset: Dataset, run_dir: Path, device:
         codec: Codec = TinyCodec(tokenizer, image_token_count(int(tiny["image_size"]), int(tiny["patch_size"])), int(tiny["image_size"]))
         base = base.to(DTYPES[model_cfg["dtype"]])
     else:
-        base, codec = load_pretrained(Path(model_cfg["policy"]), model_cfg["dtype"])
+        # A model folder, or an sft / rl_init run or checkpoint (stages/sources.py).
+        from ..stages.loading import ppo_base
+
+        base, codec, policy_adapter = ppo_base(config)
         if model_cfg["gradient_checkpointing"]:
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    stack = ModelStack(base, model_cfg["lora"], codec.suppress_ids, float(config["ppo"]["temperature"]))
+    from ..stages.loading import ppo_adapter_configs, start_policy
+
+    stack = ModelStack(base, model_cfg["lora"], codec.suppress_ids, float(config["ppo"]["temperature"]),
+                       ppo_adapter_configs(config, policy_adapter), reference_adapter=policy_adapter is not None)
+    if policy_adapter is not None:
+        start_policy(stack, policy_adapter)  # an rl_init run: policy and reference start from it
     return stack.to(torch.device(device)), codec

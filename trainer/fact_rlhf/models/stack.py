@@ -1,7 +1,8 @@
 """The four PPO models on one shared frozen base (as the reference code keeps them):
 
 - policy    = base + `policy` LoRA adapter (trainable)
-- reference = base with adapters disabled (frozen)
+- reference = base with adapters disabled (frozen); or, when the policy starts from an rl_init
+              LoRA, a frozen `reference` copy of that adapter
 - value     = base + `value` LoRA adapter + zero-initialised linear head (trainable)
 - reward    = base + `reward` LoRA adapter + linear head with bias 0, read at the last token
 
@@ -22,6 +23,9 @@ from transformers import LlavaForConditionalGeneration
 
 POLICY, VALUE, REWARD = "policy", "value", "reward"
 ADAPTERS = (POLICY, VALUE, REWARD)
+# Only when the policy starts from a trained adapter (an rl_init run): the frozen reference is
+# that adapter, not the bare base. Never trained, never checkpointed (reloaded from its run).
+REFERENCE = "reference"
 SUPPRESSED_LOGIT = -1e9
 
 
@@ -71,13 +75,27 @@ def lora_config(lora: dict[str, Any]) -> LoraConfig:
 class ModelStack:
     """Policy, reference, value and reward model as adapters on one base model."""
 
-    def __init__(self, base: LlavaForConditionalGeneration, lora: dict[str, Any], suppress_ids: list[int], temperature: float) -> None:
+    def __init__(
+        self,
+        base: LlavaForConditionalGeneration,
+        lora: dict[str, Any],
+        suppress_ids: list[int],
+        temperature: float,
+        adapter_configs: dict[str, LoraConfig] | None = None,
+        reference_adapter: bool = False,
+    ) -> None:
+        """`adapter_configs` overrides `lora` per adapter (a loaded reward model or rl_init policy
+        keeps the shape it was trained with); `reference_adapter` adds the REFERENCE adapter."""
         config = lora_config(lora)
+        configs = {name: (adapter_configs or {}).get(name, config) for name in ADAPTERS}
         for p in base.parameters():
             p.requires_grad_(False)
-        self.model: PeftModel = get_peft_model(base, config, adapter_name=POLICY)
-        self.model.add_adapter(VALUE, config)
-        self.model.add_adapter(REWARD, config)
+        self.model: PeftModel = get_peft_model(base, configs[POLICY], adapter_name=POLICY)
+        self.model.add_adapter(VALUE, configs[VALUE])
+        self.model.add_adapter(REWARD, configs[REWARD])
+        self.has_reference_adapter = reference_adapter
+        if reference_adapter:
+            self.model.add_adapter(REFERENCE, configs[POLICY])
         self.model.eval()  # no dropout anywhere: PPO ratios start at exactly 1
         hidden = int(base.config.text_config.hidden_size)
         dtype = next(base.parameters()).dtype
@@ -106,6 +124,8 @@ class ModelStack:
         for adapter in ADAPTERS:
             for p in self.adapter_params(adapter):
                 p.requires_grad_(adapter in self._trainable)
+        for p in self.adapter_params(REFERENCE):
+            p.requires_grad_(False)
         self.value_head.requires_grad_(VALUE in self._trainable)
         self.reward_head.requires_grad_(REWARD in self._trainable)
 
@@ -123,8 +143,16 @@ class ModelStack:
         self.model.set_adapter(adapter)
         self._apply_trainable()  # peft's set_adapter would freeze the other adapters
 
+    def use_adapter(self, adapter: str) -> None:
+        """Activates `adapter` for direct `self.model` calls (e.g. a custom sampling loop)."""
+        self._select(adapter)
+
     @contextlib.contextmanager
     def reference(self) -> Iterator[None]:
+        if self.has_reference_adapter:
+            self._select(REFERENCE)  # every forward selects its own adapter first
+            yield
+            return
         with self.model.disable_adapter():
             yield
 

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..algo.losses import masked_mean
-from ..data.shapes import JUDGE_SOURCE, judge, scene_from_json
+from ..eval.shapes_judge import sample_hallucination
 from .rollout import Rollout
 
 
@@ -72,7 +72,7 @@ def sample_records(
         p, text, term = ro.prompts[i], ro.texts[i], ro.terms[i]
         kl = -beta * float((adv.kl[i] * ro.mask[i]).sum())
         rm = float(ro.rm_scores[i])
-        scene = p.meta.get("scene")
+        scene = p.meta.get("scene")  # built-in world prompts carry their exact scene and answer key
         records.append({
             "step": step,
             "prompt_id": p.id,
@@ -85,9 +85,7 @@ def sample_records(
                 "kl": kl, "total": rm + term.total + kl,
             },
             "advantage": float(masked_mean(adv.advantages[i], ro.mask[i])),
-            "hallucination": (
-                {"spans": [list(s) for s in judge(text, scene_from_json(scene))], "source": JUDGE_SOURCE} if scene else None
-            ),
+            "hallucination": sample_hallucination(text, scene, p.meta.get("key")) if scene else None,
             "caption_type": p.caption_type,
         })
     return records

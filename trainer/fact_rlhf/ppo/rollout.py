@@ -14,9 +14,11 @@ from ..algo.losses import entropy_from_logits
 from ..algo.rewards import ScoreConfig, ScoreTerms, score_terms
 from ..algo.rm_prompt import policy_prompt
 from ..data.records import PromptRecord
+from ..distributed import Group
 from ..models.codec import Codec
 from ..models.stack import ModelStack, SeqBatch, left_pad, logprobs_of
 from ..rm.scoring import rm_text, score
+from .sampling import sample
 
 
 @dataclass
@@ -70,6 +72,14 @@ def _cut(tokens: list[int], eos_id: int, stop_id: int | None) -> tuple[list[int]
     return tokens, False
 
 
+def _widen_left(ids: Tensor, mask: Tensor, width: int, pad_id: int) -> tuple[Tensor, Tensor]:
+    extra = width - ids.shape[1]
+    if extra <= 0:
+        return ids, mask
+    return (torch.cat([torch.full((ids.shape[0], extra), pad_id, dtype=ids.dtype), ids], 1),
+            torch.cat([torch.zeros((mask.shape[0], extra), dtype=mask.dtype), mask], 1))
+
+
 def collect(
     stack: ModelStack,
     codec: Codec,
@@ -78,18 +88,26 @@ def collect(
     ppo: dict[str, Any],
     fact_augmentation: bool,
     stop_id: int | None,
-    rng: random.Random,
+    keys: list[int],
+    fact_rngs: list[random.Random],
+    group: Group,
 ) -> Rollout:
-    micro = int(ppo["rollout_per_device_batch_size"])
+    """This rank's share of the rollout batch. `keys` seed each sample's tokens and `fact_rngs`
+    shuffle each sample's facts, so a sample does not depend on the batch it is generated in.
+    Padded widths are the maxima over all ranks: every rank then runs the same shapes a single
+    process would, and per-token tensors can be gathered for the iteration's metrics."""
+    micro = min(int(ppo["rollout_per_device_batch_size"]), len(prompts))
     t0 = time.perf_counter()
     prompt_ids = [encoder(p) for p in prompts]
     pixels = torch.stack([codec.pixel_values(p.image) for p in prompts])
+    key_tensor = torch.tensor(keys, dtype=torch.int64)
     responses: list[list[int]] = []
     has_eos: list[bool] = []
     stack.model.eval()
     for start in range(0, len(prompts), micro):
         ids, mask = left_pad(prompt_ids[start : start + micro], codec.pad_id)
-        new = stack.generate(SeqBatch(ids, mask, pixels[start : start + micro]), int(ppo["response_len"]), float(ppo["top_p"]), codec.eos_id, codec.pad_id)
+        new = sample(stack, SeqBatch(ids, mask, pixels[start : start + micro]), key_tensor[start : start + micro],
+                     int(ppo["response_len"]), float(ppo["top_p"]), codec.eos_id, codec.pad_id)
         for row in new.tolist():
             cut, ended = _cut(row, codec.eos_id, stop_id)
             responses.append(cut if cut else [codec.eos_id])
@@ -98,7 +116,8 @@ def collect(
 
     # Full sequences: prompts left-padded to one width, responses right-padded to another.
     p_ids, p_mask = left_pad(prompt_ids, codec.pad_id)
-    width = max(len(r) for r in responses)
+    p_ids, p_mask = _widen_left(p_ids, p_mask, group.max_int(p_ids.shape[1]), codec.pad_id)
+    width = group.max_int(max(len(r) for r in responses))
     r_ids = torch.full((len(prompts), width), codec.pad_id, dtype=torch.long)
     r_mask = torch.zeros((len(prompts), width), dtype=torch.long)
     for i, r in enumerate(responses):
@@ -122,7 +141,7 @@ def collect(
             token_count += n
             ref_logprobs.append(logprobs_of(stack.response_logits(sub, width, reference=True), tgt).cpu())
             values.append(stack.values(sub, width).cpu())
-        rm_inputs = [rm_text(p.conversations, t, p.facts, fact_augmentation, rng) for p, t in zip(prompts, texts)]
+        rm_inputs = [rm_text(p.conversations, t, p.facts, fact_augmentation, r) for p, t, r in zip(prompts, texts, fact_rngs)]
         rm_scores = score(stack, codec, rm_inputs, [p.image for p in prompts], micro).cpu()
     score_cfg = ScoreConfig(
         no_eos_penalty=float(ppo["no_eos_penalty"]),

@@ -10,9 +10,11 @@ import torch
 from ..checkpoint import latest_checkpoint, load_adapters
 from ..data import load_ppo_data
 from ..data.records import PromptRecord
+from ..distributed import group
 from ..errors import DataError
 from ..models.build import build_stack
 from ..models.codec import Codec
+from ..models.stack import REWARD
 from ..rm.warmup import copy_reward_to_value, train_reward_model
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..signals import StopRequest
@@ -31,9 +33,10 @@ def slope(values: list[float]) -> float:
 
 
 def say(run: RunDirectory, message: str, level: str = "info") -> None:
-    """A notable event: a `log` event for the editor and a line for a terminal."""
+    """A notable event: a `log` event for the editor and a line for a terminal (rank 0 only)."""
     run.log(message, level)
-    print(f"[fact-rlhf] {message}", file=sys.stderr, flush=True)
+    if run.writer:
+        print(f"[fact-rlhf] {message}", file=sys.stderr, flush=True)
 
 
 def _fit_query_len(prompts: list[PromptRecord], codec: Codec, query_len: int, run: RunDirectory) -> list[PromptRecord]:
@@ -57,20 +60,28 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         torch.set_num_threads(int(config["launch"]["threads"]))
     checkpoint = latest_checkpoint(run.path / CHECKPOINTS_DIR) if resume else None
     train_rm = checkpoint is None and not config["model"].get("reward_model")
-    dataset = load_ppo_data(config, run.path, need_pairs=train_rm)
+    # Generated files (the built-in world, the tiny model) go to the run on rank 0 and to a
+    # private folder on the other ranks, which generate the same files from the same seed.
+    dataset = load_ppo_data(config, run.work_dir, need_pairs=train_rm)
     say(run, f"data: {len(dataset.prompts)} PPO prompts, {len(dataset.pairs)} preference pairs ({dataset.source})")
 
-    stack, codec = build_stack(config, dataset, run.path, device, resume=checkpoint is not None)
+    # On resume every rank reads the tokenizer and base rank 0 saved (nothing is written then).
+    stack, codec = build_stack(config, dataset, run.path if checkpoint is not None else run.work_dir, device, resume=checkpoint is not None)
     prompts = _fit_query_len(dataset.prompts, codec, int(ppo["query_len"]), run)
     trainer = PPOTrainer(stack, codec, prompts, config, run, stop.check())
     run.status("running")
 
     if checkpoint is not None:
         trainer.resume(checkpoint)
-        say(run, f"resumed from {run.relative(checkpoint)} at iteration {trainer.iteration}/{trainer.total}")
+        # After a kill -9 the events may run past this checkpoint: the steps from here on replace them.
+        say(run, f"resumed from step {trainer.iteration} ({run.relative(checkpoint)}); "
+                 f"continuing at iteration {trainer.iteration + 1}/{trainer.total}")
     elif config["model"].get("reward_model"):
-        load_adapters(stack, Path(config["model"]["reward_model"]), names=("reward",))
-        say(run, f"reward model loaded from {config['model']['reward_model']}")
+        from ..stages.sources import resolve_reward  # an rm run names its best checkpoint
+
+        reward_folder = resolve_reward(Path(config["model"]["reward_model"]))
+        load_adapters(stack, reward_folder, names=("reward",))
+        say(run, f"reward model loaded from {reward_folder}")
     if train_rm and int(ppo["reward_warmup_steps"]) > 0:
         if not dataset.pairs:
             raise DataError("the reward-model warm-up needs preference pairs (data.preference)")
@@ -78,6 +89,9 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         say(run, f"reward model warm-up: {steps} steps on {len(dataset.pairs)} pairs "
                  f"(fact augmentation {'on' if config['reward_model']['fact_augmentation'] else 'off'})")
         result = train_reward_model(stack, codec, dataset.pairs, config["reward_model"], steps, int(config["seed"]), lambda m: say(run, m), stop.check())
+        # Every rank trained the same warm-up; rank 0's weights are the ones (GPU kernels need
+        # not be bitwise reproducible across devices).
+        group().broadcast(stack.adapter_params(REWARD) + list(stack.reward_head.parameters()))
         accuracy = result.eval_accuracy if result.eval_accuracy is not None else result.train_accuracy
         run.metric(0, {
             "rm/accuracy": accuracy,

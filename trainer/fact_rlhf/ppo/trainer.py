@@ -1,7 +1,15 @@
 """The PPO loop (FACT_RLHF.md §4): rollout → KL-shaped rewards → GAE → clipped updates,
-with metrics, sample records and checkpoints written to the run directory."""
+with metrics, sample records and checkpoints written to the run directory.
+
+With several processes (torchrun) each rank generates, scores and trains on its share of the
+global batch; DDP averages the gradients, whitening uses statistics of the whole batch, metrics
+are computed over the gathered batch and only rank 0 writes. Every random choice is derived
+from (seed, iteration, sample index) — tokens, fact order, minibatches — so the results neither
+depend on the number of processes nor on where a run was resumed.
+"""
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import sys
@@ -18,13 +26,18 @@ from ..algo.losses import policy_loss, value_loss
 from ..algo.rewards import shaped_rewards
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data.records import PromptRecord
+from ..distributed import Group, group
 from ..errors import UsageError
 from ..models.codec import Codec
 from ..models.stack import POLICY, VALUE, ModelStack, logprobs_of
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from .gather import gather_rollout
+from .minibatches import minibatch_plan
 from .report import Advantages, iteration_metrics, sample_records
 from .rollout import PromptEncoder, Rollout, collect
+from .sampling import sample_key
 from .schedule import lr_factor
+from .train_module import PolicyValue, wrap_for_ranks
 
 
 def total_iterations(ppo: dict[str, Any], n_prompts: int) -> int:
@@ -42,8 +55,10 @@ class PPOTrainer:
         config: dict[str, Any],
         run: RunDirectory,
         should_stop: Callable[[], bool],
+        ranks: Group | None = None,
     ) -> None:
         self.stack, self.codec, self.prompts, self.run = stack, codec, prompts, run
+        self.group = ranks or group()
         self.ppo: dict[str, Any] = config["ppo"]
         self.seed = int(config["seed"])
         self.fact_augmentation = bool(config["reward_model"]["fact_augmentation"])
@@ -65,6 +80,7 @@ class PPOTrainer:
         self.scheduler = self._make_scheduler()
         self.checkpoints = run.path / CHECKPOINTS_DIR
         self._iteration_seconds: list[float] = []
+        self._module: torch.nn.Module | None = None  # built at the first update (after the RM warm-up)
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         """Steps once per iteration; the factor depends on the absolute iteration only."""
@@ -74,7 +90,8 @@ class PPOTrainer:
 
     # --- data ---------------------------------------------------------------------------------
     def prompts_for(self, iteration: int) -> list[PromptRecord]:
-        """Epoch-wise shuffles from a seed, so batch i is known without state (resume-safe)."""
+        """The global batch of an iteration: epoch-wise shuffles from a seed, so batch i is known
+        without state (resume-safe) and every rank knows every rank's prompts."""
         size, n = int(self.ppo["rollout_batch_size"]), len(self.prompts)
         out: list[PromptRecord] = []
         position = iteration * size
@@ -100,57 +117,72 @@ class PPOTrainer:
         return Advantages(kl, rewards, adv, returns)
 
     # --- update -------------------------------------------------------------------------------
+    def _train_module(self) -> torch.nn.Module:
+        if self._module is None:
+            self._module = wrap_for_ranks(PolicyValue(self.stack), self.stack.device, self.group.world_size)
+        return self._module
+
     def update(self, ro: Rollout, adv: Advantages) -> dict[str, float]:
+        """`noptepochs` passes over this rank's share in stratified minibatches (minibatches.py);
+        one backward per micro-batch, gradients all-reduced by DDP at the minibatch's last one."""
         ppo = self.ppo
-        n, width = len(ro.prompts), ro.responses.shape[1]
+        width = ro.responses.shape[1]
         step_size, micro = int(ppo["step_batch_size"]), int(ppo["step_per_device_batch_size"])
+        world, n_global = self.group.world_size, len(ro.prompts) * self.group.world_size
         targets = ro.responses.masked_fill(ro.mask == 0, self.codec.eos_id)
         dev = self.stack.device
-        sums: dict[str, float] = {}
+        module = self._train_module()
+        no_sync = getattr(module, "no_sync", None)  # DDP: accumulate locally until the last micro-batch
+        keys = ("policy_loss", "value_loss", "clipfrac", "approx_kl", "vf_clipfrac")
+        sums = dict.fromkeys(keys, 0.0)
         count, norms, value_norms = 0, [], []
 
-        def add(key: str, value: float) -> None:
-            sums[key] = sums.get(key, 0.0) + value
-
-        for _ in range(int(ppo["ppo_epochs"])):
-            order = torch.randperm(n)
-            for start in range(0, n, step_size):
-                minibatch = order[start : start + step_size]
+        for epoch in range(int(ppo["ppo_epochs"])):
+            plan = minibatch_plan(n_global, step_size, micro, world, self.group.rank, f"{self.seed}-{self.iteration}-{epoch}")
+            for micro_batches in plan:
                 self.optimizer.zero_grad(set_to_none=True)
-                for m in range(0, len(minibatch), micro):
-                    idx = minibatch[m : m + micro]
-                    weight = len(idx) / len(minibatch)
+                local_size = sum(len(m) for m in micro_batches)
+                for i, chosen in enumerate(micro_batches):
+                    idx = torch.tensor(chosen, dtype=torch.long)
+                    # Weighted by this rank's share of the minibatch: DDP's average over ranks
+                    # then gives the gradient of the whole minibatch's loss.
+                    weight = len(idx) / local_size
                     sub, mask = ro.batch.select(idx), ro.mask[idx].to(dev)
-                    # Policy and value use different adapters: two backward passes over disjoint
-                    # parameters give the same gradients as one over the summed loss.
-                    logprobs = logprobs_of(self.stack.response_logits(sub, width), targets[idx].to(dev))
-                    pg_loss, pg_stats = policy_loss(logprobs, ro.logprobs[idx].to(dev), adv.advantages[idx].to(dev), mask, float(ppo["clip_range"]))
-                    (pg_loss * weight).backward()
-                    values = self.stack.values(sub, width)
-                    vf_loss, vf_stats = value_loss(values, ro.values[idx].to(dev), adv.returns[idx].to(dev), mask, float(ppo["value_clip_range"]))
-                    (float(ppo["value_loss_coef"]) * vf_loss * weight).backward()
-                    add("policy_loss", pg_loss.item())
-                    add("value_loss", vf_loss.item())
-                    add("clipfrac", pg_stats["clipfrac"])
-                    add("approx_kl", pg_stats["approx_kl"])
-                    add("vf_clipfrac", vf_stats["vf_clipfrac"])
+                    last = i == len(micro_batches) - 1
+                    with contextlib.nullcontext() if last or no_sync is None else no_sync():
+                        logits, values = module(sub.input_ids.to(dev), sub.attention_mask.to(dev), sub.pixel_values.to(dev), width)
+                        logprobs = logprobs_of(logits, targets[idx].to(dev))
+                        pg_loss, pg_stats = policy_loss(logprobs, ro.logprobs[idx].to(dev), adv.advantages[idx].to(dev), mask, float(ppo["clip_range"]))
+                        vf_loss, vf_stats = value_loss(values, ro.values[idx].to(dev), adv.returns[idx].to(dev), mask, float(ppo["value_clip_range"]))
+                        # Policy and value use different adapters: one backward over the summed
+                        # loss gives each its own gradient.
+                        ((pg_loss + float(ppo["value_loss_coef"]) * vf_loss) * weight).backward()
+                    for key, value in (("policy_loss", pg_loss.item()), ("value_loss", vf_loss.item()), *pg_stats.items(), *vf_stats.items()):
+                        sums[key] += value
                     count += 1
                 # Clipped per model: early value errors are large (returns of -20 against a zero
                 # head) and a joint clip would shrink the policy step with them.
                 norms.append(float(torch.nn.utils.clip_grad_norm_(self.policy_params, float(ppo["grad_clip"]))))
                 value_norms.append(float(torch.nn.utils.clip_grad_norm_(self.value_params, float(ppo["grad_clip"]))))
                 self.optimizer.step()
-        stats = {k: v / max(count, 1) for k, v in sums.items()}
-        stats["grad_norm"] = sum(norms) / max(len(norms), 1)
+        totals = self.group.sum([sums[k] for k in keys] + [float(count)])
+        stats = {k: v / max(totals[-1], 1.0) for k, v in zip(keys, totals)}
+        stats["grad_norm"] = sum(norms) / max(len(norms), 1)  # the same on every rank (after all-reduce)
         stats["value_grad_norm"] = sum(value_norms) / max(len(value_norms), 1)
         return stats
 
     # --- checkpoints --------------------------------------------------------------------------
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Rank 0 writes step-N/ (the ranks hold identical weights and optimizer states)."""
+        if not self.group.is_main:
+            return None
         state = {
             "iteration": self.iteration,
             "total_iterations": self.total,
             "kl_coef": self.kl_ctl.value,
+            "scheduler_position": self.iteration,
+            "data_position": self.iteration * int(self.ppo["rollout_batch_size"]),  # prompts consumed
+            "world_size": self.group.world_size,
         }
         path = save_checkpoint(self.checkpoints, self.iteration, self.stack, self.optimizer, state)
         self.run.checkpoint(self.iteration, path)
@@ -169,23 +201,30 @@ class PPOTrainer:
         step = self.iteration + 1
         start = time.perf_counter()
         lr = self.optimizer.param_groups[0]["lr"]
-        rng = random.Random(f"{self.seed}-rm-{step}")
-        ro = collect(self.stack, self.codec, self.encoder, self.prompts_for(self.iteration), self.ppo, self.fact_augmentation, self.stop_id, rng)
+        batch = self.prompts_for(self.iteration)
+        share = range(len(batch))[self.group.share(len(batch))]
+        keys = [sample_key(self.seed, self.iteration, i) for i in share]
+        fact_rngs = [random.Random(f"{self.seed}-rm-{step}-{i}") for i in share]
+        ro = collect(self.stack, self.codec, self.encoder, [batch[i] for i in share], self.ppo,
+                     self.fact_augmentation, self.stop_id, keys, fact_rngs, self.group)
         adv = self.advantages(ro)
         t_opt = time.perf_counter()
         stats = self.update(ro, adv)
-        t_opt = time.perf_counter() - t_opt
+        t_opt = self.group.max([time.perf_counter() - t_opt])[0]
         self.scheduler.step()
         self.iteration = step
         beta = self.kl_ctl.value  # the coefficient this iteration's rewards used
+        ro, adv = gather_rollout(ro, adv, batch, self.codec, self.group)
         values = iteration_metrics(ro, adv, stats, beta, lr, t_opt, self.stack.device)
         self.run.metric(step, values)
-        if int(self.ppo["samples_per_step"]) > 0:
+        if int(self.ppo["samples_per_step"]) > 0 and self.group.is_main:
             self.run.samples(step, sample_records(step, ro, adv, beta, int(self.ppo["samples_per_step"]), self.run.relative))
         self.kl_ctl.update(float(values["ppo/kl_sum"] or 0.0), len(ro.prompts))
         self._iteration_seconds.append(time.perf_counter() - start)
         recent = self._iteration_seconds[-10:]
         self.run.progress(step, self.total, sum(recent) / len(recent) * (self.total - step))
+        if not self.group.is_main:
+            return values
         print(
             f"[ppo] {step:>4}/{self.total} reward {values['ppo/reward_total']:+.3f} "
             f"(rm {values['ppo/score_rm']:+.2f} eos {values['ppo/score_eos_penalty']:+.2f} "
@@ -202,7 +241,7 @@ class PPOTrainer:
         save_every = int(self.ppo["save_every"])
         last_saved = -1
         while self.iteration < self.total:
-            if self.should_stop():
+            if self.group.any(self.should_stop()):  # all ranks stop at the same iteration
                 break
             history.append(self.step())
             if self.iteration % save_every == 0:

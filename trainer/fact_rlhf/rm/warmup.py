@@ -11,11 +11,10 @@ from typing import Any, Callable
 import torch
 from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
-from ..algo.rm_loss import pairwise_loss
 from ..data.records import PreferencePair
 from ..models.codec import Codec
 from ..models.stack import POLICY, REWARD, VALUE, ModelStack
-from .scoring import rm_text, score
+from .pairwise import backward_pairs, evaluate_pairs
 
 
 @dataclass
@@ -29,21 +28,8 @@ class WarmupResult:
     stopped: bool
 
 
-def _pair_scores(stack: ModelStack, codec: Codec, pairs: list[PreferencePair], augment: bool, rng: random.Random, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
-    texts = [rm_text(p.conversations, p.output_1, p.facts, augment, rng) for p in pairs]
-    texts += [rm_text(p.conversations, p.output_2, p.facts, augment, rng) for p in pairs]
-    images = [p.image for p in pairs] * 2
-    scores = score(stack, codec, texts, images, 2 * micro)
-    return scores[: len(pairs)], scores[len(pairs) :]
-
-
-@torch.no_grad()
 def pairwise_accuracy(stack: ModelStack, codec: Codec, pairs: list[PreferencePair], augment: bool, seed: int, micro: int) -> float:
-    if not pairs:
-        return float("nan")
-    r1, r2 = _pair_scores(stack, codec, pairs, augment, random.Random(seed), micro)
-    prefers_2 = torch.tensor([p.preference == 2 for p in pairs])
-    return float(torch.where(prefers_2, r2 > r1, r1 > r2).float().mean())
+    return evaluate_pairs(stack, codec, pairs, augment, seed, micro).accuracy
 
 
 def copy_reward_to_value(stack: ModelStack) -> None:
@@ -91,17 +77,8 @@ def train_reward_model(
             batch.append(train_pairs[cursor % len(train_pairs)])
             cursor += 1
         optimizer.zero_grad(set_to_none=True)
-        step_loss = step_acc = step_mean = 0.0
-        for m in range(0, len(batch), micro):
-            chunk = batch[m : m + micro]
-            r1, r2 = _pair_scores(stack, codec, chunk, augment, rng, micro)
-            prefers_2 = torch.tensor([p.preference == 2 for p in chunk], device=r1.device)
-            loss, stats = pairwise_loss(r1, r2, prefers_2, float(rm_cfg["centering_coef"]))
-            weight = len(chunk) / len(batch)
-            (loss * weight).backward()
-            step_loss += loss.item() * weight
-            step_acc += stats["accuracy"] * weight
-            step_mean += stats["mean_score"] * weight
+        stats = backward_pairs(stack, codec, batch, augment, rng, micro, float(rm_cfg["centering_coef"]))
+        step_loss, step_acc, step_mean = stats.loss, stats.accuracy, stats.mean_score
         torch.nn.utils.clip_grad_norm_(params, float(rm_cfg["grad_clip"]))
         optimizer.step()
         schedule.step()

@@ -1,0 +1,44 @@
+"""Checks of an `eval` config before any model is loaded; each problem names file, line and key."""
+from __future__ import annotations
+
+from ..config import ExperimentConfig
+from ..errors import ConfigError, UsageError
+from ..preflight import BUILTIN_POLICIES, _check_tiny, _Collector
+from .judge_openai import JudgeConfig
+from .sources import mmhal_path, model_problem
+
+
+def check_eval_config(config: ExperimentConfig) -> list[str]:
+    """Raises ConfigError for anything that would fail later; returns warnings."""
+    cfg = config.data
+    ev, model, launch = cfg["eval"], cfg["model"], cfg["launch"]
+    c = _Collector(config)
+    if not ev["benchmarks"]:
+        c.error(("eval", "benchmarks"), "no benchmark to run; choose from shapes, pope, chair, mmhal")
+    if "mmhal" in ev["benchmarks"]:
+        path = mmhal_path(cfg, config.path.parent)
+        if path is None:
+            c.error(("eval", "mmhal_file"), "the mmhal benchmark needs an MMHal-Bench-format file (eval.mmhal_file or data.eval)")
+        elif not path.is_file():
+            c.error(("eval", "mmhal_file") if ev.get("mmhal_file") else ("data", "eval"), f"file not found: {path}")
+        try:
+            JudgeConfig.resolve(ev.get("judge") or {})
+        except UsageError as exc:
+            c.error(("eval", "judge"), str(exc))
+    target = str(ev.get("checkpoint") or model["policy"])
+    key = ("eval", "checkpoint") if ev.get("checkpoint") else ("model", "policy")
+    if target.startswith("builtin:") and target not in BUILTIN_POLICIES:
+        c.error(key, f"unknown built-in model {target!r}; available: {', '.join(BUILTIN_POLICIES)}")
+    else:
+        problem = model_problem(target)
+        if problem:
+            c.error(key, problem)
+        elif target.startswith("builtin:"):
+            c.warn(key, "evaluating a randomly initialised model: set eval.checkpoint to a trained run (ppo, sft, rl_init) or checkpoint")
+    if model["policy"].startswith("builtin:"):
+        _check_tiny(c, model["tiny"])
+    if launch["backend"] != "local" or launch["nodes"] > 1:
+        c.error(("launch", "backend") if launch["backend"] != "local" else ("launch", "nodes"), "the eval stage runs in one process; use backend: local, nodes: 1")
+    if c.errors:
+        raise ConfigError(c.errors)
+    return c.warnings

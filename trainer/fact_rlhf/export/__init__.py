@@ -1,0 +1,1 @@
+"""Exports of trained models for use outside PyTorch (the editor's onnxruntime-node scorer)."""

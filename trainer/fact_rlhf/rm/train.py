@@ -1,0 +1,223 @@
+"""The `rm` stage (FACT_RLHF.md §3): reward model = the SFT model (`model.policy`) + a `reward`
+LoRA + a linear head read at the last token of the (fact-augmented) critique suffix; pairwise loss
+with score centring; `reward_model.held_out` pairs held out and evaluated every `eval_every`
+steps; the best checkpoint by held-out accuracy kept as `checkpoints/best` beside the latest.
+
+A checkpoint holds `reward/` (adapter), `heads.safetensors`, `base.json` (the model it was trained
+on) and the processor files; `model.reward_model: <this run>` hands it to the PPO stage.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors.torch import save_file
+
+from ..checkpoint import latest_checkpoint, load_adapters
+from ..data.records import PreferencePair
+from ..errors import DataError
+from ..models.checkpoint_check import HEADS_FILE
+from ..models.codec import ProcessorCodec
+from ..models.stack import REWARD, ModelStack
+from ..ppo.schedule import lr_factor
+from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from ..signals import StopRequest
+from ..stages.checkpoints import load_training_state, save_adapter, save_training_state, step_name, write_base_record, write_checkpoint
+from ..stages.common import say, seed_and_threads
+from ..stages.data import load_stage_data
+from ..stages.loading import load_source, stage_source
+from ..stages.sources import BEST, base_record
+from .pairwise import PairStats, backward_pairs, evaluate_pairs
+
+
+def split_pairs(pairs: list[PreferencePair], held_out: int, seed: int) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """(train, held-out): a seeded permutation's first `held_out` pairs are held out."""
+    if held_out >= len(pairs):
+        raise DataError(f"reward_model.held_out is {held_out} but there are only {len(pairs)} preference pairs; "
+                        "no pair would be left to train on")
+    order = list(range(len(pairs)))
+    random.Random(f"{seed}-rm-split").shuffle(order)
+    return [pairs[i] for i in order[held_out:]], [pairs[i] for i in order[:held_out]]
+
+
+class RewardTrainer:
+    def __init__(
+        self,
+        stack: ModelStack,
+        codec: ProcessorCodec,
+        train_pairs: list[PreferencePair],
+        eval_pairs: list[PreferencePair],
+        rm_cfg: dict[str, Any],
+        run: RunDirectory,
+        seed: int,
+        base: dict[str, Any],
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.stack, self.codec, self.train_pairs, self.eval_pairs = stack, codec, train_pairs, eval_pairs
+        self.cfg, self.run, self.seed, self.base, self.should_stop = rm_cfg, run, seed, base, should_stop
+        self.augment = bool(rm_cfg["fact_augmentation"])
+        self.micro = int(rm_cfg["per_device_batch_size"])
+        self.batch_size = min(int(rm_cfg["batch_size"]), len(train_pairs))
+        self.total = max(1, math.ceil(float(rm_cfg["epochs"]) * len(train_pairs) / self.batch_size))
+        self.warmup = math.ceil(self.total * float(rm_cfg["warmup_ratio"]))
+        stack.set_trainable({REWARD})
+        self.params = stack.adapter_params(REWARD) + list(stack.reward_head.parameters())
+        self.optimizer = torch.optim.AdamW(self.params, lr=float(rm_cfg["learning_rate"]), weight_decay=0.0)
+        self.step = 0
+        self.scheduler = self._make_scheduler()
+        self.best_accuracy: float | None = None
+        self.best_step: int | None = None
+        self.checkpoints = run.path / CHECKPOINTS_DIR
+        self._seconds: list[float] = []
+
+    def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
+        offset = self.step  # the factor depends on the absolute step only (resume-safe)
+        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda i: lr_factor(i + offset, self.warmup, self.total, "constant"))
+
+    def batch_for(self, step: int) -> list[PreferencePair]:
+        """Epoch-wise shuffles from the seed: batch `step` is known without state."""
+        size, n = self.batch_size, len(self.train_pairs)
+        out: list[PreferencePair] = []
+        position = step * size
+        while len(out) < size:
+            epoch, offset = divmod(position, n)
+            order = list(range(n))
+            random.Random(f"{self.seed}-rm-epoch-{epoch}").shuffle(order)
+            take = order[offset : offset + size - len(out)]
+            out.extend(self.train_pairs[i] for i in take)
+            position += len(take)
+        return out
+
+    # --- one step -----------------------------------------------------------------------------
+    def train_step(self) -> dict[str, float | None]:
+        start = time.perf_counter()
+        batch = self.batch_for(self.step)
+        lr = self.optimizer.param_groups[0]["lr"]
+        rng = random.Random(f"{self.seed}-rm-facts-{self.step}")  # per-example fact shuffles
+        self.optimizer.zero_grad(set_to_none=True)
+        stats = backward_pairs(self.stack, self.codec, batch, self.augment, rng, self.micro, float(self.cfg["centering_coef"]))
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, float(self.cfg["grad_clip"])))
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        seconds = time.perf_counter() - start
+        self._seconds.append(seconds)
+        return {
+            "rm/loss": stats.loss,
+            "rm/accuracy": stats.accuracy,
+            "rm/mean_score": stats.mean_score,
+            "rm/learning_rate": lr,
+            "rm/grad_norm": grad_norm,
+            "rm/epoch": self.step * self.batch_size / len(self.train_pairs),
+            "perf/pairs_per_s": len(batch) / seconds,
+            "time/rm_step": seconds,
+        }
+
+    def evaluate(self) -> PairStats:
+        return evaluate_pairs(self.stack, self.codec, self.eval_pairs, self.augment, self.seed, self.micro)
+
+    # --- checkpoints --------------------------------------------------------------------------
+    def _fill(self, folder: Path, with_state: bool) -> None:
+        save_adapter(self.stack.model, REWARD, folder / REWARD)
+        heads = {f"reward_head.{k}": v.detach().cpu().contiguous() for k, v in self.stack.reward_head.state_dict().items()}
+        save_file(heads, str(folder / HEADS_FILE))
+        write_base_record(folder, self.base)
+        self.codec.processor.save_pretrained(str(folder))  # tokenizer.json for scorers and export
+        state = {"step": self.step, "total_steps": self.total, "best_accuracy": self.best_accuracy, "best_step": self.best_step,
+                 "fact_augmentation": self.augment}
+        if with_state:
+            save_training_state(folder, self.optimizer, state)
+        else:
+            (folder / "trainer_state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+    def save(self) -> Path:
+        path = write_checkpoint(self.checkpoints, step_name(self.step), lambda f: self._fill(f, True), make_latest=True)
+        self.run.checkpoint(self.step, path)
+        return path
+
+    def save_best(self) -> Path:
+        return write_checkpoint(self.checkpoints, BEST, lambda f: self._fill(f, False), make_latest=False)
+
+    def resume(self) -> Path | None:
+        folder = latest_checkpoint(self.checkpoints)
+        if folder is None:
+            return None
+        load_adapters(self.stack, folder, names=(REWARD,))
+        state = load_training_state(folder, self.optimizer)
+        self.step = int(state["step"])
+        self.best_accuracy, self.best_step = state.get("best_accuracy"), state.get("best_step")
+        self.scheduler = self._make_scheduler()
+        return folder
+
+    # --- loop ---------------------------------------------------------------------------------
+    def train(self) -> tuple[str, list[dict[str, float | None]]]:
+        history: list[dict[str, float | None]] = []
+        every = int(self.cfg["eval_every"])
+        saved_at = self.step if latest_checkpoint(self.checkpoints) is not None else -1
+        while self.step < self.total and not self.should_stop():
+            values = self.train_step()
+            if self.step % every == 0 or self.step == self.total:
+                values.update(self._evaluate_and_save())
+                saved_at = self.step
+            self.run.metric(self.step, values)
+            history.append(values)
+            recent = self._seconds[-10:]
+            self.run.progress(self.step, self.total, sum(recent) / len(recent) * (self.total - self.step))
+            held = f" held-out acc {values['rm/eval_accuracy']:.3f}" if values.get("rm/eval_accuracy") is not None else ""
+            print(f"[rm] {self.step:>5}/{self.total} loss {values['rm/loss']:.4f} acc {values['rm/accuracy']:.2f}{held}",
+                  file=sys.stderr, flush=True)
+        if saved_at != self.step:
+            self.save()
+        return ("finished" if self.step >= self.total else "stopped"), history
+
+    def _evaluate_and_save(self) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        if self.eval_pairs:
+            stats = self.evaluate()
+            out = {"rm/eval_accuracy": stats.accuracy, "rm/eval_mean_score": stats.mean_score, "rm/eval_loss": stats.loss}
+            if self.best_accuracy is None or stats.accuracy > self.best_accuracy:
+                # Ties keep the earlier checkpoint: the reference recipe stops early.
+                self.best_accuracy, self.best_step = stats.accuracy, self.step
+                self.save_best()
+            out["rm/best_eval_accuracy"] = self.best_accuracy
+        self.save()
+        return out
+
+
+def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
+    rm_cfg, seed = config["reward_model"], int(config["seed"])
+    seed_and_threads(config)
+    resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
+    data = load_stage_data(config, run.path, need="pairs")
+    train_pairs, eval_pairs = split_pairs(data.pairs, int(rm_cfg["held_out"]), seed)
+    source = stage_source(config, data.corpus(), run.path, resume=resuming)
+    if source.policy_adapter is not None:
+        say(run, f"model.policy {source.given} is an rl_init policy: the reward model is trained on its SFT base", "warning")
+        source = source.base
+    say(run, f"data: {len(train_pairs)} training pairs, {len(eval_pairs)} held out ({data.source}); model: {source.given}")
+    base, codec = load_source(source, config["model"]["dtype"])
+    if config["model"]["gradient_checkpointing"]:
+        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    stack = ModelStack(base, config["model"]["lora"], codec.suppress_ids, 1.0).to(torch.device(device))
+    trainer = RewardTrainer(stack, codec, train_pairs, eval_pairs, rm_cfg, run, seed, base_record(source), stop.check())
+    run.status("running")
+    if resuming:
+        folder = trainer.resume()
+        say(run, f"resumed from {run.relative(folder) if folder else '?'} at step {trainer.step}/{trainer.total}")
+    say(run, f"reward model: LoRA r={config['model']['lora']['r']} + linear head, fact augmentation "
+             f"{'on' if trainer.augment else 'off'}; {trainer.total} steps of {trainer.batch_size} pairs on {device}")
+    status, history = trainer.train()
+    if trainer.best_accuracy is not None:
+        final = next((h["rm/eval_accuracy"] for h in reversed(history) if h.get("rm/eval_accuracy") is not None), None)
+        say(run, f"rm {status} at step {trainer.step}/{trainer.total}: best held-out accuracy "
+                 f"{trainer.best_accuracy:.3f} at step {trainer.best_step} (checkpoints/best)"
+                 + (f", last {final:.3f}" if final is not None else ""))
+    if status == "stopped":
+        say(run, f"stopped on {stop.signal_name}: checkpoint at step {trainer.step}; continue with --resume")
+    return status

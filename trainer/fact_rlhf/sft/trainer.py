@@ -1,0 +1,210 @@
+"""The supervised loop shared by `sft` and `rl_init`: token-weighted cross-entropy on the labelled
+(assistant) tokens of a global batch built by gradient accumulation, AdamW, cosine schedule with
+linear warm-up, gradient clipping, metrics, progress and resumable checkpoints."""
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..checkpoint import latest_checkpoint
+from ..models.codec import Codec
+from ..ppo.schedule import lr_factor
+from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from ..stages.checkpoints import load_training_state, save_training_state, step_name, write_checkpoint
+from .data import IGNORE, Example
+
+
+@dataclass(frozen=True)
+class Hyper:
+    epochs: float
+    learning_rate: float
+    batch_size: int
+    per_device_batch_size: int
+    warmup_ratio: float
+    grad_clip: float
+    save_every: int
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> "Hyper":
+        return cls(
+            epochs=float(section["epochs"]),
+            learning_rate=float(section["learning_rate"]),
+            batch_size=int(section["batch_size"]),
+            per_device_batch_size=int(section["per_device_batch_size"]),
+            warmup_ratio=float(section["warmup_ratio"]),
+            grad_clip=float(section["grad_clip"]),
+            save_every=int(section["save_every"]),
+        )
+
+
+class WeightsIO(Protocol):
+    """How the trained weights go into a checkpoint folder and come back (full model or adapter)."""
+
+    def save(self, folder: Path) -> None: ...
+
+    def load(self, folder: Path) -> None: ...
+
+
+@dataclass
+class Batch:
+    input_ids: Tensor
+    attention_mask: Tensor
+    labels: Tensor
+    pixel_values: Tensor | None
+
+
+def collate(examples: list[Example], codec: Codec, device: torch.device, dtype: torch.dtype) -> Batch:
+    """Right-padded ids (pad id), labels (-100) and mask; pixels of the examples with an image,
+    in order (the model fills the image tokens from them one image after another)."""
+    width = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), width), codec.pad_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for i, e in enumerate(examples):
+        n = len(e.input_ids)
+        ids[i, :n] = torch.tensor(e.input_ids)
+        labels[i, :n] = torch.tensor(e.labels)
+        mask[i, :n] = 1
+    images = [codec.pixel_values(e.image) for e in examples if e.image is not None]
+    pixels = torch.stack(images).to(device, dtype=dtype) if images else None
+    return Batch(ids.to(device), mask.to(device), labels.to(device), pixels)
+
+
+def label_loss_sum(model: nn.Module, batch: Batch) -> Tensor:
+    """Summed next-token cross-entropy over the labelled positions."""
+    inputs: dict[str, Tensor] = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask}
+    if batch.pixel_values is not None:
+        inputs["pixel_values"] = batch.pixel_values
+    logits = model(**inputs, use_cache=False).logits[:, :-1]
+    targets = batch.labels[:, 1:]
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE, reduction="sum")
+
+
+class SupervisedTrainer:
+    def __init__(
+        self,
+        model: nn.Module,
+        params: list[nn.Parameter],
+        examples: list[Example],
+        hyper: Hyper,
+        codec: Codec,
+        run: RunDirectory,
+        group: str,
+        seed: int,
+        weights: WeightsIO,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.model, self.params, self.examples, self.hyper = model, params, examples, hyper
+        self.codec, self.run, self.group, self.seed = codec, run, group, seed
+        self.weights, self.should_stop = weights, should_stop
+        self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
+        n = len(examples)
+        self.global_batch = min(hyper.batch_size, n)
+        self.total = max(1, math.ceil(hyper.epochs * n / self.global_batch))
+        self.warmup = math.ceil(self.total * hyper.warmup_ratio)
+        self.step = 0  # completed optimiser steps
+        self.optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)
+        self.scheduler = self._make_scheduler()
+        self.checkpoints = run.path / CHECKPOINTS_DIR
+        self._seconds: list[float] = []
+
+    def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
+        offset = self.step  # the factor depends on the absolute step only (resume-safe)
+        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda i: lr_factor(i + offset, self.warmup, self.total, "cosine"))
+
+    def batch_for(self, step: int) -> list[Example]:
+        """Epoch-wise shuffles from the seed: batch `step` is known without state."""
+        size, n = self.global_batch, len(self.examples)
+        out: list[Example] = []
+        position = step * size
+        while len(out) < size:
+            epoch, offset = divmod(position, n)
+            order = list(range(n))
+            random.Random(f"{self.seed}-{self.group}-epoch-{epoch}").shuffle(order)
+            take = order[offset : offset + size - len(out)]
+            out.extend(self.examples[i] for i in take)
+            position += len(take)
+        return out
+
+    def train_step(self) -> dict[str, float | None]:
+        start = time.perf_counter()
+        batch = self.batch_for(self.step)
+        labelled = sum(max(0, e.supervised) for e in batch)
+        tokens = sum(len(e.input_ids) for e in batch)
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss_sum = 0.0
+        micro = self.hyper.per_device_batch_size
+        for m in range(0, len(batch), micro):
+            chunk = collate(batch[m : m + micro], self.codec, self.device, self.dtype)
+            loss = label_loss_sum(self.model, chunk)
+            (loss / labelled).backward()  # token-weighted over the whole global batch
+            loss_sum += float(loss.detach())
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, self.hyper.grad_clip))
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        seconds = time.perf_counter() - start
+        self._seconds.append(seconds)
+        g = self.group
+        values: dict[str, float | None] = {
+            f"{g}/loss": loss_sum / labelled,
+            f"{g}/learning_rate": lr,
+            f"{g}/grad_norm": grad_norm,
+            f"{g}/epoch": self.step * self.global_batch / len(self.examples),
+            f"{g}/tokens_per_s": tokens / seconds,
+            f"{g}/labelled_tokens": float(labelled),
+            f"time/{g}_step": seconds,
+        }
+        if self.device.type == "cuda":
+            values["perf/gpu_memory_gb"] = torch.cuda.max_memory_allocated(self.device) / 2**30
+        self.run.metric(self.step, values)
+        recent = self._seconds[-10:]
+        self.run.progress(self.step, self.total, sum(recent) / len(recent) * (self.total - self.step))
+        print(f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {lr:.2e} "
+              f"{tokens / seconds:,.0f} tok/s", file=sys.stderr, flush=True)
+        return values
+
+    def save(self) -> Path:
+        def fill(folder: Path) -> None:
+            self.weights.save(folder)
+            save_training_state(folder, self.optimizer, {"step": self.step, "total_steps": self.total, "stage": self.group})
+
+        path = write_checkpoint(self.checkpoints, step_name(self.step), fill, make_latest=True)
+        self.run.checkpoint(self.step, path)
+        return path
+
+    def resume(self) -> Path | None:
+        folder = latest_checkpoint(self.checkpoints)
+        if folder is None:
+            return None
+        self.weights.load(folder)
+        state = load_training_state(folder, self.optimizer)
+        self.step = int(state["step"])
+        self.scheduler = self._make_scheduler()
+        return folder
+
+    def train(self) -> tuple[str, list[float]]:
+        """Runs to the end or a stop request; returns (`finished`|`stopped`, losses)."""
+        losses: list[float] = []
+        last_saved = self.step if latest_checkpoint(self.checkpoints) is not None else -1
+        while self.step < self.total and not self.should_stop():
+            values = self.train_step()
+            losses.append(float(values[f"{self.group}/loss"] or 0.0))
+            if self.step % self.hyper.save_every == 0:
+                self.save()
+                last_saved = self.step
+        if last_saved != self.step:
+            self.save()
+        return ("finished" if self.step >= self.total else "stopped"), losses

@@ -1,0 +1,1 @@
+"""What the training stages share: where their models come from, their checkpoints, preflight."""

@@ -1,0 +1,87 @@
+"""Checkpoint folders of the sft / rl_init / rm stages: written whole then renamed in place,
+the `latest` pointer updated after, older steps removed (a full-model checkpoint can weigh
+tens of gigabytes). The layout matches the PPO checkpoints where they overlap."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from peft import PeftModel, get_peft_model_state_dict, set_peft_model_state_dict
+from safetensors.torch import load_file, save_file
+
+# One format for optimizer state and RNG across stages (checkpoint.py writes PPO's).
+from ..checkpoint import LATEST, RNG_FILE, _optimizer_tensors, _restore_optimizer, restore_rng, rng_tensors, step_dir
+from .sources import ADAPTER_WEIGHTS, BASE_FILE
+
+OPTIMIZER_FILE = "optimizer.safetensors"
+STATE_FILE = "trainer_state.json"
+
+
+def write_checkpoint(checkpoints: Path, name: str, fill: Callable[[Path], None], make_latest: bool, keep: set[str] | None = None) -> Path:
+    """Writes `checkpoints/<name>/` through `fill(tmp_folder)`; with `make_latest` points
+    `latest` at it and removes the other `step-*` folders (except those named in `keep`)."""
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    final, tmp = checkpoints / name, checkpoints / f".tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    fill(tmp)
+    if final.exists():
+        old = checkpoints / f".old-{name}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    if make_latest:
+        pointer = checkpoints / (LATEST + ".tmp")
+        pointer.write_text(final.name + "\n", encoding="utf-8")
+        os.replace(pointer, checkpoints / LATEST)
+        for other in checkpoints.glob("step-*"):
+            if other.name != final.name and other.name not in (keep or set()):
+                shutil.rmtree(other, ignore_errors=True)
+    return final
+
+
+def step_name(step: int) -> str:
+    return step_dir(Path("."), step).name  # the PPO checkpoints' naming
+
+
+def save_adapter(model: PeftModel, adapter: str, folder: Path) -> None:
+    """One peft adapter as `folder/adapter_model.safetensors` + `adapter_config.json`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = get_peft_model_state_dict(model, adapter_name=adapter)
+    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(folder / ADAPTER_WEIGHTS))
+    model.peft_config[adapter].save_pretrained(str(folder))
+
+
+def load_adapter(model: PeftModel, adapter: str, folder: Path) -> None:
+    device = next(model.parameters()).device
+    state = load_file(str(folder / ADAPTER_WEIGHTS), device=str(device))
+    result = set_peft_model_state_dict(model, state, adapter_name=adapter)
+    unexpected = getattr(result, "unexpected_keys", [])
+    if unexpected:
+        raise ValueError(f"{folder}: adapter does not fit this model (unexpected {unexpected[:3]})")
+
+
+def save_training_state(folder: Path, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    save_file(_optimizer_tensors(optimizer), str(folder / OPTIMIZER_FILE))
+    save_file({k: v.contiguous() for k, v in rng_tensors().items()}, str(folder / RNG_FILE))
+    (folder / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+
+def load_training_state(folder: Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """Restores optimizer moments and the RNG states; returns trainer_state.json."""
+    _restore_optimizer(optimizer, load_file(str(folder / OPTIMIZER_FILE)))
+    if (folder / RNG_FILE).is_file():
+        restore_rng(load_file(str(folder / RNG_FILE)))
+    state: dict[str, Any] = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    return state
+
+
+def write_base_record(folder: Path, record: dict[str, Any]) -> None:
+    (folder / BASE_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
