@@ -5,7 +5,7 @@ import type { Stage } from '../protocol';
 import { RunManager } from '../runs/runManager';
 import { RunSeries } from '../runs/runSeries';
 import { resolvePython } from '../runs/pythonResolver';
-import { summarize, formatSummary, REWARD_KEY, KL_KEY } from '../runs/runSummary';
+import { summarize, formatSummary, KL_KEY, PRIMARY_METRIC } from '../runs/runSummary';
 import { ProgressReporter } from './progressBar';
 import { runValidate } from './validate';
 
@@ -15,6 +15,8 @@ commands:
   ppo CONFIG        run PPO (Fact-RLHF) on an experiment config (*.rlhf.yaml)
   sft CONFIG        run supervised fine-tuning
   rm CONFIG         train the reward model
+  rl_init CONFIG    initialise the PPO policy (a fresh LoRA on the SFT model)
+  eval CONFIG       evaluate a checkpoint on hallucination benchmarks
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
 
 run options:
@@ -24,7 +26,7 @@ run options:
   --resume          continue the run in --run-dir from its last checkpoint
 `;
 
-const STAGES: Record<string, Stage> = { ppo: 'ppo', sft: 'sft', rm: 'rm' };
+const STAGES: Record<string, Stage> = { ppo: 'ppo', sft: 'sft', rm: 'rm', rl_init: 'rl_init', eval: 'eval' };
 
 /** The folder that holds dist/, trainer/ and schema/ (the repo or the installed extension). */
 function toolRoot(): string {
@@ -100,7 +102,7 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     series.apply(events);
     for (const e of events) {
       if (e.type === 'progress') {
-        progress.update({ step: e.step, total: e.total, eta: e.eta ?? null, reward: series.last(REWARD_KEY), kl: series.last(KL_KEY) });
+        progress.update({ step: e.step, total: e.total, eta: e.eta ?? null, label: PRIMARY_METRIC[stage].label, reward: series.last(PRIMARY_METRIC[stage].key), kl: stage === 'ppo' ? series.last(KL_KEY) : undefined });
       } else if (e.type === 'log' && (e.level === 'warning' || e.level === 'error')) {
         progress.clear();
         process.stderr.write(`${e.level}: ${e.message}\n`);
@@ -124,7 +126,7 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
   process.off('SIGINT', onSigint);
   progress.clear();
 
-  const figures = summarize(series, result, (Date.now() - started) / 1000, corrupt);
+  const figures = summarize(series, result, (Date.now() - started) / 1000, corrupt, stage);
   process.stdout.write(`${formatSummary(figures).join('\n')}\n`);
   if (result.status === 'failed') {
     process.stderr.write(`\nerror: the ${stage} run failed:\n${result.error ?? 'unknown error'}\n`);

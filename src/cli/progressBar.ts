@@ -4,6 +4,8 @@ export interface ProgressState {
   step: number;
   total: number;
   eta: number | null;
+  /** Name of the headline figure shown as `reward` (reward, loss, held-out acc). */
+  label?: string;
   reward?: number | null;
   kl?: number | null;
 }
@@ -25,7 +27,8 @@ export function renderProgressLine(p: ProgressState, width = 28): string {
   const filled = Math.round(frac * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
   const eta = p.eta === null ? '' : `  eta ${formatDuration(p.eta)}`;
-  return `${bar} ${p.step}/${p.total}  reward ${fmt(p.reward)}  kl ${fmt(p.kl)}${eta}`;
+  const kl = p.kl === undefined ? '' : `  kl ${fmt(p.kl)}`;
+  return `${bar} ${p.step}/${p.total}  ${p.label ?? 'reward'} ${fmt(p.reward)}${kl}${eta}`;
 }
 
 export class ProgressReporter {

@@ -1,23 +1,41 @@
 // A short, human summary of a run's outcome (CLI output, editor notifications).
+import type { Stage } from '../protocol';
 import type { RunSeries } from './runSeries';
 import type { RunResult } from './runManager';
 
 export interface RunSummaryFigures {
+  stage: Stage;
+  /** The stage's headline metric (reward for PPO, loss for SFT, held-out accuracy for the RM). */
+  primaryLabel: string;
   status: RunResult['status'];
   runDir: string;
   iterations: number;
   firstReward?: number;
   finalReward?: number;
-  /** Least-squares slope of ppo/reward_total per iteration. */
+  /** Least-squares slope of the primary metric per step. */
   rewardTrend?: number;
   finalKl?: number;
   wallSeconds: number;
   corruptLines: number;
   error?: string;
+  /** Other final figures worth printing (evaluation results). */
+  extra: [string, number][];
 }
 
 export const REWARD_KEY = 'ppo/reward_total';
 export const KL_KEY = 'ppo/kl_sum';
+
+/** Each stage's headline metric, as the trainer names it. */
+export const PRIMARY_METRIC: Record<Stage, { key: string; label: string }> = {
+  ppo: { key: REWARD_KEY, label: 'reward' },
+  sft: { key: 'sft/loss', label: 'loss' },
+  rl_init: { key: 'rl_init/loss', label: 'loss' },
+  rm: { key: 'rm/eval_accuracy', label: 'held-out acc' },
+  eval: { key: 'shapes/hallucination_rate', label: 'halluc. rate' },
+};
+
+/** Figures an evaluation run reports, shown when present. */
+const EVAL_KEYS = ['shapes/score', 'shapes/hallucination_rate', 'pope/f1', 'chair/chair_i', 'chair/chair_s', 'mmhal/score', 'mmhal/hallucination_rate'];
 
 export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number | undefined {
   const n = Math.min(xs.length, ys.length);
@@ -33,12 +51,21 @@ export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]):
   return den === 0 ? undefined : (n * sxy - sx * sy) / den;
 }
 
-export function summarize(series: RunSeries, result: RunResult, wallSeconds: number, corruptLines: number): RunSummaryFigures {
-  const reward = series.get(REWARD_KEY);
+export function summarize(series: RunSeries, result: RunResult, wallSeconds: number, corruptLines: number, stage: Stage = 'ppo'): RunSummaryFigures {
+  const primary = PRIMARY_METRIC[stage];
+  const reward = series.get(primary.key);
   const pairs: [number, number][] = [];
   if (reward) reward.steps.forEach((s, i) => { const v = reward.values[i]; if (v !== null && Number.isFinite(v)) pairs.push([s, v]); });
   const kl = series.last(KL_KEY);
+  const extra: [string, number][] = [];
+  for (const key of EVAL_KEYS) {
+    const v = series.last(key);
+    if (typeof v === 'number') extra.push([key, v]);
+  }
   return {
+    stage,
+    primaryLabel: primary.label,
+    extra,
     status: result.status,
     runDir: result.runDir,
     iterations: Math.max(0, series.lastStep),
@@ -58,8 +85,9 @@ export function formatSummary(f: RunSummaryFigures): string[] {
   const lines = [
     `status:        ${f.status}`,
     `iterations:    ${f.iterations}`,
-    `final reward:  ${num(f.finalReward)}  (first ${num(f.firstReward)}, trend ${f.rewardTrend === undefined ? 'n/a' : `${f.rewardTrend >= 0 ? '+' : ''}${f.rewardTrend.toFixed(4)}/iter`})`,
-    `final KL:      ${num(f.finalKl, 4)}`,
+    `${`final ${f.primaryLabel}:`.padEnd(15)}${num(f.finalReward)}  (first ${num(f.firstReward)}, trend ${f.rewardTrend === undefined ? 'n/a' : `${f.rewardTrend >= 0 ? '+' : ''}${f.rewardTrend.toFixed(4)}/step`})`,
+    ...(f.stage === 'ppo' ? [`final KL:      ${num(f.finalKl, 4)}`] : []),
+    ...f.extra.map(([k, v]) => `${`${k}:`.padEnd(15)}${v.toFixed(4)}`),
     `wall time:     ${f.wallSeconds.toFixed(1)} s`,
     `run folder:    ${f.runDir}`,
   ];

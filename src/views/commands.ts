@@ -11,11 +11,16 @@ export interface StartedRun {
 
 /** Commands whose capability has not landed yet: they say so instead of doing nothing. */
 const NOT_YET: Record<string, string> = {
-  'factRlhf.startSft': 'Start SFT',
-  'factRlhf.trainRewardModel': 'Train Reward Model',
   'factRlhf.openSamples': 'Open Samples',
   'factRlhf.scoreResponse': 'Score Response',
-  'factRlhf.evaluate': 'Evaluate',
+};
+
+/** Commands that launch a trainer stage on a config. */
+const STAGE_COMMANDS: Record<string, Stage> = {
+  'factRlhf.startSft': 'sft',
+  'factRlhf.trainRewardModel': 'rm',
+  'factRlhf.startPpo': 'ppo',
+  'factRlhf.evaluate': 'eval',
 };
 
 export function notAvailableMessage(title: string): string {
@@ -62,7 +67,9 @@ export function registerCommands(
   };
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('factRlhf.startPpo', (uri?: vscode.Uri) => startStage('ppo', uri)),
+    ...Object.entries(STAGE_COMMANDS).map(([command, stage]) =>
+      vscode.commands.registerCommand(command, (uri?: vscode.Uri) => startStage(stage, uri)),
+    ),
     vscode.commands.registerCommand('factRlhf.stopRun', async () => {
       const result = await (await runs()).stop();
       if (!result) void vscode.window.showInformationMessage('Fact-RLHF: no run is active.');

@@ -11,11 +11,11 @@ export class RunStatusBar implements vscode.Disposable {
     this.item.command = 'factRlhf.showRewardTraces';
   }
 
-  showProgress(runId: string, step: number, total: number, eta: number | null, reward: number | null | undefined): void {
+  showProgress(runId: string, stage: string, step: number, total: number, eta: number | null, reward: number | null | undefined): void {
     const pct = total > 0 ? Math.floor((100 * step) / total) : 0;
     const r = reward === null || reward === undefined ? '' : `  r=${reward.toFixed(2)}`;
     const e = eta === null ? '' : `  ${formatDuration(eta)} left`;
-    this.item.text = `$(sync~spin) PPO ${step}/${total} (${pct}%)${r}${e}`;
+    this.item.text = `$(sync~spin) ${stage.toUpperCase()} ${step}/${total} (${pct}%)${r}${e}`;
     this.item.tooltip = `Fact-RLHF run ${runId} — click to show reward traces`;
     this.item.backgroundColor = undefined;
     this.item.show();
