@@ -5,6 +5,7 @@ Every problem is reported as `file:line: key: message`, pointing into the file t
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -15,22 +16,26 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from .schema import dotted, schema_problems, with_defaults
+from .schema import dotted, load_schema, schema_problems, with_defaults
 from .yaml_source import JsonPath, YamlDocument, duplicate_keys, leaf_paths, parse_yaml
 
 # Keys holding file or folder paths; relative ones are resolved against the file that set them.
-PATH_KEYS: tuple[JsonPath, ...] = (
-    ("output_dir",),
-    ("model", "policy"),
-    ("model", "reward_model"),
-    ("data", "image_folder"),
-    ("data", "facts"),
-    ("data", "sft"),
-    ("data", "preference"),
-    ("data", "ppo_prompts"),
-    ("data", "eval"),
-    ("eval", "checkpoint"),
-)
+@functools.lru_cache(maxsize=1)
+def _schema_path_keys() -> tuple[JsonPath, ...]:
+    """Keys the schema marks `x-path` (files and folders relative to the config that set them) —
+    the same annotation the language server reads — plus `output_dir`, which need not exist yet."""
+    found: list[JsonPath] = [("output_dir",)]
+
+    def walk(node: dict[str, Any], path: JsonPath) -> None:
+        for key, sub in node.get("properties", {}).items():
+            if "x-path" in sub:
+                found.append((*path, key))
+            walk(sub, (*path, key))
+
+    walk(load_schema("experiment.schema.json"), ())
+    return tuple(found)
+
+
 MAX_EXTENDS_DEPTH = 16
 
 
@@ -127,7 +132,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_paths(data: dict[str, Any], owners: dict[JsonPath, Path], main: Path) -> None:
-    for path in PATH_KEYS:
+    for path in _schema_path_keys():
         parent: Any = data
         for part in path[:-1]:
             parent = parent.get(part) if isinstance(parent, dict) else None
@@ -137,7 +142,7 @@ def _resolve_paths(data: dict[str, Any], owners: dict[JsonPath, Path], main: Pat
         if not isinstance(value, str) or value == "" or value.startswith("builtin:"):
             continue
         base = owners.get(path, main).parent
-        parent[path[-1]] = str((base / os.path.expanduser(value)).resolve())
+        parent[path[-1]] = str((base / os.path.expanduser(os.path.expandvars(value))).resolve())
 
 
 def load_config(path: str | os.PathLike[str]) -> ExperimentConfig:
