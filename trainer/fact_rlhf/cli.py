@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     from .export.command import COMMAND as EXPORT_COMMAND, add_arguments as add_export_arguments
 
     add_export_arguments(sub.add_parser(EXPORT_COMMAND, help="export a run's reward model to ONNX (model.onnx, tokenizer.json, rm.json)"))
+    from .demo.command import COMMAND as DEMO_COMMAND, add_arguments as add_demo_arguments
+
+    add_demo_arguments(sub.add_parser(DEMO_COMMAND, help="the whole pipeline on the built-in world over several seeds, one results table"))
     return parser
 
 
@@ -79,6 +82,10 @@ def _fail(run: "RunDirectory | None", stage: str, message: str, config: "Experim
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
+    if args.stage == "demo":
+        from .demo.command import run_demo
+
+        return run_demo(args)
     if args.stage not in STAGES:
         from .export.command import run_export
 

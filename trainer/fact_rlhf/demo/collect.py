@@ -1,0 +1,64 @@
+"""Reads a seed's figures back from its run directories: the eval runs' results.json and the rm
+runs' held-out accuracy (their `metric` events). Torch-free."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..eval.results import RESULTS_FILE
+from ..rundir import EVENTS_FILE
+from .plan import MODELS, REWARD_MODELS, Task, run_dir
+
+# Per-policy figures: (column, results.json path, digits shown).
+POLICY_FIGURES: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("MMHal-style score (0-6) ↑", ("shapes", "score"), 2),
+    ("hallucination rate ↓", ("shapes", "hallucination_rate"), 3),
+    ("POPE F1 ↑", ("pope", "f1"), 3),
+    ("CHAIR-i ↓", ("chair", "chair_i"), 3),
+    ("mean response length (words)", ("shapes", "mean_response_length"), 1),
+)
+
+
+def _dig(tree: Any, path: tuple[str, ...]) -> float | None:
+    for part in path:
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return float(tree) if isinstance(tree, (int, float)) and not isinstance(tree, bool) else None
+
+
+def policy_figures(folder: Path) -> dict[str, float | None]:
+    """An eval run's figures by column; all None when it left no results."""
+    path = folder / RESULTS_FILE
+    results = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {column: _dig(results, where) for column, where, _ in POLICY_FIGURES}
+
+
+def held_out_accuracy(folder: Path) -> float | None:
+    """The last `rm/eval_accuracy` an rm run reported (None when it never evaluated)."""
+    path = folder / EVENTS_FILE
+    if not path.is_file():
+        return None
+    value: float | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # a torn line: the run was killed while writing
+        if event.get("type") == "metric":
+            found = (event.get("values") or {}).get("rm/eval_accuracy")
+            if isinstance(found, (int, float)):
+                value = float(found)
+    return value
+
+
+def seed_figures(out: Path, seed: int) -> dict[str, Any]:
+    """{"policies": {model: {column: value}}, "reward_models": {label: accuracy}} of one seed."""
+    def folder(name: str) -> Path:
+        return run_dir(out, Task(seed, name, "", ""))
+
+    return {
+        "policies": {label: policy_figures(folder(task)) for label, task in MODELS},
+        "reward_models": {label: held_out_accuracy(folder(task)) for label, task in REWARD_MODELS},
+    }

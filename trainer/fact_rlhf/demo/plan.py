@@ -1,0 +1,113 @@
+"""The demo's pipeline as data: which stages run, on which config, after which others.
+
+Per seed: SFT → two reward models (plain: no facts; Fact-RLHF: facts in the critique suffix) →
+PPO twice (each with its own RM, scoring with / without facts) → evaluation of the three policies.
+rl_init is left out: PPO's policy LoRA starts at zero on the SFT model (the same model rl_init
+would start from), which saves a stage per seed on 2 CPU cores.
+
+Torch-free: the parent process plans and schedules; the stages run in worker processes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# The three policies the table compares, in table order: (label, eval task).
+MODELS = (("SFT", "eval_sft"), ("plain RLHF", "eval_plain"), ("Fact-RLHF", "eval_fact"))
+# The two reward models: (label, rm task).
+REWARD_MODELS = (("plain RM (no facts)", "rm_plain"), ("fact-augmented RM", "rm_fact"))
+
+# Sizes of `--quick` (the smoke test): every stage a few steps on a handful of images.
+QUICK: dict[str, Any] = {
+    "data": {"num_images": 8, "eval_questions": 8, "pope_images": 2},
+    "sft": {"epochs": 1, "batch_size": 8, "per_device_batch_size": 8},
+    "reward_model": {"epochs": 1, "batch_size": 8, "per_device_batch_size": 8, "held_out": 8},
+    "ppo": {"max_iterations": 1, "rollout_batch_size": 8, "rollout_per_device_batch_size": 8,
+            "step_batch_size": 8, "step_per_device_batch_size": 8, "samples_per_step": 2},
+    "eval": {"max_new_tokens": 8},
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One stage run: `python -m fact_rlhf <stage> --config <config> --run-dir <run_dir>`."""
+
+    seed: int
+    name: str  # the task's name, also its run folder: <out>/<seed>/<name>/
+    stage: str  # the CLI stage
+    config_file: str  # the stage's config in the demo config folder (examples/demo/)
+    needs: tuple[str, ...] = ()  # tasks of the same seed that must finish first
+    # Config keys pointing at earlier runs: dotted key → task name.
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.seed}/{self.name}"
+
+
+def seed_tasks(seed: int) -> list[Task]:
+    return [
+        Task(seed, "sft", "sft", "sft.rlhf.yaml"),
+        Task(seed, "rm_plain", "rm", "rm-plain.rlhf.yaml", ("sft",), {"model.policy": "sft"}),
+        Task(seed, "rm_fact", "rm", "rm-fact.rlhf.yaml", ("sft",), {"model.policy": "sft"}),
+        Task(seed, "ppo_plain", "ppo", "ppo-plain.rlhf.yaml", ("sft", "rm_plain"),
+             {"model.policy": "sft", "model.reward_model": "rm_plain"}),
+        Task(seed, "ppo_fact", "ppo", "ppo-fact.rlhf.yaml", ("sft", "rm_fact"),
+             {"model.policy": "sft", "model.reward_model": "rm_fact"}),
+        Task(seed, "eval_sft", "eval", "eval.rlhf.yaml", ("sft",), {"eval.checkpoint": "sft"}),
+        Task(seed, "eval_plain", "eval", "eval.rlhf.yaml", ("ppo_plain",), {"eval.checkpoint": "ppo_plain"}),
+        Task(seed, "eval_fact", "eval", "eval.rlhf.yaml", ("ppo_fact",), {"eval.checkpoint": "ppo_fact"}),
+    ]
+
+
+# Longer chains first, so that two workers stay busy to the end (SFT of every seed early).
+PRIORITY = {"sft": 0, "rm_fact": 1, "rm_plain": 2, "ppo_fact": 3, "ppo_plain": 4, "eval_sft": 5, "eval_fact": 6, "eval_plain": 7}
+
+
+def run_dir(out: Path, task: Task) -> Path:
+    return out / str(task.seed) / task.name
+
+
+def config_path(out: Path, task: Task) -> Path:
+    return out / str(task.seed) / "configs" / f"{task.name}.rlhf.yaml"
+
+
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        tree = tree.setdefault(part, {})
+    tree[parts[-1]] = value
+
+
+def _deep_update(tree: dict[str, Any], over: dict[str, Any]) -> None:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(tree.get(key), dict):
+            _deep_update(tree[key], value)
+        else:
+            tree[key] = value
+
+
+def task_config(out: Path, configs: Path, task: Task, quick: bool) -> dict[str, Any]:
+    """The generated per-seed config: `extends` the demo's stage config and sets the seed, the
+    links to earlier runs of the same seed and (with --quick) the smoke-test sizes."""
+    tree: dict[str, Any] = {}
+    if quick:
+        _deep_update(tree, yaml.safe_load(yaml.safe_dump(QUICK)))  # a copy
+    tree["extends"] = str((configs / task.config_file).resolve())
+    tree["seed"] = task.seed
+    tree["output_dir"] = str((out / str(task.seed)).resolve())
+    for dotted, other in task.links.items():
+        _set(tree, dotted, str(run_dir(out, Task(task.seed, other, "", "")).resolve()))
+    return tree
+
+
+def write_task_config(out: Path, configs: Path, task: Task, quick: bool) -> Path:
+    path = config_path(out, task)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (f"# Generated by `python -m fact_rlhf demo` for seed {task.seed}, task {task.name}.\n"
+            + yaml.safe_dump(task_config(out, configs, task, quick), sort_keys=False))
+    path.write_text(text, encoding="utf-8")
+    return path
