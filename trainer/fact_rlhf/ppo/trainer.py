@@ -38,6 +38,7 @@ from .rollout import PromptEncoder, Rollout, collect
 from .sampling import sample_key
 from .schedule import lr_factor
 from .train_module import PolicyValue, wrap_for_ranks
+from ..stages.batches import seeded_batch
 
 
 def total_iterations(ppo: dict[str, Any], n_prompts: int) -> int:
@@ -92,17 +93,7 @@ class PPOTrainer:
     def prompts_for(self, iteration: int) -> list[PromptRecord]:
         """The global batch of an iteration: epoch-wise shuffles from a seed, so batch i is known
         without state (resume-safe) and every rank knows every rank's prompts."""
-        size, n = int(self.ppo["rollout_batch_size"]), len(self.prompts)
-        out: list[PromptRecord] = []
-        position = iteration * size
-        while len(out) < size:
-            epoch, offset = divmod(position, n)
-            order = list(range(n))
-            random.Random(f"{self.seed}-epoch-{epoch}").shuffle(order)
-            take = order[offset : offset + size - len(out)]
-            out.extend(self.prompts[i] for i in take)
-            position += len(take)
-        return out
+        return seeded_batch(self.prompts, iteration, int(self.ppo["rollout_batch_size"]), f"{self.seed}")
 
     # --- advantages ---------------------------------------------------------------------------
     def advantages(self, ro: Rollout) -> Advantages:

@@ -33,6 +33,7 @@ from ..stages.common import say, seed_and_threads
 from ..stages.data import load_stage_data
 from ..stages.loading import load_source, stage_source
 from ..stages.sources import BEST, base_record
+from ..stages.batches import seeded_batch
 from .pairwise import PairStats, backward_pairs, evaluate_pairs
 
 
@@ -82,17 +83,7 @@ class RewardTrainer:
 
     def batch_for(self, step: int) -> list[PreferencePair]:
         """Epoch-wise shuffles from the seed: batch `step` is known without state."""
-        size, n = self.batch_size, len(self.train_pairs)
-        out: list[PreferencePair] = []
-        position = step * size
-        while len(out) < size:
-            epoch, offset = divmod(position, n)
-            order = list(range(n))
-            random.Random(f"{self.seed}-rm-epoch-{epoch}").shuffle(order)
-            take = order[offset : offset + size - len(out)]
-            out.extend(self.train_pairs[i] for i in take)
-            position += len(take)
-        return out
+        return seeded_batch(self.train_pairs, step, self.batch_size, f"{self.seed}-rm")
 
     # --- one step -----------------------------------------------------------------------------
     def train_step(self) -> dict[str, float | None]:

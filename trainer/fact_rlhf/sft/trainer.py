@@ -4,7 +4,6 @@ linear warm-up, gradient clipping, metrics, progress and resumable checkpoints."
 from __future__ import annotations
 
 import math
-import random
 import sys
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from ..models.codec import Codec
 from ..ppo.schedule import lr_factor
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..stages.checkpoints import load_training_state, save_training_state, step_name, write_checkpoint
+from ..stages.batches import seeded_batch
 from .data import IGNORE, Example
 
 
@@ -124,17 +124,7 @@ class SupervisedTrainer:
 
     def batch_for(self, step: int) -> list[Example]:
         """Epoch-wise shuffles from the seed: batch `step` is known without state."""
-        size, n = self.global_batch, len(self.examples)
-        out: list[Example] = []
-        position = step * size
-        while len(out) < size:
-            epoch, offset = divmod(position, n)
-            order = list(range(n))
-            random.Random(f"{self.seed}-{self.group}-epoch-{epoch}").shuffle(order)
-            take = order[offset : offset + size - len(out)]
-            out.extend(self.examples[i] for i in take)
-            position += len(take)
-        return out
+        return seeded_batch(self.examples, step, self.global_batch, f"{self.seed}-{self.group}")
 
     def train_step(self) -> dict[str, float | None]:
         start = time.perf_counter()
