@@ -14,9 +14,15 @@ def policy_folder_problem(folder: Path) -> str | None:
     """Why `folder` cannot be a policy checkpoint, or None."""
     if not folder.is_dir():
         return f"checkpoint folder not found: {folder}"
+    return model_config_problem(folder, "expected a Hugging Face LLaVA checkpoint folder")
+
+
+def model_config_problem(folder: Path, expected: str) -> str | None:
+    """Why `folder`'s config.json does not describe a supported model, or None; `expected` says
+    what the folder should have been when it has no config.json."""
     config = folder / "config.json"
     if not config.is_file():
-        return f"{folder} has no config.json (expected a Hugging Face LLaVA checkpoint folder)"
+        return f"{folder} has no config.json ({expected})"
     try:
         model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
     except (OSError, ValueError) as exc:

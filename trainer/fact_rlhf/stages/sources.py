@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..models.checkpoint_check import model_config_problem
 
 MANIFEST = "run.json"
 CHECKPOINTS = "checkpoints"
@@ -29,7 +30,6 @@ REWARD_ADAPTER = "reward"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 HEADS_FILE = "heads.safetensors"
-SUPPORTED_MODEL_TYPES = ("llava",)
 _SAMPLES, _SAMPLE_BYTES = 16, 1 << 16
 
 
@@ -84,17 +84,9 @@ def _checkpoint_folder(path: Path) -> Path:
 
 
 def _full_model_problem(folder: Path) -> str | None:
-    config = folder / "config.json"
-    if not config.is_file():
-        return (f"{folder} has no config.json (expected a Hugging Face LLaVA checkpoint folder, "
-                f"a run directory or a stage checkpoint with {BASE_FILE})")
-    try:
-        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError) as exc:
-        return f"{config}: cannot read: {exc}"
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        return f"{folder} holds a {model_type!r} model; supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
-    return None
+    return model_config_problem(
+        folder, f"expected a Hugging Face LLaVA checkpoint folder, a run directory or a stage checkpoint with {BASE_FILE}"
+    )
 
 
 def _adapter(folder: Path, name: str) -> Path | None:
