@@ -6,6 +6,9 @@ Layout of one checkpoint:
   optimizer.safetensors       AdamW moments per parameter index, and the torch RNG state
   rng.safetensors             RNG states: python `random`, numpy (when loaded), torch CPU, CUDA
   trainer_state.json          iteration, KL coefficient, scheduler position, data position
+
+Tensors are whole whatever the strategy (a sharded model's are gathered before writing and cut
+to each rank's shard when read), so a checkpoint resumes under ddp, fsdp or in one process.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from safetensors.torch import load_file, save_file
 
 from .models.checkpoint_check import HEADS_FILE
 from .models.stack import ADAPTERS, ModelStack
+from .sharding import full_cpu, is_sharded, loading_whole_tensors, shard_like
 
 LATEST = "latest"
 RNG_FILE = "rng.safetensors"
@@ -32,40 +36,56 @@ def step_dir(checkpoints: Path, step: int) -> Path:
     return checkpoints / f"step-{step}"
 
 
-def save_adapters(stack: ModelStack, folder: Path) -> None:
+def adapter_tensors(stack: ModelStack) -> dict[str, dict[str, torch.Tensor]]:
+    """Each adapter's weights (peft format) and the heads as whole CPU tensors. Every rank calls
+    this when the model is sharded (the shards are gathered)."""
+    out = {name: full_cpu(get_peft_model_state_dict(stack.model, adapter_name=name)) for name in ADAPTERS}
+    heads = {f"value_head.{k}": v for k, v in stack.value_head.state_dict().items()}
+    heads.update({f"reward_head.{k}": v for k, v in stack.reward_head.state_dict().items()})
+    out[HEADS_FILE] = full_cpu(heads)
+    return out
+
+
+def write_adapters(stack: ModelStack, folder: Path, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
     for name in ADAPTERS:
         sub = folder / name
         sub.mkdir(parents=True, exist_ok=True)
-        state = get_peft_model_state_dict(stack.model, adapter_name=name)
-        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(sub / "adapter_model.safetensors"))
+        save_file(tensors[name], str(sub / "adapter_model.safetensors"))
         stack.model.peft_config[name].save_pretrained(str(sub))
-    heads = {f"value_head.{k}": v for k, v in stack.value_head.state_dict().items()}
-    heads.update({f"reward_head.{k}": v for k, v in stack.reward_head.state_dict().items()})
-    save_file({k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(folder / HEADS_FILE))
+    save_file(tensors[HEADS_FILE], str(folder / HEADS_FILE))
+
+
+def save_adapters(stack: ModelStack, folder: Path) -> None:
+    write_adapters(stack, folder, adapter_tensors(stack))
 
 
 def load_adapters(stack: ModelStack, folder: Path, names: tuple[str, ...] = ADAPTERS) -> None:
+    """Whole tensors from the files; a sharded model keeps its shard of each."""
     device = stack.device
-    for name in names:
-        state = load_file(str(folder / name / "adapter_model.safetensors"), device=str(device))
-        result = set_peft_model_state_dict(stack.model, state, adapter_name=name)
-        unexpected = getattr(result, "unexpected_keys", [])
-        if unexpected:
-            raise ValueError(f"{folder / name}: adapter does not fit this model (unexpected {unexpected[:3]})")
-    heads = load_file(str(folder / HEADS_FILE), device=str(device))
-    if "value" in names:
-        stack.value_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("value_head.")})
-    if "reward" in names:
-        stack.reward_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("reward_head.")})
+    with loading_whole_tensors(stack.model, stack.value_head, stack.reward_head):
+        for name in names:
+            state = load_file(str(folder / name / "adapter_model.safetensors"), device=str(device))
+            result = set_peft_model_state_dict(stack.model, state, adapter_name=name)
+            unexpected = getattr(result, "unexpected_keys", [])
+            if unexpected:
+                raise ValueError(f"{folder / name}: adapter does not fit this model (unexpected {unexpected[:3]})")
+        heads = load_file(str(folder / HEADS_FILE), device=str(device))
+        if "value" in names:
+            stack.value_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("value_head.")})
+        if "reward" in names:
+            stack.reward_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("reward_head.")})
 
 
-def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    tensors: dict[str, torch.Tensor] = {}
+def optimizer_tensors(optimizer: torch.optim.Optimizer, keep: bool = True) -> dict[str, torch.Tensor]:
+    """AdamW moments per parameter index as whole CPU tensors (sharded moments are gathered:
+    every rank calls), and the torch RNG state. With `keep` False nothing is kept."""
+    moments: dict[str, torch.Tensor] = {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
-            t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
-            tensors[f"state.{index}.{key}"] = t.detach().cpu().contiguous()
-    tensors["rng.torch"] = torch.random.get_rng_state()
+            moments[f"state.{index}.{key}"] = value if isinstance(value, torch.Tensor) else torch.tensor(value)
+    tensors = full_cpu(moments, keep)
+    if keep:
+        tensors["rng.torch"] = torch.random.get_rng_state()
     return tensors
 
 
@@ -106,11 +126,16 @@ def restore_rng(tensors: dict[str, torch.Tensor]) -> None:
 
 
 def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
+    """Whole moments from the file; those of a sharded parameter become this rank's shard."""
     current = optimizer.state_dict()
+    params = [p for group in optimizer.param_groups for p in group["params"]]
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith("state."):
             _, index, name = key.split(".", 2)
+            param = params[int(index)]
+            if is_sharded(param) and value.dim() and value.shape == param.shape:
+                value = shard_like(value.to(param.dtype), param)
             state.setdefault(int(index), {})[name] = value
     current["state"] = state
     optimizer.load_state_dict(current)
@@ -122,15 +147,22 @@ def save_checkpoint(
     stack: ModelStack,
     optimizer: torch.optim.Optimizer | None,
     trainer_state: dict[str, Any],
-) -> Path:
-    """Writes step-N/ into a temporary folder, renames it in place, then updates `latest`."""
+    write: bool = True,
+) -> Path | None:
+    """Writes step-N/ into a temporary folder, renames it in place, then updates `latest`.
+    With a sharded model every rank calls this (the shards are gathered first) and only the
+    rank with `write` writes; returns the folder written, or None."""
+    adapters = adapter_tensors(stack)
+    moments = optimizer_tensors(optimizer, keep=write) if optimizer is not None else None
+    if not write:
+        return None
     final = step_dir(checkpoints, step)
     tmp = checkpoints / f".tmp-step-{step}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_adapters(stack, tmp)
-    if optimizer is not None:
-        save_file(_optimizer_tensors(optimizer), str(tmp / "optimizer.safetensors"))
+    write_adapters(stack, tmp, adapters)
+    if moments is not None:
+        save_file(moments, str(tmp / "optimizer.safetensors"))
     save_file({k: v.contiguous() for k, v in rng_tensors().items()}, str(tmp / RNG_FILE))
     (tmp / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)

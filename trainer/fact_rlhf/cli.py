@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace, stop: StopRequest) -> int:
                 code = relaunch(config, stage, run, device, args.resume)
                 return code
             ranks, device = init_group(device)
-            check_world_size(config, ranks.world_size)
+            check_world_size(config, ranks.world_size, stage)
             if run is None:  # rank 0 names the run for everyone
                 run = RunDirectory(Path(ranks.broadcast_text(str(default_run_dir(config, stage)))), stage, writer=main_rank)
             previous = run.read_manifest() if args.resume else None

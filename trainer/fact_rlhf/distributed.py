@@ -2,7 +2,10 @@
 
 - Under `torchrun` (its RANK / WORLD_SIZE / LOCAL_RANK variables) every process initialises the
   default process group from the environment: nccl on GPU, gloo on CPU. Several nodes come through
-  torchrun's rendezvous; this module adds nothing of its own there.
+  torchrun's rendezvous (`--nnodes=N --rdzv-backend=c10d --rdzv-endpoint=HOST:PORT` on every
+  node); this module adds nothing of its own there.
+- `launch.strategy`: ddp (replicated model, DistributedDataParallel) or fsdp (sharded model,
+  sharding.py) for the ppo, sft, rl_init and rm stages.
 - With `launch.backend: torchrun` and a plain `python -m fact_rlhf ...` start, the process
   re-launches itself through `python -m torch.distributed.run --standalone` with an argument
   array, forwards stop signals to the workers and reports their failure if they could not.
@@ -63,17 +66,40 @@ def processes_per_node(launch: dict[str, Any], device: str) -> int:
     return max(1, int(launch["gpus"])) if device.startswith("cuda") else 1
 
 
-def check_world_size(config: "ExperimentConfig", world_size: int) -> None:
-    """Global batch sizes must split evenly over the processes (ConfigError naming file and line)."""
+# The global batch each stage splits over the processes, and the micro-batch each share is cut into.
+BATCH_KEYS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "ppo": (("ppo", "rollout_batch_size", "rollout_per_device_batch_size"), ("ppo", "step_batch_size", "step_per_device_batch_size")),
+    "sft": (("sft", "batch_size", "per_device_batch_size"),),
+    "rl_init": (("rl_init", "batch_size", "per_device_batch_size"),),
+    "rm": (("reward_model", "batch_size", "per_device_batch_size"),),
+}
+
+
+def batch_problem(global_batch: int, per_device: int, world_size: int, per_device_key: str) -> str | None:
+    """Why a global batch does not split into equal shares of whole micro-batches, or None.
+    Equal shares matter beyond speed: under FSDP every forward is a collective."""
+    if global_batch % world_size:
+        return f"{global_batch} does not split over {world_size} processes (world size); use a multiple of {world_size}"
+    share = global_batch // world_size
+    micro = min(per_device, share)
+    if share % micro:
+        return (f"{global_batch} splits into shares of {share} per process, not a multiple of {per_device_key} ({per_device}); "
+                f"use a multiple of {per_device} × {world_size} = {per_device * world_size}")
+    return None
+
+
+def check_world_size(config: "ExperimentConfig", world_size: int, stage: str = "ppo") -> None:
+    """Global batch sizes must split evenly over the processes (ConfigError naming file and line).
+    PPO checks only the split over processes (its minibatch plan copes with ragged micro-batches)."""
     from .errors import ConfigError
 
-    ppo = config.data["ppo"]
-    problems = [
-        config.problem(("ppo", key), f"{ppo[key]} does not split over {world_size} processes (world size); "
-                       f"use a multiple of {world_size}")
-        for key in ("rollout_batch_size", "step_batch_size")
-        if int(ppo[key]) % world_size
-    ]
+    problems = []
+    for section, key, per_device_key in BATCH_KEYS.get(stage, ()):
+        values = config.data[section]
+        per_device = 1 if stage == "ppo" else int(values[per_device_key])
+        problem = batch_problem(int(values[key]), per_device, world_size, f"{section}.{per_device_key}")
+        if problem:
+            problems.append(config.problem((section, key), problem))
     if problems:
         raise ConfigError(problems)
 
@@ -85,6 +111,9 @@ class Group:
     def __init__(self, where: Placement, device: "torch.device") -> None:
         self.where = where
         self.device = device  # where collective tensors live (CPU for gloo, the GPU for nccl)
+        # Set once the model is sharded (FSDP): every forward is then a collective, so loops
+        # whose length a rank could decide alone (sampling until all rows end) decide together.
+        self.lockstep = False
 
     @property
     def rank(self) -> int:
@@ -130,6 +159,15 @@ class Group:
         """True on every rank when it is true on one (e.g. a stop request seen by one rank)."""
         return self._reduce([1.0 if flag else 0.0], "max")[0] > 0
 
+    def every(self, flag: bool) -> bool:
+        """True on every rank when it is true on all of them."""
+        return not self.any(not flag)
+
+    def agree_done(self, done: bool) -> bool:
+        """Whether a loop that runs forwards may end: this rank's answer, or with a sharded
+        model (lockstep) the answer of all ranks together."""
+        return self.every(done) if self.lockstep and self.enabled else done
+
     def gather_rows(self, t: "torch.Tensor") -> "torch.Tensor":
         """Concatenation over ranks along dim 0, in rank order (equal shapes on every rank)."""
         if not self.enabled:
@@ -150,12 +188,16 @@ class Group:
         return [int(v) for v in self.gather_rows(torch.tensor([value], dtype=torch.int64))]
 
     def broadcast(self, tensors: Sequence["torch.Tensor"]) -> None:
-        """Rank 0's values into every rank's tensors, in place."""
+        """Rank 0's values into every rank's tensors, in place. Sharded tensors (FSDP) are left
+        alone: each rank holds a different part, and there is only one copy of each part."""
         if not self.enabled:
             return
         import torch.distributed as dist
+        from torch.distributed.tensor import DTensor
 
         for t in tensors:
+            if isinstance(t, DTensor):
+                continue
             buffer = t.data.to(self.device)
             dist.broadcast(buffer, src=0)
             if buffer.data_ptr() != t.data.data_ptr():
@@ -232,7 +274,23 @@ def shutdown(clean: bool) -> None:
 
 # --- self re-launch through torchrun ------------------------------------------------------------
 # Stages whose training loop shards its batch over ranks (the others would only repeat the work).
-DISTRIBUTED_STAGES = ("ppo",)
+DISTRIBUTED_STAGES = ("ppo", "sft", "rl_init", "rm")
+
+
+def wrap_ddp(module: "torch.nn.Module", device: "torch.device", ranks: Group, find_unused: bool = False) -> "torch.nn.Module":
+    """DistributedDataParallel over the group when there are several ranks and the model is not
+    sharded (a sharded model reduces its own gradients); the module itself otherwise. Buffers
+    (rotary tables) are constants and are not re-broadcast every forward."""
+    if not ranks.enabled or ranks.lockstep:
+        return module
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(
+        module,
+        device_ids=[device.index] if device.type == "cuda" else None,
+        forward_sync_buffers=False,
+        find_unused_parameters=find_unused,
+    )
 
 
 def needs_relaunch(config: "ExperimentConfig", stage: str) -> bool:
@@ -281,7 +339,7 @@ def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device
     then stops the workers with its own grace period). Returns the exit code to report.
     """
     nproc = processes_per_node(config.data["launch"], device)
-    check_world_size(config, nproc)
+    check_world_size(config, nproc, stage)
     if device.startswith("cuda"):
         import torch
 

@@ -71,7 +71,7 @@ def _check_model_paths(c: _Collector, model: dict[str, Any]) -> None:
             c.error(("model", "reward_model"), problem)
 
 
-def _check_launch(c: _Collector, launch: dict[str, Any]) -> None:
+def _check_launch(c: _Collector, launch: dict[str, Any], stage: str = "ppo") -> None:
     from .distributed import under_torchrun
 
     backend = launch["backend"]
@@ -82,12 +82,38 @@ def _check_launch(c: _Collector, launch: dict[str, Any]) -> None:
         c.error(("launch", "nodes"), "several nodes need backend: torchrun")
     elif backend == "torchrun" and launch["nodes"] > 1 and not under_torchrun():
         c.error(("launch", "nodes"), "several nodes: start `torchrun --nnodes=N --nproc_per_node=G --rdzv-backend=c10d "
-                "--rdzv-endpoint=HOST:PORT -m fact_rlhf ppo --config FILE --run-dir DIR` on every node "
+                f"--rdzv-endpoint=HOST:PORT -m fact_rlhf {stage} --config FILE --run-dir DIR` on every node "
                 "(the self-launch covers one node)")
     elif backend == "local" and launch["gpus"] > 1 and not under_torchrun():
         c.warn(("launch", "gpus"), "backend local uses one device; set launch.backend: torchrun to train on all of them")
     if backend != "torchrun" and launch.get("processes", 0) > 1 and not under_torchrun():
         c.warn(("launch", "processes"), "ignored: launch.processes applies to backend torchrun")
+    if launch.get("strategy", "ddp") == "fsdp" and backend != "torchrun" and not under_torchrun():
+        c.warn(("launch", "strategy"), "fsdp shards the model over several processes (backend torchrun); "
+               "this run has one process and keeps the whole model")
+
+
+def _check_quantization(c: _Collector, config: ExperimentConfig, stage: str) -> None:
+    """4-bit/8-bit bases: bitsandbytes installed (else what to install), a CUDA device, a model
+    folder (the built-in model is built in memory by PPO), adapters only, and no FSDP."""
+    cfg = config.data
+    model, launch = cfg["model"], cfg["launch"]
+    quantization = model["quantization"]
+    if quantization == "none":
+        return
+    missing = missing_packages({"bitsandbytes": "bitsandbytes"})
+    if missing:
+        raise EnvironmentProblem(config.problem(("model", "quantization"), missing[0]))
+    where = ("model", "quantization")
+    if launch["device"] == "cpu":
+        c.error(where, f"{quantization} runs on a CUDA GPU only (bitsandbytes), but launch.device is cpu; use none")
+    if stage == "ppo" and model["policy"].startswith("builtin:"):
+        c.error(where, f"{quantization} applies to a model folder or an sft / rl_init run; the PPO stage builds "
+                f"{model['policy']} in memory in full precision: use none")
+    if stage == "sft" and not cfg["sft"]["use_lora"]:
+        c.error(where, f"{quantization} bases are frozen: a full fine-tune cannot train them; set sft.use_lora: true or use none")
+    if launch.get("strategy", "ddp") == "fsdp":
+        c.error(where, f"{quantization} bases cannot be sharded by launch.strategy: fsdp; use ddp")
 
 
 def check_ppo_config(config: ExperimentConfig) -> list[str]:
@@ -118,11 +144,7 @@ def check_ppo_config(config: ExperimentConfig) -> list[str]:
     _check_model_paths(c, model)
     if model["policy"].startswith("builtin:"):
         _check_tiny(c, model["tiny"])
-    if model["quantization"] != "none":
-        missing = missing_packages({"bitsandbytes": "bitsandbytes"})
-        if missing:
-            raise EnvironmentProblem(config.problem(("model", "quantization"), missing[0]))
-        c.error(("model", "quantization"), "4-bit/8-bit base models are not available yet in this trainer; use none")
+    _check_quantization(c, config, "ppo")
     if c.errors:
         raise ConfigError(c.errors)
     return c.warnings
@@ -142,4 +164,11 @@ def resolve_device(config: ExperimentConfig) -> str:
         )
     if config.data["model"]["dtype"] == "fp16" and not (wanted != "cpu" and available):
         raise ConfigError([config.problem(("model", "dtype"), "fp16 needs a GPU; use fp32 or bf16 on CPU")])
-    return "cuda" if wanted in ("cuda", "auto") and available else "cpu"
+    device = "cuda" if wanted in ("cuda", "auto") and available else "cpu"
+    if config.data["model"]["quantization"] != "none":
+        from .models.pretrained import quantization_problem
+
+        problem = quantization_problem(config.data["model"]["quantization"], device)
+        if problem:
+            raise ConfigError([config.problem(("model", "quantization"), problem)])
+    return device

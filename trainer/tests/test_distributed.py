@@ -19,13 +19,11 @@ from fact_rlhf.models.stack import ModelStack, SeqBatch, left_pad
 from fact_rlhf.models.tiny import build_tiny_llava, image_token_count
 from fact_rlhf.ppo.minibatches import minibatch_plan
 from fact_rlhf.ppo.sampling import sample, sample_key
+from dist_helpers import PPO_RUN, reference_ppo_run
 from run_helpers import read_events, schema_validator, statuses, write_config
 
 TIMING = ("time/", "perf/")
-RUN = {
-    "data": {"num_images": 8},
-    "ppo": {"max_iterations": 3, "rollout_per_device_batch_size": 8, "save_every": 2, "reward_warmup_steps": 1},
-}
+RUN = PPO_RUN  # the 1-process reference run is shared with the FSDP and multi-node tests
 
 
 def metrics_by_step(run: Path) -> dict[int, dict[str, Any]]:
@@ -47,11 +45,9 @@ def assert_close(a: float | None, b: float | None, what: str) -> None:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("dist")
     two = write_config(folder, "two.rlhf.yaml", {**RUN, "launch": {"backend": "torchrun", "processes": 2, "threads": 1}})
-    one = write_config(folder, "one.rlhf.yaml", RUN)
     # Started as one plain process: it re-launches itself through torch.distributed.run.
     assert main(["ppo", "--config", str(two), "--run-dir", str(folder / "two")]) == 0
-    assert main(["ppo", "--config", str(one), "--run-dir", str(folder / "one")]) == 0
-    return folder / "one", folder / "two"
+    return reference_ppo_run(tmp_path_factory), folder / "two"
 
 
 def test_two_processes_equal_one_process(runs: tuple[Path, Path]) -> None:

@@ -40,6 +40,7 @@ def test_metrics_held_out_evaluation_and_checkpoints(rm_run: Path) -> None:
     for s, values in steps.items():
         assert {"rm/loss", "rm/accuracy", "rm/learning_rate", "rm/mean_score"} <= set(values)
         assert ("rm/eval_accuracy" in values) == (s in (2, 4, 6)), s
+        assert ("rm/eval_accuracy_other_facts" in values) == (s in (2, 4, 6)), s  # fact augmentation is on
     assert [steps[s]["rm/learning_rate"] for s in (1, 2, 6)] == pytest.approx([1e-3, 2e-3, 2e-3])  # warm-up, constant
     evals = {s: steps[s]["rm/eval_accuracy"] for s in (2, 4, 6)}
     assert all(0.0 <= a <= 1.0 for a in evals.values()) and all("rm/eval_mean_score" in steps[s] for s in evals)

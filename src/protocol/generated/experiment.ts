@@ -152,6 +152,10 @@ export interface ExperimentConfig {
      */
     tie_rate?: number;
     /**
+     * Built-in world only: preference pairs per image — one for each of its 3 PPO questions, then open questions of random types. Several pairs on the same image (the same facts, different winners) keep a fact-augmented reward model from memorising pairs by their facts.
+     */
+    pairs_per_image?: number;
+    /**
      * Built-in world only: questions in its MMHal-style evaluation set (8 types in the official order; MMHal-Bench has 96).
      */
     eval_questions?: number;
@@ -445,9 +449,13 @@ export interface ExperimentConfig {
      */
     nodes?: number;
     /**
-     * Launcher past one process. `torchrun`: DDP over PyTorch's own launcher (nccl on GPU, gloo on CPU); a plain `python -m fact_rlhf` start re-launches itself through `torch.distributed.run --standalone` on this node, and an explicit `torchrun` launch (several nodes through its rendezvous) is used as it comes. Batch sizes stay global: each process takes its share.
+     * Launcher past one process. `torchrun`: PyTorch's own launcher (nccl on GPU, gloo on CPU; DDP or FSDP, see launch.strategy) for the ppo, sft, rl_init and rm stages; a plain `python -m fact_rlhf` start re-launches itself through `torch.distributed.run --standalone` on this node, and an explicit `torchrun` launch is used as it comes. Several nodes: run on every node `torchrun --nnodes=N --nproc_per_node=G --rdzv-backend=c10d --rdzv-endpoint=HOST:PORT --rdzv-id=JOB -m fact_rlhf STAGE --config FILE --run-dir DIR` with the same HOST:PORT (a port on one of the nodes) and DIR on a shared file system; rank 0 writes the run directory. Batch sizes stay global: each process takes its share.
      */
     backend?: 'local' | 'torchrun' | 'slurm' | 'ray';
+    /**
+     * How several processes hold the model. `ddp`: every process keeps a whole copy (DistributedDataParallel averages the gradients). `fsdp`: PyTorch's fully_shard (FSDP2) splits every parameter, the frozen base included, over the processes, one unit per transformer block, for models that do not fit one GPU; checkpoints stay whole (gathered on rank 0), so a run resumes under either strategy. Not with 4-bit/8-bit bases or tied embeddings.
+     */
+    strategy?: 'ddp' | 'fsdp';
     /**
      * Processes per node with backend torchrun; 0 = one per GPU (launch.gpus) on GPU and 1 on CPU. On CPU each process uses the gloo backend (e.g. 2 to test multi-process training).
      */

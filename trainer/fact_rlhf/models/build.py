@@ -8,6 +8,7 @@ import torch
 
 from ..algo.rm_prompt import policy_prompt, rm_critique_suffix, rm_input
 from ..data.records import Dataset
+from .checkpointing import enable_gradient_checkpointing
 from .codec import Codec, TinyCodec
 from .pretrained import DTYPES
 from .stack import ModelStack
@@ -52,13 +53,27 @@ def build_stack(config: dict[str, Any], dataset: Dataset, run_dir: Path, device:
         # A model folder, or an sft / rl_init run or checkpoint (stages/sources.py).
         from ..stages.loading import ppo_base
 
-        base, codec, policy_adapter = ppo_base(config)
-        if model_cfg["gradient_checkpointing"]:
-            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        base, codec, policy_adapter = ppo_base(config, device)
+    if model_cfg["gradient_checkpointing"]:
+        enable_gradient_checkpointing(base)
     from ..stages.loading import ppo_adapter_configs, start_policy
 
     stack = ModelStack(base, model_cfg["lora"], codec.suppress_ids, float(config["ppo"]["temperature"]),
                        ppo_adapter_configs(config, policy_adapter), reference_adapter=policy_adapter is not None)
     if policy_adapter is not None:
         start_policy(stack, policy_adapter)  # an rl_init run: policy and reference start from it
-    return stack.to(torch.device(device)), codec
+    stack.to(torch.device(device))
+    shard_stack(config, stack)
+    return stack, codec
+
+
+def shard_stack(config: dict[str, Any], stack: ModelStack) -> int:
+    """With launch.strategy fsdp over several processes: the stack's base, adapters and heads
+    sharded over the ranks (sharding.py). Returns the number of blocks sharded (0: not sharded)."""
+    from ..distributed import group
+    from ..sharding import shard_llava, wants_sharding
+
+    ranks = group()
+    if not wants_sharding(config, ranks):
+        return 0
+    return shard_llava(stack.lm, ranks, heads=(stack.value_head, stack.reward_head))

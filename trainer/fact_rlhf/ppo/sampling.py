@@ -17,6 +17,7 @@ import random
 import torch
 from torch import Tensor
 
+from ..distributed import group
 from ..models.stack import POLICY, ModelStack, SeqBatch
 
 MASK32 = 0xFFFFFFFF
@@ -101,7 +102,8 @@ def sample(stack: ModelStack, batch: SeqBatch, keys: Tensor, max_new_tokens: int
         token = token.masked_fill(done, pad_id)
         tokens.append(token)
         done = done | (token == eos_id)
-        if bool(done.all()) or step + 1 == max_new_tokens:
+        # A sharded model (FSDP) runs a collective in every forward: ranks stop together.
+        if group().agree_done(bool(done.all())) or step + 1 == max_new_tokens:
             break
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
         out = model(

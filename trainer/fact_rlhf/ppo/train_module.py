@@ -1,10 +1,12 @@
 """The trainable part of PPO as one module, so DDP sees one forward and one backward per
-micro-batch: policy logits over the response and the value of every response state."""
+micro-batch: policy logits over the response and the value of every response state. Under FSDP
+(launch.strategy: fsdp) the stack's model and heads are already sharded and this module runs as is."""
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
+from ..distributed import Group, wrap_ddp
 from ..models.stack import ModelStack, SeqBatch
 
 
@@ -23,19 +25,11 @@ class PolicyValue(nn.Module):
         return self._stack.response_logits(batch, width), self._stack.values(batch, width)
 
 
-def wrap_for_ranks(module: PolicyValue, device: torch.device, world_size: int) -> nn.Module:
-    """DDP over the process group when there is more than one rank; the module itself otherwise.
+def wrap_for_ranks(module: PolicyValue, device: torch.device, ranks: Group) -> nn.Module:
+    """DDP over the process group when there is more than one rank and the model is replicated;
+    the module itself otherwise (one process, or a model sharded by FSDP, whose parameters reduce
+    their own gradients: sharding.py).
 
     Every trainable parameter takes part in each forward (the vision tower and the reward
-    adapter are frozen), so DDP needs no unused-parameter search; the buffers (rotary tables)
-    are constants and are not re-broadcast every forward."""
-    if world_size <= 1:
-        return module
-    from torch.nn.parallel import DistributedDataParallel
-
-    return DistributedDataParallel(
-        module,
-        device_ids=[device.index] if device.type == "cuda" else None,
-        forward_sync_buffers=False,
-        find_unused_parameters=False,
-    )
+    adapter are frozen), so DDP needs no unused-parameter search."""
+    return wrap_ddp(module, device, ranks, find_unused=False)

@@ -2,10 +2,11 @@
 with metrics, sample records and checkpoints written to the run directory.
 
 With several processes (torchrun) each rank generates, scores and trains on its share of the
-global batch; DDP averages the gradients, whitening uses statistics of the whole batch, metrics
-are computed over the gathered batch and only rank 0 writes. Every random choice is derived
-from (seed, iteration, sample index) — tokens, fact order, minibatches — so the results neither
-depend on the number of processes nor on where a run was resumed.
+global batch; DDP (or FSDP's reduce-scatter, launch.strategy: fsdp) averages the gradients,
+whitening uses statistics of the whole batch, metrics are computed over the gathered batch and
+only rank 0 writes. Every random choice is derived from (seed, iteration, sample index) —
+tokens, fact order, minibatches — so the results neither depend on the number of processes nor
+on where a run was resumed.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from ..errors import UsageError
 from ..models.codec import Codec
 from ..models.stack import POLICY, VALUE, ModelStack, logprobs_of
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from ..sharding import clip_grad_norm, placement_note
 from .gather import gather_rollout
 from .minibatches import minibatch_plan
 from .report import Advantages, iteration_metrics, sample_records
@@ -82,6 +84,9 @@ class PPOTrainer:
         self.checkpoints = run.path / CHECKPOINTS_DIR
         self._iteration_seconds: list[float] = []
         self._module: torch.nn.Module | None = None  # built at the first update (after the RM warm-up)
+        if self.group.enabled:
+            everything = [*stack.model.parameters(), *stack.value_head.parameters(), *stack.reward_head.parameters()]
+            run.log(f"model placement: {placement_note(self.group, everything)}")
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         """Steps once per iteration; the factor depends on the absolute iteration only."""
@@ -110,7 +115,7 @@ class PPOTrainer:
     # --- update -------------------------------------------------------------------------------
     def _train_module(self) -> torch.nn.Module:
         if self._module is None:
-            self._module = wrap_for_ranks(PolicyValue(self.stack), self.stack.device, self.group.world_size)
+            self._module = wrap_for_ranks(PolicyValue(self.stack), self.stack.device, self.group)
         return self._module
 
     def update(self, ro: Rollout, adv: Advantages) -> dict[str, float]:
@@ -153,8 +158,8 @@ class PPOTrainer:
                     count += 1
                 # Clipped per model: early value errors are large (returns of -20 against a zero
                 # head) and a joint clip would shrink the policy step with them.
-                norms.append(float(torch.nn.utils.clip_grad_norm_(self.policy_params, float(ppo["grad_clip"]))))
-                value_norms.append(float(torch.nn.utils.clip_grad_norm_(self.value_params, float(ppo["grad_clip"]))))
+                norms.append(clip_grad_norm(self.policy_params, float(ppo["grad_clip"])))
+                value_norms.append(clip_grad_norm(self.value_params, float(ppo["grad_clip"])))
                 self.optimizer.step()
         totals = self.group.sum([sums[k] for k in keys] + [float(count)])
         stats = {k: v / max(totals[-1], 1.0) for k, v in zip(keys, totals)}
@@ -164,8 +169,9 @@ class PPOTrainer:
 
     # --- checkpoints --------------------------------------------------------------------------
     def save(self) -> Path | None:
-        """Rank 0 writes step-N/ (the ranks hold identical weights and optimizer states)."""
-        if not self.group.is_main:
+        """Rank 0 writes step-N/ (under DDP the ranks hold identical weights and optimizer states;
+        a sharded model's shards are gathered first, with every rank taking part)."""
+        if not self.group.is_main and not self.group.lockstep:
             return None
         state = {
             "iteration": self.iteration,
@@ -175,8 +181,9 @@ class PPOTrainer:
             "data_position": self.iteration * int(self.ppo["rollout_batch_size"]),  # prompts consumed
             "world_size": self.group.world_size,
         }
-        path = save_checkpoint(self.checkpoints, self.iteration, self.stack, self.optimizer, state)
-        self.run.checkpoint(self.iteration, path)
+        path = save_checkpoint(self.checkpoints, self.iteration, self.stack, self.optimizer, state, write=self.group.is_main)
+        if path is not None:
+            self.run.checkpoint(self.iteration, path)
         return path
 
     def resume(self, folder: Path) -> None:

@@ -13,6 +13,7 @@ import math
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,30 +22,51 @@ from safetensors.torch import save_file
 
 from ..checkpoint import latest_checkpoint, load_adapters
 from ..data.records import PreferencePair
+from ..distributed import Group, group, wrap_ddp
 from ..errors import DataError
+from ..models.build import shard_stack
 from ..models.checkpoint_check import HEADS_FILE
+from ..models.checkpointing import enable_gradient_checkpointing
 from ..models.codec import ProcessorCodec
 from ..models.stack import REWARD, ModelStack
 from ..ppo.schedule import lr_factor
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from ..sharding import clip_grad_norm, full_cpu, placement_note
 from ..signals import StopRequest
-from ..stages.checkpoints import load_training_state, save_adapter, save_training_state, step_name, write_base_record, write_checkpoint
-from ..stages.common import say, seed_and_threads
+from ..stages.checkpoints import (TrainingTensors, adapter_state, load_training_state, step_name, training_tensors, write_adapter,
+                                  write_base_record, write_checkpoint, write_training_state)
+from ..stages.common import say, seed_and_threads, stage_folders
 from ..stages.data import load_stage_data
 from ..stages.loading import load_source, stage_source
 from ..stages.sources import BEST, base_record
 from ..stages.batches import seeded_batch
-from .pairwise import PairStats, backward_pairs, evaluate_pairs
+from .facts_probe import with_other_images_facts
+from .pairwise import PairStats, RewardScorer, backward_pairs, evaluate_pairs
 
 
 def split_pairs(pairs: list[PreferencePair], held_out: int, seed: int) -> tuple[list[PreferencePair], list[PreferencePair]]:
-    """(train, held-out): a seeded permutation's first `held_out` pairs are held out."""
+    """(train, held-out): whole images are held out, in a seeded order, until `held_out` pairs are;
+    the last image taken may give a few more. An image with several pairs (the same facts) never
+    sits on both sides, so held-out accuracy measures what generalises to unseen images, not
+    pairs remembered by their image or facts."""
     if held_out >= len(pairs):
         raise DataError(f"reward_model.held_out is {held_out} but there are only {len(pairs)} preference pairs; "
                         "no pair would be left to train on")
-    order = list(range(len(pairs)))
-    random.Random(f"{seed}-rm-split").shuffle(order)
-    return [pairs[i] for i in order[held_out:]], [pairs[i] for i in order[:held_out]]
+    per_image = Counter(p.image for p in pairs)
+    images = list(per_image)
+    random.Random(f"{seed}-rm-split").shuffle(images)
+    taken: set[Path] = set()
+    count = 0
+    for image in images:
+        if count >= held_out:
+            break
+        taken.add(image)
+        count += per_image[image]
+    train = [p for p in pairs if p.image not in taken]
+    if not train:
+        raise DataError(f"reward_model.held_out is {held_out}: holding out whole images leaves no pair to train on; "
+                        "use a smaller held_out")
+    return train, [p for p in pairs if p.image in taken]
 
 
 class RewardTrainer:
@@ -59,16 +81,24 @@ class RewardTrainer:
         seed: int,
         base: dict[str, Any],
         should_stop: Callable[[], bool],
+        ranks: Group | None = None,
     ) -> None:
+        """With several processes (`ranks`) each rank trains on its share of every batch and
+        evaluates its share of the held-out pairs; rank 0 alone writes."""
         self.stack, self.codec, self.train_pairs, self.eval_pairs = stack, codec, train_pairs, eval_pairs
         self.cfg, self.run, self.seed, self.base, self.should_stop = rm_cfg, run, seed, base, should_stop
+        self.group = ranks or group()
         self.augment = bool(rm_cfg["fact_augmentation"])
         self.micro = int(rm_cfg["per_device_batch_size"])
         self.batch_size = min(int(rm_cfg["batch_size"]), len(train_pairs))
+        if self.batch_size % self.group.world_size:
+            raise DataError(f"{len(train_pairs)} training pairs, fewer than reward_model.batch_size: the batch of "
+                            f"{self.batch_size} does not split over {self.group.world_size} processes")
         self.total = max(1, math.ceil(float(rm_cfg["epochs"]) * len(train_pairs) / self.batch_size))
         self.warmup = math.ceil(self.total * float(rm_cfg["warmup_ratio"]))
         stack.set_trainable({REWARD})
         self.params = stack.adapter_params(REWARD) + list(stack.reward_head.parameters())
+        self.scorer = wrap_ddp(RewardScorer(stack), stack.device, self.group)  # after set_trainable: DDP reduces these
         self.optimizer = torch.optim.AdamW(self.params, lr=float(rm_cfg["learning_rate"]), weight_decay=0.0)
         self.step = 0
         self.scheduler = self._make_scheduler()
@@ -92,12 +122,13 @@ class RewardTrainer:
         lr = self.optimizer.param_groups[0]["lr"]
         rng = random.Random(f"{self.seed}-rm-facts-{self.step}")  # per-example fact shuffles
         self.optimizer.zero_grad(set_to_none=True)
-        stats = backward_pairs(self.stack, self.codec, batch, self.augment, rng, self.micro, float(self.cfg["centering_coef"]))
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, float(self.cfg["grad_clip"])))
+        stats = backward_pairs(self.stack, self.codec, batch, self.augment, rng, self.micro, float(self.cfg["centering_coef"]),
+                               self.group, self.scorer)
+        grad_norm = clip_grad_norm(self.params, float(self.cfg["grad_clip"]))
         self.optimizer.step()
         self.scheduler.step()
         self.step += 1
-        seconds = time.perf_counter() - start
+        seconds = self.group.max([time.perf_counter() - start])[0]
         self._seconds.append(seconds)
         return {
             "rm/loss": stats.loss,
@@ -111,29 +142,41 @@ class RewardTrainer:
         }
 
     def evaluate(self) -> PairStats:
-        return evaluate_pairs(self.stack, self.codec, self.eval_pairs, self.augment, self.seed, self.micro)
+        return evaluate_pairs(self.stack, self.codec, self.eval_pairs, self.augment, self.seed, self.micro, self.group)
 
     # --- checkpoints --------------------------------------------------------------------------
-    def _fill(self, folder: Path, with_state: bool) -> None:
-        save_adapter(self.stack.model, REWARD, folder / REWARD)
-        heads = {f"reward_head.{k}": v.detach().cpu().contiguous() for k, v in self.stack.reward_head.state_dict().items()}
+    def _write(self, folder: Path, adapter: dict[str, torch.Tensor], heads: dict[str, torch.Tensor], training: TrainingTensors | None) -> None:
+        write_adapter(self.stack.model, REWARD, folder / REWARD, adapter)
         save_file(heads, str(folder / HEADS_FILE))
         write_base_record(folder, self.base)
         self.codec.processor.save_pretrained(str(folder))  # tokenizer.json for scorers and export
         state = {"step": self.step, "total_steps": self.total, "best_accuracy": self.best_accuracy, "best_step": self.best_step,
-                 "fact_augmentation": self.augment}
-        if with_state:
-            save_training_state(folder, self.optimizer, state)
+                 "fact_augmentation": self.augment, "world_size": self.group.world_size}
+        if training is not None:
+            write_training_state(folder, training, state)
         else:
             (folder / "trainer_state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
-    def save(self) -> Path:
-        path = write_checkpoint(self.checkpoints, step_name(self.step), lambda f: self._fill(f, True), make_latest=True)
-        self.run.checkpoint(self.step, path)
+    def _checkpoint(self, name: str, with_state: bool, make_latest: bool) -> Path | None:
+        """Rank 0 writes; with a sharded model every rank first takes part in gathering."""
+        main = self.group.is_main
+        if not main and not self.group.lockstep:
+            return None
+        adapter = adapter_state(self.stack.model, REWARD, keep=main)
+        heads = full_cpu({f"reward_head.{k}": v for k, v in self.stack.reward_head.state_dict().items()}, keep=main)
+        training = training_tensors(self.optimizer, keep=main) if with_state else None
+        if not main:
+            return None
+        return write_checkpoint(self.checkpoints, name, lambda f: self._write(f, adapter, heads, training), make_latest=make_latest)
+
+    def save(self) -> Path | None:
+        path = self._checkpoint(step_name(self.step), with_state=True, make_latest=True)
+        if path is not None:
+            self.run.checkpoint(self.step, path)
         return path
 
-    def save_best(self) -> Path:
-        return write_checkpoint(self.checkpoints, BEST, lambda f: self._fill(f, False), make_latest=False)
+    def save_best(self) -> Path | None:
+        return self._checkpoint(BEST, with_state=False, make_latest=False)
 
     def resume(self) -> Path | None:
         folder = latest_checkpoint(self.checkpoints)
@@ -151,7 +194,7 @@ class RewardTrainer:
         history: list[dict[str, float | None]] = []
         every = int(self.cfg["eval_every"])
         saved_at = self.step if latest_checkpoint(self.checkpoints) is not None else -1
-        while self.step < self.total and not self.should_stop():
+        while self.step < self.total and not self.group.any(self.should_stop()):  # all ranks stop together
             values = self.train_step()
             if self.step % every == 0 or self.step == self.total:
                 values.update(self._evaluate_and_save())
@@ -161,8 +204,9 @@ class RewardTrainer:
             recent = self._seconds[-10:]
             self.run.progress(self.step, self.total, sum(recent) / len(recent) * (self.total - self.step))
             held = f" held-out acc {values['rm/eval_accuracy']:.3f}" if values.get("rm/eval_accuracy") is not None else ""
-            print(f"[rm] {self.step:>5}/{self.total} loss {values['rm/loss']:.4f} acc {values['rm/accuracy']:.2f}{held}",
-                  file=sys.stderr, flush=True)
+            if self.group.is_main:
+                print(f"[rm] {self.step:>5}/{self.total} loss {values['rm/loss']:.4f} acc {values['rm/accuracy']:.2f}{held}",
+                      file=sys.stderr, flush=True)
         if saved_at != self.step:
             self.save()
         return ("finished" if self.step >= self.total else "stopped"), history
@@ -172,6 +216,9 @@ class RewardTrainer:
         if self.eval_pairs:
             stats = self.evaluate()
             out = {"rm/eval_accuracy": stats.accuracy, "rm/eval_mean_score": stats.mean_score, "rm/eval_loss": stats.loss}
+            if self.augment:  # does it read the facts? the same pairs with another image's facts
+                probe = evaluate_pairs(self.stack, self.codec, with_other_images_facts(self.eval_pairs), True, self.seed, self.micro, self.group)
+                out["rm/eval_accuracy_other_facts"] = probe.accuracy
             if self.best_accuracy is None or stats.accuracy > self.best_accuracy:
                 # Ties keep the earlier checkpoint: the reference recipe stops early.
                 self.best_accuracy, self.best_step = stats.accuracy, self.step
@@ -181,28 +228,43 @@ class RewardTrainer:
         return out
 
 
+def _note(text: str) -> str:
+    return f"; {text}" if text else ""
+
+
+def reward_stack(config: dict[str, Any], source: Any, device: str) -> tuple[ModelStack, ProcessorCodec]:
+    """The model the rm stage trains: the source's base (quantised with model.quantization),
+    gradient checkpointing, the adapters and heads, on `device`, sharded under FSDP."""
+    model_cfg = config["model"]
+    base, codec = load_source(source, model_cfg["dtype"], model_cfg["quantization"], device)
+    if model_cfg["gradient_checkpointing"]:
+        enable_gradient_checkpointing(base)
+    stack = ModelStack(base, model_cfg["lora"], codec.suppress_ids, 1.0).to(torch.device(device))
+    shard_stack(config, stack)
+    return stack, codec
+
+
 def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
     rm_cfg, seed = config["reward_model"], int(config["seed"])
     seed_and_threads(config)
     resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
-    data = load_stage_data(config, run.path, need="pairs")
+    data_dir, model_dir = stage_folders(run, resuming)
+    data = load_stage_data(config, data_dir, need="pairs")
     train_pairs, eval_pairs = split_pairs(data.pairs, int(rm_cfg["held_out"]), seed)
-    source = stage_source(config, data.corpus(), run.path, resume=resuming)
+    source = stage_source(config, data.corpus(), model_dir, resume=resuming)
     if source.policy_adapter is not None:
         say(run, f"model.policy {source.given} is an rl_init policy: the reward model is trained on its SFT base", "warning")
         source = source.base
     say(run, f"data: {len(train_pairs)} training pairs, {len(eval_pairs)} held out ({data.source}); model: {source.given}")
-    base, codec = load_source(source, config["model"]["dtype"])
-    if config["model"]["gradient_checkpointing"]:
-        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    stack = ModelStack(base, config["model"]["lora"], codec.suppress_ids, 1.0).to(torch.device(device))
+    stack, codec = reward_stack(config, source, device)
     trainer = RewardTrainer(stack, codec, train_pairs, eval_pairs, rm_cfg, run, seed, base_record(source), stop.check())
     run.status("running")
     if resuming:
         folder = trainer.resume()
         say(run, f"resumed from {run.relative(folder) if folder else '?'} at step {trainer.step}/{trainer.total}")
     say(run, f"reward model: LoRA r={config['model']['lora']['r']} + linear head, fact augmentation "
-             f"{'on' if trainer.augment else 'off'}; {trainer.total} steps of {trainer.batch_size} pairs on {device}")
+             f"{'on' if trainer.augment else 'off'}; {trainer.total} steps of {trainer.batch_size} pairs on {device}"
+             + _note(placement_note(trainer.group, [*stack.model.parameters(), *stack.reward_head.parameters(), *stack.value_head.parameters()])))
     status, history = trainer.train()
     if trainer.best_accuracy is not None:
         final = next((h["rm/eval_accuracy"] for h in reversed(history) if h.get("rm/eval_accuracy") is not None), None)

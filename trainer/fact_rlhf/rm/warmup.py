@@ -14,6 +14,7 @@ from peft import get_peft_model_state_dict, set_peft_model_state_dict
 from ..data.records import PreferencePair
 from ..models.codec import Codec
 from ..models.stack import POLICY, REWARD, VALUE, ModelStack
+from ..sharding import clip_grad_norm
 from .pairwise import backward_pairs, evaluate_pairs
 
 
@@ -79,7 +80,7 @@ def train_reward_model(
         optimizer.zero_grad(set_to_none=True)
         stats = backward_pairs(stack, codec, batch, augment, rng, micro, float(rm_cfg["centering_coef"]))
         step_loss, step_acc, step_mean = stats.loss, stats.accuracy, stats.mean_score
-        torch.nn.utils.clip_grad_norm_(params, float(rm_cfg["grad_clip"]))
+        clip_grad_norm(params, float(rm_cfg["grad_clip"]))  # exact under FSDP too (sharding.py)
         optimizer.step()
         schedule.step()
         losses.append(step_loss)

@@ -8,17 +8,22 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from peft import get_peft_model
+from transformers import LlavaForConditionalGeneration
 
 from ..checkpoint import latest_checkpoint
+from ..distributed import group, wrap_ddp
 from ..errors import DataError, UsageError
+from ..models.checkpointing import enable_gradient_checkpointing
 from ..models.stack import lora_config
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
+from ..sharding import placement_note, shard_llava, wants_sharding
 from ..signals import StopRequest
-from ..stages.common import say, seed_and_threads
+from ..stages.common import say, seed_and_threads, stage_folders
 from ..stages.data import load_stage_data
 from ..stages.loading import load_source, stage_source
 from ..stages.sources import POLICY_ADAPTER, SFT_ADAPTER, base_record
@@ -56,46 +61,28 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     section = config[stage]
     seed_and_threads(config)
     resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
-    data = load_stage_data(config, run.path, need="conversations")
-    source = stage_source(config, data.corpus(), run.path, resume=resuming)
+    data_dir, model_dir = stage_folders(run, resuming)
+    data = load_stage_data(config, data_dir, need="conversations")
+    source = stage_source(config, data.corpus(), model_dir, resume=resuming)
     if source.policy_adapter is not None:
         raise UsageError(f"model.policy: {source.given} is an rl_init policy; {stage} trains on an SFT model "
                          "(an sft run, a model folder or builtin:tiny-llava)")
     say(run, f"data: {len(data.conversations)} conversations ({data.source}); model: {source.given}")
-    base, codec = load_source(source, config["model"]["dtype"])
-    max_length = min(int(section["max_length"]), int(config["model"]["max_length"]))
+    model_cfg = config["model"]
+    base, codec = load_source(source, model_cfg["dtype"], model_cfg["quantization"], device)
+    max_length = min(int(section["max_length"]), int(model_cfg["max_length"]))
     examples = _examples(data.conversations, codec, max_length, run)
-    if config["model"]["gradient_checkpointing"]:
-        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-
-    weights: WeightsIO
-    if adapter is None:
-        # Full fine-tune: language model, projector and LM head; the vision tower stays frozen.
-        for p in base.model.vision_tower.parameters():
-            p.requires_grad_(False)
-        model: torch.nn.Module = base.to(torch.device(device))
-        params = [p for p in base.parameters() if p.requires_grad]
-        weights = FullWeights(base, codec.processor)
-        what = "full fine-tune (vision tower frozen)"
-    else:
-        for p in base.parameters():
-            p.requires_grad_(False)
-        peft_model = get_peft_model(base, lora_config(config["model"]["lora"]), adapter_name=adapter)
-        if config["model"]["gradient_checkpointing"]:
-            peft_model.enable_input_require_grads()
-        model = peft_model.to(torch.device(device))
-        params = [p for n, p in peft_model.named_parameters() if "lora_" in n]
-        weights = AdapterWeights(peft_model, adapter, base_record(source), codec.processor)
-        what = f"LoRA r={config['model']['lora']['r']} on the language model"
-
-    trainer = SupervisedTrainer(model, params, examples, Hyper.from_config(section), codec, run, stage, int(config["seed"]), weights, stop.check())
+    built = supervised_model(config, base, adapter, device, base_record(source), codec.processor)
+    trainer = SupervisedTrainer(built.forward, built.params, examples, Hyper.from_config(section), codec, run, stage,
+                                int(config["seed"]), built.weights, stop.check())
     run.status("running")
     if resuming:
         folder = trainer.resume()
         say(run, f"resumed from {run.relative(folder) if folder else '?'} at step {trainer.step}/{trainer.total}")
-    n_params = sum(p.numel() for p in params)
-    say(run, f"{stage}: {what}, {n_params:,} trainable parameters; {trainer.total} steps of "
-             f"{trainer.global_batch} conversations ({len(examples)} examples) on {device}")
+    n_params = sum(p.numel() for p in built.params)
+    say(run, f"{stage}: {built.what}, {n_params:,} trainable parameters; {trainer.total} steps of "
+             f"{trainer.global_batch} conversations ({len(examples)} examples) on {device}"
+             + (f"; {built.placement}" if built.placement else ""))
     status, losses = trainer.train()
     if losses:
         k = max(1, len(losses) // 5)
@@ -104,3 +91,43 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     if status == "stopped":
         say(run, f"stopped on {stop.signal_name}: checkpoint at step {trainer.step}; continue with --resume")
     return status
+
+
+@dataclass
+class SupervisedModel:
+    forward: torch.nn.Module  # what the loop calls: the model, or DDP over it
+    params: list[torch.nn.Parameter]  # what the optimiser trains
+    weights: WeightsIO
+    what: str  # for the log
+    placement: str  # "" or how the model is spread over processes, for the log
+
+
+def supervised_model(config: dict[str, Any], base: LlavaForConditionalGeneration, adapter: str | None, device: str,
+                     base_info: dict[str, Any], processor: Any) -> SupervisedModel:
+    """The model an sft / rl_init run trains, on `device`: gradient checkpointing per block
+    (model.gradient_checkpointing), then sharded (launch.strategy fsdp) or DDP-wrapped (ddp) when
+    there are several processes. Parameter lists are taken after sharding (it replaces them)."""
+    ranks = group()
+    if config["model"]["gradient_checkpointing"]:
+        enable_gradient_checkpointing(base)
+    weights: WeightsIO
+    model: torch.nn.Module
+    if adapter is None:
+        # Full fine-tune: language model, projector and LM head; the vision tower stays frozen.
+        for p in base.model.vision_tower.parameters():
+            p.requires_grad_(False)
+        model = base.to(torch.device(device))
+        weights = FullWeights(base, processor)
+        what = "full fine-tune (vision tower frozen)"
+    else:
+        for p in base.parameters():
+            p.requires_grad_(False)
+        model = get_peft_model(base, lora_config(config["model"]["lora"]), adapter_name=adapter).to(torch.device(device))
+        weights = AdapterWeights(model, adapter, base_info, processor)  # type: ignore[arg-type]
+        what = f"LoRA r={config['model']['lora']['r']} on the language model"
+    if wants_sharding(config, ranks):
+        shard_llava(base, ranks)
+    params = [p for n, p in model.named_parameters() if p.requires_grad and (adapter is None or "lora_" in n)]
+    # A full fine-tune may not use the projector in a micro-batch without images.
+    forward = wrap_ddp(model, torch.device(device), ranks, find_unused=adapter is None)
+    return SupervisedModel(forward, params, weights, what, placement_note(ranks, model.parameters()))

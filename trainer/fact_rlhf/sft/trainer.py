@@ -1,8 +1,13 @@
 """The supervised loop shared by `sft` and `rl_init`: token-weighted cross-entropy on the labelled
 (assistant) tokens of a global batch built by gradient accumulation, AdamW, cosine schedule with
-linear warm-up, gradient clipping, metrics, progress and resumable checkpoints."""
+linear warm-up, gradient clipping, metrics, progress and resumable checkpoints.
+
+With several processes each rank runs its contiguous share of the global batch through the DDP
+(or FSDP-sharded) model; the loss stays normalised by the labelled tokens of the whole batch, so
+the averaged gradient is the single-process one. Rank 0 alone writes."""
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -15,10 +20,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checkpoint import latest_checkpoint
+from ..distributed import Group
+from ..distributed import group as process_group
+from ..errors import DataError
 from ..models.codec import Codec
 from ..ppo.schedule import lr_factor
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
-from ..stages.checkpoints import load_training_state, save_training_state, step_name, write_checkpoint
+from ..sharding import clip_grad_norm
+from ..stages.checkpoints import load_training_state, step_name, training_tensors, write_checkpoint, write_training_state
 from ..stages.batches import seeded_batch
 from .data import IGNORE, Example
 
@@ -47,9 +56,12 @@ class Hyper:
 
 
 class WeightsIO(Protocol):
-    """How the trained weights go into a checkpoint folder and come back (full model or adapter)."""
+    """How the trained weights go into a checkpoint folder and come back (full model or adapter).
+    `gather` runs on every rank of a sharded model (keep: whether this rank writes)."""
 
-    def save(self, folder: Path) -> None: ...
+    def gather(self, keep: bool) -> dict[str, Tensor]: ...
+
+    def write(self, folder: Path, tensors: dict[str, Tensor]) -> None: ...
 
     def load(self, folder: Path) -> None: ...
 
@@ -102,14 +114,21 @@ class SupervisedTrainer:
         seed: int,
         weights: WeightsIO,
         should_stop: Callable[[], bool],
+        ranks: Group | None = None,
     ) -> None:
+        """`model` is what the forward runs through (DDP-wrapped under several processes);
+        `group` names the metrics (sft or rl_init); `ranks` is the process group."""
         self.model, self.params, self.examples, self.hyper = model, params, examples, hyper
         self.codec, self.run, self.group, self.seed = codec, run, group, seed
         self.weights, self.should_stop = weights, should_stop
+        self.ranks = ranks or process_group()
         self.device = next(model.parameters()).device
         self.dtype = next(model.parameters()).dtype
         n = len(examples)
         self.global_batch = min(hyper.batch_size, n)
+        if self.global_batch % self.ranks.world_size:
+            raise DataError(f"{n} examples, fewer than {group}.batch_size: the batch of {self.global_batch} "
+                            f"does not split over {self.ranks.world_size} processes")
         self.total = max(1, math.ceil(hyper.epochs * n / self.global_batch))
         self.warmup = math.ceil(self.total * hyper.warmup_ratio)
         self.step = 0  # completed optimiser steps
@@ -136,16 +155,24 @@ class SupervisedTrainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss_sum = 0.0
         micro = self.hyper.per_device_batch_size
-        for m in range(0, len(batch), micro):
-            chunk = collate(batch[m : m + micro], self.codec, self.device, self.dtype)
-            loss = label_loss_sum(self.model, chunk)
-            (loss / labelled).backward()  # token-weighted over the whole global batch
+        world = self.ranks.world_size
+        local = batch[self.ranks.share(len(batch))]
+        no_sync = getattr(self.model, "no_sync", None)  # DDP: reduce once, at the last micro-batch
+        starts = list(range(0, len(local), micro))
+        for k, m in enumerate(starts):
+            chunk = collate(local[m : m + micro], self.codec, self.device, self.dtype)
+            with contextlib.nullcontext() if k == len(starts) - 1 or no_sync is None else no_sync():
+                loss = label_loss_sum(self.model, chunk)
+                # Token-weighted over the whole global batch; scaled by the world size because
+                # the ranks' gradients are averaged.
+                (loss / labelled * world if world > 1 else loss / labelled).backward()
             loss_sum += float(loss.detach())
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, self.hyper.grad_clip))
+        loss_sum = self.ranks.sum([loss_sum])[0]
+        grad_norm = clip_grad_norm(self.params, self.hyper.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
         self.step += 1
-        seconds = time.perf_counter() - start
+        seconds = self.ranks.max([time.perf_counter() - start])[0]
         self._seconds.append(seconds)
         g = self.group
         values: dict[str, float | None] = {
@@ -162,14 +189,25 @@ class SupervisedTrainer:
         self.run.metric(self.step, values)
         recent = self._seconds[-10:]
         self.run.progress(self.step, self.total, sum(recent) / len(recent) * (self.total - self.step))
-        print(f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {lr:.2e} "
-              f"{tokens / seconds:,.0f} tok/s", file=sys.stderr, flush=True)
+        if self.ranks.is_main:
+            print(f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {lr:.2e} "
+                  f"{tokens / seconds:,.0f} tok/s", file=sys.stderr, flush=True)
         return values
 
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Rank 0 writes; with a sharded model every rank first takes part in gathering."""
+        main = self.ranks.is_main
+        if not main and not self.ranks.lockstep:
+            return None
+        weights = self.weights.gather(keep=main)
+        training = training_tensors(self.optimizer, keep=main)
+        if not main:
+            return None
+        state = {"step": self.step, "total_steps": self.total, "stage": self.group, "world_size": self.ranks.world_size}
+
         def fill(folder: Path) -> None:
-            self.weights.save(folder)
-            save_training_state(folder, self.optimizer, {"step": self.step, "total_steps": self.total, "stage": self.group})
+            self.weights.write(folder, weights)
+            write_training_state(folder, training, state)
 
         path = write_checkpoint(self.checkpoints, step_name(self.step), fill, make_latest=True)
         self.run.checkpoint(self.step, path)
@@ -189,7 +227,7 @@ class SupervisedTrainer:
         """Runs to the end or a stop request; returns (`finished`|`stopped`, losses)."""
         losses: list[float] = []
         last_saved = self.step if latest_checkpoint(self.checkpoints) is not None else -1
-        while self.step < self.total and not self.should_stop():
+        while self.step < self.total and not self.ranks.any(self.should_stop()):  # all ranks stop together
             values = self.train_step()
             losses.append(float(values[f"{self.group}/loss"] or 0.0))
             if self.step % self.hyper.save_every == 0:

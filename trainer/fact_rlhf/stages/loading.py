@@ -9,6 +9,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import LlavaForConditionalGeneration
 from transformers.utils import logging as hf_logging
 
+from ..errors import UsageError
 from ..models.codec import ProcessorCodec
 from ..models.pretrained import load_pretrained
 from ..models.stack import POLICY, REFERENCE, REWARD, VALUE, ModelStack
@@ -36,14 +37,19 @@ def merge_adapter(base: LlavaForConditionalGeneration, folder: Path) -> LlavaFor
     return merged
 
 
-def load_source(source: ModelSource, dtype: str) -> tuple[LlavaForConditionalGeneration, ProcessorCodec]:
-    """The base model of `source` (policy adapter not applied) and its processor codec."""
+def load_source(source: ModelSource, dtype: str, quantization: str = "none", device: str = "cpu") -> tuple[LlavaForConditionalGeneration, ProcessorCodec]:
+    """The base model of `source` (policy adapter not applied) and its processor codec; with
+    `quantization` (4bit/8bit) loaded quantised onto `device` (a CUDA GPU)."""
     hf_logging.disable_progress_bar()  # stderr is the run's log; no progress bars in it
-    base, codec = load_pretrained(source.folder, dtype)
+    if quantization != "none" and source.merges:
+        raise UsageError(f"model.quantization: {quantization} cannot merge the LoRA SFT adapter {source.merges[-1]} into a "
+                         "quantised base; train the SFT stage without LoRA (sft.use_lora: false) or use model.quantization: none")
+    base, codec = load_pretrained(source.folder, dtype, quantization, device)
     for folder in source.merges:
         base = merge_adapter(base, folder)
     for p in base.parameters():
-        p.requires_grad_(True)  # merging leaves the base frozen; each stage decides what trains
+        if p.is_floating_point():  # quantised weights are integer storage and never train
+            p.requires_grad_(quantization == "none")  # merging leaves the base frozen; each stage decides what trains
     return base, codec
 
 
@@ -75,10 +81,10 @@ def stage_source(config: dict[str, Any], corpus: Iterable[str], run_dir: Path, r
 
 
 # --- the PPO stage's model stack ----------------------------------------------------------------
-def ppo_base(config: dict[str, Any]) -> tuple[LlavaForConditionalGeneration, ProcessorCodec, Path | None]:
+def ppo_base(config: dict[str, Any], device: str = "cpu") -> tuple[LlavaForConditionalGeneration, ProcessorCodec, Path | None]:
     """The base of a PPO run whose `model.policy` is a path, and its rl_init policy adapter."""
     source = resolve_policy(Path(config["model"]["policy"]))
-    base, codec = load_source(source, config["model"]["dtype"])
+    base, codec = load_source(source, config["model"]["dtype"], config["model"]["quantization"], device)
     for p in base.parameters():
         p.requires_grad_(False)
     return base, codec, source.policy_adapter

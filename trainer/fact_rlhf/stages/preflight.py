@@ -8,7 +8,7 @@ from typing import Any
 
 from ..config import ExperimentConfig
 from ..errors import ConfigError
-from ..preflight import BUILTIN_POLICIES, _check_data_paths, _check_tiny, _Collector
+from ..preflight import BUILTIN_POLICIES, _check_data_paths, _check_launch, _check_quantization, _check_tiny, _Collector
 from .sources import BASE_FILE, SourceError, base_of, resolve_policy, resolve_reward, reward_base_signature, signature
 
 # Data file each stage reads when data.builtin is not `shapes`.
@@ -81,13 +81,7 @@ def _common(c: _Collector, cfg: dict[str, Any], stage: str) -> None:
         c.warn(("model", "policy"), warning)
     if model["policy"].startswith("builtin:"):
         _check_tiny(c, model["tiny"])
-    if model["quantization"] != "none":
-        c.error(("model", "quantization"), f"4-bit/8-bit base models are not available in the {stage} stage; use none")
-    if launch["backend"] != "local" or launch["nodes"] > 1:
-        where = ("launch", "backend") if launch["backend"] != "local" else ("launch", "nodes")
-        c.error(where, f"the {stage} stage runs in one process; use backend: local, nodes: 1")
-    elif launch["gpus"] > 1:
-        c.warn(("launch", "gpus"), f"the {stage} stage uses one device")
+    _check_launch(c, launch, stage)  # several processes through torchrun, as for PPO
 
 
 def check_stage_config(config: ExperimentConfig, stage: str) -> list[str]:
@@ -95,6 +89,7 @@ def check_stage_config(config: ExperimentConfig, stage: str) -> list[str]:
     cfg = config.data
     c = _Collector(config)
     _common(c, cfg, stage)
+    _check_quantization(c, config, stage)
     if stage == "rm" and cfg["data"]["builtin"] == "shapes":
         pairs = PAIRS_PER_IMAGE * int(cfg["data"]["num_images"])
         if cfg["reward_model"]["held_out"] >= pairs:
