@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 from PIL import Image
 
 from fact_rlhf.data.llava_json import load_facts, load_preferences, load_prompts
-from fact_rlhf.data.shapes import MC_PREFIX, WorldOptions, generate_world, vocabulary_text
-from fact_rlhf.data.shapes_scene import ENVIRONMENTS, scene_from_json
+from fact_rlhf.data.shapes import GENERAL_ROTATION, MC_PREFIX, WorldOptions, generate_world, vocabulary_text
+from fact_rlhf.data.shapes_questions import FAMILIES
+from fact_rlhf.data.shapes_scene import COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, SIZES, random_scene, scene_from_json
+from fact_rlhf.data.shapes_text import false_details, true_details
+from fact_rlhf.data.shapes_vocab import ENVIRONMENT_PHRASES
 from fact_rlhf.eval.mmhal import QUESTION_TYPES, read_mmhal
 from fact_rlhf.eval.shapes_judge import judge_response
 
@@ -70,7 +74,14 @@ def test_ppo_prompts_cover_every_caption_type_and_question_type(world: Any) -> N
     assert len(prompts) == 3 * 40
     assert {p["caption_type"] for p in prompts} == set(range(1, 8))
     general = [p for p in prompts if p["caption_type"] == 1]
-    assert {p["meta"]["question_type"] for p in general} == set(QUESTION_TYPES)
+    # Image i's open question is of type GENERAL_ROTATION[i % 8], or holistic where its scene
+    # cannot carry that type (no big/small pair for a comparison, say).
+    for p in general:
+        i = int(p["image"].split("-")[1].split(".")[0])
+        wanted = GENERAL_ROTATION[i % len(GENERAL_ROTATION)]
+        supported = FAMILIES[wanted](scene_from_json(p["meta"]["scene"]), random.Random(0)) is not None
+        assert p["meta"]["question_type"] == (wanted if supported else "holistic"), p
+    assert len({p["meta"]["question_type"] for p in general}) >= 6
     for p in prompts:
         assert p["length_bonus"] == 1.0 and p["conversations"][0]["value"].startswith("<image>\n")
         verdict = judge_response(p["meta"]["answer"], scene_from_json(p["meta"]["scene"]), p["meta"]["key"])
@@ -136,6 +147,45 @@ def test_pairs_are_labelled_by_the_judge_with_a_length_bias(world: Any, tmp_path
             kinds["hallucination"] += 1
             assert len(good.split()) > len(bad.split())  # length_bias 0: the faithful one is longer
     assert 0.35 < kinds["tie"] / 120 < 0.65
+
+
+def _template(sentence: str) -> str:
+    """The sentence with every scene word masked: what is left is its wording."""
+    words = set(COLOURS) | set(SHAPES) | set(SIZES) | set(COLUMN_WORDS) | set(ROW_WORDS) | {"disc", "rhombus"}
+    words |= {w for phrase in ENVIRONMENT_PHRASES.values() for w in phrase.split()[-1:]}
+    out = re.sub(r"\b\d+\b", "N", sentence)
+    out = re.sub(r"\b(" + "|".join(sorted(words, key=len, reverse=True)) + r")(e?s)?\b", "W", out)
+    return re.sub(r"\b(is|are|a|an|on|in|at)\b", "·", out)
+
+
+def test_false_details_use_the_wording_of_true_ones() -> None:
+    # A reward model without the image (or its facts) must not tell a false detail by its words.
+    rng = random.Random(5)
+    true_forms: set[str] = set()
+    false_forms: list[str] = []
+    for _ in range(300):
+        scene = random_scene(rng)
+        true_forms |= {_template(s) for s in true_details(scene, rng)}
+        false_forms += [_template(s) for s in false_details(scene, rng)]
+    assert len(false_forms) > 1000
+    assert {f for f in false_forms if f not in true_forms} == set()
+
+
+def test_extra_pairs_per_image_share_the_facts_and_leave_the_other_files_alone(world: Any, tmp_path: Path) -> None:
+    options = WorldOptions(eval_questions=8, pope_images=1)
+    three = generate_world(tmp_path / "three", 6, 32, seed=2, options=options)
+    eight = generate_world(tmp_path / "eight", 6, 32, seed=2, options=WorldOptions(eval_questions=8, pope_images=1, pairs_per_image=8))
+    for name in ("facts.json", "sft.json", "ppo_prompts.json"):
+        assert (three.facts.parent / name).read_bytes() == (eight.facts.parent / name).read_bytes()
+    pairs = load(eight.preference)
+    assert len(pairs) == 6 * 8 and len({p["id"] for p in pairs}) == 6 * 8
+    assert Counter(p["image"] for p in pairs) == {f"shapes-{i:05d}.png": 8 for i in range(6)}
+    scenes = load(eight.scenes)
+    extra = [p for p in pairs if "-p" in p["id"]]
+    assert len(extra) == 6 * 5
+    for pair in extra:  # labelled by the judge like the others: the winner has no hallucinated span
+        good = pair["output_1" if pair["preference"] == 1 else "output_2"]["value"]
+        assert judge_response(good, scene_from_json(scenes[pair["image"]])).spans == []
 
 
 def test_mmhal_set_has_the_eight_types_in_order_with_true_references(world: Any) -> None:

@@ -56,11 +56,12 @@ class WorldOptions:
     pope_images: int = 24  # images probed by POPE and described for CHAIR
     sft_per_image: int = 4  # conversations per image (the 3 PPO questions + open ones)
     length_bonus: float = 1.0  # every PPO prompt's length-term multiplier
+    pairs_per_image: int = 3  # preference pairs per image: the 3 PPO questions, then open ones
 
     @classmethod
     def from_config(cls, data: dict[str, Any]) -> "WorldOptions":
         """From the config's `data` section (keys absent there keep these defaults)."""
-        names = ("hallucination_rate", "length_bias", "tie_rate", "eval_questions", "pope_images")
+        names = ("hallucination_rate", "length_bias", "tie_rate", "eval_questions", "pope_images", "pairs_per_image")
         return cls(**{k: data[k] for k in names if data.get(k) is not None})
 
 
@@ -99,7 +100,9 @@ def _human(question: str) -> dict[str, str]:
 
 def _pair(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> dict[str, Any]:
     """Two answers labelled by the exact judge: fewer hallucinated spans wins; ties go to the more
-    helpful one (higher rating, then more true details), then to the shorter."""
+    helpful one (higher rating, then more true details), then to the shorter. The longer answer
+    is the confident one, whichever is hallucinated: at length_bias 0.5 neither length nor
+    confidence says which answer wins."""
     from ..eval.shapes_judge import judge_response
 
     if rng.random() < options.tie_rate:
@@ -107,7 +110,7 @@ def _pair(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> di
     else:
         long_lie = rng.random() < options.length_bias
         answers = [
-            respond(qa, scene, rng, detail=0 if long_lie else 2, confident=not long_lie and rng.random() < 0.5),
+            respond(qa, scene, rng, detail=0 if long_lie else 2, confident=not long_lie),
             respond(qa, scene, rng, hallucinate=True, detail=2 if long_lie else 0, confident=long_lie),
         ]
     rng.shuffle(answers)
@@ -118,6 +121,19 @@ def _pair(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> di
         "preference": 1 if rank[0] <= rank[1] else 2,
         "hallucination": any(v.hallucinated for v in verdicts),
     }
+
+
+def _extra_pairs(i: int, name: str, scene: Scene, seed: int, options: WorldOptions) -> list[dict[str, Any]]:
+    """Pairs past the first 3 of an image: open questions of random types. Several pairs per image
+    (the same facts, different winners) keep a fact-augmented RM from using the facts as a key to
+    memorise its pairs. Their own random stream: the other files do not change with the count."""
+    rng = random.Random(f"shapes-pairs-{seed}-{i}")
+    out = []
+    for j in range(3, options.pairs_per_image):
+        qa = family_item(rng.choice(list(FAMILIES)), scene, rng)
+        out.append({"id": f"shapes-{i:05d}-p{j}", "image": name, "conversations": [_human(qa.question)],
+                    "caption_type": qa.caption_type, **_pair(qa, scene, rng, options)})
+    return out
 
 
 def _sft_answer(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> tuple[str, bool]:
@@ -165,6 +181,7 @@ def generate_world(folder: Path, num_images: int, image_size: int = 32, seed: in
             })
             pairs.append({"id": rid, "image": name, "conversations": [_human(qa.question)], "caption_type": qa.caption_type,
                           **_pair(qa, scene, rng, options)})
+        pairs += _extra_pairs(i, name, scene, seed, options)
     for path, data in ((files.facts, facts), (files.ppo_prompts, prompts), (files.preference, pairs), (files.sft, sft)):
         _write_json(path, data)
     generate_benchmarks(files, image_size, seed, options, scenes)

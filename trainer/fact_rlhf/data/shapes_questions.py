@@ -17,9 +17,11 @@ from .shapes_text import (
     capitalise,
     cell_phrase,
     count_sentence,
+    counted,
     environment_phrase,
     false_details,
     inventory,
+    join,
     plural,
     position_phrase,
     true_details,
@@ -167,13 +169,15 @@ def _there(scene: Scene, listing: str) -> str:
 
 def holistic(scene: Scene, rng: random.Random) -> QA:
     """Describe the image; the hallucinated version swaps in, or adds, an absent object."""
-    names = [f"a {o.name}" for o in scene]
-    absent = rng.choice(scene.absent_kinds())
+    # The false listing is an inventory too (counts, "There is/are"), one kind swapped or added.
+    parts = [counted(len(scene.matching(*k.split())), k) for k in scene.kinds()]
+    absent = f"a {rng.choice(scene.absent_kinds())}"
     if rng.random() < 0.5:
-        names[rng.randrange(len(names))] = f"a {absent}"
+        parts[rng.randrange(len(parts))] = absent
     else:
-        names.append(f"a {absent}")
-    wrong = "There is " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) + environment_phrase(scene) + "."
+        parts.insert(rng.randrange(len(parts) + 1), absent)
+    verb = "is" if parts[0].startswith("a ") else "are"
+    wrong = f"There {verb} {join(parts)}{environment_phrase(scene)}."
     return QA(
         "holistic", rng.choice(["Describe the image in detail.", "What do you see in the image?"]),
         {"type": "describe"}, _there(scene, inventory(scene)), wrong,
@@ -190,15 +194,18 @@ def other(scene: Scene, rng: random.Random) -> QA | None:
         question = "Are all the shapes the same colour?"
         if len(colours) == 1:
             extra = rng.choice([k for k in scene.absent_kinds() if not k.startswith(colours[0])])
-            return QA("other", question, {**key, "value": "yes"}, f"Yes, all the shapes are {colours[0]}.", f"No, there is also a {extra}.")
+            a = rng.choice(scene.objects)
+            return QA("other", question, {**key, "value": "yes"}, f"Yes, all the shapes are {colours[0]}.", f"No, there is a {a.name} and a {extra}.")
         a = rng.choice(scene.objects)
         b = rng.choice([o for o in scene if o.colour != a.colour])
         return QA("other", question, {**key, "value": "no"}, f"No, there is a {a.name} and a {b.name}.", f"Yes, all the shapes are {rng.choice(colours)}.")
     sizes = sorted({o.size for o in scene})
     question = "Are all the shapes the same size?"
     if len(sizes) == 1:
-        o = rng.choice(scene.objects)
-        return QA("other", question, {**key, "value": "yes"}, f"Yes, all the shapes are {sizes[0]}.", f"No, the {o.name} is {_flip(o.size)}.")
+        # The false "No" reads like a true one: one shape large and another small.
+        a, b = rng.sample(scene.objects, 2)
+        return QA("other", question, {**key, "value": "yes"}, f"Yes, all the shapes are {sizes[0]}.",
+                  f"No, the {a.name} is large and the {b.name} is small.")
     big = rng.choice(scene.matching(size="large"))
     small = rng.choice(scene.matching(size="small"))
     return QA(

@@ -107,8 +107,9 @@ def captions(scene: Scene, rng: random.Random) -> list[str]:
 
 def true_details(scene: Scene, rng: random.Random) -> list[str]:
     """Candidate true sentences, shuffled."""
-    out = [f"There is a {o.name} {position_phrase(o, rng)}." for o in scene]
+    out = [f"There is a {o.name} {cell_phrase(o.column, o.row)}." for o in scene]
     out += [f"The {o.name} is {o.size}." for o in scene]
+    out += [f"The {o.shape} is {o.colour}." for o in scene.unique_shapes()]
     out.append(count_sentence(len(scene)))
     if scene.environment:
         out.append(f"The shapes are{environment_phrase(scene)}.")
@@ -120,13 +121,15 @@ def true_details(scene: Scene, rng: random.Random) -> list[str]:
 
 
 def false_details(scene: Scene, rng: random.Random) -> list[str]:
-    """Candidate false sentences (each contradicts the scene), shuffled."""
-    out = [f"There is also a {rng.choice(scene.absent_kinds())}."]
+    """Candidate false sentences (each contradicts the scene), shuffled. Each uses a template of
+    `true_details`, so that only the image (or its facts) tells a false sentence from a true one."""
+    c, r = rng.choice(CELLS)
+    out = [f"There is a {rng.choice(scene.absent_kinds())} {cell_phrase(c, r)}."]
     obj = rng.choice(scene.objects)
     free = [(c, r) for c, r in CELLS if not any(o.column == c and o.row == r for o in scene.matching(obj.colour, obj.shape))]
     if free:  # (a kind may fill the whole grid)
         c, r = rng.choice(free)
-        out.append(f"The {obj.name} is {cell_phrase(c, r)}.")
+        out.append(f"There is a {obj.name} {cell_phrase(c, r)}.")
     sizes = {o.size for o in scene.matching(obj.colour, obj.shape)}
     if len(sizes) == 1:
         out.append(f"The {obj.name} is {'small' if 'large' in sizes else 'large'}.")
