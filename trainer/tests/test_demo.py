@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from fact_rlhf.demo.collect import POLICY_FIGURES
+from fact_rlhf.demo.collect import POLICY_FIGURES, held_out_accuracy
 from fact_rlhf.demo.plan import MODELS, REWARD_MODELS
-from fact_rlhf.demo.table import mean_sd, render, summarise
+from fact_rlhf.demo.table import FACTS_PROBE, mean_sd, render, summarise
 from run_helpers import REPO
 
 TRAINER = REPO / "trainer"
@@ -54,7 +54,11 @@ def test_quick_demo_table_has_every_figure(quick: tuple[Path, subprocess.Complet
     # The printed table is the written one, with a row per model and per reward model, no gaps.
     table = (out / "demo-results.md").read_text(encoding="utf-8")
     assert proc.stdout == table
-    for label in [m for m, _ in MODELS] + [r for r, _ in REWARD_MODELS]:
+    # The facts probe: the fact RM's last held-out accuracy with another image's facts.
+    probe = summary["facts_probe"]["mean"]
+    assert probe is not None and 0.0 <= probe <= 1.0
+    assert probe == held_out_accuracy(out / "0" / "rm_fact", "rm/eval_accuracy_other_facts")
+    for label in [m for m, _ in MODELS] + [r for r, _ in REWARD_MODELS] + [FACTS_PROBE]:
         row = next(line for line in table.splitlines() if line.startswith(f"| {label} |"))
         assert "n/a" not in row and row.count("±") >= 1
     assert "Wall time" in table and "CPU time" in table

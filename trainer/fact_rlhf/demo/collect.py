@@ -35,8 +35,8 @@ def policy_figures(folder: Path) -> dict[str, float | None]:
     return {column: _dig(results, where) for column, where, _ in POLICY_FIGURES}
 
 
-def held_out_accuracy(folder: Path) -> float | None:
-    """The last `rm/eval_accuracy` an rm run reported (None when it never evaluated)."""
+def held_out_accuracy(folder: Path, key: str = "rm/eval_accuracy") -> float | None:
+    """The last `key` (by default `rm/eval_accuracy`) an rm run reported (None when it never did)."""
     path = folder / EVENTS_FILE
     if not path.is_file():
         return None
@@ -47,18 +47,21 @@ def held_out_accuracy(folder: Path) -> float | None:
         except ValueError:
             continue  # a torn line: the run was killed while writing
         if event.get("type") == "metric":
-            found = (event.get("values") or {}).get("rm/eval_accuracy")
+            found = (event.get("values") or {}).get(key)
             if isinstance(found, (int, float)):
                 value = float(found)
     return value
 
 
 def seed_figures(out: Path, seed: int) -> dict[str, Any]:
-    """{"policies": {model: {column: value}}, "reward_models": {label: accuracy}} of one seed."""
+    """{"policies": {model: {column: value}}, "reward_models": {label: accuracy}, "facts_probe": accuracy}
+    of one seed."""
     def folder(name: str) -> Path:
         return run_dir(out, Task(seed, name, "", ""))
 
     return {
         "policies": {label: policy_figures(folder(task)) for label, task in MODELS},
         "reward_models": {label: held_out_accuracy(folder(task)) for label, task in REWARD_MODELS},
+        # The fact RM on the same pairs with another image's facts: no drop = it ignores the facts.
+        "facts_probe": held_out_accuracy(folder(REWARD_MODELS[1][1]), "rm/eval_accuracy_other_facts"),
     }

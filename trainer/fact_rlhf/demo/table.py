@@ -13,6 +13,8 @@ from .collect import POLICY_FIGURES
 from .plan import MODELS, REWARD_MODELS
 
 HALLUCINATION = "hallucination rate ↓"
+# The fact RM scored with another image's facts: as accurate as with its own = it ignores them.
+FACTS_PROBE = "fact-augmented RM given another image's facts (does it read them?)"
 RESULTS_JSON, RESULTS_MD = "demo-results.json", "demo-results.md"
 
 
@@ -53,6 +55,7 @@ def summarise(per_seed: dict[int, dict[str, Any]], timing: dict[str, Any]) -> di
         for label, _ in MODELS
     }
     rms = {label: mean_sd([per_seed[s]["reward_models"][label] for s in seeds]) for label, _ in REWARD_MODELS}
+    probe = mean_sd([per_seed[s].get("facts_probe") for s in seeds])
 
     def rate(model: str) -> list[float | None]:
         return [per_seed[s]["policies"][model][HALLUCINATION] for s in seeds]
@@ -69,6 +72,7 @@ def summarise(per_seed: dict[int, dict[str, Any]], timing: dict[str, Any]) -> di
         "per_seed": {str(s): per_seed[s] for s in seeds},
         "policies": policies,
         "reward_models": rms,
+        "facts_probe": probe,
         "claims": [{"claim": c.text, "holds_in_seeds": c.wins, "seeds": c.seeds, "holds": c.holds,
                     "lower_side": c.sides[0], "higher_side": c.sides[1],
                     "mean_lower_side": c.lower, "mean_higher_side": c.higher} for c in claims],
@@ -96,6 +100,9 @@ def render(summary: dict[str, Any]) -> str:
     lines += ["", "| reward model | held-out pairwise accuracy ↑ |", "|---|---|"]
     for label, _ in REWARD_MODELS:
         lines.append(f"| {label} | {_cell(summary['reward_models'][label], 3)} |")
+    probe = summary.get("facts_probe")
+    if probe and probe["n"]:
+        lines.append(f"| {FACTS_PROBE} | {_cell(probe, 3)} |")
     lines += ["", "Per seed — hallucination rate of " + ", ".join(m for m, _ in MODELS) + "; RM held-out accuracy plain / fact:"]
     for seed in summary["seeds"]:
         figures = summary["per_seed"][str(seed)]
@@ -116,7 +123,7 @@ def render(summary: dict[str, Any]) -> str:
         lines.append("Result: the effect the paper reports is reproduced in every seed.")
     else:
         lines.append("Result: the effect the paper reports is NOT reproduced in every seed (see the claims marked NO); "
-                     "bench/RESULTS-demo.md records what was tried.")
+                     "bench/RESULTS.md records what was tried.")
     failed = t.get("failed_tasks") or []
     if failed:
         lines.append(f"Failed or skipped stages: {', '.join(failed)} (their logs are under <out>/<seed>/logs/).")
