@@ -308,6 +308,19 @@ test('keys without effect are warned about and can be removed', () => {
   assert.equal(cpu.line, 4);
 });
 
+test('launch.strategy fsdp: inert without torchrun, refused with a 4/8-bit base (as the trainer)', () => {
+  const single = run(`${BUILTIN}launch:\n  strategy: fsdp\n`);
+  const inert = one(single, 'inert-key');
+  assert.match(inert.message, /^`launch\.strategy` has no effect: fsdp shards the model over several processes/);
+  assert.equal(inert.line, 4); // 1-based: the `strategy:` line
+  assert.deepEqual(run(`${BUILTIN}launch:\n  strategy: fsdp\n  backend: torchrun\n`).diagnostics, []);
+  const text = `${BUILTIN}model:\n  quantization: 8bit\nlaunch:\n  strategy: fsdp\n  backend: torchrun\n`;
+  const bad = one(run(text), 'incompatible');
+  assert.equal(bad.severity, 'error');
+  assert.match(bad.message, /`model\.quantization: 8bit` bases cannot be sharded by `launch\.strategy: fsdp`: use ddp/);
+  assert.ok(!codes(run(apply(text, bad.fixes[0]))).includes('incompatible'));
+});
+
 test('values the trainer\'s PyYAML loader reads differently: YAML 1.1 octal, underscores, base 60, dates', () => {
   const text = `${BUILTIN}name: 2024-01-31\nseed: 1_000\nppo:\n  learning_rate: 3e-5\n  save_every: 010\n  samples_per_step: 0o4\n  kl_coef: 1.0e-1\n  whiten: true\n`;
   const a = run(text);

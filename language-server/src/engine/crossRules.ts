@@ -221,6 +221,13 @@ function inertKeys(ctx: RuleContext): void {
   if (device === 'cpu' && (quant === '4bit' || quant === '8bit')) {
     ctx.report('warning', 'device-mismatch', [['model', 'quantization'], ['launch', 'device']], `\`model.quantization: ${String(quant)}\` needs a CUDA GPU (bitsandbytes), but \`launch.device\` is \`cpu\``, [ctx.set(['model', 'quantization'], 'none')]);
   }
+  // As the trainer's preflight: FSDP shards over torchrun's processes, and not a 4/8-bit base.
+  if (r.get(['launch', 'strategy']) === 'fsdp') {
+    if (r.get(['launch', 'backend']) !== 'torchrun') inert(ctx, ['launch', 'strategy'], 'fsdp shards the model over several processes (`launch.backend: torchrun`); one process keeps the whole model');
+    if (quant === '4bit' || quant === '8bit') {
+      ctx.report('error', 'incompatible', [['launch', 'strategy'], ['model', 'quantization']], `\`model.quantization: ${String(quant)}\` bases cannot be sharded by \`launch.strategy: fsdp\`: use ddp`, [ctx.set(['launch', 'strategy'], 'ddp')]);
+    }
+  }
   if (device === 'cpu' && r.get(['model', 'dtype']) === 'fp16') {
     ctx.report('warning', 'device-mismatch', [['model', 'dtype'], ['launch', 'device']], '`model.dtype: fp16` needs a GPU, but `launch.device` is `cpu`: use fp32 or bf16', [ctx.set(['model', 'dtype'], 'bf16')]);
   }
