@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from fact_rlhf.data.llava_json import load_facts, load_preferences, load_prompts
-from fact_rlhf.data.shapes import GENERAL_ROTATION, MC_PREFIX, WorldOptions, generate_world, vocabulary_text
+from fact_rlhf.data.shapes import (CHECK_FACTS, CHECK_NO, CHECK_QUESTION, CHECK_YES, GENERAL_ROTATION, MC_PREFIX, WorldOptions,
+                                   fact_check_prompt, generate_world, vocabulary_text)
 from fact_rlhf.data.shapes_questions import FAMILIES
 from fact_rlhf.data.shapes_scene import COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, SIZES, random_scene, scene_from_json
 from fact_rlhf.data.shapes_text import false_details, true_details
@@ -186,6 +187,32 @@ def test_extra_pairs_per_image_share_the_facts_and_leave_the_other_files_alone(w
     for pair in extra:  # labelled by the judge like the others: the winner has no hallucinated span
         good = pair["output_1" if pair["preference"] == 1 else "output_2"]["value"]
         assert judge_response(good, scene_from_json(scenes[pair["image"]])).spans == []
+
+
+def test_fact_checks_quote_an_answer_then_the_captions_and_are_labelled_by_construction(tmp_path: Path) -> None:
+    plain = generate_world(tmp_path / "plain", 6, 32, seed=4, options=WorldOptions(eval_questions=8, pope_images=1))
+    world = generate_world(tmp_path / "checks", 6, 32, seed=4, options=WorldOptions(eval_questions=8, pope_images=1, checks_per_image=6))
+    for name in ("facts.json", "preference.json", "ppo_prompts.json"):
+        assert (plain.facts.parent / name).read_bytes() == (world.facts.parent / name).read_bytes()
+    sft = load(world.sft)
+    checks = [c for c in sft if c["meta"].get("fact_check")]
+    assert [c for c in sft if not c["meta"].get("fact_check")] == load(plain.sft)  # appended, nothing else changed
+    assert len(checks) == 6 * 6
+    captions = load(world.facts)
+    scenes = load(world.scenes)
+    verdicts = Counter()
+    for c in checks:
+        prompt, reply = c["conversations"][0]["value"], c["conversations"][1]["value"]
+        quoted = re.search(r'": "(.*)"\n' + re.escape(CHECK_FACTS), prompt)
+        assert quoted is not None, prompt
+        shown = prompt.split(CHECK_FACTS + "\n")[1].split("\n" + CHECK_QUESTION)[0].split("\n")
+        assert sorted(s[2:] for s in shown) == sorted(captions[c["image"]])  # every caption, as bullets
+        assert prompt.index(quoted.group(1)) < prompt.index(CHECK_FACTS) < prompt.index(CHECK_QUESTION)  # the RM's order
+        spans = judge_response(quoted.group(1), scene_from_json(scenes[c["image"]])).spans
+        assert reply == (CHECK_NO if spans else CHECK_YES), (quoted.group(1), spans)
+        verdicts[reply] += 1
+    assert min(verdicts.values()) >= 8  # both answers are common
+    assert {w for w in re.findall(r"[A-Za-z]+", fact_check_prompt("", "", []) + CHECK_YES + CHECK_NO)} <= set(re.findall(r"[A-Za-z]+", vocabulary_text(5)))
 
 
 def test_mmhal_set_has_the_eight_types_in_order_with_true_references(world: Any) -> None:

@@ -156,6 +156,10 @@ export interface ExperimentConfig {
      */
     pairs_per_image?: number;
     /**
+     * Built-in world only: extra SFT conversations per image that quote an answer (faithful or hallucinated, half each), list the image's captions and ask whether they support it — reading practice that a pre-trained LLM brings to a fact-augmented reward model and the tiny model does not have.
+     */
+    checks_per_image?: number;
+    /**
      * Built-in world only: questions in its MMHal-style evaluation set (8 types in the official order; MMHal-Bench has 96).
      */
     eval_questions?: number;

@@ -57,11 +57,12 @@ class WorldOptions:
     sft_per_image: int = 4  # conversations per image (the 3 PPO questions + open ones)
     length_bonus: float = 1.0  # every PPO prompt's length-term multiplier
     pairs_per_image: int = 3  # preference pairs per image: the 3 PPO questions, then open ones
+    checks_per_image: int = 0  # SFT conversations that check a quoted answer against the facts
 
     @classmethod
     def from_config(cls, data: dict[str, Any]) -> "WorldOptions":
         """From the config's `data` section (keys absent there keep these defaults)."""
-        names = ("hallucination_rate", "length_bias", "tie_rate", "eval_questions", "pope_images", "pairs_per_image")
+        names = ("hallucination_rate", "length_bias", "tie_rate", "eval_questions", "pope_images", "pairs_per_image", "checks_per_image")
         return cls(**{k: data[k] for k in names if data.get(k) is not None})
 
 
@@ -136,6 +137,38 @@ def _extra_pairs(i: int, name: str, scene: Scene, seed: int, options: WorldOptio
     return out
 
 
+CHECK_INTRO = "Here is an answer to the question"
+CHECK_FACTS = "Facts about the image:"
+CHECK_QUESTION = "Is every part of the answer supported by the facts?"
+CHECK_YES, CHECK_NO = "Yes, the facts support every part of it.", "No, part of it is not supported by the facts."
+
+
+def fact_check_prompt(question: str, answer: str, facts: Sequence[str]) -> str:
+    """A quoted answer, then the facts, then the question whether they support it: the order of
+    the fact-augmented reward model's input (response first, facts in the critique after it)."""
+    bullets = "\n".join(f"- {f}" for f in facts)
+    return f"{CHECK_INTRO} \"{question}\": \"{answer}\"\n{CHECK_FACTS}\n{bullets}\n{CHECK_QUESTION}"
+
+
+def _fact_checks(i: int, name: str, scene: Scene, captions_: list[str], seed: int, options: WorldOptions) -> list[dict[str, Any]]:
+    """Reading practice for the SFT model: is a quoted answer (faithful or hallucinated, half each)
+    supported by the image's captions? A pre-trained LLM brings this skill to LLaVA-RLHF's reward
+    model; the tiny model learns it here, from text whose labels hold by construction. Their own
+    random stream: the other files do not change with the count."""
+    rng = random.Random(f"shapes-checks-{seed}-{i}")
+    out = []
+    for j in range(options.checks_per_image):
+        qa = family_item(rng.choice(list(FAMILIES)), scene, rng)
+        hallucinated = rng.random() < 0.5
+        answer = respond(qa, scene, rng, hallucinate=hallucinated, detail=rng.choice((0, 1, 2)))
+        shown = rng.sample(captions_, len(captions_))
+        out.append({"id": f"shapes-{i:05d}-c{j}", "image": name,
+                    "conversations": [_human(fact_check_prompt(qa.question, answer, shown)),
+                                      {"from": "gpt", "value": CHECK_NO if hallucinated else CHECK_YES}],
+                    "meta": {"hallucinated": False, "fact_check": True}})
+    return out
+
+
 def _sft_answer(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> tuple[str, bool]:
     if rng.random() < options.hallucination_rate:  # machine-written data: long, sure, wrong
         return respond(qa, scene, rng, hallucinate=True, detail=rng.choice((1, 2)), confident=rng.random() < 0.7), True
@@ -182,6 +215,7 @@ def generate_world(folder: Path, num_images: int, image_size: int = 32, seed: in
             pairs.append({"id": rid, "image": name, "conversations": [_human(qa.question)], "caption_type": qa.caption_type,
                           **_pair(qa, scene, rng, options)})
         pairs += _extra_pairs(i, name, scene, seed, options)
+        sft += _fact_checks(i, name, scene, facts[name], seed, options)
     for path, data in ((files.facts, facts), (files.ppo_prompts, prompts), (files.preference, pairs), (files.sft, sft)):
         _write_json(path, data)
     generate_benchmarks(files, image_size, seed, options, scenes)
@@ -217,7 +251,7 @@ def vocabulary_text(samples: int = 400) -> str:
     (e.g. the evaluation questions of a later `eval` run): texts of `samples` random scenes
     through every question family, answer variant and caption."""
     rng = random.Random("shapes-vocabulary")
-    texts: list[str] = ["I am sure of it. I am certain of this."]
+    texts: list[str] = ["I am sure of it. I am certain of this.", fact_check_prompt("?", "", []), CHECK_YES, CHECK_NO]
     for i in range(samples):
         scene = draw_scene(rng)
         texts += captions(scene, rng)
