@@ -78,7 +78,7 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"\nrollout batch {result['batch']}, {result['threads']} thread(s): {total:.2f} s per PPO iteration "
           f"(mean of {len(steady)} after the first; first {result['first']['iteration']:.2f} s; "
           f"whole process {result['process_wall_s']:.1f} s incl. imports, data, RM warm-up)")
-    print(f"| phase | s / iteration | share |\n|---|---|---|")
+    print("| phase | s / iteration | share |\n|---|---|---|")
     for key, label in ((PHASES[0], "generation (sampling, KV cache)"), (PHASES[1], "scoring (policy/ref/value/RM forwards)"),
                        (PHASES[2], "optimisation (4 PPO steps)"), ("other", "advantages, metrics, samples, events")):
         value = mean(steady, key)

@@ -18,7 +18,7 @@ from fact_rlhf.errors import DataError
 def test_world_is_deterministic_and_covers_every_caption_type(tmp_path: Path) -> None:
     a = generate_world(tmp_path / "a", 24, 32, seed=3)
     b = generate_world(tmp_path / "b", 24, 32, seed=3)
-    c = generate_world(tmp_path / "c", 24, 32, seed=4)
+    generate_world(tmp_path / "c", 24, 32, seed=4)  # another seed: other files
     for name in ("ppo_prompts.json", "preference.json", "facts.json", "sft.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "facts.json").read_bytes() != (tmp_path / "c" / "facts.json").read_bytes()
