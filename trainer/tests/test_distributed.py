@@ -8,7 +8,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -19,20 +18,11 @@ from fact_rlhf.models.stack import ModelStack, SeqBatch, left_pad
 from fact_rlhf.models.tiny import build_tiny_llava, image_token_count
 from fact_rlhf.ppo.minibatches import minibatch_plan
 from fact_rlhf.ppo.sampling import sample, sample_key
-from dist_helpers import PPO_RUN, reference_ppo_run
+from dist_helpers import PPO_RUN, metrics_by_step, reference_ppo_run
 from run_helpers import read_events, schema_validator, statuses, write_config
 
 TIMING = ("time/", "perf/")
 RUN = PPO_RUN  # the 1-process reference run is shared with the FSDP and multi-node tests
-
-
-def metrics_by_step(run: Path) -> dict[int, dict[str, Any]]:
-    steps: dict[int, dict[str, Any]] = {}
-    for e in read_events(run):
-        if e["type"] == "metric":
-            assert e["step"] not in steps, f"step {e['step']} written twice (a second rank wrote?)"
-            steps[e["step"]] = e["values"]
-    return steps
 
 
 def assert_close(a: float | None, b: float | None, what: str) -> None:
