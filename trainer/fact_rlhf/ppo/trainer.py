@@ -38,7 +38,7 @@ from .minibatches import minibatch_plan
 from .report import Advantages, iteration_metrics, sample_records
 from .rollout import PromptEncoder, Rollout, collect
 from .sampling import sample_key
-from .schedule import lr_factor
+from ..stages.schedule import resumable_scheduler
 from .train_module import PolicyValue, wrap_for_ranks
 from ..stages.batches import seeded_batch
 
@@ -90,9 +90,8 @@ class PPOTrainer:
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         """Steps once per iteration; the factor depends on the absolute iteration only."""
-        warmup, kind = int(self.ppo["warmup_iterations"]), str(self.ppo["lr_schedule"])
-        offset = self._lr_offset
-        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda i: lr_factor(i + offset, warmup, self.total, kind))
+        return resumable_scheduler(self.optimizer, self._lr_offset, int(self.ppo["warmup_iterations"]), self.total,
+                                   str(self.ppo["lr_schedule"]))
 
     # --- data ---------------------------------------------------------------------------------
     def prompts_for(self, iteration: int) -> list[PromptRecord]:

@@ -29,7 +29,7 @@ from ..models.checkpoint_check import HEADS_FILE
 from ..models.checkpointing import enable_gradient_checkpointing
 from ..models.codec import ProcessorCodec
 from ..models.stack import REWARD, ModelStack
-from ..ppo.schedule import lr_factor
+from ..stages.schedule import resumable_scheduler
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..sharding import clip_grad_norm, full_cpu, placement_note
 from ..signals import StopRequest
@@ -108,8 +108,7 @@ class RewardTrainer:
         self._seconds: list[float] = []
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
-        offset = self.step  # the factor depends on the absolute step only (resume-safe)
-        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda i: lr_factor(i + offset, self.warmup, self.total, "constant"))
+        return resumable_scheduler(self.optimizer, self.step, self.warmup, self.total, "constant")
 
     def batch_for(self, step: int) -> list[PreferencePair]:
         """Epoch-wise shuffles from the seed: batch `step` is known without state."""

@@ -24,7 +24,7 @@ from ..distributed import Group
 from ..distributed import group as process_group
 from ..errors import DataError
 from ..models.codec import Codec
-from ..ppo.schedule import lr_factor
+from ..stages.schedule import resumable_scheduler
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..sharding import clip_grad_norm
 from ..stages.checkpoints import load_training_state, step_name, training_tensors, write_checkpoint, write_training_state
@@ -138,8 +138,7 @@ class SupervisedTrainer:
         self._seconds: list[float] = []
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
-        offset = self.step  # the factor depends on the absolute step only (resume-safe)
-        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda i: lr_factor(i + offset, self.warmup, self.total, "cosine"))
+        return resumable_scheduler(self.optimizer, self.step, self.warmup, self.total, "cosine")
 
     def batch_for(self, step: int) -> list[Example]:
         """Epoch-wise shuffles from the seed: batch `step` is known without state."""
