@@ -35,22 +35,33 @@ def policy_figures(folder: Path) -> dict[str, float | None]:
     return {column: _dig(results, where) for column, where, _ in POLICY_FIGURES}
 
 
-def held_out_accuracy(folder: Path, key: str = "rm/eval_accuracy") -> float | None:
-    """The last `key` (by default `rm/eval_accuracy`) an rm run reported (None when it never did)."""
+RM_ACCURACY = "rm/eval_accuracy"
+RM_ACCURACY_OTHER_FACTS = "rm/eval_accuracy_other_facts"  # the facts probe (rm/facts_probe.py)
+
+
+def last_metrics(folder: Path, keys: tuple[str, ...]) -> dict[str, float | None]:
+    """The last value of each key an rm run reported, from one read of its events (None when it
+    never reported the key)."""
+    found: dict[str, float | None] = {key: None for key in keys}
     path = folder / EVENTS_FILE
     if not path.is_file():
-        return None
-    value: float | None = None
+        return found
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue  # a torn line: the run was killed while writing
         if event.get("type") == "metric":
-            found = (event.get("values") or {}).get(key)
-            if isinstance(found, (int, float)):
-                value = float(found)
-    return value
+            values = event.get("values") or {}
+            for key in keys:
+                if isinstance(values.get(key), (int, float)):
+                    found[key] = float(values[key])
+    return found
+
+
+def held_out_accuracy(folder: Path, key: str = RM_ACCURACY) -> float | None:
+    """The last `key` (by default the held-out accuracy) an rm run reported."""
+    return last_metrics(folder, (key,))[key]
 
 
 def seed_figures(out: Path, seed: int) -> dict[str, Any]:
@@ -59,9 +70,10 @@ def seed_figures(out: Path, seed: int) -> dict[str, Any]:
     def folder(name: str) -> Path:
         return run_dir(out, Task(seed, name, "", ""))
 
+    rms = {task: last_metrics(folder(task), (RM_ACCURACY, RM_ACCURACY_OTHER_FACTS)) for _, task in REWARD_MODELS}
     return {
         "policies": {label: policy_figures(folder(task)) for label, task in MODELS},
-        "reward_models": {label: held_out_accuracy(folder(task)) for label, task in REWARD_MODELS},
+        "reward_models": {label: rms[task][RM_ACCURACY] for label, task in REWARD_MODELS},
         # The fact RM on the same pairs with another image's facts: no drop = it ignores the facts.
-        "facts_probe": held_out_accuracy(folder(REWARD_MODELS[1][1]), "rm/eval_accuracy_other_facts"),
+        "facts_probe": rms[REWARD_MODELS[1][1]][RM_ACCURACY_OTHER_FACTS],
     }
