@@ -3,7 +3,6 @@ run (made once per test session, in this process), and comparisons of two runs."
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -15,9 +14,8 @@ import torch
 from safetensors.torch import load_file
 
 from fact_rlhf.cli import main
-from run_helpers import merge, read_events, write_config
+from run_helpers import TRAINER, merge, read_events, trainer_env, write_config
 
-TRAINER = Path(__file__).resolve().parents[1]
 TIMING = ("time/", "perf/")
 # 3 iterations of 16 prompts; 2 processes split every batch evenly.
 PPO_RUN: dict[str, Any] = {
@@ -98,8 +96,7 @@ def free_port() -> int:
 
 def worker_env() -> dict[str, str]:
     """Environment of a torchrun child: this package importable, one thread per process."""
-    path = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": str(TRAINER) + (os.pathsep + path if path else ""), "OMP_NUM_THREADS": "1"}
+    return trainer_env(OMP_NUM_THREADS="1")
 
 
 def torchrun(args: list[str], timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 import jsonschema
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO / "schema"
+TRAINER = REPO / "trainer"
 
 
+@lru_cache(maxsize=None)
 def schema_validator(name: str) -> jsonschema.protocols.Validator:
     schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
     return jsonschema.validators.validator_for(schema)(schema)
@@ -66,6 +73,51 @@ def write_config(folder: Path, name: str = "exp.rlhf.yaml", overrides: dict[str,
 
 def read_events(run_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+def events_with_corrupt(run_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """(events, lines that are not JSON): a live or killed writer may leave a torn last line."""
+    good, bad = [], []
+    for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            good.append(json.loads(line))
+        except ValueError:
+            bad.append(line)
+    return good, bad
+
+
+def assert_events_valid(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every event validates against schema/run-event.schema.json (the failing one is shown)."""
+    validator = schema_validator("run-event.schema.json")
+    for e in events:
+        assert not list(validator.iter_errors(e)), e
+    return events
+
+
+def valid_events(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's events, each checked against the event schema."""
+    return assert_events_valid(read_events(run_dir))
+
+
+def trainer_env(**extra: str) -> dict[str, str]:
+    """Environment of a trainer child process: this package first on PYTHONPATH."""
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": str(TRAINER) + (os.pathsep + path if path else ""), **extra}
+
+
+def start_trainer(stage: str, config: Path, run_dir: Path, stdout: int | IO[Any] | None) -> "subprocess.Popen[str]":
+    """`python -m fact_rlhf <stage>` as the editor starts it; stderr is piped, text mode."""
+    return subprocess.Popen([sys.executable, "-m", "fact_rlhf", stage, "--config", str(config), "--run-dir", str(run_dir)],
+                            env=trainer_env(), stdout=stdout, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_event(proc: "subprocess.Popen[str]", run_dir: Path, seen: Callable[[dict[str, Any]], bool], timeout: float, poll: float) -> None:
+    """Polls the run's events until one satisfies `seen`, the process exits or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (run_dir / "events.jsonl").is_file() and any(seen(e) for e in events_with_corrupt(run_dir)[0]):
+            return
+        time.sleep(poll)
 
 
 def statuses(events: list[dict[str, Any]]) -> list[str]:

@@ -12,7 +12,7 @@ from fact_rlhf.cli import main
 from fact_rlhf.config import load_config
 from fact_rlhf.errors import ConfigError
 from fact_rlhf.packages import missing_packages
-from run_helpers import read_events, schema_validator, statuses, write_config
+from run_helpers import read_events, schema_validator, statuses, valid_events, write_config
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -28,9 +28,7 @@ def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, cwd: Path) -> int:
 
 
 def assert_failed_event(run_dir: Path, expected_text: str) -> None:
-    events = read_events(run_dir)
-    for e in events:
-        assert not list(schema_validator("run-event.schema.json").iter_errors(e)), e
+    events = valid_events(run_dir)
     assert statuses(events) == ["failed"]
     assert expected_text in events[-1]["error"]
     manifest = json.loads((run_dir / "run.json").read_text())

@@ -21,7 +21,7 @@ from fact_rlhf.eval.shapes_judge import judge_response
 from fact_rlhf.eval.stage import run_eval
 from fact_rlhf.rundir import RunDirectory
 from fact_rlhf.signals import StopRequest
-from run_helpers import read_events, schema_validator, statuses, write_config
+from run_helpers import read_events, schema_validator, statuses, valid_events, write_config
 
 PPO = {
     "data": {"num_images": 8},
@@ -95,9 +95,7 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory, judge: Judge) -> tuple[P
 
 def test_eval_run_directory_is_schema_valid(evaluated: tuple[Path, Path]) -> None:
     _, run = evaluated
-    events = read_events(run)
-    validator = schema_validator("run-event.schema.json")
-    assert all(not list(validator.iter_errors(e)) for e in events)
+    events = valid_events(run)
     manifest = json.loads((run / "run.json").read_text())
     assert not list(schema_validator("run-manifest.schema.json").iter_errors(manifest))
     assert manifest["stage"] == "eval" and manifest["status"] == "finished"

@@ -4,19 +4,16 @@ which --resume continues."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fact_rlhf.cli import main
-from run_helpers import read_events, schema_validator, slope, statuses, write_config
+from run_helpers import read_events, schema_validator, slope, start_trainer, statuses, valid_events, wait_for_event, write_config
 
 REQUIRED_METRICS = {
     "ppo/reward_total", "ppo/kl_sum", "ppo/kl_mean", "ppo/kl_coef", "ppo/score_rm", "ppo/score_eos_penalty",
@@ -24,15 +21,12 @@ REQUIRED_METRICS = {
     "ppo/policy_loss", "ppo/value_loss", "ppo/response_length", "ppo/eos_rate", "ppo/learning_rate",
     "time/generation", "time/scoring", "time/optimization", "perf/tokens_per_s",
 }
-TRAINER_ROOT = Path(__file__).resolve().parents[1]
 
 
 def assert_valid_run(run: Path) -> list[dict[str, Any]]:
     """Every event line, sample record and the manifest validate against the shared schemas."""
-    event_schema, sample_schema = schema_validator("run-event.schema.json"), schema_validator("sample-record.schema.json")
-    events = read_events(run)
-    for e in events:
-        assert not list(event_schema.iter_errors(e)), e
+    sample_schema = schema_validator("sample-record.schema.json")
+    events = valid_events(run)
     for e in events:
         if e["type"] == "sample":
             lines = (run / e["path"]).read_text(encoding="utf-8").splitlines()
@@ -99,17 +93,9 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_reproduces_the_run(finished_ru
     every iteration's metrics equal the uninterrupted run's (seeded, deterministic on CPU)."""
     config = write_config(tmp_path)
     run = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(TRAINER_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fact_rlhf", "ppo", "--config", str(config), "--run-dir", str(run)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = start_trainer("ppo", config, run, subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if (run / "events.jsonl").is_file() and any(e["type"] == "progress" for e in read_events(run)):
-                break
-            time.sleep(0.05)
+        wait_for_event(proc, run, lambda e: e["type"] == "progress", timeout=120, poll=0.05)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=120)
     finally:

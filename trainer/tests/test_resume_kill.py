@@ -4,12 +4,9 @@ checkpoint and every later iteration equals an uninterrupted run's."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +16,14 @@ from safetensors.torch import load_file
 
 from fact_rlhf.checkpoint import restore_rng, rng_tensors
 from fact_rlhf.cli import main
-from run_helpers import read_events, schema_validator, statuses, write_config
+from run_helpers import assert_events_valid, events_with_corrupt, read_events, start_trainer, statuses, wait_for_event, write_config
 
-TRAINER_ROOT = Path(__file__).resolve().parents[1]
 # Adaptive KL: the controller's coefficient is state the checkpoint must carry.
 RUN = {
     "data": {"num_images": 8},
     "ppo": {"max_iterations": 6, "save_every": 2, "reward_warmup_steps": 2, "kl_controller": "adaptive", "target_kl": 0.5},
 }
 TORN = '{"v":1,"t":17000,"type":"metr'  # what a writer killed mid-line leaves behind
-
-
-def events_with_corrupt(run: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    good, bad = [], []
-    for line in (run / "events.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            good.append(json.loads(line))
-        except ValueError:
-            bad.append(line)
-    return good, bad
 
 
 def metrics(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
@@ -54,18 +40,10 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_resume_after_kill_9_reproduces_the_uninterrupted_run(reference: Path, tmp_path: Path) -> None:
     config = write_config(tmp_path, overrides=RUN)
     run = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(TRAINER_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fact_rlhf", "ppo", "--config", str(config), "--run-dir", str(run)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+    proc = start_trainer("ppo", config, run, subprocess.DEVNULL)
     try:
         # Kill as soon as iteration 3 is reported: the last checkpoint (step 2) is behind it.
-        deadline = time.monotonic() + 150
-        while time.monotonic() < deadline and proc.poll() is None:
-            if (run / "events.jsonl").is_file() and any(e["type"] == "progress" and e["step"] >= 3 for e in events_with_corrupt(run)[0]):
-                break
-            time.sleep(0.02)
+        wait_for_event(proc, run, lambda e: e["type"] == "progress" and e["step"] >= 3, timeout=150, poll=0.02)
         proc.send_signal(signal.SIGKILL)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -92,8 +70,7 @@ def test_resume_after_kill_9_reproduces_the_uninterrupted_run(reference: Path, t
 
     events, corrupt = events_with_corrupt(run)
     assert corrupt == [TORN]  # ended by a newline, not glued to the next event
-    validator = schema_validator("run-event.schema.json")
-    assert all(not list(validator.iter_errors(e)) for e in events)
+    assert_events_valid(events)
     assert statuses(events) == ["starting", "running", "starting", "running", "finished"]
     resumed = next(i for i, e in enumerate(events) if e["type"] == "log" and e["message"].startswith(f"resumed from step {latest} "))
     before, after = metrics(events[:resumed]), metrics(events[resumed:])

@@ -21,7 +21,7 @@ from fact_rlhf.rm.scoring import rm_text
 from fact_rlhf.rm.train import run_rm, split_pairs
 from fact_rlhf.stages.loading import load_source
 from fact_rlhf.stages.sources import resolve_policy, resolve_reward
-from run_helpers import read_events, schema_validator, statuses
+from run_helpers import read_events, statuses, valid_events
 from stage_helpers import cached_run, metrics, run_stopped, stage_config
 
 
@@ -31,9 +31,7 @@ def rm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_metrics_held_out_evaluation_and_checkpoints(rm_run: Path) -> None:
-    events = read_events(rm_run)
-    validator = schema_validator("run-event.schema.json")
-    assert all(not list(validator.iter_errors(e)) for e in events)
+    events = valid_events(rm_run)
     assert statuses(events) == ["starting", "running", "finished"]
     steps = metrics(rm_run)
     assert sorted(steps) == list(range(1, 7))  # 3 epochs × 16 training pairs / 8 per step
