@@ -249,11 +249,10 @@ function memoryFit(ctx: RuleContext): void {
 
 export function crossDiagnostics(r: ResolvedConfig, d: Derived, host: EngineHost): EngineDiagnostic[] {
   const ctx = new RuleContext(r, d, host);
-  divisibility(ctx, d.rollout, ['ppo', 'rollout_batch_size'], ['ppo', 'rollout_per_device_batch_size']);
-  divisibility(ctx, d.step, ['ppo', 'step_batch_size'], ['ppo', 'step_per_device_batch_size']);
-  divisibility(ctx, d.sft, ['sft', 'batch_size'], ['sft', 'per_device_batch_size']);
-  divisibility(ctx, d.rlInit, ['rl_init', 'batch_size'], ['rl_init', 'per_device_batch_size']);
-  divisibility(ctx, d.rm, ['reward_model', 'batch_size'], ['reward_model', 'per_device_batch_size']);
+  // The batch pairs are the schema's (`x-batch-pair`); PPO's first, then schema order, so that
+  // diagnostics anchored on one key (launch.gpus) keep the order they always had.
+  const ppoFirst = [...d.batches].sort((a, b) => Number(b.pair.stage === 'ppo') - Number(a.pair.stage === 'ppo'));
+  for (const { pair, split } of ppoFirst) divisibility(ctx, split, pair.global, pair.perDevice);
   stepDividesRollout(ctx);
   lengthBudget(ctx);
   stagePrerequisites(ctx);
