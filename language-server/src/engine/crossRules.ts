@@ -228,6 +228,14 @@ function inertKeys(ctx: RuleContext): void {
       ctx.report('error', 'incompatible', [['launch', 'strategy'], ['model', 'quantization']], `\`model.quantization: ${String(quant)}\` bases cannot be sharded by \`launch.strategy: fsdp\`: use ddp`, [ctx.set(['launch', 'strategy'], 'ddp')]);
     }
   }
+  // As the trainer's preflight: backend local starts one process, so extra GPUs and processes sit idle.
+  if ((r.get(['launch', 'backend']) ?? 'local') === 'local') {
+    const gpus = r.num(['launch', 'gpus']);
+    if (gpus !== undefined && gpus > 1 && r.isSet(['launch', 'gpus']) && device !== 'cpu') {
+      ctx.report('warning', 'single-process-backend', [['launch', 'gpus']], `\`launch.backend: local\` uses one device of the ${gpus}: set \`launch.backend: torchrun\` to train on all of them`, [ctx.set(['launch', 'backend'], 'torchrun')]);
+    }
+    inert(ctx, ['launch', 'processes'], '`launch.processes` applies to `launch.backend: torchrun`');
+  }
   if (device === 'cpu' && r.get(['model', 'dtype']) === 'fp16') {
     ctx.report('warning', 'device-mismatch', [['model', 'dtype'], ['launch', 'device']], '`model.dtype: fp16` needs a GPU, but `launch.device` is `cpu`: use fp32 or bf16', [ctx.set(['model', 'dtype'], 'bf16')]);
   }

@@ -23,8 +23,9 @@ export interface Derived {
   nodes: number;
   /** Processes per node, as the trainer starts them (distributed.processes_per_node). */
   perNode: number;
-  /** Where `perNode` comes from, for messages: `launch.processes`, `launch.gpus`, or one process on CPU. */
-  perNodeSource: 'launch.processes' | 'launch.gpus' | 'CPU (1 per node)';
+  /** Where `perNode` comes from, for messages: `launch.processes`, `launch.gpus`, one process on CPU, or
+   * one process because `launch.backend` is `local`. */
+  perNodeSource: 'launch.processes' | 'launch.gpus' | 'CPU (1 per node)' | 'backend local (1 process)';
   /** Training processes: perNode × nodes. */
   world: number;
   /** Every batch pair of the schema (`x-batch-pair`), with its split when both sizes are valid. */
@@ -70,12 +71,20 @@ export function deriveFigures(r: ResolvedConfig, host: EngineHost | undefined): 
   const nodesRaw = r.num(['launch', 'nodes']);
   const gpus = gpusRaw !== undefined && Number.isInteger(gpusRaw) && gpusRaw >= 0 ? gpusRaw : 1;
   const nodes = nodesRaw !== undefined && Number.isInteger(nodesRaw) && nodesRaw >= 1 ? nodesRaw : 1;
-  // As the trainer: launch.processes when set, else one process per GPU, and one on CPU.
+  // As the trainer: `backend: local` (the default) starts one process, whatever launch.gpus says (the
+  // trainer warns); otherwise launch.processes when set, else one process per GPU, and one on CPU.
+  const local = (r.get(['launch', 'backend']) ?? 'local') === 'local';
   const processes = r.num(['launch', 'processes']);
   const explicit = processes !== undefined && Number.isInteger(processes) && processes >= 1;
   const cpu = r.get(['launch', 'device']) === 'cpu';
-  const perNode = explicit ? processes : cpu ? 1 : Math.max(gpus, 1);
-  const perNodeSource: Derived['perNodeSource'] = explicit ? 'launch.processes' : cpu ? 'CPU (1 per node)' : 'launch.gpus';
+  const perNode = local ? 1 : explicit ? processes : cpu ? 1 : Math.max(gpus, 1);
+  const perNodeSource: Derived['perNodeSource'] = local
+    ? 'backend local (1 process)'
+    : explicit
+      ? 'launch.processes'
+      : cpu
+        ? 'CPU (1 per node)'
+        : 'launch.gpus';
   const world = perNode * nodes;
   const d: Derived = { gpus, nodes, perNode, perNodeSource, world, batches: [] };
   for (const pair of batchPairs()) {
