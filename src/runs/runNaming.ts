@@ -1,16 +1,45 @@
 // Where a new run goes: <config dir>/<output_dir>/<name>-<stage>-<timestamp>, with `name` and
 // `output_dir` read from the config (following `extends`), unless the caller overrides the folder.
+// The rule itself (format, name fallback, unsafe characters, timestamp, collision suffix) is data:
+// `x-run-folder` in schema/experiment.schema.json, which the trainer reads too.
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import experimentSchema from '../../schema/experiment.schema.json';
 import type { Stage } from '../protocol';
+
+/** schema/experiment.schema.json `x-run-folder`. */
+interface RunFolderRule {
+  /** `{name}`, `{stage}` and `{timestamp}` placeholders. */
+  format: string;
+  /** The config key that names the experiment. */
+  name: string;
+  /** `config-stem`: without a name, the config file's name less one of `stem_suffixes`. */
+  name_fallback: 'config-stem';
+  stem_suffixes: string[];
+  /** Runs of characters matching this (a regular expression) in the name become `replacement`. */
+  unsafe: string;
+  replacement: string;
+  /** strftime-style: %Y %m %d %H %M %S, local time. */
+  timestamp: string;
+  /** The config key of the folder that holds run folders (relative to the file that set it). */
+  parent: string;
+  /** `{folder}` and `{n}`: the name tried when the folder exists, n from `collision_start` up. */
+  collision: string;
+  collision_start: number;
+}
+
+const RULE = (experimentSchema as unknown as { 'x-run-folder': RunFolderRule })['x-run-folder'];
+const UNSAFE = new RegExp(RULE.unsafe, 'g');
+const OUTPUT_DEFAULT = (experimentSchema.properties as Record<string, { default?: unknown }>)[RULE.parent]?.default;
 
 interface Naming {
   name?: string;
-  output_dir?: string;
+  outputDir?: string;
+  outputBase?: string;
 }
 
-function readNaming(configPath: string, seen: Set<string>): Naming & { outputBase?: string } {
+function readNaming(configPath: string, seen: Set<string>): Naming {
   if (seen.has(configPath) || seen.size > 16) return {};
   seen.add(configPath);
   let doc: unknown;
@@ -21,12 +50,11 @@ function readNaming(configPath: string, seen: Set<string>): Naming & { outputBas
   }
   if (!doc || typeof doc !== 'object') return {};
   const d = doc as Record<string, unknown>;
-  const parent =
-    typeof d.extends === 'string' ? readNaming(resolve(dirname(configPath), d.extends), seen) : {};
-  const own: Naming & { outputBase?: string } = { ...parent };
-  if (typeof d.name === 'string') own.name = d.name;
-  if (typeof d.output_dir === 'string') {
-    own.output_dir = d.output_dir;
+  const parent = typeof d.extends === 'string' ? readNaming(resolve(dirname(configPath), d.extends), seen) : {};
+  const own: Naming = { ...parent };
+  if (typeof d[RULE.name] === 'string') own.name = d[RULE.name] as string;
+  if (typeof d[RULE.parent] === 'string') {
+    own.outputDir = d[RULE.parent] as string;
     own.outputBase = dirname(configPath);
   }
   return own;
@@ -34,21 +62,49 @@ function readNaming(configPath: string, seen: Set<string>): Naming & { outputBas
 
 function timestamp(date: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+  const fields: Record<string, string> = {
+    Y: String(date.getFullYear()),
+    m: p(date.getMonth() + 1),
+    d: p(date.getDate()),
+    H: p(date.getHours()),
+    M: p(date.getMinutes()),
+    S: p(date.getSeconds()),
+  };
+  return RULE.timestamp.replace(/%([YmdHMS%])/g, (_, f: string) => (f === '%' ? '%' : fields[f]));
+}
+
+function stem(configPath: string): string {
+  const file = basename(configPath);
+  const suffix = RULE.stem_suffixes.find((s) => file.endsWith(s));
+  return suffix ? file.slice(0, -suffix.length) : file;
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, k: string) => values[k] ?? whole);
+}
+
+function folderName(naming: Naming, configPath: string, stage: Stage, stamp: string): string {
+  const name = (naming.name || stem(configPath)).replace(UNSAFE, RULE.replacement);
+  return fill(RULE.format, { name, stage, timestamp: stamp });
+}
+
+/** The run-folder name for `stage` up to its timestamp (`tiny-ppo-ppo`), as both sides name runs. */
+export function runFolderPrefix(configPath: string, stage: Stage): string {
+  const marker = '\u0000';
+  const full = folderName(readNaming(resolve(configPath), new Set()), configPath, stage, marker);
+  return full.slice(0, full.indexOf(marker)).replace(/[-_.]$/, '');
 }
 
 export function defaultRunDirectory(configPath: string, stage: Stage, outputDirOverride?: string, now = new Date()): string {
   const naming = readNaming(resolve(configPath), new Set());
-  const stem = basename(configPath).replace(/\.rlhf\.ya?ml$|\.ya?ml$/, '');
-  const name = (naming.name ?? stem).replace(/[^A-Za-z0-9_.-]+/g, '-');
   let outputDir: string;
   if (outputDirOverride) outputDir = outputDirOverride;
   else {
-    const rel = naming.output_dir ?? 'runs';
+    const rel = naming.outputDir ?? (typeof OUTPUT_DEFAULT === 'string' ? OUTPUT_DEFAULT : 'runs');
     outputDir = isAbsolute(rel) ? rel : join(naming.outputBase ?? dirname(resolve(configPath)), rel);
   }
-  const base = join(outputDir, `${name}-${stage}-${timestamp(now)}`);
+  const base = join(outputDir, folderName(naming, configPath, stage, timestamp(now)));
   let candidate = base;
-  for (let i = 2; existsSync(candidate); i++) candidate = `${base}-${i}`;
+  for (let i = RULE.collision_start; existsSync(candidate); i++) candidate = fill(RULE.collision, { folder: base, n: String(i) });
   return candidate;
 }

@@ -102,7 +102,7 @@ test('YAML syntax errors are reported at their position', async () => {
 });
 
 test('batch sizes must divide across per-device × gpus × nodes, at the key that set them', async () => {
-  const text = `${BUILTIN}ppo:\n  rollout_batch_size: 480\n  step_batch_size: 256\nlaunch:\n  gpus: 8\n`;
+  const text = `${BUILTIN}ppo:\n  rollout_batch_size: 480\n  step_batch_size: 256\nlaunch:\n  gpus: 8\n  backend: torchrun\n`;
   const diags = await client.open(freshUri(), text);
   const div = diags.filter((d) => d.code === 'batch-divisibility');
   assert.equal(div.length, 2, JSON.stringify(div.map((d) => msg(d))));
@@ -110,7 +110,7 @@ test('batch sizes must divide across per-device × gpus × nodes, at the key tha
   assert.match(msg(div[0]), /ppo\.rollout_batch_size.*480.*32 × 8 × 1 = 256/);
   assert.match(msg(div[1]), /ppo\.step_batch_size.*must divide.*ppo\.rollout_batch_size/);
   // Change only the GPU count: the rollout batch is fine, the diagnostic sits on launch.gpus.
-  const text2 = `${BUILTIN}ppo:\n  rollout_batch_size: 512\nlaunch:\n  gpus: 3\n`;
+  const text2 = `${BUILTIN}ppo:\n  rollout_batch_size: 512\nlaunch:\n  gpus: 3\n  backend: torchrun\n`;
   const d2 = (await client.open(freshUri(), text2)).filter((d) => d.code === 'batch-divisibility' && msg(d).startsWith('`ppo.'));
   assert.deepEqual(d2.map((d) => [d.range.start.line, msg(d).slice(0, 24)]), [
     [lineOf(text2, 'rollout_batch_size'), '`ppo.rollout_batch_size`'],
@@ -151,7 +151,7 @@ test('files and folders are checked relative to the config', async () => {
 
 test('extends: inherited values are checked, and problems point into the file that set them', async () => {
   fs.writeFileSync(path.join(dir, 'base.rlhf.yaml'), `${BUILTIN}ppo:\n  rollout_batch_size: 512\n  kl_coef: -1\n`);
-  const text = 'extends: base.rlhf.yaml\nlaunch:\n  gpus: 3\n';
+  const text = 'extends: base.rlhf.yaml\nlaunch:\n  gpus: 3\n  backend: torchrun\n';
   const diags = await client.open(uriFor('child.rlhf.yaml'), text);
   const range = only(diags, 'out-of-range');
   assert.equal(range.range.start.line, 0, 'shown on the extends line');
@@ -221,7 +221,7 @@ test('inlay hints show gradient accumulation and optimiser steps per iteration',
 
 test('code actions fix a misspelt key and make batches divisible; re-validation is clean', async () => {
   const uri = freshUri();
-  let text = `${BUILTIN}ppo:\n  kl_coeff: 0.1\n  rollout_batch_size: 500\nlaunch:\n  gpus: 8\n`;
+  let text = `${BUILTIN}ppo:\n  kl_coeff: 0.1\n  rollout_batch_size: 500\nlaunch:\n  gpus: 8\n  backend: torchrun\n`;
   let diags = await client.open(uri, text);
   for (const code of ['unknown-key', 'batch-divisibility']) {
     const d = diags.filter((x) => x.code === code)[0];
@@ -237,7 +237,7 @@ test('code actions fix a misspelt key and make batches divisible; re-validation 
   assert.deepEqual(diags, []);
   // Three GPUs: no default batch splits; the fixes insert the keys the file does not have yet.
   const uri2 = freshUri();
-  let t2 = `${BUILTIN}launch:\n  gpus: 3\n`;
+  let t2 = `${BUILTIN}launch:\n  gpus: 3\n  backend: torchrun\n`;
   let cur = (await client.open(uri2, t2)).filter((d) => d.code === 'batch-divisibility');
   assert.equal(cur.length, 5, JSON.stringify(cur.map((d) => msg(d)))); // ppo rollout and step, sft, rl_init, reward_model
   for (let round = 0; round < 8 && cur.length > 0; round++) {
@@ -253,10 +253,10 @@ test('code actions fix a misspelt key and make batches divisible; re-validation 
 
 test('the custom factRlhf/validate request validates a file on disk', async () => {
   const file = path.join(dir, 'ondisk.rlhf.yaml');
-  fs.writeFileSync(file, `${BUILTIN}launch:\n  gpus: 2\nppo:\n  rollout_batch_size: 100\n  step_batch_size: 50\n  step_per_device_batch_size: 5\n`);
+  fs.writeFileSync(file, `${BUILTIN}launch:\n  gpus: 2\n  backend: torchrun\nppo:\n  rollout_batch_size: 100\n  step_batch_size: 50\n  step_per_device_batch_size: 5\n`);
   const res = await client.request<ValidateResult>('factRlhf/validate', { uri: pathToFileURL(file).toString() });
   assert.equal(res.diagnostics.length, 1);
-  assert.deepEqual({ ...res.diagnostics[0], message: '' }, { line: 6, column: 3, endLine: 6, endColumn: 26, severity: 'error', code: 'batch-divisibility', message: '', file });
+  assert.deepEqual({ ...res.diagnostics[0], message: '' }, { line: 7, column: 3, endLine: 7, endColumn: 26, severity: 'error', code: 'batch-divisibility', message: '', file });
 });
 
 test('document links and code lenses', async () => {

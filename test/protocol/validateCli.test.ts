@@ -62,6 +62,7 @@ test('a batch that does not divide across the GPUs is reported at its line, exit
     '  rollout_per_device_batch_size: 1', // 8
     'launch:', //                            9
     '  gpus: 8', //                          10
+    '  backend: torchrun', //                11
     '',
   ].join('\n');
   const file = path.join(dir, 'indivisible.rlhf.yaml');

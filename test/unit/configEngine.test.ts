@@ -198,7 +198,7 @@ test('YAML syntax errors, duplicate keys and a non-mapping document', () => {
 });
 
 test('batch divisibility for PPO, SFT and RM batches, with fixes that make them divide', () => {
-  const text = `${BUILTIN}sft:\n  batch_size: 100\nreward_model:\n  batch_size: 30\nppo:\n  rollout_batch_size: 500\n  step_batch_size: 250\n  step_per_device_batch_size: 5\nlaunch:\n  gpus: 4\n`;
+  const text = `${BUILTIN}sft:\n  batch_size: 100\nreward_model:\n  batch_size: 30\nppo:\n  rollout_batch_size: 500\n  step_batch_size: 250\n  step_per_device_batch_size: 5\nlaunch:\n  backend: torchrun\n  gpus: 4\n`;
   const a = run(text);
   const div = a.diagnostics.filter((d) => d.code === 'batch-divisibility');
   assert.deepEqual(div.map((d) => d.line), [4, 6, 8, 9]);
@@ -228,7 +228,7 @@ test('a per-device size above a process\'s share is one micro-batch, as the trai
     '= 8/device × 1×1 procs × 1 passes',
     '= 4/device × 1×1 procs × 1 grad-accum',
   ]);
-  const two = run(`${text}launch:\n  gpus: 3\n`);
+  const two = run(`${text}launch:\n  backend: torchrun\n  gpus: 3\n`);
   assert.match(two.diagnostics.map((d) => d.message).join('\n'), /`ppo\.rollout_batch_size` \(8\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 3 × 1 = 3/);
 });
 
@@ -244,9 +244,11 @@ test('the world size follows the trainer: launch.processes, else a process per G
   const cpu = run(`${base}launch:\n  device: cpu\n  gpus: 4\n`);
   assert.equal(cpu.derived?.world, 1);
   assert.deepEqual(cpu.diagnostics, []);
-  assert.equal(run(`${base}launch:\n  gpus: 4\n`).derived?.world, 4);
+  assert.equal(run(`${base}launch:\n  backend: torchrun\n  gpus: 4\n`).derived?.world, 4);
+  // backend local (the default) starts one process whatever launch.gpus says, as the trainer does (it warns).
+  assert.equal(run(`${base}launch:\n  gpus: 4\n`).derived?.world, 1);
   // The rl_init stage's batch splits like the others.
-  const rl = one(run(`${BUILTIN}rl_init:\n  batch_size: 100\nlaunch:\n  gpus: 8\n`), 'batch-divisibility');
+  const rl = one(run(`${BUILTIN}rl_init:\n  batch_size: 100\nlaunch:\n  backend: torchrun\n  gpus: 8\n`), 'batch-divisibility');
   assert.equal(rl.line, 4);
   assert.match(rl.message, /`rl_init\.batch_size` \(100\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8/);
 });
@@ -346,7 +348,7 @@ test('extends: merge, override, diagnostics in the file that set the value, cycl
   fs.writeFileSync(path.join(dir, 'base', 'data', 'facts.json'), '{"a": ["x"]}');
   const baseText = 'data:\n  facts: data/facts.json\nppo:\n  rollout_batch_size: 512\n  kl_coef: -0.5\n  whiten: true\nmodel:\n  reward_model: nowhere\n';
   fs.writeFileSync(path.join(dir, 'base', 'base.rlhf.yaml'), baseText);
-  const childText = 'extends: base/base.rlhf.yaml\nppo:\n  whiten: false\nlaunch:\n  gpus: 3\n';
+  const childText = 'extends: base/base.rlhf.yaml\nppo:\n  whiten: false\nlaunch:\n  backend: torchrun\n  gpus: 3\n';
   const child = path.join(dir, 'child.rlhf.yaml');
   const a = run(childText, child);
   assert.equal(a.resolved?.get(['ppo', 'whiten']), false, 'child overrides');
@@ -434,7 +436,7 @@ test('derived figures: iterations per epoch from the prompt file, gradient accum
   fs.mkdirSync(path.join(dir, 'rm-run'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'rm-run', 'run.json'), '{"stage": "rm"}');
   fs.writeFileSync(path.join(dir, 'prompts.json'), JSON.stringify(Array.from({ length: 72000 }, (_, i) => ({ id: i, image: `${i}.jpg`, conversations: [{ from: 'human', value: '<image>\nq' }] }))));
-  const text = 'data:\n  facts: facts.json\n  ppo_prompts: prompts.json\nmodel:\n  reward_model: rm-run\nppo:\n  rollout_batch_size: 512\n  total_epochs: 4\n  ppo_epochs: 2\nlaunch:\n  gpus: 8\n';
+  const text = 'data:\n  facts: facts.json\n  ppo_prompts: prompts.json\nmodel:\n  reward_model: rm-run\nppo:\n  rollout_batch_size: 512\n  total_epochs: 4\n  ppo_epochs: 2\nlaunch:\n  backend: torchrun\n  gpus: 8\n';
   const a = run(text, path.join(dir, 'd.rlhf.yaml'));
   assert.deepEqual(a.diagnostics, []);
   assert.equal(a.derived?.promptCount, 72000);
@@ -542,7 +544,8 @@ test('code actions: the fixes at a position, and adding a missing section with r
   const add = at.find((x) => x.fix.title === 'Add section `launch` with the LLaVA-RLHF reference values');
   assert.ok(add);
   const t2 = apply(apply(text, at[0].fix), add.fix);
-  assert.match(t2, /launch:\n {2}gpus: 8\n {2}nodes: 1\n$/);
+  // The reference ran its 8 GPUs as several processes: backend torchrun belongs to the reference section.
+  assert.match(t2, /launch:\n {2}gpus: 8\n {2}nodes: 1\n {2}backend: torchrun\n$/);
   assert.deepEqual(run(t2).diagnostics.map((d) => d.code), []);
   assert.ok(!at.some((x) => x.fix.title.includes('`ppo`')), 'an existing section is not offered');
 });

@@ -228,6 +228,14 @@ function inertKeys(ctx: RuleContext): void {
       ctx.report('error', 'incompatible', [['launch', 'strategy'], ['model', 'quantization']], `\`model.quantization: ${String(quant)}\` bases cannot be sharded by \`launch.strategy: fsdp\`: use ddp`, [ctx.set(['launch', 'strategy'], 'ddp')]);
     }
   }
+  // As the trainer's preflight: backend local starts one process, so extra GPUs and processes sit idle.
+  if ((r.get(['launch', 'backend']) ?? 'local') === 'local') {
+    const gpus = r.num(['launch', 'gpus']);
+    if (gpus !== undefined && gpus > 1 && r.isSet(['launch', 'gpus']) && device !== 'cpu') {
+      ctx.report('warning', 'single-process-backend', [['launch', 'gpus']], `\`launch.backend: local\` uses one device of the ${gpus}: set \`launch.backend: torchrun\` to train on all of them`, [ctx.set(['launch', 'backend'], 'torchrun')]);
+    }
+    inert(ctx, ['launch', 'processes'], '`launch.processes` applies to `launch.backend: torchrun`');
+  }
   if (device === 'cpu' && r.get(['model', 'dtype']) === 'fp16') {
     ctx.report('warning', 'device-mismatch', [['model', 'dtype'], ['launch', 'device']], '`model.dtype: fp16` needs a GPU, but `launch.device` is `cpu`: use fp32 or bf16', [ctx.set(['model', 'dtype'], 'bf16')]);
   }
@@ -249,11 +257,10 @@ function memoryFit(ctx: RuleContext): void {
 
 export function crossDiagnostics(r: ResolvedConfig, d: Derived, host: EngineHost): EngineDiagnostic[] {
   const ctx = new RuleContext(r, d, host);
-  divisibility(ctx, d.rollout, ['ppo', 'rollout_batch_size'], ['ppo', 'rollout_per_device_batch_size']);
-  divisibility(ctx, d.step, ['ppo', 'step_batch_size'], ['ppo', 'step_per_device_batch_size']);
-  divisibility(ctx, d.sft, ['sft', 'batch_size'], ['sft', 'per_device_batch_size']);
-  divisibility(ctx, d.rlInit, ['rl_init', 'batch_size'], ['rl_init', 'per_device_batch_size']);
-  divisibility(ctx, d.rm, ['reward_model', 'batch_size'], ['reward_model', 'per_device_batch_size']);
+  // The batch pairs are the schema's (`x-batch-pair`); PPO's first, then schema order, so that
+  // diagnostics anchored on one key (launch.gpus) keep the order they always had.
+  const ppoFirst = [...d.batches].sort((a, b) => Number(b.pair.stage === 'ppo') - Number(a.pair.stage === 'ppo'));
+  for (const { pair, split } of ppoFirst) divisibility(ctx, split, pair.global, pair.perDevice);
   stepDividesRollout(ctx);
   lengthBudget(ctx);
   stagePrerequisites(ctx);

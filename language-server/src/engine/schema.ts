@@ -14,6 +14,10 @@ export interface SchemaNode {
   'x-aliases'?: string[];
   /** The value is a path relative to the config that must name an existing file or folder. */
   'x-path'?: 'file' | 'dir';
+  /** On a global batch size: its per-device sibling key, the pair's name and the stage that splits it. */
+  'x-batch-pair'?: { name: string; per_device: string; stage: string };
+  /** On `ppo`: how the iteration count follows from the prompts (see `IterationRule`). */
+  'x-iterations'?: IterationRule;
   properties?: Record<string, SchemaNode>;
   additionalProperties?: boolean | SchemaNode;
   items?: SchemaNode;
@@ -23,6 +27,20 @@ export interface SchemaNode {
   exclusiveMaximum?: number;
   $ref?: string;
   definitions?: Record<string, SchemaNode>;
+}
+
+/**
+ * PPO iterations = max(minimum, rounding(epochs × prompts / batch)), then at most `cap` when set.
+ * `prompts` is a dotted key from the root (the data file whose records are counted); `batch`,
+ * `epochs` and `cap` are keys of the annotated section.
+ */
+export interface IterationRule {
+  prompts: string;
+  batch: string;
+  epochs: string;
+  rounding: 'floor' | 'ceil' | 'round';
+  minimum: number;
+  cap: string;
 }
 
 export const EXPERIMENT_SCHEMA: SchemaNode = experimentSchemaJson as unknown as SchemaNode;
@@ -82,6 +100,33 @@ export function allKeyPaths(): ReadonlyArray<{ path: string[]; node: SchemaNode 
   walk(EXPERIMENT_SCHEMA, []);
   keyPaths = out;
   return out;
+}
+
+/** A global batch and the per-device micro-batch it splits into, from an `x-batch-pair` annotation. */
+export interface BatchPair {
+  /** `ppo.rollout`, `ppo.step`, `sft`, `rl_init`, `reward_model`. */
+  name: string;
+  stage: string;
+  global: string[];
+  perDevice: string[];
+}
+
+let batchPairCache: readonly BatchPair[] | undefined;
+
+/** Every batch pair the schema declares, in schema order (the one list the engine and the trainer share). */
+export function batchPairs(): readonly BatchPair[] {
+  batchPairCache ??= allKeyPaths().flatMap(({ path, node }): BatchPair[] => {
+    const a = node['x-batch-pair'];
+    return a ? [{ name: a.name, stage: a.stage, global: path, perDevice: [...path.slice(0, -1), a.per_device] }] : [];
+  });
+  return batchPairCache;
+}
+
+/** The PPO iteration rule (`x-iterations` on `ppo`). */
+export function iterationRule(): IterationRule {
+  const rule = schemaAt(['ppo'])?.['x-iterations'];
+  if (!rule) throw new Error('schema/experiment.schema.json: `ppo` has no x-iterations annotation');
+  return rule;
 }
 
 function fmt(value: unknown): string {
