@@ -1,13 +1,13 @@
-// Wires the parts together; the parts live in views/, runs/ and language-server/.
+// Wires the parts together; the parts live in editor/, viewModels/, runs/ and language-server/.
 // Activation stays light: the run machinery (yaml, ajv) loads on the first run command or when a
 // live run must be re-attached, and the language client starts right after activation returns.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './views/rewardTraceView';
-import { RunStatusBar } from './views/statusBar';
-import { registerCommands } from './views/commands';
-import type { RunController } from './views/runController';
-import { hasRememberedLiveRuns } from './views/liveRuns';
+import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './editor/webviews/rewardTraces';
+import { RunStatusBar } from './editor/statusBar';
+import { registerCommands } from './editor/commands';
+import type { RunController } from './editor/runController';
+import { hasRememberedLiveRuns } from './editor/liveRuns';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -33,7 +33,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     () => controller?.runFolders() ?? [],
   );
   const runs = (): Promise<RunController> =>
-    (loading ??= import('./views/runController').then((m) => {
+    (loading ??= import('./editor/runController').then((m) => {
       controller = new m.RunController(context, traces, statusBar);
       context.subscriptions.push(controller);
       return controller;
@@ -66,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
 
   const clientStarted = new Promise<void>((resolve, reject) => {
     setImmediate(() => {
-      import('./views/languageClient')
+      import('./editor/languageClient')
         .then((m) => {
           client = m.createLanguageClient(context);
           return client.start();

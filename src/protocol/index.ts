@@ -3,7 +3,7 @@ export type { RunEvent, MetricEvent, SampleEvent, StatusEvent, CheckpointEvent, 
 export type { SampleRecord } from './generated/sample-record';
 export type { RunManifest } from './generated/run-manifest';
 export type { ExperimentConfig } from './generated/experiment';
-export * from './webviewMessages';
+export * from './webviews/rewardTraces';
 export * from './lsp';
 
 /** Version written as `v` on every event line and `protocol_version` in run.json. */

@@ -7,12 +7,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
-import { makeNonce, renderWebviewHtml } from '../../src/views/webviewHtml';
+import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
+import { makeNonce, renderWebviewHtml } from '../../src/editor/webviews/webviewHtml';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const BUNDLE = join(ROOT, 'dist', 'webview', 'reward-traces.js');
-export const STYLESHEET = join(ROOT, 'media', 'reward-traces.css');
+export const STYLESHEET = join(ROOT, 'dist', 'webview', 'reward-traces.css');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [

@@ -1,9 +1,9 @@
 // Entry point of the reward-trace webview (bundled to dist/webview/reward-traces.js).
 // Talks to the extension host through VS Code's webview messaging: sends `ready` once listening,
 // then applies `snapshot`/`delta`/`status` messages as they come.
-import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
-import { drawStats } from '../shared/lineChart';
-import { getVsCodeApi } from '../shared/vscodeApi';
+import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
+import { drawStats } from '../shared/charts/lineChart';
+import { getVsCodeApi } from '../shared/messaging/vscodeApi';
 import type { UiState } from './app';
 import { TraceApp } from './app';
 

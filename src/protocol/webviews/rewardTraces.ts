@@ -2,7 +2,7 @@
 // Host → webview: snapshot (full state, answers `ready`), delta (new points since the last message),
 // status (run status changes). Webview → host: ready, selectStep (a click on a chart point).
 
-import type { RunStatus } from './index';
+import type { RunStatus } from '../index';
 
 /** Columnar series of one metric: steps[i] pairs with values[i]. */
 export interface SeriesData {

@@ -7,7 +7,7 @@ import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
-import type { RewardTraceViewProvider } from './rewardTraceView';
+import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
 import { LIVE_RUNS_KEY } from './liveRuns';

@@ -1,8 +1,8 @@
 // The reward-trace WebviewView: hosts the webview app, answers `ready` with a snapshot and forwards
 // the TraceHub's batched deltas.
 import * as vscode from 'vscode';
-import type { HostToTraceWebview, TraceWebviewToHost } from '../protocol';
-import { TraceHub } from '../runs/traceHub';
+import type { HostToTraceWebview, TraceWebviewToHost } from '../../protocol';
+import { TraceHub } from '../../viewModels/traceHub';
 import { renderWebviewHtml, makeNonce } from './webviewHtml';
 
 export const REWARD_TRACES_VIEW_ID = 'factRlhf.rewardTraces';
@@ -43,7 +43,7 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
     view.webview.html = renderWebviewHtml({
       title: 'Reward Traces',
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'reward-traces.js')).toString(),
-      styleUris: [view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'reward-traces.css')).toString()],
+      styleUris: [view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'reward-traces.css')).toString()],
       cspSource: view.webview.cspSource,
       nonce: makeNonce(),
     });
