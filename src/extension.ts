@@ -27,14 +27,19 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   const statusBar = new RunStatusBar();
   let controller: RunController | undefined;
   let loading: Promise<RunController> | undefined;
+  // One "Fact-RLHF" log channel for runs and webviews, created when something first writes to it.
+  let output: vscode.LogOutputChannel | undefined;
+  const log = (): vscode.LogOutputChannel => (output ??= vscode.window.createOutputChannel('Fact-RLHF', { log: true }));
+  context.subscriptions.push({ dispose: () => output?.dispose() });
   const traces = new RewardTraceViewProvider(
     context.extensionUri,
     settings.get<number>('traces.maxUpdatesPerSecond', 4),
     () => controller?.runFolders() ?? [],
+    (line) => log().warn(line),
   );
   const runs = (): Promise<RunController> =>
     (loading ??= import('./editor/runController').then((m) => {
-      controller = new m.RunController(context, traces, statusBar);
+      controller = new m.RunController(context, traces, statusBar, log());
       context.subscriptions.push(controller);
       return controller;
     }));

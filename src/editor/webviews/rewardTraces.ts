@@ -1,9 +1,10 @@
-// The reward-trace WebviewView: hosts the webview app, answers `ready` with a snapshot and forwards
-// the TraceHub's batched deltas.
+// The reward-trace WebviewView: hosts the webview app through the shared webview host, answers
+// `ready` with a snapshot and forwards the TraceHub's batched deltas.
 import * as vscode from 'vscode';
-import type { HostToTraceWebview, TraceWebviewToHost } from '../../protocol';
+import { rewardTracesContract, type RewardTracesContract } from '../../protocol/webviews/rewardTraces';
 import { TraceHub } from '../../viewModels/traceHub';
-import { renderWebviewHtml, makeNonce } from './webviewHtml';
+import { HostChannel } from './channel';
+import { attachWebview } from './webviewHost';
 
 export const REWARD_TRACES_VIEW_ID = 'factRlhf.rewardTraces';
 
@@ -12,13 +13,15 @@ export interface TraceViewStats {
   snapshotsSent: number;
   deltasSent: number;
   lastRendered?: { runs: number; points: number };
+  /** Messages from the webview dropped as malformed. */
+  messagesDropped: number;
 }
 
 export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   readonly hub: TraceHub;
   private view: vscode.WebviewView | undefined;
-  private ready = false;
   private lastRendered: TraceViewStats['lastRendered'];
+  private readonly channel: HostChannel<RewardTracesContract>;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly onSelectStepEmitter = new vscode.EventEmitter<{ runId: string; step: number }>();
   readonly onSelectStep = this.onSelectStepEmitter.event;
@@ -27,31 +30,38 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
     private readonly extensionUri: vscode.Uri,
     maxUpdatesPerSecond: number,
     private readonly runFolders: () => vscode.Uri[],
+    log: (line: string) => void,
   ) {
-    this.hub = new TraceHub((m) => this.post(m), maxUpdatesPerSecond);
+    this.channel = new HostChannel({
+      contract: rewardTracesContract,
+      post: (m) => this.view?.webview.postMessage(m),
+      // The snapshot that answers `ready` carries everything: nothing needs queueing before it.
+      beforeReady: 'drop',
+      onReady: () => this.hub.sendSnapshot(),
+      commands: {
+        rendered: (m) => {
+          this.lastRendered = { runs: m.runs, points: m.points };
+        },
+        selectStep: (m) => this.onSelectStepEmitter.fire({ runId: m.runId, step: m.step }),
+      },
+      requests: {},
+      log,
+    });
+    this.hub = new TraceHub((m) => this.channel.notify(m), maxUpdatesPerSecond);
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    this.ready = false;
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    view.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [dist, media, ...this.runFolders()],
-    };
-    view.webview.html = renderWebviewHtml({
-      title: 'Reward Traces',
-      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'reward-traces.js')).toString(),
-      styleUris: [view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'reward-traces.css')).toString()],
-      cspSource: view.webview.cspSource,
-      nonce: makeNonce(),
-    });
     this.disposables.push(
-      view.webview.onDidReceiveMessage((m: TraceWebviewToHost) => this.onMessage(m)),
+      attachWebview(view.webview, this.channel, {
+        extensionUri: this.extensionUri,
+        app: 'reward-traces',
+        title: 'Reward Traces',
+        extraRoots: this.runFolders(),
+      }),
       view.onDidDispose(() => {
         this.view = undefined;
-        this.ready = false;
+        this.channel.reset();
       }),
     );
   }
@@ -62,6 +72,7 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
       snapshotsSent: this.hub.snapshotsSent,
       deltasSent: this.hub.deltasSent,
       lastRendered: this.lastRendered,
+      messagesDropped: this.channel.stats.dropped,
     };
   }
 
@@ -74,25 +85,5 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
     this.hub.dispose();
     this.onSelectStepEmitter.dispose();
     for (const d of this.disposables) d.dispose();
-  }
-
-  private onMessage(m: TraceWebviewToHost): void {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.hub.sendSnapshot();
-        break;
-      case 'rendered':
-        this.lastRendered = { runs: m.runs, points: m.points };
-        break;
-      case 'selectStep':
-        this.onSelectStepEmitter.fire({ runId: m.runId, step: m.step });
-        break;
-    }
-  }
-
-  private post(message: HostToTraceWebview): void {
-    // Before `ready` the webview would drop messages; the snapshot on `ready` carries everything.
-    if (this.view && this.ready) void this.view.webview.postMessage(message);
   }
 }

@@ -1,8 +1,12 @@
-// Typed IPC between the extension host and the reward-trace webview.
-// Host → webview: snapshot (full state, answers `ready`), delta (new points since the last message),
-// status (run status changes). Webview → host: ready, selectStep (a click on a chart point).
+// The reward-trace webview's contract (see ../ipc.ts for the mechanism).
+// Host → webview notifications: snapshot (full state, answers `ready`), delta (new points since the
+// last message), status (run status changes). Webview → host commands: ready, selectStep (a click
+// on a chart point), rendered (what it has drawn). No requests yet.
 
 import type { RunStatus } from '../index';
+import type { Validator } from '../guards';
+import { finite, integer, literal, nullable, numberArray, object, optional, recordOf, string, arrayOf } from '../guards';
+import { defineContract } from '../ipc';
 
 /** Columnar series of one metric: steps[i] pairs with values[i]. */
 export interface SeriesData {
@@ -68,3 +72,39 @@ export type TraceWebviewToHost = TraceReadyMessage | TraceSelectStepMessage | Tr
 
 /** Default metric keys the trace view shows first (the trainer writes them each PPO iteration). */
 export const PRIMARY_TRACE_KEYS = ['ppo/reward_total', 'ppo/kl_sum'] as const;
+
+// --- runtime validators: every inbound message is checked against these before it is acted on ---
+
+const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished', 'failed', 'stopped');
+const seriesData: Validator<SeriesData> = object({ steps: numberArray(), values: numberArray(true) });
+const seriesRecord = recordOf(seriesData);
+const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite) });
+const runSummaryFields = {
+  runId: string,
+  runDir: string,
+  stage: string,
+  status: runStatus,
+  error: optional(string),
+  progress: optional(progress),
+};
+const runSummary: Validator<RunSummary> = object(runSummaryFields);
+const runTraces: Validator<RunTraces> = object({ ...runSummaryFields, series: seriesRecord });
+
+export const rewardTracesContract = defineContract<
+  { snapshot: TraceSnapshotMessage; delta: TraceDeltaMessage; status: TraceStatusMessage },
+  { selectStep: TraceSelectStepMessage; rendered: TraceRenderedMessage }
+>({
+  name: 'reward-traces',
+  notifications: {
+    snapshot: object({ type: literal('snapshot'), runs: arrayOf(runTraces) }),
+    delta: object({ type: literal('delta'), runId: string, series: seriesRecord, progress: optional(progress) }),
+    status: object({ type: literal('status'), run: runSummary }),
+  },
+  commands: {
+    // A step is a chart point's step: a whole number the trainer wrote, never NaN or a fraction.
+    selectStep: object({ type: literal('selectStep'), runId: string, step: integer }),
+    rendered: object({ type: literal('rendered'), runs: integer, points: integer }),
+  },
+});
+
+export type RewardTracesContract = typeof rewardTracesContract;
