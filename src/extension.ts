@@ -3,6 +3,7 @@
 // live run must be re-attached, and the language client starts right after activation returns.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import type { ValidateResult } from './protocol';
 import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './editor/webviews/rewardTraces';
 import { RunStatusBar } from './editor/statusBar';
 import { registerCommands } from './editor/commands';
@@ -15,6 +16,8 @@ export interface FactRlhfApi {
   waitForRun(runId: string, timeoutMs: number): Promise<'finished' | 'failed' | 'stopped'>;
   traceViewStats(): TraceViewStats;
   languageClientReady(): Promise<void>;
+  /** The language server's full validation of a config (the typed factRlhf/validate request). */
+  validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -101,6 +104,12 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     },
     traceViewStats: () => traces.stats(),
     languageClientReady: () => clientStarted,
+    validateConfig: async (uri) => {
+      await clientStarted;
+      const { validateConfig } = await import('./editor/languageClient');
+      if (!client) throw new Error('the language client is not running');
+      return validateConfig(client, uri);
+    },
     activationMs: performance.now() - started,
   };
 }
