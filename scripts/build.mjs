@@ -1,5 +1,5 @@
 // Bundles every part with esbuild: the extension host, the CLI, the language server (Node, CJS)
-// and each webview app (browser IIFE). onnxruntime-node stays external: it loads a native .node file.
+// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node stays external: it loads a native .node file.
 import * as esbuild from 'esbuild';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,9 @@ const allBuilds = [
     entryPoints: ['webview/reward-traces/main.ts'],
     outfile: 'dist/webview/reward-traces.js',
   },
+  // Each app's stylesheet lives beside the app and is served from dist/webview: copied byte for byte
+  // (the `copy` loader), which also keeps it current in watch mode.
+  { ...common, sourcemap: false, minify: false, loader: { '.css': 'copy' }, entryPoints: ['webview/reward-traces/reward-traces.css'], outfile: 'dist/webview/reward-traces.css' },
 ];
 
 // `--only a,b` builds the bundles whose entry path contains a or b (e.g. --only language-server).

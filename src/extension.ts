@@ -1,13 +1,14 @@
-// Wires the parts together; the parts live in views/, runs/ and language-server/.
+// Wires the parts together; the parts live in editor/, viewModels/, runs/ and language-server/.
 // Activation stays light: the run machinery (yaml, ajv) loads on the first run command or when a
 // live run must be re-attached, and the language client starts right after activation returns.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './views/rewardTraceView';
-import { RunStatusBar } from './views/statusBar';
-import { registerCommands } from './views/commands';
-import type { RunController } from './views/runController';
-import { hasRememberedLiveRuns } from './views/liveRuns';
+import type { ValidateResult } from './protocol';
+import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './editor/webviews/rewardTraces';
+import { RunStatusBar } from './editor/statusBar';
+import { registerCommands } from './editor/commands';
+import type { RunController } from './editor/runController';
+import { hasRememberedLiveRuns } from './editor/liveRuns';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -15,6 +16,8 @@ export interface FactRlhfApi {
   waitForRun(runId: string, timeoutMs: number): Promise<'finished' | 'failed' | 'stopped'>;
   traceViewStats(): TraceViewStats;
   languageClientReady(): Promise<void>;
+  /** The language server's full validation of a config (the typed factRlhf/validate request). */
+  validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -27,14 +30,19 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   const statusBar = new RunStatusBar();
   let controller: RunController | undefined;
   let loading: Promise<RunController> | undefined;
+  // One "Fact-RLHF" log channel for runs and webviews, created when something first writes to it.
+  let output: vscode.LogOutputChannel | undefined;
+  const log = (): vscode.LogOutputChannel => (output ??= vscode.window.createOutputChannel('Fact-RLHF', { log: true }));
+  context.subscriptions.push({ dispose: () => output?.dispose() });
   const traces = new RewardTraceViewProvider(
     context.extensionUri,
     settings.get<number>('traces.maxUpdatesPerSecond', 4),
     () => controller?.runFolders() ?? [],
+    (line) => log().warn(line),
   );
   const runs = (): Promise<RunController> =>
-    (loading ??= import('./views/runController').then((m) => {
-      controller = new m.RunController(context, traces, statusBar);
+    (loading ??= import('./editor/runController').then((m) => {
+      controller = new m.RunController(context, traces, statusBar, log());
       context.subscriptions.push(controller);
       return controller;
     }));
@@ -66,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
 
   const clientStarted = new Promise<void>((resolve, reject) => {
     setImmediate(() => {
-      import('./views/languageClient')
+      import('./editor/languageClient')
         .then((m) => {
           client = m.createLanguageClient(context);
           return client.start();
@@ -96,6 +104,12 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     },
     traceViewStats: () => traces.stats(),
     languageClientReady: () => clientStarted,
+    validateConfig: async (uri) => {
+      await clientStarted;
+      const { validateConfig } = await import('./editor/languageClient');
+      if (!client) throw new Error('the language client is not running');
+      return validateConfig(client, uri);
+    },
     activationMs: performance.now() - started,
   };
 }

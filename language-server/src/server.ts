@@ -31,8 +31,8 @@ import type {
   TextEdit,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { VALIDATE_REQUEST } from '../../src/protocol/lsp';
-import type { ValidateParams, ValidateResult } from '../../src/protocol/lsp';
+import { ValidateRequest } from '../../src/protocol/lsp';
+import type { ValidateResult } from '../../src/protocol/lsp';
 import {
   analyze,
   codeActions,
@@ -432,7 +432,7 @@ connection.onCodeLens(
   }),
 );
 
-connection.onRequest(VALIDATE_REQUEST, async (params: ValidateParams): Promise<ValidateResult> => {
+connection.onRequest(ValidateRequest, async (params): Promise<ValidateResult> => {
   try {
     // A request for the full picture: it waits for the file checks (up to 10 s).
     if (documents.get(params.uri)) await settledAnalysisOf(params.uri, 10_000);

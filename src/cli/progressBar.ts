@@ -1,4 +1,7 @@
 // A terminal progress line for a run: a bar on a TTY, periodic plain lines otherwise (CI logs).
+import { formatDuration } from '../runs/duration';
+
+export { formatDuration };
 
 export interface ProgressState {
   step: number;
@@ -8,16 +11,6 @@ export interface ProgressState {
   label?: string;
   reward?: number | null;
   kl?: number | null;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const mm = String(m).padStart(h ? 2 : 1, '0');
-  return `${h ? `${h}:` : ''}${mm}:${String(sec).padStart(2, '0')}`;
 }
 
 const fmt = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x.toFixed(3));

@@ -3,8 +3,10 @@ export type { RunEvent, MetricEvent, SampleEvent, StatusEvent, CheckpointEvent, 
 export type { SampleRecord } from './generated/sample-record';
 export type { RunManifest } from './generated/run-manifest';
 export type { ExperimentConfig } from './generated/experiment';
-export * from './webviewMessages';
-export * from './lsp';
+export * from './webviews/rewardTraces';
+// Types only: the LSP request objects (./lsp) carry a runtime dependency that the CLI and the
+// webviews, which import this index, must not pull in.
+export type { ValidateParams, ValidateResult, ValidationDiagnostic } from './lsp';
 
 /** Version written as `v` on every event line and `protocol_version` in run.json. */
 export const PROTOCOL_VERSION = 1;

@@ -3,13 +3,13 @@
 // and the CSP of renderWebviewHtml.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { Columns} from '../../webview/shared/downsample';
-import { COLUMN_STRIDE, downsample, downsampleLod } from '../../webview/shared/downsample';
-import { MinMaxPyramid } from '../../webview/shared/minMaxPyramid';
-import { Series } from '../../webview/shared/series';
-import { ema, EmaCache } from '../../webview/shared/smoothing';
-import { formatDuration, formatStep, formatValue, niceTicks } from '../../webview/shared/ticks';
-import { makeNonce, renderWebviewHtml } from '../../src/views/webviewHtml';
+import type { Columns} from '../../webview/shared/charts/downsample';
+import { COLUMN_STRIDE, downsample, downsampleLod } from '../../webview/shared/charts/downsample';
+import { MinMaxPyramid } from '../../webview/shared/charts/minMaxPyramid';
+import { Series } from '../../webview/shared/charts/series';
+import { ema, EmaCache } from '../../webview/shared/charts/smoothing';
+import { formatDuration, formatStep, formatValue, niceTicks } from '../../webview/shared/charts/ticks';
+import { makeNonce, renderWebviewHtml } from '../../src/editor/webviews/webviewHtml';
 
 /** Small deterministic PRNG so failures reproduce. */
 function rng(seed: number): () => number {

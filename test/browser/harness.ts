@@ -7,12 +7,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
-import { makeNonce, renderWebviewHtml } from '../../src/views/webviewHtml';
+import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
+import { makeNonce, renderWebviewHtml } from '../../src/editor/webviews/webviewHtml';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const BUNDLE = join(ROOT, 'dist', 'webview', 'reward-traces.js');
-export const STYLESHEET = join(ROOT, 'media', 'reward-traces.css');
+export const STYLESHEET = join(ROOT, 'dist', 'webview', 'reward-traces.css');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
@@ -191,7 +191,11 @@ const HOST_SHIM = `function (theme) {
   var key = 'vscode-webview-state';
   window.acquireVsCodeApi = function () {
     return {
-      postMessage: function (m) { posted.push(JSON.parse(JSON.stringify(m))); },
+      postMessage: function (m) {
+        posted.push(m === undefined ? m : JSON.parse(JSON.stringify(m)));
+        // A Node-side host (openView's host option) gets the message as the page sent it.
+        if (window.__toHost) window.__toHost(m);
+      },
       getState: function () { var s = sessionStorage.getItem(key); return s ? JSON.parse(s) : undefined; },
       setState: function (s) { window.__state = s; sessionStorage.setItem(key, JSON.stringify(s)); },
     };
@@ -203,10 +207,23 @@ const HOST_SHIM = `function (theme) {
   }, { once: true });
 }`;
 
+/**
+ * Receives, in Node, every message the page posts to the host: lets a test put the extension's real
+ * host end (HostChannel) behind the page instead of only recording what it posts.
+ */
+export type NodeHost = (message: unknown, page: Page) => void;
+
 /** Opens the view in a new page, with HOST_SHIM in place of the VS Code host. */
-export async function openView(browser: Browser, url: string, theme: ThemeVars, viewport = { width: 560, height: 760 }): Promise<Page> {
+export async function openView(
+  browser: Browser,
+  url: string,
+  theme: ThemeVars,
+  viewport = { width: 560, height: 760 },
+  host?: NodeHost,
+): Promise<Page> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
+  if (host) await page.exposeFunction('__toHost', (m: unknown) => host(m, page));
   await page.addInitScript({ content: `(${HOST_SHIM})(${JSON.stringify(theme)});` });
   await page.goto(url);
   await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
@@ -215,6 +232,11 @@ export async function openView(browser: Browser, url: string, theme: ThemeVars, 
 
 /** Posts a host message to the page, as the extension's webview.postMessage does. */
 export async function sendToView(page: Page, message: HostToTraceWebview): Promise<void> {
+  await sendRawToView(page, message);
+}
+
+/** Posts anything to the page, typed or not (malformed-message tests). */
+export async function sendRawToView(page: Page, message: unknown): Promise<void> {
   await page.evaluate((m) => window.postMessage(m, '*'), message);
 }
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import type { Browser, Page } from 'playwright-core';
-import type { RunTraces } from '../../src/protocol/webviewMessages';
-import { loadRunTraces } from '../../src/runs/traces';
+import type { RunTraces } from '../../src/protocol/webviews/rewardTraces';
+import { loadRunTraces } from '../../src/viewModels/traces';
 import {
   buildBundle,
   DARK_THEME,

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
 import catalogueSchema from '../../schema/metrics.schema.json';
 import { METRIC_CATALOGUE, headlineMetric, metricInfo, metricTitle, primaryMetricKeys } from '../../src/protocol/metrics';
-import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviewMessages';
+import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviews/rewardTraces';
 import { KL_KEY, PRIMARY_METRIC, REWARD_KEY } from '../../src/runs/runSummary';
 
 const root = resolve(__dirname, '../..');

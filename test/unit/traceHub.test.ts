@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { TraceHub } from '../../src/runs/traceHub';
+import { TraceHub } from '../../src/viewModels/traceHub';
 import type { HostToTraceWebview, RunEvent } from '../../src/protocol';
 
 const metric = (step: number, reward: number): RunEvent => ({ v: 1, t: step, type: 'metric', step, values: { 'ppo/reward_total': reward } });

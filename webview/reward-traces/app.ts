@@ -1,14 +1,14 @@
 // The reward-trace view: a toolbar (smoothing, metric picker, zoom reset), a legend with one status
 // line per run, and one chart panel per metric, all redrawn together once per animation frame.
-import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
-import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviewMessages';
+import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
+import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviews/rewardTraces';
 import { metricTitle } from '../../src/protocol/metrics';
-import { ChartSync } from '../shared/chartSync';
-import type { ChartLine} from '../shared/lineChart';
-import { LineChart } from '../shared/lineChart';
-import type { Theme} from '../shared/theme';
-import { readTheme, watchTheme } from '../shared/theme';
-import { formatDuration, formatValue } from '../shared/ticks';
+import { ChartSync } from '../shared/charts/chartSync';
+import type { ChartLine} from '../shared/charts/lineChart';
+import { LineChart } from '../shared/charts/lineChart';
+import type { Theme} from '../shared/charts/theme';
+import { readTheme, watchTheme } from '../shared/charts/theme';
+import { formatDuration, formatValue } from '../shared/charts/ticks';
 import { TraceStore } from './store';
 
 /** UI state kept by VS Code across hides of the view. */

@@ -1,31 +1,35 @@
 // Entry point of the reward-trace webview (bundled to dist/webview/reward-traces.js).
-// Talks to the extension host through VS Code's webview messaging: sends `ready` once listening,
-// then applies `snapshot`/`delta`/`status` messages as they come.
-import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
-import { drawStats } from '../shared/lineChart';
-import { getVsCodeApi } from '../shared/vscodeApi';
+// Talks to the extension host through the shared messaging channel: sends `ready` once listening,
+// then applies the `snapshot`/`delta`/`status` notifications that pass the contract's validation.
+import { rewardTracesContract } from '../../src/protocol/webviews/rewardTraces';
+import { drawStats } from '../shared/charts/lineChart';
+import { ViewChannel, type ViewChannelStats } from '../shared/messaging/channel';
+import { getVsCodeApi, vsCodePort } from '../shared/messaging/vscodeApi';
 import type { UiState } from './app';
 import { TraceApp } from './app';
-
-const HOST_MESSAGE_TYPES = new Set(['snapshot', 'delta', 'status']);
-
-function isHostMessage(data: unknown): data is HostToTraceWebview {
-  return typeof data === 'object' && data !== null && HOST_MESSAGE_TYPES.has((data as { type?: unknown }).type as string);
-}
 
 function start(): void {
   const api = getVsCodeApi<UiState>();
   const root = document.getElementById('root') ?? document.body;
   const app = new TraceApp(root, api.getState(), {
-    post: (m: TraceWebviewToHost) => api.postMessage(m),
+    post: (m) => channel.send(m),
     saveState: (s) => api.setState(s),
   });
-  window.addEventListener('message', (e: MessageEvent<unknown>) => {
-    if (isHostMessage(e.data)) app.handle(e.data);
+  const channel = new ViewChannel({
+    contract: rewardTracesContract,
+    port: vsCodePort(api),
+    notifications: {
+      snapshot: (m) => app.handle(m),
+      delta: (m) => app.handle(m),
+      status: (m) => app.handle(m),
+    },
   });
-  // Draw timings for benchmarks and for diagnosing a slow view from the webview devtools.
-  (window as unknown as { factRlhfTraceStats: typeof drawStats }).factRlhfTraceStats = drawStats;
-  api.postMessage({ type: 'ready' } satisfies TraceWebviewToHost);
+  // Draw timings for benchmarks and message counts (dropped ones too) for diagnosing the view from
+  // the webview devtools and for the browser tests.
+  const diagnostics = window as unknown as { factRlhfTraceStats: typeof drawStats; factRlhfMessageStats: ViewChannelStats };
+  diagnostics.factRlhfTraceStats = drawStats;
+  diagnostics.factRlhfMessageStats = channel.stats;
+  channel.ready();
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });

@@ -1,10 +1,10 @@
 // The webview's copy of every run's traces, applied from the host's snapshot/delta/status messages.
 // Series live in typed arrays (Series); each carries its EMA cache and the first index changed
 // since it was last drawn, so smoothing is extended rather than recomputed on every delta.
-import type { RunSummary, RunTraces, SeriesData, TraceDeltaMessage } from '../../src/protocol/webviewMessages';
-import { Series } from '../shared/series';
-import { MinMaxPyramid } from '../shared/minMaxPyramid';
-import { EmaCache } from '../shared/smoothing';
+import type { RunSummary, RunTraces, SeriesData, TraceDeltaMessage } from '../../src/protocol/webviews/rewardTraces';
+import { Series } from '../shared/charts/series';
+import { MinMaxPyramid } from '../shared/charts/minMaxPyramid';
+import { EmaCache } from '../shared/charts/smoothing';
 
 export interface Track {
   series: Series;

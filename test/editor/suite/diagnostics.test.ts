@@ -26,4 +26,13 @@ describe('language server', () => {
     const code = typeof seed.code === 'object' ? seed.code.value : seed.code;
     assert.equal(code, 'wrong-type');
   });
+
+  it('answers the typed factRlhf/validate request sent through the language client', async function () {
+    this.timeout(60_000);
+    const api = await activateApi();
+    const result = await api.validateConfig(workspaceFile('wrong-type.rlhf.yaml'));
+    const seed = result.diagnostics.find((d) => d.code === 'wrong-type' && /seed/.test(d.message));
+    assert.ok(seed, `no wrong-type diagnostic for seed; got: ${result.diagnostics.map((d) => d.code).join(', ')}`);
+    assert.equal(seed.severity, 'error');
+  });
 });

@@ -48,5 +48,7 @@ describe('PPO run', () => {
     assert.ok(rendered.runs >= 1, `rendered runs: ${rendered.runs}`);
     const stats = api.traceViewStats();
     assert.ok(stats.snapshotsSent + stats.deltasSent > 0, 'host sent the view no data');
+    // Everything the real webview posted in real VS Code passed the contract's validation.
+    assert.equal(stats.messagesDropped, 0, 'the host dropped messages from the reward-trace webview');
   });
 });

@@ -2,7 +2,7 @@
 // snapshot (on the webview's `ready`) and then batched deltas, at most `maxUpdatesPerSecond`.
 import type { HostToTraceWebview, RunEvent, RunStatus, RunSummary, RunTraces } from '../protocol';
 import { join } from 'node:path';
-import { RunSeries } from './runSeries';
+import { RunSeries } from '../runs/runSeries';
 
 interface TrackedRun {
   summary: Omit<RunSummary, 'status' | 'error' | 'progress'>;

@@ -1,9 +1,9 @@
 // Loads a whole run directory into the trace view's data model (used for finished runs and tests).
 import { basename } from 'node:path';
 import type { RunTraces } from '../protocol';
-import { EventFileReader } from './eventReader';
-import { RunSeries } from './runSeries';
-import { eventsPath, readManifest } from './runDirectory';
+import { EventFileReader } from '../runs/eventReader';
+import { RunSeries } from '../runs/runSeries';
+import { eventsPath, readManifest } from '../runs/runDirectory';
 
 export async function loadRunTraces(runDir: string): Promise<RunTraces> {
   const manifest = readManifest(runDir);

@@ -7,20 +7,21 @@ import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
-import type { RewardTraceViewProvider } from './rewardTraceView';
+import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
 import { LIVE_RUNS_KEY } from './liveRuns';
 
 export class RunController implements vscode.Disposable {
   readonly manager = new RunManager();
-  private readonly output = vscode.window.createOutputChannel('Fact-RLHF', { log: true });
   private active: RunHandle | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly traces: RewardTraceViewProvider,
     private readonly statusBar: RunStatusBar,
+    /** The extension's "Fact-RLHF" log channel (shared with the webviews; the extension disposes it). */
+    private readonly output: vscode.LogOutputChannel,
   ) {}
 
   get activeRun(): RunHandle | undefined {
@@ -96,7 +97,6 @@ export class RunController implements vscode.Disposable {
 
   dispose(): void {
     // Runs keep going when the window closes; they are re-attached on the next activation.
-    this.output.dispose();
   }
 
   private watch(handle: RunHandle, stage: Stage): void {

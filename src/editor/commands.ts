@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { Stage } from '../protocol';
 import type { RunController } from './runController';
-import type { RewardTraceViewProvider } from './rewardTraceView';
+import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 
 export interface StartedRun {
   runId: string;

@@ -1,6 +1,7 @@
 // Starts the *.rlhf.yaml language server (dist/language-server.js) over IPC.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { ValidateRequest, type ValidateResult } from '../protocol/lsp';
 
 export function createLanguageClient(context: vscode.ExtensionContext): LanguageClient {
   const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'language-server.js').fsPath;
@@ -22,4 +23,9 @@ export function createLanguageClient(context: vscode.ExtensionContext): Language
     outputChannelName: 'Fact-RLHF Language Server',
   };
   return new LanguageClient('factRlhf', 'Fact-RLHF Config', serverOptions, clientOptions);
+}
+
+/** Validates a config (open or on disk) with the full set of rules, file checks included. */
+export function validateConfig(client: LanguageClient, uri: vscode.Uri): Promise<ValidateResult> {
+  return client.sendRequest(ValidateRequest, { uri: uri.toString() });
 }

@@ -1,7 +1,7 @@
 // Status-bar item for the active run: stage, progress, reward; click shows the traces.
 import * as vscode from 'vscode';
 import type { RunStatus } from '../protocol';
-import { formatDuration } from '../cli/progressBar';
+import { formatDuration } from '../runs/duration';
 
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('factRlhf.run', vscode.StatusBarAlignment.Left, 50);

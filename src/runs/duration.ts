@@ -1,0 +1,13 @@
+// Human durations for ETAs: shared by the CLI's progress line and the editor's status bar, which
+// must not import the CLI (DESIGN.md §2: editor → runs, cli → runs).
+
+/** Seconds as `m:ss` or `h:mm:ss`; `?` for a negative or non-finite value. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const mm = String(m).padStart(h ? 2 : 1, '0');
+  return `${h ? `${h}:` : ''}${mm}:${String(sec).padStart(2, '0')}`;
+}
