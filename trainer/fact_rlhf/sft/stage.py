@@ -73,7 +73,7 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     max_length = min(int(section["max_length"]), int(model_cfg["max_length"]))
     examples = _examples(data.conversations, codec, max_length, run)
     built = supervised_model(config, base, adapter, device, base_record(source), codec.processor)
-    trainer = SupervisedTrainer(built.forward, built.params, examples, Hyper.from_config(section), codec, run, stage,
+    trainer = SupervisedTrainer(built.forward, built.params, examples, Hyper.from_config(section, stage), codec, run, stage,
                                 int(config["seed"]), built.weights, stop.check())
     run.status("running")
     if resuming:
