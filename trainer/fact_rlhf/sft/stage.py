@@ -116,14 +116,14 @@ def supervised_model(config: dict[str, Any], base: LlavaForConditionalGeneration
         # Full fine-tune: language model, projector and LM head; the vision tower stays frozen.
         for p in base.model.vision_tower.parameters():
             p.requires_grad_(False)
-        model = base.to(torch.device(device))
+        model = base.to(torch.device(device))  # type: ignore[arg-type]  # transformers types PreTrainedModel.to through functools.wraps of an unbound method
         weights = FullWeights(base, processor)
         what = "full fine-tune (vision tower frozen)"
     else:
         for p in base.parameters():
             p.requires_grad_(False)
         model = get_peft_model(base, lora_config(config["model"]["lora"]), adapter_name=adapter).to(torch.device(device))
-        weights = AdapterWeights(model, adapter, base_info, processor)  # type: ignore[arg-type]
+        weights = AdapterWeights(model, adapter, base_info, processor)
         what = f"LoRA r={config['model']['lora']['r']} on the language model"
     if wants_sharding(config, ranks):
         shard_llava(base, ranks)
