@@ -31,6 +31,9 @@ from torch.distributed.tensor import DTensor
 from .errors import UsageError
 
 if TYPE_CHECKING:
+    from torch.distributed.device_mesh import DeviceMesh
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
     from .distributed import Group
 
 def strategy(config: Mapping[str, object]) -> str:
@@ -45,14 +48,14 @@ def wants_sharding(config: Mapping[str, object], ranks: "Group") -> bool:
     return strategy(config) == "fsdp" and ranks.world_size > 1
 
 
-def transformer_blocks(model: nn.Module) -> list[nn.Module]:
+def transformer_blocks(model: nn.Module) -> list["GradientCheckpointingLayer"]:
     """The model's transformer blocks: the layers Transformers itself checkpoints one by one."""
     from transformers.modeling_layers import GradientCheckpointingLayer
 
     return [m for m in model.modules() if isinstance(m, GradientCheckpointingLayer)]
 
 
-def _mesh(ranks: "Group") -> object:
+def _mesh(ranks: "Group") -> "DeviceMesh":
     from torch.distributed.device_mesh import init_device_mesh
 
     return init_device_mesh(ranks.device.type, (ranks.world_size,))
@@ -75,11 +78,11 @@ def shard_llava(lm: nn.Module, ranks: "Group", heads: Sequence[nn.Module] = ()) 
     blocks = transformer_blocks(lm)
     # Roots reshard after their forward too: a rollout holds no whole unit between forwards.
     for block in blocks:
-        fully_shard(block, mesh=mesh, reshard_after_forward=True)  # type: ignore[arg-type]
-    fully_shard(lm.model, mesh=mesh, reshard_after_forward=True)  # type: ignore[arg-type, union-attr]
-    fully_shard(lm.lm_head, mesh=mesh, reshard_after_forward=True)  # type: ignore[arg-type, union-attr]
+        fully_shard(block, mesh=mesh, reshard_after_forward=True)
+    fully_shard(lm.get_submodule("model"), mesh=mesh, reshard_after_forward=True)
+    fully_shard(lm.get_submodule("lm_head"), mesh=mesh, reshard_after_forward=True)
     for head in heads:
-        fully_shard(head, mesh=mesh, reshard_after_forward=True)  # type: ignore[arg-type]
+        fully_shard(head, mesh=mesh, reshard_after_forward=True)
     ranks.lockstep = True
     return len(blocks)
 

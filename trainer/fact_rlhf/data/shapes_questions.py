@@ -51,21 +51,26 @@ def _flip(size: str) -> str:
     return "small" if size == "large" else "large"
 
 
+def _bound(make: Callable[[Shape], QA], o: Shape) -> Callable[[], QA]:
+    """`make` for one shape, called later (a typed stand-in for `lambda o=o: ...`)."""
+    return lambda: make(o)
+
+
 # --- the eight MMHal question types ----------------------------------------------------------
 def attribute(scene: Scene, rng: random.Random) -> QA | None:
     makers: list[Callable[[], QA]] = []
     for o in scene.unique_shapes():
-        makers.append(lambda o=o: QA(
+        makers.append(_bound(lambda o: QA(
             "attribute", f"What colour is the {o.shape}?",
             {"type": "value", "slot": "colour", "value": o.colour, "subjects": [o.shape]},
             f"The {o.shape} is {o.colour}.", f"The {o.shape} is {_other(list(COLOURS), o.colour, rng)}.",
-        ))
+        ), o))
     for o in scene.unique_kinds():
-        makers.append(lambda o=o: QA(
+        makers.append(_bound(lambda o: QA(
             "attribute", f"Is the {o.name} small or large?",
             {"type": "value", "slot": "size", "value": o.size, "subjects": [o.name]},
             f"The {o.name} is {o.size}.", f"The {o.name} is {_flip(o.size)}.",
-        ))
+        ), o))
     return rng.choice(makers)() if makers else None
 
 

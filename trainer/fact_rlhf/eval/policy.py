@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 from peft import PeftModel, get_peft_model
+from transformers.generation import GenerationMixin
 
 from ..algo.rm_prompt import policy_prompt
 from ..errors import UsageError
@@ -66,7 +67,7 @@ def _load_ppo(run: Path, checkpoint: Path, device: str) -> EvalModel:
     if str(model_cfg["policy"]).startswith("builtin:"):
         size, patch = int(tiny["image_size"]), int(tiny["patch_size"])
         codec: Codec = TinyCodec(load_word_tokenizer(run / TOKENIZER_FILE), image_token_count(size, patch), size)
-        base = load_base(run / BASE_DIR).to(DTYPES[model_cfg["dtype"]])
+        base = load_base(run / BASE_DIR).to(DTYPES[model_cfg["dtype"]])  # type: ignore[arg-type]  # transformers types PreTrainedModel.to through functools.wraps of an unbound method
     else:
         base, codec = load_source(resolve_policy(Path(model_cfg["policy"])).base, model_cfg["dtype"])
     model = _with_policy(base, checkpoint / POLICY_ADAPTER)
@@ -82,7 +83,7 @@ def load_eval_model(config: dict[str, Any], run_dir: Path, device: str, corpus: 
         if target.startswith("builtin:"):
             source = stage_source(config, corpus, run_dir, resume=False)
             base, codec = load_source(source, config["model"]["dtype"])
-            return EvalModel(base.to(torch.device(device)).eval(), codec, f"{target} (random initialisation)", size)
+            return EvalModel(base.to(torch.device(device)).eval(), codec, f"{target} (random initialisation)", size)  # type: ignore[arg-type]  # transformers types PreTrainedModel.to through functools.wraps of an unbound method
         ppo = ppo_checkpoint(Path(target))
         if ppo is not None:
             return _load_ppo(*ppo, device)
@@ -111,6 +112,7 @@ def generate_answers(
     """Greedy answers, in prompt order; `progress(done)` after each batch returns False to stop
     (then None is returned)."""
     codec, net = model.codec, model.model
+    assert isinstance(net, (GenerationMixin, PeftModel)), f"cannot generate with {type(net).__name__}"
     device = next(net.parameters()).device
     dtype = next(net.parameters()).dtype
     encoded = [codec.encode(policy_prompt([{"from": "human", "value": f"<image>\n{p.question}"}])) for p in prompts]

@@ -91,6 +91,7 @@ def _value_check(text: str, tokens: list[Token], key: Mapping[str, Any]) -> _Che
     if slot == "colour" and key.get("subjects"):
         others = _other_objects(text, key["subjects"])
         tokens = [t for t in tokens if not any(s <= t.start and t.end <= e for s, e in others)]
+    found: int | str | None
     if slot == "number":
         tok = next((t for t in tokens if number_value(t.text) is not None), None)
         found = number_value(tok.text) if tok else None

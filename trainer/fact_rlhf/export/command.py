@@ -100,7 +100,7 @@ def export_reward_model(run_dir: Path, checkpoint: Path | None, out: Path) -> di
     source = find_reward_source(run_dir, checkpoint)
     base = load_base_fp32(source)
     codec = load_codec(source, base)
-    head = load_reward_head(source, int(base.config.text_config.hidden_size))
+    head = load_reward_head(source, int(base.config.get_text_config().hidden_size))
     examples = _examples(source, codec)
     batch = encode_batch(codec, [t for t, _, _ in examples], [i for _, i, _ in examples])
     inputs = (batch.input_ids, batch.attention_mask, batch.pixel_values.float())

@@ -28,7 +28,7 @@ class RewardScorer(nn.Module):
         self.head = head
 
     def llava(self) -> LlavaForConditionalGeneration:
-        inner = self.lm.base_model.model if hasattr(self.lm, "peft_config") else self.lm
+        inner = self.lm.get_submodule("base_model.model") if hasattr(self.lm, "peft_config") else self.lm
         assert isinstance(inner, LlavaForConditionalGeneration)
         return inner
 
@@ -47,7 +47,8 @@ class RewardScorer(nn.Module):
     def forward(self, input_ids: Tensor, attention_mask: Tensor, pixel_values: Tensor) -> Tensor:
         # The positions `generate` and the trainer use for left-padded rows.
         position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        image = BaseModelOutputWithPooling(pooler_output=(self.image_features(pixel_values),))
+        # A one-tensor tuple where LlavaModel takes its per-image features (typed as one tensor).
+        image = BaseModelOutputWithPooling(pooler_output=(self.image_features(pixel_values),))  # type: ignore[arg-type]
         out = self.llava().model(
             input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
             mm_encoder_outputs={"image": image}, use_cache=False,

@@ -101,7 +101,7 @@ def load_base_fp32(source: RewardSource) -> LlavaForConditionalGeneration:
         model = load_base(source.base_folder)
     else:
         model = LlavaForConditionalGeneration.from_pretrained(source.base_folder, local_files_only=True, dtype=torch.float32)
-    model = model.to(torch.float32)
+    model = model.to(torch.float32)  # type: ignore[arg-type]  # transformers types PreTrainedModel.to through functools.wraps of an unbound method
     model.set_attn_implementation("eager")
     for adapter in source.merges:
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()

@@ -48,7 +48,7 @@ def build_stack(config: dict[str, Any], dataset: Dataset, run_dir: Path, device:
             save_base(base, base_dir)
             save_processor(tokenizer, base_dir, int(tiny["image_size"]), int(tiny["patch_size"]))
         codec: Codec = TinyCodec(tokenizer, image_token_count(int(tiny["image_size"]), int(tiny["patch_size"])), int(tiny["image_size"]))
-        base = base.to(DTYPES[model_cfg["dtype"]])
+        base = base.to(DTYPES[model_cfg["dtype"]])  # type: ignore[arg-type]  # transformers types PreTrainedModel.to through functools.wraps of an unbound method
     else:
         # A model folder, or an sft / rl_init run or checkpoint (stages/sources.py).
         from ..stages.loading import ppo_base

@@ -76,7 +76,7 @@ def enable_gradient_checkpointing(model: nn.Module) -> int:
         if getattr(block, MARK, False):
             continue
         block.gradient_checkpointing = False  # Transformers' own (train-mode only) path stays off
-        block.forward = _checkpointed(block, block.forward)  # type: ignore[method-assign]
+        block.forward = _checkpointed(block, block.forward)
         setattr(block, MARK, True)
     return len(blocks)
 

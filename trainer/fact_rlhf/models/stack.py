@@ -14,7 +14,7 @@ import contextlib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
@@ -64,7 +64,7 @@ def lora_config(lora: dict[str, Any]) -> LoraConfig:
     names = "|".join(re.escape(m) for m in lora["target_modules"])
     return LoraConfig(
         r=int(lora["r"]),
-        lora_alpha=float(lora["alpha"]),
+        lora_alpha=float(lora["alpha"]),  # type: ignore[arg-type]  # peft types it int; the schema allows a fractional alpha and peft scales by it as is
         lora_dropout=float(lora["dropout"]),
         # Language model only: the CLIP tower has q/k/v projections of the same names.
         target_modules=rf".*language_model.*\.({names})$",
@@ -97,7 +97,7 @@ class ModelStack:
         if reference_adapter:
             self.model.add_adapter(REFERENCE, configs[POLICY])
         self.model.eval()  # no dropout anywhere: PPO ratios start at exactly 1
-        hidden = int(base.config.text_config.hidden_size)
+        hidden = int(base.config.get_text_config().hidden_size)
         dtype = next(base.parameters()).dtype
         self.value_head = nn.Linear(hidden, 1).to(dtype)
         nn.init.zeros_(self.value_head.weight)
@@ -158,8 +158,8 @@ class ModelStack:
 
     @property
     def lm(self) -> LlavaForConditionalGeneration:
-        model: LlavaForConditionalGeneration = self.model.base_model.model
-        return model
+        # peft's LoraModel holds the wrapped model as `.model` (typed as any submodule).
+        return cast(LlavaForConditionalGeneration, self.model.base_model.model)
 
     # --- forwards -----------------------------------------------------------------------------
     def _inputs(self, batch: SeqBatch) -> dict[str, Tensor]:

@@ -45,7 +45,7 @@ def tiny_config(tiny: dict[str, Any], vocab: dict[str, int], max_length: int) ->
         ),
         image_token_index=vocab[IMAGE],
         image_seq_length=image_token_count(image_size, patch),
-        pad_token_id=vocab[PAD],
+        pad_token_id=vocab[PAD],  # type: ignore[call-arg]  # a PreTrainedConfig kwarg; transformers 5 types only LlavaConfig's own fields
     )
 
 
@@ -58,7 +58,7 @@ def build_tiny_llava(tiny: dict[str, Any], vocab: dict[str, int], max_length: in
         # Unit-scale logits. With the default init (std 0.02) a 64-wide model's logits stay
         # within ±0.2 whatever the hidden state is, so no adapter on the layers below could make
         # any token likely: the policy could not learn. A trained LM has a wide logit range too.
-        hidden = model.config.text_config.hidden_size
+        hidden = model.config.get_text_config().hidden_size
         torch.nn.init.normal_(model.lm_head.weight, std=hidden**-0.5)
     finally:
         torch.random.set_rng_state(state)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -18,6 +17,7 @@ from ..distributed import Group
 from ..models.codec import Codec
 from ..models.stack import ModelStack, SeqBatch, left_pad, logprobs_of
 from ..rm.scoring import rm_text, score
+from .hyper import PPOHyper
 from .sampling import sample
 
 
@@ -85,7 +85,7 @@ def collect(
     codec: Codec,
     encoder: PromptEncoder,
     prompts: list[PromptRecord],
-    ppo: dict[str, Any],
+    ppo: PPOHyper,
     fact_augmentation: bool,
     stop_id: int | None,
     keys: list[int],
@@ -96,7 +96,7 @@ def collect(
     shuffle each sample's facts, so a sample does not depend on the batch it is generated in.
     Padded widths are the maxima over all ranks: every rank then runs the same shapes a single
     process would, and per-token tensors can be gathered for the iteration's metrics."""
-    micro = min(int(ppo["rollout_per_device_batch_size"]), len(prompts))
+    micro = min(ppo.rollout_per_device_batch_size, len(prompts))
     t0 = time.perf_counter()
     prompt_ids = [encoder(p) for p in prompts]
     pixels = torch.stack([codec.pixel_values(p.image) for p in prompts])
@@ -107,7 +107,7 @@ def collect(
     for start in range(0, len(prompts), micro):
         ids, mask = left_pad(prompt_ids[start : start + micro], codec.pad_id)
         new = sample(stack, SeqBatch(ids, mask, pixels[start : start + micro]), key_tensor[start : start + micro],
-                     int(ppo["response_len"]), float(ppo["top_p"]), codec.eos_id, codec.pad_id)
+                     ppo.response_len, ppo.top_p, codec.eos_id, codec.pad_id)
         for row in new.tolist():
             cut, ended = _cut(row, codec.eos_id, stop_id)
             responses.append(cut if cut else [codec.eos_id])
@@ -144,10 +144,10 @@ def collect(
         rm_inputs = [rm_text(p.conversations, t, p.facts, fact_augmentation, r) for p, t, r in zip(prompts, texts, fact_rngs)]
         rm_scores = score(stack, codec, rm_inputs, [p.image for p in prompts], micro).cpu()
     score_cfg = ScoreConfig(
-        no_eos_penalty=float(ppo["no_eos_penalty"]),
-        length_penalty=float(ppo["length_penalty"]),
-        response_len=int(ppo["response_len"]),
-        correct_choice_bonus=float(ppo["correct_choice_bonus"]),
+        no_eos_penalty=ppo.no_eos_penalty,
+        length_penalty=ppo.length_penalty,
+        response_len=ppo.response_len,
+        correct_choice_bonus=ppo.correct_choice_bonus,
     )
     terms = [
         score_terms(text, len(r), eos, p.caption_type, p.length_bonus, score_cfg)

@@ -15,9 +15,11 @@ from ..errors import DataError
 from ..models.build import build_stack
 from ..models.codec import Codec
 from ..models.stack import REWARD
+from ..rm.hyper import RewardHyper
 from ..rm.warmup import copy_reward_to_value, train_reward_model
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..signals import StopRequest
+from .hyper import PPOHyper
 from .rollout import PromptEncoder
 from .trainer import PPOTrainer
 
@@ -54,7 +56,7 @@ def _fit_query_len(prompts: list[PromptRecord], codec: Codec, query_len: int, ru
 
 def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
     """Returns the final status, `finished` or `stopped`."""
-    ppo = config["ppo"]
+    ppo, rm = PPOHyper.from_config(config["ppo"]), RewardHyper.from_config(config["reward_model"])
     torch.manual_seed(int(config["seed"]))
     if config["launch"].get("threads"):
         torch.set_num_threads(int(config["launch"]["threads"]))
@@ -67,8 +69,8 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
 
     # On resume every rank reads the tokenizer and base rank 0 saved (nothing is written then).
     stack, codec = build_stack(config, dataset, run.path if checkpoint is not None else run.work_dir, device, resume=checkpoint is not None)
-    prompts = _fit_query_len(dataset.prompts, codec, int(ppo["query_len"]), run)
-    trainer = PPOTrainer(stack, codec, prompts, config, run, stop.check())
+    prompts = _fit_query_len(dataset.prompts, codec, ppo.query_len, run)
+    trainer = PPOTrainer(stack, codec, prompts, ppo, int(config["seed"]), rm.fact_augmentation, run, stop.check())
     run.status("running")
 
     if checkpoint is not None:
@@ -82,13 +84,13 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         reward_folder = resolve_reward(Path(config["model"]["reward_model"]))
         load_adapters(stack, reward_folder, names=("reward",))
         say(run, f"reward model loaded from {reward_folder}")
-    if train_rm and int(ppo["reward_warmup_steps"]) > 0:
+    if train_rm and ppo.reward_warmup_steps > 0:
         if not dataset.pairs:
             raise DataError("the reward-model warm-up needs preference pairs (data.preference)")
-        steps = int(ppo["reward_warmup_steps"])
+        steps = ppo.reward_warmup_steps
         say(run, f"reward model warm-up: {steps} steps on {len(dataset.pairs)} pairs "
-                 f"(fact augmentation {'on' if config['reward_model']['fact_augmentation'] else 'off'})")
-        result = train_reward_model(stack, codec, dataset.pairs, config["reward_model"], steps, int(config["seed"]), lambda m: say(run, m), stop.check())
+                 f"(fact augmentation {'on' if rm.fact_augmentation else 'off'})")
+        result = train_reward_model(stack, codec, dataset.pairs, rm, steps, int(config["seed"]), lambda m: say(run, m), stop.check())
         # Every rank trained the same warm-up; rank 0's weights are the ones (GPU kernels need
         # not be bitwise reproducible across devices).
         group().broadcast(stack.adapter_params(REWARD) + list(stack.reward_head.parameters()))
@@ -103,10 +105,10 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         })
         say(run, f"reward model warm-up done in {result.seconds:.1f}s: pairwise accuracy {accuracy:.2f} "
                  f"(train {result.train_accuracy:.2f}, loss {result.train_loss:.3f}); reward model frozen")
-    if checkpoint is None and ppo["init_value_from_reward_model"]:
+    if checkpoint is None and ppo.init_value_from_reward_model:
         copy_reward_to_value(stack)
 
-    say(run, f"PPO: {trainer.total} iterations of {ppo['rollout_batch_size']} prompts on {device}")
+    say(run, f"PPO: {trainer.total} iterations of {ppo.rollout_batch_size} prompts on {device}")
     status, history = trainer.train()
     if history:
         rewards = [float(h["ppo/reward_total"] or 0.0) for h in history]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
@@ -41,36 +40,40 @@ from .sampling import sample_key
 from ..stages.schedule import resumable_scheduler
 from .train_module import PolicyValue, wrap_for_ranks
 from ..stages.batches import seeded_batch
+from ..stages.loop import Loop, Stage, Values, rank0_save
+from .hyper import PPOHyper
 
 
-def total_iterations(ppo: dict[str, Any], n_prompts: int) -> int:
-    by_epochs = max(1, math.floor(float(ppo["total_epochs"]) * n_prompts / int(ppo["rollout_batch_size"])))
-    limit = ppo.get("max_iterations")
-    return min(by_epochs, int(limit)) if limit else by_epochs
+def total_iterations(ppo: PPOHyper, n_prompts: int) -> int:
+    by_epochs = max(1, math.floor(ppo.total_epochs * n_prompts / ppo.rollout_batch_size))
+    limit = ppo.max_iterations
+    return min(by_epochs, limit) if limit else by_epochs
 
 
-class PPOTrainer:
+class PPOTrainer(Stage):
     def __init__(
         self,
         stack: ModelStack,
         codec: Codec,
         prompts: list[PromptRecord],
-        config: dict[str, Any],
+        ppo: PPOHyper,
+        seed: int,
+        fact_augmentation: bool,
         run: RunDirectory,
         should_stop: Callable[[], bool],
         ranks: Group | None = None,
     ) -> None:
+        """`fact_augmentation` (reward_model.fact_augmentation): whether the reward model reads
+        the prompt's facts."""
         self.stack, self.codec, self.prompts, self.run = stack, codec, prompts, run
         self.group = ranks or group()
-        self.ppo: dict[str, Any] = config["ppo"]
-        self.seed = int(config["seed"])
-        self.fact_augmentation = bool(config["reward_model"]["fact_augmentation"])
+        self.ppo, self.seed, self.fact_augmentation = ppo, seed, fact_augmentation
         self.should_stop = should_stop
-        self.total = total_iterations(self.ppo, len(prompts))
-        self.iteration = 0  # completed iterations
-        self.kl_ctl = make_kl_controller(self.ppo["kl_controller"], float(self.ppo["kl_coef"]), float(self.ppo["target_kl"]))
+        self.total = total_iterations(ppo, len(prompts))
+        self.loop = Loop(run, self.group, self.total, ppo.save_every, should_stop)
+        self.kl_ctl = make_kl_controller(ppo.kl_controller, ppo.kl_coef, ppo.target_kl)
         self.encoder = PromptEncoder(codec)
-        truncate_at = self.ppo.get("truncate_at")
+        truncate_at = ppo.truncate_at
         self.stop_id = codec.token_id(truncate_at) if truncate_at else None
         if truncate_at and self.stop_id is None:
             raise UsageError(f"ppo.truncate_at: {truncate_at!r} is not a single token of this model's tokenizer")
@@ -78,36 +81,41 @@ class PPOTrainer:
         self.policy_params = stack.adapter_params(POLICY)
         self.value_params = stack.adapter_params(VALUE) + list(stack.value_head.parameters())
         self.params = self.policy_params + self.value_params
-        self.optimizer = torch.optim.AdamW(self.params, lr=float(self.ppo["learning_rate"]), weight_decay=0.0)
+        self.optimizer = torch.optim.AdamW(self.params, lr=ppo.learning_rate, weight_decay=0.0)
         self._lr_offset = 0  # iterations done before this process (resume)
         self.scheduler = self._make_scheduler()
         self.checkpoints = run.path / CHECKPOINTS_DIR
-        self._iteration_seconds: list[float] = []
         self._module: torch.nn.Module | None = None  # built at the first update (after the RM warm-up)
+        # What the iteration's metric event is followed by: its sample records and the KL update.
+        self._recorded: tuple[Rollout, Advantages, float] | None = None
         if self.group.enabled:
             everything = [*stack.model.parameters(), *stack.value_head.parameters(), *stack.reward_head.parameters()]
             run.log(f"model placement: {placement_note(self.group, everything)}")
 
+    @property
+    def iteration(self) -> int:
+        """Completed iterations."""
+        return self.loop.position
+
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         """Steps once per iteration; the factor depends on the absolute iteration only."""
-        return resumable_scheduler(self.optimizer, self._lr_offset, int(self.ppo["warmup_iterations"]), self.total,
-                                   str(self.ppo["lr_schedule"]))
+        return resumable_scheduler(self.optimizer, self._lr_offset, self.ppo.warmup_iterations, self.total, self.ppo.lr_schedule)
 
     # --- data ---------------------------------------------------------------------------------
     def prompts_for(self, iteration: int) -> list[PromptRecord]:
         """The global batch of an iteration: epoch-wise shuffles from a seed, so batch i is known
         without state (resume-safe) and every rank knows every rank's prompts."""
-        return seeded_batch(self.prompts, iteration, int(self.ppo["rollout_batch_size"]), f"{self.seed}")
+        return seeded_batch(self.prompts, iteration, self.ppo.rollout_batch_size, f"{self.seed}")
 
     # --- advantages ---------------------------------------------------------------------------
     def advantages(self, ro: Rollout) -> Advantages:
         ppo = self.ppo
-        kl = per_token_kl(ro.logprobs, ro.ref_logprobs, estimator=str(ppo["kl_estimator"]), clamp=True) * ro.mask
-        rewards = shaped_rewards(ro.scores, kl, ro.mask, self.kl_ctl.value, float(ppo["reward_scale"]))
-        if ppo["whiten_rewards"]:
+        kl = per_token_kl(ro.logprobs, ro.ref_logprobs, estimator=ppo.kl_estimator, clamp=True) * ro.mask
+        rewards = shaped_rewards(ro.scores, kl, ro.mask, self.kl_ctl.value, ppo.reward_scale)
+        if ppo.whiten_rewards:
             rewards = whiten(rewards, ro.mask, shift_mean=False)
-        adv, returns = compute_gae(rewards, ro.values, ro.mask, float(ppo["gamma"]), float(ppo["lam"]))
-        if ppo["whiten"]:
+        adv, returns = compute_gae(rewards, ro.values, ro.mask, ppo.gamma, ppo.lam)
+        if ppo.whiten:
             adv = whiten(adv, ro.mask, shift_mean=True)
         return Advantages(kl, rewards, adv, returns)
 
@@ -122,7 +130,7 @@ class PPOTrainer:
         one backward per micro-batch, gradients all-reduced by DDP at the minibatch's last one."""
         ppo = self.ppo
         width = ro.responses.shape[1]
-        step_size, micro = int(ppo["step_batch_size"]), int(ppo["step_per_device_batch_size"])
+        step_size, micro = ppo.step_batch_size, ppo.step_per_device_batch_size
         world, n_global = self.group.world_size, len(ro.prompts) * self.group.world_size
         targets = ro.responses.masked_fill(ro.mask == 0, self.codec.eos_id)
         dev = self.stack.device
@@ -132,7 +140,7 @@ class PPOTrainer:
         sums = dict.fromkeys(keys, 0.0)
         count, norms, value_norms = 0, [], []
 
-        for epoch in range(int(ppo["ppo_epochs"])):
+        for epoch in range(ppo.ppo_epochs):
             plan = minibatch_plan(n_global, step_size, micro, world, self.group.rank, f"{self.seed}-{self.iteration}-{epoch}")
             for micro_batches in plan:
                 self.optimizer.zero_grad(set_to_none=True)
@@ -147,18 +155,18 @@ class PPOTrainer:
                     with contextlib.nullcontext() if last or no_sync is None else no_sync():
                         logits, values = module(sub.input_ids.to(dev), sub.attention_mask.to(dev), sub.pixel_values.to(dev), width)
                         logprobs = logprobs_of(logits, targets[idx].to(dev))
-                        pg_loss, pg_stats = policy_loss(logprobs, ro.logprobs[idx].to(dev), adv.advantages[idx].to(dev), mask, float(ppo["clip_range"]))
-                        vf_loss, vf_stats = value_loss(values, ro.values[idx].to(dev), adv.returns[idx].to(dev), mask, float(ppo["value_clip_range"]))
+                        pg_loss, pg_stats = policy_loss(logprobs, ro.logprobs[idx].to(dev), adv.advantages[idx].to(dev), mask, ppo.clip_range)
+                        vf_loss, vf_stats = value_loss(values, ro.values[idx].to(dev), adv.returns[idx].to(dev), mask, ppo.value_clip_range)
                         # Policy and value use different adapters: one backward over the summed
                         # loss gives each its own gradient.
-                        ((pg_loss + float(ppo["value_loss_coef"]) * vf_loss) * weight).backward()
+                        ((pg_loss + ppo.value_loss_coef * vf_loss) * weight).backward()
                     for key, value in (("policy_loss", pg_loss.item()), ("value_loss", vf_loss.item()), *pg_stats.items(), *vf_stats.items()):
                         sums[key] += value
                     count += 1
                 # Clipped per model: early value errors are large (returns of -20 against a zero
                 # head) and a joint clip would shrink the policy step with them.
-                norms.append(clip_grad_norm(self.policy_params, float(ppo["grad_clip"])))
-                value_norms.append(clip_grad_norm(self.value_params, float(ppo["grad_clip"])))
+                norms.append(clip_grad_norm(self.policy_params, ppo.grad_clip))
+                value_norms.append(clip_grad_norm(self.value_params, ppo.grad_clip))
                 self.optimizer.step()
         totals = self.group.sum([sums[k] for k in keys] + [float(count)])
         stats = {k: v / max(totals[-1], 1.0) for k, v in zip(keys, totals)}
@@ -170,37 +178,36 @@ class PPOTrainer:
     def save(self) -> Path | None:
         """Rank 0 writes step-N/ (under DDP the ranks hold identical weights and optimizer states;
         a sharded model's shards are gathered first, with every rank taking part)."""
-        if not self.group.is_main and not self.group.lockstep:
-            return None
         state = {
             "iteration": self.iteration,
             "total_iterations": self.total,
             "kl_coef": self.kl_ctl.value,
             "scheduler_position": self.iteration,
-            "data_position": self.iteration * int(self.ppo["rollout_batch_size"]),  # prompts consumed
+            "data_position": self.iteration * self.ppo.rollout_batch_size,  # prompts consumed
             "world_size": self.group.world_size,
         }
-        path = save_checkpoint(self.checkpoints, self.iteration, self.stack, self.optimizer, state, write=self.group.is_main)
-        if path is not None:
-            self.run.checkpoint(self.iteration, path)
-        return path
+
+        # save_checkpoint gathers and writes in one call (only where `write`).
+        def gather(keep: bool) -> Path | None:
+            return save_checkpoint(self.checkpoints, self.iteration, self.stack, self.optimizer, state, write=keep)
+
+        return rank0_save(self.group, gather, lambda path: path)
 
     def resume(self, folder: Path) -> None:
         state = load_checkpoint(folder, self.stack, self.optimizer)
-        self.iteration = int(state["iteration"])
+        self.loop.position = int(state["iteration"])
         self.kl_ctl.value = float(state["kl_coef"])
         self._lr_offset = self.iteration
         self.scheduler = self._make_scheduler()
 
     # --- loop ---------------------------------------------------------------------------------
-    def step(self) -> dict[str, float | None]:
-        """One iteration; returns its metrics (already written to the run)."""
-        step = self.iteration + 1
-        start = time.perf_counter()
+    def train_step(self, position: int) -> Values:
+        """One iteration (the `position + 1`-th); returns its metrics."""
+        step = position + 1
         lr = self.optimizer.param_groups[0]["lr"]
-        batch = self.prompts_for(self.iteration)
+        batch = self.prompts_for(position)
         share = range(len(batch))[self.group.share(len(batch))]
-        keys = [sample_key(self.seed, self.iteration, i) for i in share]
+        keys = [sample_key(self.seed, position, i) for i in share]
         fact_rngs = [random.Random(f"{self.seed}-rm-{step}-{i}") for i in share]
         ro = collect(self.stack, self.codec, self.encoder, [batch[i] for i in share], self.ppo,
                      self.fact_augmentation, self.stop_id, keys, fact_rngs, self.group)
@@ -209,41 +216,31 @@ class PPOTrainer:
         stats = self.update(ro, adv)
         t_opt = self.group.max([time.perf_counter() - t_opt])[0]
         self.scheduler.step()
-        self.iteration = step
         beta = self.kl_ctl.value  # the coefficient this iteration's rewards used
         ro, adv = gather_rollout(ro, adv, batch, self.codec, self.group)
-        values = iteration_metrics(ro, adv, stats, beta, lr, t_opt, self.stack.device)
-        self.run.metric(step, values)
-        if int(self.ppo["samples_per_step"]) > 0 and self.group.is_main:
-            self.run.samples(step, sample_records(step, ro, adv, beta, int(self.ppo["samples_per_step"]), self.run.relative))
+        self._recorded = (ro, adv, beta)
+        return iteration_metrics(ro, adv, stats, beta, lr, t_opt, self.stack.device)
+
+    def after_metric(self, values: Values) -> None:
+        assert self._recorded is not None, "after_metric follows train_step"
+        ro, adv, beta = self._recorded
+        self._recorded = None
+        step, n = self.iteration, self.ppo.samples_per_step
+        if n > 0 and self.group.is_main:
+            self.run.samples(step, sample_records(step, ro, adv, beta, n, self.run.relative))
         self.kl_ctl.update(float(values["ppo/kl_sum"] or 0.0), len(ro.prompts))
-        self._iteration_seconds.append(time.perf_counter() - start)
-        recent = self._iteration_seconds[-10:]
-        self.run.progress(step, self.total, sum(recent) / len(recent) * (self.total - step))
-        if not self.group.is_main:
-            return values
-        print(
-            f"[ppo] {step:>4}/{self.total} reward {values['ppo/reward_total']:+.3f} "
+
+    def line(self, values: Values, seconds: float) -> str:
+        return (
+            f"[ppo] {self.iteration:>4}/{self.total} reward {values['ppo/reward_total']:+.3f} "
             f"(rm {values['ppo/score_rm']:+.2f} eos {values['ppo/score_eos_penalty']:+.2f} "
             f"len {values['ppo/score_length']:+.2f} sym {values['ppo/score_symbolic']:+.2f}) "
             f"kl {values['ppo/kl_sum']:.3f} eos_rate {values['ppo/eos_rate']:.2f} "
-            f"len {values['ppo/response_length']:.1f} {self._iteration_seconds[-1]:.2f}s",
-            file=sys.stderr, flush=True,
+            f"len {values['ppo/response_length']:.1f} {seconds:.2f}s"
         )
-        return values
 
-    def train(self) -> tuple[str, list[dict[str, float | None]]]:
+    def train(self) -> tuple[str, list[Values]]:
         """Runs to the end or to a stop request; returns (`finished`|`stopped`, metrics)."""
-        history: list[dict[str, float | None]] = []
-        save_every = int(self.ppo["save_every"])
-        last_saved = -1
-        while self.iteration < self.total:
-            if self.group.any(self.should_stop()):  # all ranks stop at the same iteration
-                break
-            history.append(self.step())
-            if self.iteration % save_every == 0:
-                self.save()
-                last_saved = self.iteration
-        if last_saved != self.iteration:
-            self.save()
-        return ("stopped" if self.iteration < self.total else "finished"), history
+        # A resumed run re-writes its checkpoint when stopped before the first iteration (as it
+        # always has; the other stages do not).
+        return self.loop.train(self, saved=False)

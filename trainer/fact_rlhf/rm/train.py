@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -40,8 +39,10 @@ from ..stages.data import load_stage_data
 from ..stages.loading import load_source, stage_source
 from ..stages.sources import BEST, base_record
 from ..stages.batches import seeded_batch
+from ..stages.loop import Loop, Stage, Values, rank0_save
 from .facts_probe import with_other_images_facts
-from .pairwise import PairStats, RewardScorer, backward_pairs, evaluate_pairs
+from .hyper import RewardHyper
+from .pairwise import RewardScorer, backward_pairs, evaluate_pairs
 
 
 def split_pairs(pairs: list[PreferencePair], held_out: int, seed: int) -> tuple[list[PreferencePair], list[PreferencePair]]:
@@ -69,14 +70,18 @@ def split_pairs(pairs: list[PreferencePair], held_out: int, seed: int) -> tuple[
     return train, [p for p in pairs if p.image in taken]
 
 
-class RewardTrainer:
+# A checkpoint's gathered tensors: the adapter, the head, the optimiser and RNG state (or none).
+_Parts = tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], TrainingTensors | None]
+
+
+class RewardTrainer(Stage):
     def __init__(
         self,
         stack: ModelStack,
         codec: ProcessorCodec,
         train_pairs: list[PreferencePair],
         eval_pairs: list[PreferencePair],
-        rm_cfg: dict[str, Any],
+        hyper: RewardHyper,
         run: RunDirectory,
         seed: int,
         base: dict[str, Any],
@@ -86,26 +91,31 @@ class RewardTrainer:
         """With several processes (`ranks`) each rank trains on its share of every batch and
         evaluates its share of the held-out pairs; rank 0 alone writes."""
         self.stack, self.codec, self.train_pairs, self.eval_pairs = stack, codec, train_pairs, eval_pairs
-        self.cfg, self.run, self.seed, self.base, self.should_stop = rm_cfg, run, seed, base, should_stop
+        self.hyper, self.run, self.seed, self.base, self.should_stop = hyper, run, seed, base, should_stop
         self.group = ranks or group()
-        self.augment = bool(rm_cfg["fact_augmentation"])
-        self.micro = int(rm_cfg["per_device_batch_size"])
-        self.batch_size = min(int(rm_cfg["batch_size"]), len(train_pairs))
+        self.augment = hyper.fact_augmentation
+        self.micro = hyper.per_device_batch_size
+        self.batch_size = min(hyper.batch_size, len(train_pairs))
         if self.batch_size % self.group.world_size:
             raise DataError(f"{len(train_pairs)} training pairs, fewer than reward_model.batch_size: the batch of "
                             f"{self.batch_size} does not split over {self.group.world_size} processes")
-        self.total = max(1, math.ceil(float(rm_cfg["epochs"]) * len(train_pairs) / self.batch_size))
-        self.warmup = math.ceil(self.total * float(rm_cfg["warmup_ratio"]))
+        self.total = max(1, math.ceil(hyper.epochs * len(train_pairs) / self.batch_size))
+        self.warmup = math.ceil(self.total * hyper.warmup_ratio)
+        # Held-out evaluation and checkpoint together; the step's metric reports the evaluation.
+        self.loop = Loop(run, self.group, self.total, hyper.eval_every, should_stop, save_then_log=True)
         stack.set_trainable({REWARD})
         self.params = stack.adapter_params(REWARD) + list(stack.reward_head.parameters())
         self.scorer = wrap_ddp(RewardScorer(stack), stack.device, self.group)  # after set_trainable: DDP reduces these
-        self.optimizer = torch.optim.AdamW(self.params, lr=float(rm_cfg["learning_rate"]), weight_decay=0.0)
-        self.step = 0
+        self.optimizer = torch.optim.AdamW(self.params, lr=hyper.learning_rate, weight_decay=0.0)
         self.scheduler = self._make_scheduler()
         self.best_accuracy: float | None = None
         self.best_step: int | None = None
         self.checkpoints = run.path / CHECKPOINTS_DIR
-        self._seconds: list[float] = []
+
+    @property
+    def step(self) -> int:
+        """Completed optimiser steps."""
+        return self.loop.position
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         return resumable_scheduler(self.optimizer, self.step, self.warmup, self.total, "constant")
@@ -115,33 +125,50 @@ class RewardTrainer:
         return seeded_batch(self.train_pairs, step, self.batch_size, f"{self.seed}-rm")
 
     # --- one step -----------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float | None]:
+    def train_step(self, position: int) -> Values:
         start = time.perf_counter()
-        batch = self.batch_for(self.step)
+        batch = self.batch_for(position)
         lr = self.optimizer.param_groups[0]["lr"]
-        rng = random.Random(f"{self.seed}-rm-facts-{self.step}")  # per-example fact shuffles
+        rng = random.Random(f"{self.seed}-rm-facts-{position}")  # per-example fact shuffles
         self.optimizer.zero_grad(set_to_none=True)
-        stats = backward_pairs(self.stack, self.codec, batch, self.augment, rng, self.micro, float(self.cfg["centering_coef"]),
+        stats = backward_pairs(self.stack, self.codec, batch, self.augment, rng, self.micro, self.hyper.centering_coef,
                                self.group, self.scorer)
-        grad_norm = clip_grad_norm(self.params, float(self.cfg["grad_clip"]))
+        grad_norm = clip_grad_norm(self.params, self.hyper.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
-        self.step += 1
         seconds = self.group.max([time.perf_counter() - start])[0]
-        self._seconds.append(seconds)
         return {
             "rm/loss": stats.loss,
             "rm/accuracy": stats.accuracy,
             "rm/mean_score": stats.mean_score,
             "rm/learning_rate": lr,
             "rm/grad_norm": grad_norm,
-            "rm/epoch": self.step * self.batch_size / len(self.train_pairs),
+            "rm/epoch": (position + 1) * self.batch_size / len(self.train_pairs),
             "perf/pairs_per_s": len(batch) / seconds,
             "time/rm_step": seconds,
         }
 
-    def evaluate(self) -> PairStats:
-        return evaluate_pairs(self.stack, self.codec, self.eval_pairs, self.augment, self.seed, self.micro, self.group)
+    def line(self, values: Values, seconds: float) -> str:
+        held = f" held-out acc {values['rm/eval_accuracy']:.3f}" if values.get("rm/eval_accuracy") is not None else ""
+        return f"[rm] {self.step:>5}/{self.total} loss {values['rm/loss']:.4f} acc {values['rm/accuracy']:.2f}{held}"
+
+    def evaluate(self) -> Values:
+        """The held-out pairs (and the facts probe) at a checkpoint point; a new best accuracy
+        writes `checkpoints/best` before the step's checkpoint."""
+        out: Values = {}
+        if not self.eval_pairs:
+            return out
+        stats = evaluate_pairs(self.stack, self.codec, self.eval_pairs, self.augment, self.seed, self.micro, self.group)
+        out = {"rm/eval_accuracy": stats.accuracy, "rm/eval_mean_score": stats.mean_score, "rm/eval_loss": stats.loss}
+        if self.augment:  # does it read the facts? the same pairs with another image's facts
+            probe = evaluate_pairs(self.stack, self.codec, with_other_images_facts(self.eval_pairs), True, self.seed, self.micro, self.group)
+            out["rm/eval_accuracy_other_facts"] = probe.accuracy
+        if self.best_accuracy is None or stats.accuracy > self.best_accuracy:
+            # Ties keep the earlier checkpoint: the reference recipe stops early.
+            self.best_accuracy, self.best_step = stats.accuracy, self.step
+            self.save_best()
+        out["rm/best_eval_accuracy"] = self.best_accuracy
+        return out
 
     # --- checkpoints --------------------------------------------------------------------------
     def _write(self, folder: Path, adapter: dict[str, torch.Tensor], heads: dict[str, torch.Tensor], training: TrainingTensors | None) -> None:
@@ -158,21 +185,18 @@ class RewardTrainer:
 
     def _checkpoint(self, name: str, with_state: bool, make_latest: bool) -> Path | None:
         """Rank 0 writes; with a sharded model every rank first takes part in gathering."""
-        main = self.group.is_main
-        if not main and not self.group.lockstep:
-            return None
-        adapter = adapter_state(self.stack.model, REWARD, keep=main)
-        heads = full_cpu({f"reward_head.{k}": v for k, v in self.stack.reward_head.state_dict().items()}, keep=main)
-        training = training_tensors(self.optimizer, keep=main) if with_state else None
-        if not main:
-            return None
-        return write_checkpoint(self.checkpoints, name, lambda f: self._write(f, adapter, heads, training), make_latest=make_latest)
+        def gather(keep: bool) -> _Parts:
+            adapter = adapter_state(self.stack.model, REWARD, keep=keep)
+            heads = full_cpu({f"reward_head.{k}": v for k, v in self.stack.reward_head.state_dict().items()}, keep=keep)
+            return adapter, heads, training_tensors(self.optimizer, keep=keep) if with_state else None
+
+        def write(parts: _Parts) -> Path:
+            return write_checkpoint(self.checkpoints, name, lambda f: self._write(f, *parts), make_latest=make_latest)
+
+        return rank0_save(self.group, gather, write)
 
     def save(self) -> Path | None:
-        path = self._checkpoint(step_name(self.step), with_state=True, make_latest=True)
-        if path is not None:
-            self.run.checkpoint(self.step, path)
-        return path
+        return self._checkpoint(step_name(self.step), with_state=True, make_latest=True)
 
     def save_best(self) -> Path | None:
         return self._checkpoint(BEST, with_state=False, make_latest=False)
@@ -183,48 +207,14 @@ class RewardTrainer:
             return None
         load_adapters(self.stack, folder, names=(REWARD,))
         state = load_training_state(folder, self.optimizer)
-        self.step = int(state["step"])
+        self.loop.position = int(state["step"])
         self.best_accuracy, self.best_step = state.get("best_accuracy"), state.get("best_step")
         self.scheduler = self._make_scheduler()
         return folder
 
     # --- loop ---------------------------------------------------------------------------------
-    def train(self) -> tuple[str, list[dict[str, float | None]]]:
-        history: list[dict[str, float | None]] = []
-        every = int(self.cfg["eval_every"])
-        saved_at = self.step if latest_checkpoint(self.checkpoints) is not None else -1
-        while self.step < self.total and not self.group.any(self.should_stop()):  # all ranks stop together
-            values = self.train_step()
-            if self.step % every == 0 or self.step == self.total:
-                values.update(self._evaluate_and_save())
-                saved_at = self.step
-            self.run.metric(self.step, values)
-            history.append(values)
-            recent = self._seconds[-10:]
-            self.run.progress(self.step, self.total, sum(recent) / len(recent) * (self.total - self.step))
-            held = f" held-out acc {values['rm/eval_accuracy']:.3f}" if values.get("rm/eval_accuracy") is not None else ""
-            if self.group.is_main:
-                print(f"[rm] {self.step:>5}/{self.total} loss {values['rm/loss']:.4f} acc {values['rm/accuracy']:.2f}{held}",
-                      file=sys.stderr, flush=True)
-        if saved_at != self.step:
-            self.save()
-        return ("finished" if self.step >= self.total else "stopped"), history
-
-    def _evaluate_and_save(self) -> dict[str, float | None]:
-        out: dict[str, float | None] = {}
-        if self.eval_pairs:
-            stats = self.evaluate()
-            out = {"rm/eval_accuracy": stats.accuracy, "rm/eval_mean_score": stats.mean_score, "rm/eval_loss": stats.loss}
-            if self.augment:  # does it read the facts? the same pairs with another image's facts
-                probe = evaluate_pairs(self.stack, self.codec, with_other_images_facts(self.eval_pairs), True, self.seed, self.micro, self.group)
-                out["rm/eval_accuracy_other_facts"] = probe.accuracy
-            if self.best_accuracy is None or stats.accuracy > self.best_accuracy:
-                # Ties keep the earlier checkpoint: the reference recipe stops early.
-                self.best_accuracy, self.best_step = stats.accuracy, self.step
-                self.save_best()
-            out["rm/best_eval_accuracy"] = self.best_accuracy
-        self.save()
-        return out
+    def train(self) -> tuple[str, list[Values]]:
+        return self.loop.train(self, saved=latest_checkpoint(self.checkpoints) is not None)
 
 
 def _note(text: str) -> str:
@@ -244,19 +234,19 @@ def reward_stack(config: dict[str, Any], source: Any, device: str) -> tuple[Mode
 
 
 def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
-    rm_cfg, seed = config["reward_model"], int(config["seed"])
+    hyper, seed = RewardHyper.from_config(config["reward_model"]), int(config["seed"])
     seed_and_threads(config)
     resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
     data_dir, model_dir = stage_folders(run, resuming)
     data = load_stage_data(config, data_dir, need="pairs")
-    train_pairs, eval_pairs = split_pairs(data.pairs, int(rm_cfg["held_out"]), seed)
+    train_pairs, eval_pairs = split_pairs(data.pairs, hyper.held_out, seed)
     source = stage_source(config, data.corpus(), model_dir, resume=resuming)
     if source.policy_adapter is not None:
         say(run, f"model.policy {source.given} is an rl_init policy: the reward model is trained on its SFT base", "warning")
         source = source.base
     say(run, f"data: {len(train_pairs)} training pairs, {len(eval_pairs)} held out ({data.source}); model: {source.given}")
     stack, codec = reward_stack(config, source, device)
-    trainer = RewardTrainer(stack, codec, train_pairs, eval_pairs, rm_cfg, run, seed, base_record(source), stop.check())
+    trainer = RewardTrainer(stack, codec, train_pairs, eval_pairs, hyper, run, seed, base_record(source), stop.check())
     run.status("running")
     if resuming:
         folder = trainer.resume()

@@ -6,7 +6,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from peft import get_peft_model_state_dict, set_peft_model_state_dict
@@ -15,6 +15,7 @@ from ..data.records import PreferencePair
 from ..models.codec import Codec
 from ..models.stack import POLICY, REWARD, VALUE, ModelStack
 from ..sharding import clip_grad_norm
+from .hyper import RewardHyper
 from .pairwise import backward_pairs, evaluate_pairs
 
 
@@ -43,7 +44,7 @@ def train_reward_model(
     stack: ModelStack,
     codec: Codec,
     pairs: list[PreferencePair],
-    rm_cfg: dict[str, Any],
+    hyper: RewardHyper,
     steps: int,
     seed: int,
     log: Callable[[str], None],
@@ -52,17 +53,17 @@ def train_reward_model(
     start = time.perf_counter()
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
-    held = min(int(rm_cfg["held_out"]), len(pairs) // 5)
+    held = min(hyper.held_out, len(pairs) // 5)
     eval_pairs = [pairs[i] for i in order[:held]]
     train_pairs = [pairs[i] for i in order[held:]]
-    augment = bool(rm_cfg["fact_augmentation"])
-    micro = int(rm_cfg["per_device_batch_size"])
-    per_step = min(int(rm_cfg["batch_size"]), len(train_pairs))
-    warmup = max(1, math.ceil(steps * float(rm_cfg["warmup_ratio"])))
+    augment = hyper.fact_augmentation
+    micro = hyper.per_device_batch_size
+    per_step = min(hyper.batch_size, len(train_pairs))
+    warmup = max(1, math.ceil(steps * hyper.warmup_ratio))
 
     stack.set_trainable({REWARD})
     params = stack.adapter_params(REWARD) + list(stack.reward_head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=float(rm_cfg["learning_rate"]), weight_decay=0.0)
+    optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))  # then constant
     rng = random.Random(seed + 1)
     cursor, losses, accs, means = 0, [], [], []
@@ -78,16 +79,16 @@ def train_reward_model(
             batch.append(train_pairs[cursor % len(train_pairs)])
             cursor += 1
         optimizer.zero_grad(set_to_none=True)
-        stats = backward_pairs(stack, codec, batch, augment, rng, micro, float(rm_cfg["centering_coef"]))
+        stats = backward_pairs(stack, codec, batch, augment, rng, micro, hyper.centering_coef)
         step_loss, step_acc, step_mean = stats.loss, stats.accuracy, stats.mean_score
-        clip_grad_norm(params, float(rm_cfg["grad_clip"]))  # exact under FSDP too (sharding.py)
+        clip_grad_norm(params, hyper.grad_clip)  # exact under FSDP too (sharding.py)
         optimizer.step()
         schedule.step()
         losses.append(step_loss)
         accs.append(step_acc)
         means.append(step_mean)
         done = step
-        if step % int(rm_cfg["eval_every"]) == 0 and eval_pairs and step < steps:
+        if step % hyper.eval_every == 0 and eval_pairs and step < steps:
             acc = pairwise_accuracy(stack, codec, eval_pairs, augment, seed, micro)
             log(f"reward model warm-up step {step}/{steps}: loss {step_loss:.3f}, held-out accuracy {acc:.2f}")
     stack.set_trainable({POLICY, VALUE})

@@ -73,7 +73,7 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     max_length = min(int(section["max_length"]), int(model_cfg["max_length"]))
     examples = _examples(data.conversations, codec, max_length, run)
     built = supervised_model(config, base, adapter, device, base_record(source), codec.processor)
-    trainer = SupervisedTrainer(built.forward, built.params, examples, Hyper.from_config(section), codec, run, stage,
+    trainer = SupervisedTrainer(built.forward, built.params, examples, Hyper.from_config(section, stage), codec, run, stage,
                                 int(config["seed"]), built.weights, stop.check())
     run.status("running")
     if resuming:
@@ -116,14 +116,14 @@ def supervised_model(config: dict[str, Any], base: LlavaForConditionalGeneration
         # Full fine-tune: language model, projector and LM head; the vision tower stays frozen.
         for p in base.model.vision_tower.parameters():
             p.requires_grad_(False)
-        model = base.to(torch.device(device))
+        model = base.to(torch.device(device))  # type: ignore[arg-type]  # transformers types PreTrainedModel.to through functools.wraps of an unbound method
         weights = FullWeights(base, processor)
         what = "full fine-tune (vision tower frozen)"
     else:
         for p in base.parameters():
             p.requires_grad_(False)
         model = get_peft_model(base, lora_config(config["model"]["lora"]), adapter_name=adapter).to(torch.device(device))
-        weights = AdapterWeights(model, adapter, base_info, processor)  # type: ignore[arg-type]
+        weights = AdapterWeights(model, adapter, base_info, processor)
         what = f"LoRA r={config['model']['lora']['r']} on the language model"
     if wants_sharding(config, ranks):
         shard_llava(base, ranks)

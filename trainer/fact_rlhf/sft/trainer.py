@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checkpoint import latest_checkpoint
+from ..config.sections import typed_section
 from ..distributed import Group
 from ..distributed import group as process_group
 from ..errors import DataError
@@ -27,8 +27,9 @@ from ..models.codec import Codec
 from ..stages.schedule import resumable_scheduler
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..sharding import clip_grad_norm
-from ..stages.checkpoints import load_training_state, step_name, training_tensors, write_checkpoint, write_training_state
+from ..stages.checkpoints import TrainingTensors, load_training_state, step_name, training_tensors, write_checkpoint, write_training_state
 from ..stages.batches import seeded_batch
+from ..stages.loop import Loop, Stage, Values, rank0_save
 from .data import IGNORE, Example
 
 
@@ -43,16 +44,9 @@ class Hyper:
     save_every: int
 
     @classmethod
-    def from_config(cls, section: dict[str, Any]) -> "Hyper":
-        return cls(
-            epochs=float(section["epochs"]),
-            learning_rate=float(section["learning_rate"]),
-            batch_size=int(section["batch_size"]),
-            per_device_batch_size=int(section["per_device_batch_size"]),
-            warmup_ratio=float(section["warmup_ratio"]),
-            grad_clip=float(section["grad_clip"]),
-            save_every=int(section["save_every"]),
-        )
+    def from_config(cls, section: Mapping[str, Any], name: str = "sft") -> "Hyper":
+        """From the loaded config's `sft` or `rl_init` section (`name`; its defaults are the schema's)."""
+        return typed_section(cls, section, name)
 
 
 class WeightsIO(Protocol):
@@ -101,7 +95,7 @@ def label_loss_sum(model: nn.Module, batch: Batch) -> Tensor:
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE, reduction="sum")
 
 
-class SupervisedTrainer:
+class SupervisedTrainer(Stage):
     def __init__(
         self,
         model: nn.Module,
@@ -131,11 +125,15 @@ class SupervisedTrainer:
                             f"does not split over {self.ranks.world_size} processes")
         self.total = max(1, math.ceil(hyper.epochs * n / self.global_batch))
         self.warmup = math.ceil(self.total * hyper.warmup_ratio)
-        self.step = 0  # completed optimiser steps
+        self.loop = Loop(run, self.ranks, self.total, hyper.save_every, should_stop)
         self.optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)
         self.scheduler = self._make_scheduler()
         self.checkpoints = run.path / CHECKPOINTS_DIR
-        self._seconds: list[float] = []
+
+    @property
+    def step(self) -> int:
+        """Completed optimiser steps."""
+        return self.loop.position
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         return resumable_scheduler(self.optimizer, self.step, self.warmup, self.total, "cosine")
@@ -144,9 +142,9 @@ class SupervisedTrainer:
         """Epoch-wise shuffles from the seed: batch `step` is known without state."""
         return seeded_batch(self.examples, step, self.global_batch, f"{self.seed}-{self.group}")
 
-    def train_step(self) -> dict[str, float | None]:
+    def train_step(self, position: int) -> Values:
         start = time.perf_counter()
-        batch = self.batch_for(self.step)
+        batch = self.batch_for(position)
         labelled = sum(max(0, e.supervised) for e in batch)
         tokens = sum(len(e.input_ids) for e in batch)
         lr = self.optimizer.param_groups[0]["lr"]
@@ -170,47 +168,41 @@ class SupervisedTrainer:
         grad_norm = clip_grad_norm(self.params, self.hyper.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
-        self.step += 1
         seconds = self.ranks.max([time.perf_counter() - start])[0]
-        self._seconds.append(seconds)
         g = self.group
-        values: dict[str, float | None] = {
+        values: Values = {
             f"{g}/loss": loss_sum / labelled,
             f"{g}/learning_rate": lr,
             f"{g}/grad_norm": grad_norm,
-            f"{g}/epoch": self.step * self.global_batch / len(self.examples),
+            f"{g}/epoch": (position + 1) * self.global_batch / len(self.examples),
             f"{g}/tokens_per_s": tokens / seconds,
             f"{g}/labelled_tokens": float(labelled),
             f"time/{g}_step": seconds,
         }
         if self.device.type == "cuda":
             values["perf/gpu_memory_gb"] = torch.cuda.max_memory_allocated(self.device) / 2**30
-        self.run.metric(self.step, values)
-        recent = self._seconds[-10:]
-        self.run.progress(self.step, self.total, sum(recent) / len(recent) * (self.total - self.step))
-        if self.ranks.is_main:
-            print(f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {lr:.2e} "
-                  f"{tokens / seconds:,.0f} tok/s", file=sys.stderr, flush=True)
         return values
+
+    def line(self, values: Values, seconds: float) -> str:
+        g = self.group
+        return (f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {values[f'{g}/learning_rate']:.2e} "
+                f"{values[f'{g}/tokens_per_s']:,.0f} tok/s")
 
     def save(self) -> Path | None:
         """Rank 0 writes; with a sharded model every rank first takes part in gathering."""
-        main = self.ranks.is_main
-        if not main and not self.ranks.lockstep:
-            return None
-        weights = self.weights.gather(keep=main)
-        training = training_tensors(self.optimizer, keep=main)
-        if not main:
-            return None
         state = {"step": self.step, "total_steps": self.total, "stage": self.group, "world_size": self.ranks.world_size}
 
-        def fill(folder: Path) -> None:
-            self.weights.write(folder, weights)
-            write_training_state(folder, training, state)
+        def gather(keep: bool) -> tuple[dict[str, Tensor], TrainingTensors]:
+            return self.weights.gather(keep=keep), training_tensors(self.optimizer, keep=keep)
 
-        path = write_checkpoint(self.checkpoints, step_name(self.step), fill, make_latest=True)
-        self.run.checkpoint(self.step, path)
-        return path
+        def write(parts: tuple[dict[str, Tensor], TrainingTensors]) -> Path:
+            def fill(folder: Path) -> None:
+                self.weights.write(folder, parts[0])
+                write_training_state(folder, parts[1], state)
+
+            return write_checkpoint(self.checkpoints, step_name(self.step), fill, make_latest=True)
+
+        return rank0_save(self.ranks, gather, write)
 
     def resume(self) -> Path | None:
         folder = latest_checkpoint(self.checkpoints)
@@ -218,20 +210,11 @@ class SupervisedTrainer:
             return None
         self.weights.load(folder)
         state = load_training_state(folder, self.optimizer)
-        self.step = int(state["step"])
+        self.loop.position = int(state["step"])
         self.scheduler = self._make_scheduler()
         return folder
 
     def train(self) -> tuple[str, list[float]]:
         """Runs to the end or a stop request; returns (`finished`|`stopped`, losses)."""
-        losses: list[float] = []
-        last_saved = self.step if latest_checkpoint(self.checkpoints) is not None else -1
-        while self.step < self.total and not self.ranks.any(self.should_stop()):  # all ranks stop together
-            values = self.train_step()
-            losses.append(float(values[f"{self.group}/loss"] or 0.0))
-            if self.step % self.hyper.save_every == 0:
-                self.save()
-                last_saved = self.step
-        if last_saved != self.step:
-            self.save()
-        return ("finished" if self.step >= self.total else "stopped"), losses
+        status, history = self.loop.train(self, saved=latest_checkpoint(self.checkpoints) is not None)
+        return status, [float(values[f"{self.group}/loss"] or 0.0) for values in history]

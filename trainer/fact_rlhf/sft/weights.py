@@ -11,7 +11,7 @@ tensors are collected on the writer) then `write` (the writer only).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from peft import PeftModel
 from safetensors.torch import load_file, save_file
@@ -49,7 +49,8 @@ class FullWeights:
 
         # Whole tensors on rank 0's CPU, one parameter at a time; the other ranks get none.
         state = get_model_state_dict(self.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
-        return {k: v.contiguous() for k, v in state.items()} if keep else {}
+        # A model's state dict holds tensors only (the type covers optimizer states too).
+        return {k: cast(Tensor, v).contiguous() for k, v in state.items()} if keep else {}
 
     def write(self, folder: Path, tensors: dict[str, Tensor]) -> None:
         self.model.config.to_json_file(str(folder / "config.json"))

@@ -47,7 +47,7 @@ def load_stage_data(config: dict[str, Any], run_dir: Path, need: str) -> StageDa
     data = config["data"]
     if data["builtin"] == "shapes":
         files = generate_world_for(config, run_dir / WORLD_DIR)
-        facts = load_facts(files.facts)
+        facts: FactsMap = load_facts(files.facts)
         world = Dataset(
             prompts=load_prompts(files.ppo_prompts, files.image_folder, facts),
             pairs=load_preferences(files.preference, files.image_folder, facts),
@@ -59,6 +59,6 @@ def load_stage_data(config: dict[str, Any], run_dir: Path, need: str) -> StageDa
         return StageData(conversations, world.pairs, "builtin:shapes", world)
     image_folder = Path(data["image_folder"]) if data.get("image_folder") else None
     if need == "pairs":
-        facts: FactsMap = load_facts(Path(data["facts"])) if data.get("facts") else {}
+        facts = load_facts(Path(data["facts"])) if data.get("facts") else {}
         return StageData(pairs=load_preferences(Path(data["preference"]), image_folder, facts), source=str(data["preference"]))
     return StageData(conversations=load_conversations(Path(data["sft"]), image_folder), source=str(data["sft"]))

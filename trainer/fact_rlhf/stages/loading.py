@@ -33,7 +33,8 @@ def merge_adapter(base: LlavaForConditionalGeneration, folder: Path) -> LlavaFor
     """base + the LoRA adapter in `folder`, folded into the weights."""
     peft_model = get_peft_model(base, adapter_config(folder), adapter_name="merge")
     load_adapter(peft_model, "merge", folder)
-    merged: LlavaForConditionalGeneration = peft_model.merge_and_unload()
+    merged = peft_model.merge_and_unload()
+    assert isinstance(merged, LlavaForConditionalGeneration)  # the base, with the adapter folded in
     return merged
 
 
