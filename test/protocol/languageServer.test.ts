@@ -213,8 +213,8 @@ test('inlay hints show gradient accumulation and optimiser steps per iteration',
   await client.open(uri, text);
   const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 500, character: 0 } } });
   const at = (needle: string): string[] => hints.filter((h) => h.position.line === lineOf(text, needle)).map((h) => String(h.label));
-  assert.deepEqual(at('  step_batch_size'), ['= 8/device × 8×1 procs × 4 grad-accum']);
-  assert.deepEqual(at('  rollout_batch_size'), ['= 32/device × 8×1 procs × 2 passes']);
+  assert.deepEqual(at('  step_batch_size'), ['8 per device × 8 GPUs × 1 node → 4 accumulation steps']);
+  assert.deepEqual(at('  rollout_batch_size'), ['32 per device × 8 GPUs × 1 node → 2 generation passes']);
   assert.deepEqual(at('  ppo_epochs'), ['→ 4 optimiser steps/iteration']);
   assert.deepEqual(at('  gpus'), ['world size 8']);
 });
