@@ -68,6 +68,8 @@ interface Options {
 }
 
 export function chooseResumeRun(opts: Options): ResumeChoice {
+  // The trainer's eval stage writes no checkpoint: a stopped evaluation starts over.
+  if (opts.stage === 'eval') throw new ResumeError('--resume: an eval run has no checkpoint to continue from; run `fact-rlhf eval CONFIG` again without --resume');
   if (opts.runDir) return explicitRun(resolve(opts.runDir), opts.stage);
   const configPath = resolve(opts.configPath);
   const outputDir = dirname(defaultRunDirectory(configPath, opts.stage, opts.outputDir));

@@ -61,6 +61,21 @@ test('a wrong-typed key gives a diagnostic naming the key, at its line', async (
   assert.equal(d.range.start.line, lineOf(text, 'kl_coef'));
 });
 
+test('an empty document and `version: 1` alone: nothing to run, an error in the editor with a preferred fix', async () => {
+  for (const start of ['', 'version: 1\n']) {
+    const uri = freshUri();
+    const d = only(await client.open(uri, start), 'nothing-to-run');
+    assert.equal(d.severity, 1, 'an error');
+    assert.match(msg(d), /^Nothing to run: the config names no data and no model/);
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const fix = actions.find((a) => a.isPreferred && a.kind === 'quickfix');
+    assert.ok(fix?.edit?.changes?.[uri], JSON.stringify(actions.map((a) => a.title)));
+    const text = applyEdits(start, fix.edit.changes[uri]);
+    assert.match(text, /data:\n {2}builtin: shapes\n/);
+    assert.deepEqual(await client.change(uri, text), []);
+  }
+});
+
 test('the LLaVA-RLHF recipes and the tiny examples give no diagnostics', async () => {
   const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.rlhf.yaml'));
   assert.ok(examples.includes('llava-rlhf-7b.rlhf.yaml') && examples.includes('llava-rlhf-13b.rlhf.yaml'));

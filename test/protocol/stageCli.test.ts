@@ -191,6 +191,9 @@ test('--resume with --run-dir: the folder must be a run of that stage with a che
   const c = cli(['rm', '--resume', '--run-dir', bare, 'explicit/x.rlhf.yaml']);
   assert.match(c.stderr, /is a ppo run, not a rm run/);
   assert.equal(started(), undefined);
+  const ev = cli(['eval', '--resume', 'explicit/x.rlhf.yaml']);
+  assert.equal(ev.status, 2);
+  assert.match(ev.stderr, /an eval run has no checkpoint to continue from/);
   const ready = fakeRun('explicit/runs/x-ppo-20260102-000000', 'ppo', 2000, null, 'step-1');
   const d = cli(['ppo', '--resume', '--run-dir', ready, 'explicit/x.rlhf.yaml']);
   assert.match(d.stderr, /fact-rlhf: resuming .*x-ppo-20260102-000000 from checkpoint step-1/);
