@@ -619,6 +619,7 @@ test('a config that names no data and no model has nothing to run: an error that
   }
   // A parent that cannot be read may hold the data: only its own error.
   assert.deepEqual(codes(run('extends: missing.rlhf.yaml\n', file)), ['extends-not-found']);
+  assert.deepEqual(codes(run('extends: base.rlhf.yaml\n', 'untitled.rlhf.yaml')), [], 'an unsaved document cannot read its parent');
 });
 
 test('an indivisible batch after a per-device edit: the preferred fix keeps the global batch', () => {

@@ -1,7 +1,9 @@
 // Rules across keys, checked on the merged config with schema defaults: batch divisibility, the
-// length budget, reward-term signs, stage prerequisites (facts, reward model), keys that have no
-// effect, and whether the PPO stage fits the GPU. Each diagnostic sits on the key most likely to
-// be wrong, preferring keys written in the validated file over inherited ones.
+// length budget, whether anything can run at all, reward-term signs, stage prerequisites (facts,
+// reward model), keys that have no effect, and whether the PPO stage fits the GPU. Each diagnostic
+// sits on the key most likely to be wrong, preferring keys written in the validated file over
+// inherited ones.
+import { isPlainObject } from './chain';
 import type { ResolvedConfig } from './chain';
 import type { Derived, BatchSplit } from './derived';
 import { estimatePpoMemory, gib } from './memory';
@@ -214,8 +216,11 @@ const SOURCE_KEYS: readonly P[] = allKeyPaths()
  */
 function nothingToRun(ctx: RuleContext): void {
   const r = ctx.r;
-  // A parent that could not be read may hold the sources: its own diagnostic says so.
-  if (r.chain.diagnostics.some((d) => d.code.startsWith('extends-'))) return;
+  // A chain that stopped early (a parent missing, unresolved, cyclic, or an unsaved document's) may
+  // have the sources in the part not read: the extends diagnostic, if any, says why.
+  const last = r.chain.files[r.chain.files.length - 1].value;
+  if (isPlainObject(last) && typeof last.extends === 'string') return;
+  if (r.chain.files.some((f) => f.hasErrors) || r.chain.diagnostics.some((d) => d.code.startsWith('extends-'))) return;
   if (r.get(['data', 'builtin']) === 'shapes') return;
   const named = SOURCE_KEYS.some((path) => {
     const v = r.raw(path);
