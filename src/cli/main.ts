@@ -8,6 +8,9 @@ import { resolvePython } from '../runs/pythonResolver';
 import { summarize, formatSummary, KL_KEY, PRIMARY_METRIC } from '../runs/runSummary';
 import { ProgressReporter } from './progressBar';
 import { runValidate } from './validate';
+import { commandHelp, wantsHelp } from './help';
+import { preflightConfig } from './preflight';
+import { chooseResumeRun, ResumeError } from './resume';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -16,14 +19,17 @@ commands:
   sft CONFIG        run supervised fine-tuning
   rm CONFIG         train the reward model
   rl_init CONFIG    initialise the PPO policy (a fresh LoRA on the SFT model)
-  eval CONFIG       evaluate a checkpoint on hallucination benchmarks
+  eval CONFIG       evaluate a checkpoint (eval.checkpoint) on hallucination benchmarks
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
+  help COMMAND      what COMMAND reads and writes (also: fact-rlhf COMMAND --help)
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
   --run-dir DIR     run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)
   --output-dir DIR  folder for run directories
-  --resume          continue the run in --run-dir from its last checkpoint
+  --resume          continue a run from its last checkpoint: --run-dir, else the newest one of the config
+
+\`fact-rlhf COMMAND --help\` says what a command reads and writes.
 `;
 
 const STAGES: Record<string, Stage> = { ppo: 'ppo', sft: 'sft', rm: 'rm', rl_init: 'rl_init', eval: 'eval' };
@@ -76,6 +82,20 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     process.stderr.write(`error: config file not found: ${configPath}\n`);
     return 2;
   }
+  // Nothing is created or started before the config and the run to resume check out.
+  if (!preflightConfig(configPath, stage, process.stderr).ok) return 1;
+  let runDir = args.runDir && resolve(args.runDir);
+  if (args.resume) {
+    try {
+      const choice = chooseResumeRun({ configPath, stage, runDir, outputDir: args.outputDir && resolve(args.outputDir) });
+      runDir = choice.runDir;
+      process.stderr.write(`fact-rlhf: ${choice.note}\n`);
+    } catch (err) {
+      if (!(err instanceof ResumeError)) throw err;
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+  }
   const root = toolRoot();
   const python = resolvePython({
     configured: args.python ?? process.env.FACT_RLHF_PYTHON,
@@ -89,7 +109,7 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     python: python.path,
     trainerRoot: join(root, 'trainer'),
     schemaDir: join(root, 'schema'),
-    runDir: args.runDir && resolve(args.runDir),
+    runDir,
     outputDir: args.outputDir && resolve(args.outputDir),
     resume: args.resume,
   });
@@ -138,12 +158,22 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    const topic = command === 'help' && rest[0] ? commandHelp(rest[0]) : undefined;
+    if (topic) {
+      process.stdout.write(topic);
+      return 0;
+    }
     if (!command || command === '-h' || command === '--help' || command === 'help') {
       process.stdout.write(USAGE);
       return command ? 0 : 2;
     }
     if (command === '--version') {
       process.stdout.write('fact-rlhf 0.1.0\n');
+      return 0;
+    }
+    const help = wantsHelp(rest) ? commandHelp(command) : undefined;
+    if (help) {
+      process.stdout.write(help);
       return 0;
     }
     if (command === 'validate') return runValidate(rest);

@@ -2,6 +2,13 @@
 import { resolve, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import { validateFile } from '../../language-server/src/engine';
+import type { ValidationDiagnostic } from '../protocol/lsp';
+
+/** `file:line:col: severity [code] message`, the file relative to the working folder. */
+export function formatDiagnostic(d: ValidationDiagnostic): string {
+  const shown = relative(process.cwd(), d.file) || d.file;
+  return `${shown}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${d.message}`;
+}
 
 export function runValidate(argv: string[]): number {
   const json = argv.includes('--json');
@@ -28,10 +35,7 @@ export function runValidate(argv: string[]): number {
     for (const d of diagnostics) {
       if (d.severity === 'error') errors++;
       all.push(d);
-      if (!json) {
-        const shown = relative(process.cwd(), d.file) || d.file;
-        process.stdout.write(`${shown}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${d.message}\n`);
-      }
+      if (!json) process.stdout.write(`${formatDiagnostic(d)}\n`);
     }
   }
   if (json) {

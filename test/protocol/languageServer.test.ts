@@ -61,6 +61,21 @@ test('a wrong-typed key gives a diagnostic naming the key, at its line', async (
   assert.equal(d.range.start.line, lineOf(text, 'kl_coef'));
 });
 
+test('an empty document and `version: 1` alone: nothing to run, an error in the editor with a preferred fix', async () => {
+  for (const start of ['', 'version: 1\n']) {
+    const uri = freshUri();
+    const d = only(await client.open(uri, start), 'nothing-to-run');
+    assert.equal(d.severity, 1, 'an error');
+    assert.match(msg(d), /^Nothing to run: the config names no data and no model/);
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const fix = actions.find((a) => a.isPreferred && a.kind === 'quickfix');
+    assert.ok(fix?.edit?.changes?.[uri], JSON.stringify(actions.map((a) => a.title)));
+    const text = applyEdits(start, fix.edit.changes[uri]);
+    assert.match(text, /data:\n {2}builtin: shapes\n/);
+    assert.deepEqual(await client.change(uri, text), []);
+  }
+});
+
 test('the LLaVA-RLHF recipes and the tiny examples give no diagnostics', async () => {
   const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.rlhf.yaml'));
   assert.ok(examples.includes('llava-rlhf-7b.rlhf.yaml') && examples.includes('llava-rlhf-13b.rlhf.yaml'));
@@ -213,8 +228,8 @@ test('inlay hints show gradient accumulation and optimiser steps per iteration',
   await client.open(uri, text);
   const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 500, character: 0 } } });
   const at = (needle: string): string[] => hints.filter((h) => h.position.line === lineOf(text, needle)).map((h) => String(h.label));
-  assert.deepEqual(at('  step_batch_size'), ['= 8/device × 8×1 procs × 4 grad-accum']);
-  assert.deepEqual(at('  rollout_batch_size'), ['= 32/device × 8×1 procs × 2 passes']);
+  assert.deepEqual(at('  step_batch_size'), ['8 per device × 8 GPUs × 1 node → 4 accumulation steps']);
+  assert.deepEqual(at('  rollout_batch_size'), ['32 per device × 8 GPUs × 1 node → 2 generation passes']);
   assert.deepEqual(at('  ppo_epochs'), ['→ 4 optimiser steps/iteration']);
   assert.deepEqual(at('  gpus'), ['world size 8']);
 });

@@ -205,7 +205,11 @@ test('batch divisibility for PPO, SFT and RM batches, with fixes that make them 
   assert.match(div[0].message, /`sft\.batch_size` \(100\) must be divisible by sft\.per_device_batch_size × launch\.gpus × launch\.nodes = 4 × 4 × 1 = 16/);
   assert.match(div[2].message, /`ppo\.rollout_batch_size` \(500\) .* = 32 × 4 × 1 = 128/);
   assert.match(div[3].message, /`ppo\.step_batch_size` \(250\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 4 × 1 = 4$/);
-  assert.deepEqual(div[0].fixes.map((f) => f.title), ['Set `sft.batch_size` to 96', 'Set `sft.batch_size` to 112', 'Set `sft.per_device_batch_size` to 1']);
+  // 100 splits over 4 GPUs (25 each) but not into micro-batches of 4: the preferred fix keeps the global batch.
+  assert.deepEqual(div[0].fixes.map((f) => f.title), ['Set `sft.per_device_batch_size` to 1 (keeps `sft.batch_size` at 100)', 'Set `sft.batch_size` to 96', 'Set `sft.batch_size` to 112']);
+  assert.deepEqual(div[0].fixes.map((f) => f.preferred), [true, false, false]);
+  assert.deepEqual(div[3].fixes.map((f) => f.preferred)[0], true, 'not splitting over the processes: only a new global size fixes it');
+  assert.match(div[3].fixes[0].title, /^Set `ppo\.step_batch_size` to /);
   assert.ok(div[2].related.some((r) => r.message === 'launch.gpus = 4'), 'related: the GPU count');
   assert.ok(div[2].related.some((r) => r.message.includes('(default)')) === false, 'defaults have no location');
   // Apply the preferred fix of each, re-validating between fixes, until nothing is left.
@@ -225,8 +229,8 @@ test('a per-device size above a process\'s share is one micro-batch, as the trai
   assert.deepEqual(a.derived?.rollout, { global: 8, perDevice: 32, micro: 8, unit: 32, perDeviceSteps: 1 });
   assert.deepEqual(inlayHints(a).map((h) => h.label), [
     'ppo_epochs: → 4 optimiser steps/iteration', // on the `ppo:` line: the key is not written
-    '= 8/device × 1×1 procs × 1 passes',
-    '= 4/device × 1×1 procs × 1 grad-accum',
+    '8 per device × 1 process → 1 generation pass',
+    '4 per device × 1 process → 1 accumulation step',
   ]);
   const two = run(`${text}launch:\n  backend: torchrun\n  gpus: 3\n`);
   assert.match(two.diagnostics.map((d) => d.message).join('\n'), /`ppo\.rollout_batch_size` \(8\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 3 × 1 = 3/);
@@ -271,17 +275,19 @@ test('query_len + response_len must fit model.max_length', () => {
 });
 
 test('stage prerequisites: facts, a reward model and prompts for PPO', () => {
+  // Issue 15 item 8: with no data and no model at all the config has nothing to run (an error) besides what PPO lacks.
   const none = run('ppo:\n  kl_coef: 0.1\n');
-  assert.deepEqual(codes(none), ['missing-facts', 'missing-reward-model', 'missing-data']);
+  assert.deepEqual(codes(none), ['nothing-to-run', 'missing-facts', 'missing-reward-model', 'missing-data']);
   const facts = one(none, 'missing-facts');
   assert.deepEqual(rangeOf(facts), [1, 1, 1, 5], 'no related key is written: the first line');
-  assert.deepEqual(codes(run('sft:\n  epochs: 1\n')), [], 'an SFT-only config needs no reward model, facts or prompts');
+  fs.writeFileSync(path.join(tmp, 'conversations.json'), JSON.stringify([{ id: '1', image: '1.png', conversations: [{ from: 'human', value: '<image>\nq' }, { from: 'gpt', value: 'a' }] }]));
+  assert.deepEqual(codes(run('data:\n  sft: conversations.json\nsft:\n  epochs: 1\n')), [], 'an SFT-only config needs no reward model, facts or prompts');
   const text = 'reward_model:\n  fact_augmentation: true\nppo:\n  init_value_from_reward_model: true\n';
   const a = run(text);
   assert.deepEqual(rangeOf(one(a, 'missing-facts')), span(text, 'fact_augmentation: true'));
   assert.deepEqual(rangeOf(one(a, 'missing-reward-model')), span(text, 'init_value_from_reward_model: true'));
   const off = apply(text, fixTitled(one(a, 'missing-facts'), /plain RLHF/));
-  assert.deepEqual(codes(run(off)).sort(), ['missing-data', 'missing-reward-model']);
+  assert.deepEqual(codes(run(off)).sort(), ['missing-data', 'missing-reward-model', 'nothing-to-run']);
   assert.deepEqual(codes(run(`${off}data:\n  preference: p.json\n  ppo_prompts: q.json\n`)).filter((c) => c.startsWith('missing')), [], 'preference pairs train a reward model first');
   assert.deepEqual(codes(run(`${BUILTIN}ppo:\n  kl_coef: 0.1\n`)), [], 'the built-in world has facts, prompts and warms up an RM');
 });
@@ -444,10 +450,10 @@ test('derived figures: iterations per epoch from the prompt file, gradient accum
   assert.equal(a.derived?.step?.perDeviceSteps, 4);
   const hints = inlayHints(a).map((h) => h.label);
   assert.deepEqual(hints, [
-    '= 32/device × 8×1 procs × 2 passes',
+    '32 per device × 8 GPUs × 1 node → 2 generation passes',
     '→ 140.6/epoch, 562 iterations',
     '→ 4 optimiser steps/iteration',
-    'step_batch_size: = 8/device × 8×1 procs × 4 grad-accum',
+    'step_batch_size: 8 per device × 8 GPUs × 1 node → 4 accumulation steps',
     'world size 8',
   ].sort((x, y) => hints.indexOf(x) - hints.indexOf(y)));
   assert.equal(hints.length, 5);
@@ -584,4 +590,68 @@ test('validateFile reports an unreadable file instead of throwing', () => {
   assert.equal(res.length, 1);
   assert.equal(res[0].code, 'file-unreadable');
   assert.match(res[0].message, /file not found/);
+});
+
+test('a config that names no data and no model has nothing to run: an error that says what to set', () => {
+  for (const text of ['', 'version: 1\n', 'version: 1\nname: x\nseed: 3\noutput_dir: out\n', 'model:\n  policy: builtin:tiny-llava\n']) {
+    const d = one(run(text), 'nothing-to-run');
+    assert.equal(d.severity, 'error', JSON.stringify(text));
+    assert.match(d.message, /names no data and no model.*`data\.builtin: shapes`.*`data\.sft`.*`data\.preference`.*`data\.ppo_prompts`.*`eval\.checkpoint`/);
+    // The preferred fix makes it runnable on the built-in world, and then nothing is left to report.
+    const fixed = apply(text, d.fixes.find((f) => f.preferred) ?? assert.fail('no preferred fix'));
+    assert.deepEqual(codes(run(fixed)), [], fixed);
+  }
+  const empty = one(run(''), 'nothing-to-run');
+  assert.deepEqual([empty.line, empty.column], [1, 1]);
+  const version = one(run('# my experiment\nversion: 1\n'), 'nothing-to-run');
+  assert.deepEqual(rangeOf(version), [2, 1, 2, 11], 'on `version: 1`, the one thing written');
+  // Without a host (nothing outside the text is read) the rule holds too: it needs no files.
+  assert.deepEqual(validateText('version: 1\n', CONFIG).map((x) => x.code), ['nothing-to-run']);
+
+  // Any data source or model makes a stage runnable.
+  const dir = path.join(tmp, 'runnable');
+  fs.mkdirSync(path.join(dir, 'llava'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'llava', 'config.json'), '{}');
+  fs.writeFileSync(path.join(dir, 'base.rlhf.yaml'), `version: 1\n${BUILTIN}`);
+  const file = path.join(dir, 'x.rlhf.yaml');
+  for (const text of [BUILTIN, 'eval:\n  checkpoint: llava\n', 'extends: base.rlhf.yaml\n']) {
+    assert.ok(!codes(run(text, file)).includes('nothing-to-run'), text);
+  }
+  // A parent that cannot be read may hold the data: only its own error.
+  assert.deepEqual(codes(run('extends: missing.rlhf.yaml\n', file)), ['extends-not-found']);
+  assert.deepEqual(codes(run('extends: base.rlhf.yaml\n', 'untitled.rlhf.yaml')), [], 'an unsaved document cannot read its parent');
+});
+
+test('an indivisible batch after a per-device edit: the preferred fix keeps the global batch', () => {
+  // The user lowered step_per_device_batch_size to 3 (memory); 256 over 8 GPUs is 32 per GPU, not a multiple of 3.
+  const text = `${BUILTIN}ppo:\n  step_batch_size: 256\n  step_per_device_batch_size: 3\nlaunch:\n  backend: torchrun\n  gpus: 8\n`;
+  const d = one(run(text), 'batch-divisibility');
+  assert.deepEqual(d.fixes.map((f) => [f.title, f.preferred]), [
+    ['Set `ppo.step_per_device_batch_size` to 2 (keeps `ppo.step_batch_size` at 256)', true],
+    ['Set `ppo.step_batch_size` to 264', false],
+    ['Set `ppo.step_batch_size` to 240', false],
+  ]);
+  const fixed = apply(text, d.fixes[0]);
+  assert.match(fixed, /step_batch_size: 256\n  step_per_device_batch_size: 2\n/);
+  const after = run(fixed);
+  assert.deepEqual(after.diagnostics, []);
+  assert.ok(inlayHints(after).some((h) => h.label === '2 per device × 8 GPUs × 1 node → 16 accumulation steps'));
+  // Changing the global batch instead changes the experiment, and here it no longer divides the rollout batch.
+  const global = run(apply(text, d.fixes[1])).diagnostics;
+  assert.deepEqual(global.map((x) => x.code), ['batch-divisibility']);
+  assert.match(global[0].message, /`ppo\.step_batch_size` \(264\) must divide `ppo\.rollout_batch_size` \(512\)/);
+});
+
+test('inlay hints name their factors: per device, GPUs or processes, nodes, and what the rest is', () => {
+  const base = `${BUILTIN}ppo:\n  rollout_batch_size: 16\n  rollout_per_device_batch_size: 2\n  step_batch_size: 8\n  step_per_device_batch_size: 1\n`;
+  const labels = (text: string): string[] => inlayHints(run(text)).map((h) => h.label).filter((l) => l.includes('per device'));
+  assert.deepEqual(labels(`${base}launch:\n  backend: torchrun\n  device: cpu\n  processes: 2\n  nodes: 2\n`), [
+    '2 per device × 2 processes × 2 nodes → 2 generation passes',
+    '1 per device × 2 processes × 2 nodes → 2 accumulation steps',
+  ]);
+  const gpus = inlayHints(run(`${base}launch:\n  backend: torchrun\n  gpus: 4\n`)).filter((h) => h.label.includes('per device'));
+  assert.equal(gpus[0].label, '2 per device × 4 GPUs × 1 node → 2 generation passes');
+  // The tooltip carries the arithmetic, with where the process count comes from.
+  assert.equal(gpus[1].tooltip, 'Gradient-accumulation steps per optimiser step: ppo.step_batch_size 8 = 1 per device × 4 processes (launch.gpus × launch.nodes) × 2 accumulation steps');
+  assert.deepEqual(labels(`${BUILTIN}sft:\n  batch_size: 8\n  per_device_batch_size: 2\n`), ['2 per device × 1 process → 4 accumulation steps']);
 });

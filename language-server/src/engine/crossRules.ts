@@ -1,11 +1,14 @@
 // Rules across keys, checked on the merged config with schema defaults: batch divisibility, the
-// length budget, reward-term signs, stage prerequisites (facts, reward model), keys that have no
-// effect, and whether the PPO stage fits the GPU. Each diagnostic sits on the key most likely to
-// be wrong, preferring keys written in the validated file over inherited ones.
+// length budget, whether anything can run at all, reward-term signs, stage prerequisites (facts,
+// reward model), keys that have no effect, and whether the PPO stage fits the GPU. Each diagnostic
+// sits on the key most likely to be wrong, preferring keys written in the validated file over
+// inherited ones.
+import { isPlainObject } from './chain';
 import type { ResolvedConfig } from './chain';
 import type { Derived, BatchSplit } from './derived';
 import { estimatePpoMemory, gib } from './memory';
 import { setValueFix } from './edits';
+import { allKeyPaths } from './schema';
 import { findPath, lineEnd, makeDiagnostic, relatedAt } from './yamlFile';
 import type { Located, ParsedFile } from './yamlFile';
 import type { EngineDiagnostic, EngineHost, Fix, RelatedLocation, Severity } from './types';
@@ -106,10 +109,14 @@ function divisibility(ctx: RuleContext, split: BatchSplit | undefined, globalKey
   const lower = Math.floor(global / unit) * unit;
   const upper = lower + unit;
   const nearest = lower >= unit && global - lower <= upper - global ? lower : upper;
-  const fixes = [ctx.set(globalKey, nearest, undefined, true)];
+  // The global batch is the experiment's science, the per-device size only its memory: when the
+  // processes' shares are whole, the preferred fix shrinks the per-device size to a divisor of the
+  // share (more accumulation steps, same global batch); new global sizes stay on offer.
+  const fits = byProcesses ? undefined : largestDivisorAtMost(global / d.world, perDevice);
+  const keep = fits === undefined ? undefined : ctx.set(perDeviceKey, fits, `Set \`${perDeviceKey.join('.')}\` to ${fits} (keeps \`${globalKey.join('.')}\` at ${global})`, true);
+  const fixes: Array<Fix | undefined> = [keep, ctx.set(globalKey, nearest, undefined, keep === undefined)];
   const other = nearest === lower ? upper : lower;
   if (other >= unit) fixes.push(ctx.set(globalKey, other));
-  if (!byProcesses) fixes.push(ctx.set(perDeviceKey, largestDivisorAtMost(global / d.world, perDevice)));
   ctx.report('error', 'batch-divisibility', [globalKey, perDeviceKey, ['launch', 'processes'], ['launch', 'gpus'], ['launch', 'nodes']], message, fixes);
 }
 
@@ -196,6 +203,42 @@ function stagePrerequisites(ctx: RuleContext): void {
   }
 }
 
+/** The keys that name something a stage reads (`x-path` in the schema: data files, models,
+ * checkpoints). A random `builtin:` policy is not one: it is the default. */
+const SOURCE_KEYS: readonly P[] = allKeyPaths()
+  .filter((k) => k.node['x-path'] !== undefined)
+  .map((k) => k.path);
+
+/**
+ * A config that names no data and no model runs nothing useful: every stage but `eval` refuses it
+ * (no data), and `eval` would score a randomly initialised model. The schema's defaults fill
+ * everything else, so this is the one thing a config must say.
+ */
+function nothingToRun(ctx: RuleContext): void {
+  const r = ctx.r;
+  // A chain that stopped early (a parent missing, unresolved, cyclic, or an unsaved document's) may
+  // have the sources in the part not read: the extends diagnostic, if any, says why.
+  const last = r.chain.files[r.chain.files.length - 1].value;
+  if (isPlainObject(last) && typeof last.extends === 'string') return;
+  if (r.chain.files.some((f) => f.hasErrors) || r.chain.diagnostics.some((d) => d.code.startsWith('extends-'))) return;
+  if (r.get(['data', 'builtin']) === 'shapes') return;
+  const named = SOURCE_KEYS.some((path) => {
+    const v = r.raw(path);
+    return typeof v === 'string' && v.trim() !== '' && !(path.join('.') === 'model.policy' && v.startsWith('builtin:'));
+  });
+  if (named) return;
+  ctx.report(
+    'error',
+    'nothing-to-run',
+    [['data'], ['model'], ['eval'], ['version']],
+    'Nothing to run: the config names no data and no model. Set `data.builtin: shapes` (the built-in synthetic world, every stage on CPU), ' +
+      'or the data a stage reads (`data.sft` for sft and rl_init, `data.preference` for rm, `data.ppo_prompts` for ppo, `data.eval` for eval), ' +
+      'or a model to evaluate (`model.policy`, `eval.checkpoint`)',
+    [ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world (`data.builtin: shapes`)', true)],
+    [],
+  );
+}
+
 function rewardSigns(ctx: RuleContext): void {
   const bonus = ctx.r.num(['ppo', 'correct_choice_bonus']);
   if (bonus !== undefined && bonus < 0) {
@@ -263,6 +306,7 @@ export function crossDiagnostics(r: ResolvedConfig, d: Derived, host: EngineHost
   for (const { pair, split } of ppoFirst) divisibility(ctx, split, pair.global, pair.perDevice);
   stepDividesRollout(ctx);
   lengthBudget(ctx);
+  nothingToRun(ctx);
   stagePrerequisites(ctx);
   rewardSigns(ctx);
   inertKeys(ctx);

@@ -2,6 +2,7 @@
 // accumulation, optimiser steps per PPO iteration, iterations, world size, length budget.
 import type { Analysis } from './analyze';
 import { formatCount } from './derived';
+import type { BatchSplit, Derived } from './derived';
 import { findPath, lineEnd } from './yamlFile';
 
 export interface InlayHintEntry {
@@ -29,21 +30,25 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
     }
     if (offset >= from && offset <= to) out.push({ offset, label: text, tooltip });
   };
-  const procs = `${d.perNode}×${d.nodes}`;
-  if (d.rollout?.perDeviceSteps !== undefined) {
-    at(['ppo', 'rollout_batch_size'], `= ${d.rollout.micro}/device × ${procs} procs × ${d.rollout.perDeviceSteps} passes`, 'Generation passes per device per PPO iteration');
-  }
-  if (d.step?.perDeviceSteps !== undefined) {
-    at(['ppo', 'step_batch_size'], `= ${d.step.micro}/device × ${procs} procs × ${d.step.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per optimiser step');
-  }
+  // Name each factor (per device × GPUs or processes × nodes); the tooltip carries the arithmetic.
+  const procs = processFactors(d);
+  const split = (path: string[], b: BatchSplit | undefined, what: [string, string], why: string): void => {
+    if (b?.perDeviceSteps === undefined) return;
+    const steps = `${b.perDeviceSteps} ${what[b.perDeviceSteps === 1 ? 0 : 1]}`;
+    const arithmetic = `${path.join('.')} ${b.global} = ${b.micro} per device × ${plural(d.world, 'process', 'processes')} (${d.perNodeSource} × launch.nodes) × ${steps}`;
+    at(path, `${b.micro} per device × ${procs} → ${steps}`, `${why}: ${arithmetic}`);
+  };
+  const accumulation: [string, string] = ['accumulation step', 'accumulation steps'];
+  split(['ppo', 'rollout_batch_size'], d.rollout, ['generation pass', 'generation passes'], 'Generation passes per device per PPO iteration');
+  split(['ppo', 'step_batch_size'], d.step, accumulation, 'Gradient-accumulation steps per optimiser step');
   if (d.optimiserStepsPerIteration !== undefined) at(['ppo', 'ppo_epochs'], `→ ${d.optimiserStepsPerIteration} optimiser steps/iteration`, '(rollout batch / step batch) × ppo_epochs');
   if (d.totalIterations !== undefined) {
     const per = d.iterationsPerEpoch !== undefined ? `${formatCount(d.iterationsPerEpoch)}/epoch, ` : '';
     at(r.isSet(['ppo', 'max_iterations']) && d.iterationsPerEpoch === undefined ? ['ppo', 'max_iterations'] : ['ppo', 'total_epochs'], `→ ${per}${formatCount(d.totalIterations)} iterations`, 'PPO iterations over the prompt set');
   }
-  if (d.sft?.perDeviceSteps !== undefined) at(['sft', 'batch_size'], `= ${d.sft.micro}/device × ${procs} procs × ${d.sft.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per SFT optimiser step');
-  if (d.rlInit?.perDeviceSteps !== undefined) at(['rl_init', 'batch_size'], `= ${d.rlInit.micro}/device × ${procs} procs × ${d.rlInit.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per RL-init optimiser step');
-  if (d.rm?.perDeviceSteps !== undefined) at(['reward_model', 'batch_size'], `= ${d.rm.micro}/device × ${procs} procs × ${d.rm.perDeviceSteps} grad-accum`, 'Gradient-accumulation steps per reward-model optimiser step');
+  split(['sft', 'batch_size'], d.sft, accumulation, 'Gradient-accumulation steps per SFT optimiser step');
+  split(['rl_init', 'batch_size'], d.rlInit, accumulation, 'Gradient-accumulation steps per RL-init optimiser step');
+  split(['reward_model', 'batch_size'], d.rm, accumulation, 'Gradient-accumulation steps per reward-model optimiser step');
   const worldAt = (['processes', 'gpus', 'nodes'] as const).find((k) => findPath(pf, ['launch', k]));
   if (worldAt) at(['launch', worldAt], `world size ${d.world}`, `Training processes: ${d.perNodeSource} × launch.nodes`);
   const q = r.num(['ppo', 'query_len']);
@@ -53,4 +58,14 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
     at(['ppo', 'response_len'], `${q + resp}/${max} tokens${d.tokensPerRollout !== undefined ? `, ≤ ${formatCount(d.tokensPerRollout)}/rollout` : ''}`, 'query_len + response_len of model.max_length; tokens per rollout batch');
   }
   return out.sort((x, y) => x.offset - y.offset);
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "8 GPUs × 1 node", "4 processes × 2 nodes"; one process alone is "1 process" (CPU, backend local). */
+export function processFactors(d: Derived): string {
+  const perNode = d.perNodeSource === 'launch.gpus' ? plural(d.perNode, 'GPU', 'GPUs') : plural(d.perNode, 'process', 'processes');
+  return d.world === 1 ? perNode : `${perNode} × ${plural(d.nodes, 'node', 'nodes')}`;
 }

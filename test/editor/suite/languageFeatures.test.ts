@@ -91,9 +91,9 @@ describe('language features', () => {
     });
     const label = (h: vscode.InlayHint): string => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join(''));
     // 16 per step over 4 GPUs = 4 per GPU, in micro-batches of 2: 2 accumulation steps.
-    const accum = hints.find((h) => label(h).includes('grad-accum'));
-    assert.ok(accum, `no grad-accum hint; got ${hints.map(label).join(' | ')}`);
-    assert.equal(label(accum), '= 2/device × 4×1 procs × 2 grad-accum');
+    const accum = hints.find((h) => label(h).includes('accumulation'));
+    assert.ok(accum, `no accumulation hint; got ${hints.map(label).join(' | ')}`);
+    assert.equal(label(accum), '2 per device × 4 GPUs × 1 node → 2 accumulation steps');
     assert.equal(accum.position.line, line);
     assert.ok(hints.some((h) => label(h) === 'world size 4'));
   });

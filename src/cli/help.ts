@@ -1,0 +1,119 @@
+// `fact-rlhf COMMAND --help`: what each command reads, what it writes and its options. The stage
+// texts follow the trainer (trainer/fact_rlhf/*/stage.py, eval/policy.py) and the config schema.
+
+const RUN_OPTIONS = `options:
+  --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
+  --run-dir DIR     run folder (default: <config dir>/<output_dir>/<name>-<stage>-<time>)
+  --output-dir DIR  folder for run folders (default: the config's output_dir)
+  --resume          continue a run from its latest checkpoint (checkpoints/latest): the run in
+                    --run-dir, else the newest run of this config and stage that has one
+  -h, --help        this help
+
+Before anything starts, the config is checked as \`fact-rlhf validate\` checks it: errors refuse the
+run (every problem listed, no run folder made, no trainer started); warnings are printed.`;
+
+const RUN_FOLDER = `  run.json, events.jsonl  the manifest (resolved config, status, pids) and the event stream
+                          (metrics, progress, logs, status)`;
+
+function stageHelp(stage: string, summary: string, reads: string, writes: string, extra = ''): string {
+  return `usage: fact-rlhf ${stage} CONFIG [options]
+
+${summary}
+
+reads:
+${reads}
+
+writes a run folder, <config dir>/<output_dir>/<name>-${stage}-<time>/ unless --run-dir names one:
+${RUN_FOLDER}
+${writes}
+${extra ? `\n${extra}\n` : ''}
+${RUN_OPTIONS}
+`;
+}
+
+const HELP: Record<string, string> = {
+  sft: stageHelp(
+    'sft',
+    'Supervised fine-tuning of the LLaVA model on conversations (loss on the assistant turns only).',
+    `  model.policy            the model to fine-tune (a LLaVA folder, or builtin:tiny-llava)
+  data.sft                conversations (LLaVA JSON) with data.image_folder, or data.builtin: shapes
+  sft.*                   batch sizes, learning rate, epochs, sft.use_lora`,
+    `  checkpoints/step-N/     the fine-tuned model; checkpoints/latest names the newest
+                          (later stages use it through model.policy: <this run folder>)`,
+  ),
+  rl_init: stageHelp(
+    'rl_init',
+    'Initialises the PPO policy: a fresh LoRA trained with the SFT loss on top of the SFT model.',
+    `  model.policy            the SFT model (an sft run folder, a LLaVA folder, or builtin:tiny-llava)
+  data.sft                conversations (LLaVA JSON), or data.builtin: shapes
+  rl_init.*               batch sizes, learning rate, epochs`,
+    `  checkpoints/step-N/     the policy LoRA; checkpoints/latest names the newest
+                          (a ppo config starts from it through model.policy: <this run folder>)`,
+  ),
+  rm: stageHelp(
+    'rm',
+    'Trains the (fact-augmented) reward model: the SFT model + a reward LoRA + a head, on preference pairs.',
+    `  model.policy            the SFT model the reward model is built on
+  data.preference         preference pairs (LLaVA JSON), with data.facts (image → facts) when
+                          reward_model.fact_augmentation is on; or data.builtin: shapes
+  reward_model.*          batch sizes, held-out pairs, eval_every`,
+    `  checkpoints/step-N/     reward adapter and head; checkpoints/latest names the newest and
+  checkpoints/best        the best by held-out accuracy (ppo uses it through model.reward_model)`,
+  ),
+  ppo: stageHelp(
+    'ppo',
+    'Fact-RLHF PPO: rollouts on the prompts, rewards from the reward model plus the symbolic, length and\nEOS terms, per-token KL to the reference, GAE, clipped policy and value updates.',
+    `  model.policy            the policy start (an rl_init or sft run folder, a LLaVA folder, builtin:tiny-llava)
+  model.reward_model      an rm run folder or checkpoint; unset: one is trained first from
+                          data.preference for ppo.reward_warmup_steps steps
+  data.ppo_prompts        prompts with caption_type (LLaVA JSON), or data.builtin: shapes
+  ppo.*                   batch sizes, KL, epochs, iterations`,
+    `  samples/                each step's responses with their reward terms
+  checkpoints/step-N/     policy, value and reward adapters, optimiser state; checkpoints/latest
+                          names the newest (--resume continues from it; eval.checkpoint can name it)`,
+  ),
+  eval: stageHelp(
+    'eval',
+    'Evaluates one model on the hallucination benchmarks in eval.benchmarks (shapes, pope, chair, mmhal),\nanswering every prompt greedily.',
+    `  eval.checkpoint         the model to evaluate (see below). Unset: model.policy, whose default
+                          builtin:tiny-llava is a randomly initialised model (a smoke test; it warns)
+  eval.benchmarks         which benchmarks (default: shapes); mmhal reads eval.mmhal_file or data.eval
+  eval.max_new_tokens, eval.batch_size, eval.judge (the OpenAI-compatible MMHal-Bench rater)`,
+    `  results.json            every score (also one metric event): score, hallucination rate, F1, CHAIR
+  responses/<name>.jsonl  each benchmark's answers with their ratings
+  <name>_responses.json   MMHal-format sets, with model_answer filled in (for the official scorer)
+  world/                  the built-in benchmarks' images and questions`,
+    `choosing the checkpoint: set eval.checkpoint in the config (or in a small config that
+\`extends\` it) to
+  - a ppo, sft or rl_init run folder: its latest checkpoint (checkpoints/latest);
+  - one checkpoint of a run: <run folder>/checkpoints/step-N;
+  - an rm run folder (its best checkpoint, else its latest) or a Hugging Face LLaVA model folder.`,
+  ),
+  validate: `usage: fact-rlhf validate FILE... [--json]
+
+Checks experiment configs with the language server's engine: the schema, cross-field rules (batch
+divisibility, length budget, stage prerequisites), the files they name, following \`extends\`.
+
+reads:
+  FILE and the files it extends; the data files and run folders it names (existence, first records)
+
+writes:
+  nothing. stdout: one \`file:line:col: severity [code] message\` line per problem, or "no problems";
+  with --json one JSON object per problem.
+
+exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error.
+
+options:
+  --json            one diagnostic object per line
+  -h, --help        this help
+`,
+};
+
+/** The help of `command`, or undefined when it has none here (its own handler may answer). */
+export function commandHelp(command: string): string | undefined {
+  return HELP[command];
+}
+
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
