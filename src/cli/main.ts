@@ -8,6 +8,7 @@ import { resolvePython } from '../runs/pythonResolver';
 import { summarize, formatSummary, KL_KEY, PRIMARY_METRIC } from '../runs/runSummary';
 import { ProgressReporter } from './progressBar';
 import { runValidate } from './validate';
+import { runScore } from './score';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -18,6 +19,8 @@ commands:
   rl_init CONFIG    initialise the PPO policy (a fresh LoRA on the SFT model)
   eval CONFIG       evaluate a checkpoint on hallucination benchmarks
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
+  score --rm RM --samples FILE [--json]
+                    score sample records with a reward model, with and without their facts
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
@@ -147,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'validate') return runValidate(rest);
+    if (command === 'score') return await runScore(rest, toolRoot());
     const stage = STAGES[command];
     if (!stage) throw new UsageError(`unknown command "${command}"`);
     return await runStage(stage, rest);
