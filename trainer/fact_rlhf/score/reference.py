@@ -54,11 +54,12 @@ def load_reference(rm: Path) -> ReferenceModel:
     source = _source(rm.resolve())
     base = load_base_fp32(source)
     codec = load_codec(source, base)
-    head = load_reward_head(source, int(base.config.text_config.hidden_size))
+    text_config: Any = base.config.text_config
+    head = load_reward_head(source, int(text_config.hidden_size))
     with torch.no_grad():
         merged = PeftModel.from_pretrained(base, str(source.checkpoint / "reward")).merge_and_unload()
     return ReferenceModel(source, RewardScorer(merged, head).eval(), codec,
-                          int(base.config.text_config.max_position_embeddings))
+                          int(text_config.max_position_embeddings))
 
 
 def rm_text(record: ScoreRecord, with_facts: bool) -> str:

@@ -52,8 +52,8 @@ def read_records(samples_file: Path) -> list[ScoreRecord]:
             raise UsageError(f"{where}: not JSON: {exc}") from exc
         if not isinstance(record, dict):
             raise UsageError(f"{where}: a sample record must be an object")
-        facts = _field(record, "facts", list, where)
-        if not all(isinstance(f, str) for f in facts):
+        facts = record.get("facts")
+        if not isinstance(facts, list) or not all(isinstance(f, str) for f in facts):
             raise UsageError(f"{where}: `facts` must be a list of strings")
         image = record.get("image")
         if not isinstance(image, str) or not image:
