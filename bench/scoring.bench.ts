@@ -33,7 +33,15 @@ function run(cmd: string, args: string[]): string {
 let exportDir = arg('--export');
 if (!exportDir) {
   process.stderr.write('preparing: training the tiny RM and exporting it...\n');
-  run(python, ['-m', 'fact_rlhf', 'rm', '--config', join(root, 'test', 'fixtures', 'tiny-rm-fast.rlhf.yaml'), '--run-dir', join(work, 'rm')]);
+  run(python, [
+    '-m',
+    'fact_rlhf',
+    'rm',
+    '--config',
+    join(root, 'test', 'fixtures', 'tiny-rm-fast.rlhf.yaml'),
+    '--run-dir',
+    join(work, 'rm'),
+  ]);
   exportDir = join(work, 'onnx');
   run(python, ['-m', 'fact_rlhf', 'export-rm-onnx', '--run-dir', join(work, 'rm'), '--out', exportDir]);
 }
@@ -105,7 +113,12 @@ async function main(): Promise<void> {
   let workerPath = join(root, 'dist', 'scoring-worker.js');
   if (!existsSync(workerPath)) run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--only=scoring']);
   if (!existsSync(workerPath)) workerPath = join(root, 'src', 'scoring', 'worker.ts');
-  const record = { prompt: 'What is in the image?', response: 'A picture of shapes.', facts: ['A red circle.'], image: join(exportDir as string, rm.examples[0].image) };
+  const record = {
+    prompt: 'What is in the image?',
+    response: 'A picture of shapes.',
+    facts: ['A red circle.'],
+    image: join(exportDir as string, rm.examples[0].image),
+  };
   const firsts: number[] = [];
   let provider = '';
   for (let i = 0; i < 5; i++) {
@@ -117,13 +130,25 @@ async function main(): Promise<void> {
   }
 
   // 3. Python: PyTorch eager and onnxruntime, same batches, same threads.
-  const py = JSON.parse(run(python, [join(root, 'bench', 'scoring_reference.py'), '--export', exportDir as string, '--batches', join(work, 'batches.json'), '--threads', String(threads)])) as {
+  const py = JSON.parse(
+    run(python, [
+      join(root, 'bench', 'scoring_reference.py'),
+      '--export',
+      exportDir as string,
+      '--batches',
+      join(work, 'batches.json'),
+      '--threads',
+      String(threads),
+    ]),
+  ) as {
     torch: string;
     onnxruntime: string;
     batches: Record<string, { pytorch_eager_ms: number; onnxruntime_python_ms: number; scores_eager: number[]; scores_ort: number[] }>;
   };
 
-  console.log(`reward scoring, ${threads} thread(s), ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); onnxruntime-node ${ort.env.versions.node}, onnxruntime ${py.onnxruntime}, torch ${py.torch}`);
+  console.log(
+    `reward scoring, ${threads} thread(s), ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); onnxruntime-node ${ort.env.versions.node}, onnxruntime ${py.onnxruntime}, torch ${py.torch}`,
+  );
   console.log('| batch | onnxruntime-node | onnxruntime (Python) | PyTorch eager (CPU) | Node vs eager | max |Node − eager| |');
   console.log('|---|---|---|---|---|---|');
   for (const b of batches) {
@@ -133,7 +158,9 @@ async function main(): Promise<void> {
       `| ${b.rows} × ${b.length} tokens | ${node[b.name].ms.toFixed(2)} ms | ${p.onnxruntime_python_ms.toFixed(2)} ms | ${p.pytorch_eager_ms.toFixed(2)} ms | ${(p.pytorch_eager_ms / node[b.name].ms).toFixed(2)}× | ${diff.toExponential(1)} |`,
     );
   }
-  console.log(`worker start + model load + first score (1 record, with and without facts), 5 cold starts: median ${median(firsts).toFixed(0)} ms, all [${firsts.map((f) => f.toFixed(0)).join(', ')}] ms`);
+  console.log(
+    `worker start + model load + first score (1 record, with and without facts), 5 cold starts: median ${median(firsts).toFixed(0)} ms, all [${firsts.map((f) => f.toFixed(0)).join(', ')}] ms`,
+  );
   console.log(`  ${provider}`);
 }
 

@@ -4,6 +4,7 @@ Python (the export's model.onnx) on the batches the Node bench wrote. Prints one
 
 Run by bench/scoring.bench.ts; by hand: python bench/scoring_reference.py --export DIR --batches FILE --threads N
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,13 @@ def main() -> None:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = onnxruntime.InferenceSession(str(export / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    out = {"threads": args.threads, "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "reference_load_s": load_s, "batches": {}}
+    out = {
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "reference_load_s": load_s,
+        "batches": {},
+    }
     for batch in json.loads(Path(args.batches).read_text()):
         ids = np.array(batch["ids"], dtype=np.int64)
         mask = np.ones_like(ids)
@@ -68,8 +75,11 @@ def main() -> None:
         eager_runs = timed(eager, args.seconds, 5)
         ort_runs = timed(ort, args.seconds, 5)
         out["batches"][batch["name"]] = {
-            "pytorch_eager_ms": statistics.median(eager_runs), "onnxruntime_python_ms": statistics.median(ort_runs),
-            "runs": [len(eager_runs), len(ort_runs)], "scores_eager": [float(s) for s in eager()], "scores_ort": [float(s) for s in ort()],
+            "pytorch_eager_ms": statistics.median(eager_runs),
+            "onnxruntime_python_ms": statistics.median(ort_runs),
+            "runs": [len(eager_runs), len(ort_runs)],
+            "scores_eager": [float(s) for s in eager()],
+            "scores_ort": [float(s) for s in ort()],
         }
     print(json.dumps(out))
 

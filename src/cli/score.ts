@@ -63,7 +63,9 @@ export async function runScore(argv: string[], toolRoot: string): Promise<number
     const lines = records.map((r, i) => formatResult(r, scores[i].withFacts, scores[i].withoutFacts, args.json));
     process.stdout.write(`${lines.join('\n')}\n`);
     const provider = scorer.loaded?.provider === 'cuda' ? 'CUDA' : 'CPU';
-    process.stderr.write(`[fact-rlhf] scored ${records.length} records with and without facts: onnxruntime-node (${provider}) in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    process.stderr.write(
+      `[fact-rlhf] scored ${records.length} records with and without facts: onnxruntime-node (${provider}) in ${((performance.now() - started) / 1000).toFixed(2)} s\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);

@@ -84,11 +84,14 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | string {
       return { type: 'loaded', id: v.id, model };
     }
     case 'scored':
-      if (!Array.isArray(v.scores) || !v.scores.every((s) => typeof s === 'number') || typeof v.ms !== 'number') return 'scored: scores must be numbers';
+      if (!Array.isArray(v.scores) || !v.scores.every((s) => typeof s === 'number') || typeof v.ms !== 'number')
+        return 'scored: scores must be numbers';
       return { type: 'scored', id: v.id, scores: v.scores as number[], ms: v.ms };
     case 'error':
       if (typeof v.message !== 'string' || (v.file !== undefined && typeof v.file !== 'string')) return 'error: needs a message';
-      return v.file === undefined ? { type: 'error', id: v.id, message: v.message } : { type: 'error', id: v.id, message: v.message, file: v.file };
+      return v.file === undefined
+        ? { type: 'error', id: v.id, message: v.message }
+        : { type: 'error', id: v.id, message: v.message, file: v.file };
     default:
       return `unknown type ${JSON.stringify(v.type)}`;
   }

@@ -49,7 +49,8 @@ export function runCheckpoint(runDir: string): string {
   const checkpoints = join(runDir, 'checkpoints');
   if (manifest.stage === 'rm' && existsSync(join(checkpoints, 'best'))) return join(checkpoints, 'best');
   const pointer = join(checkpoints, 'latest');
-  if (!existsSync(pointer)) throw new ScoringError(`${runDir} is a ${String(manifest.stage)} run without a checkpoint yet (no checkpoints/latest)`, pointer);
+  if (!existsSync(pointer))
+    throw new ScoringError(`${runDir} is a ${String(manifest.stage)} run without a checkpoint yet (no checkpoints/latest)`, pointer);
   return join(checkpoints, readFileSync(pointer, 'utf8').trim());
 }
 
@@ -62,7 +63,8 @@ export function staleness(runDir: string, exportDir: string): string | null {
   const spec = readRmSpec(exportDir);
   if (!existsSync(join(exportDir, spec.model))) return `no ${spec.model} in ${exportDir}`;
   const checkpoint = runCheckpoint(runDir);
-  if (resolve(spec.source.checkpoint) !== resolve(checkpoint)) return `the run's checkpoint is now ${checkpoint} (exported: ${spec.source.checkpoint})`;
+  if (resolve(spec.source.checkpoint) !== resolve(checkpoint))
+    return `the run's checkpoint is now ${checkpoint} (exported: ${spec.source.checkpoint})`;
   const newest = Math.max(...WEIGHT_FILES.map((f) => statSync(join(checkpoint, f)).mtimeMs / 1000));
   // mtimes written by Python as float seconds: allow for its rounding, not for a real save.
   if (newest > spec.source.fingerprint.mtime + 1e-3) return `${checkpoint} was saved after the export`;
@@ -79,7 +81,10 @@ export async function ensureExport(path: string, opts: ExportOptions = {}): Prom
   if (!isRunFolder(dir)) return dir; // an export folder (readRmSpec names what is wrong with it)
   const stage = readJson(join(dir, 'run.json')).stage;
   if (stage !== 'rm' && stage !== 'ppo') {
-    throw new ScoringError(`${join(dir, 'run.json')}: a ${String(stage)} run has no reward model (point at an rm run or an export)`, join(dir, 'run.json'));
+    throw new ScoringError(
+      `${join(dir, 'run.json')}: a ${String(stage)} run has no reward model (point at an rm run or an export)`,
+      join(dir, 'run.json'),
+    );
   }
   const exportDir = join(dir, EXPORT_FOLDER);
   opts.onProgress?.({ phase: 'checking', message: `checking ${exportDir} against ${dir}'s checkpoint` });
@@ -129,7 +134,8 @@ function runExport(runDir: string, exportDir: string, opts: ExportOptions): Prom
     child.on('close', (code) => {
       if (partial.trim()) tail.push(partial);
       if (code === 0) resolvePromise();
-      else if (!opts.signal?.aborted) reject(new ScoringError(`export of ${runDir} failed (exit ${code}):\n${tail.slice(-8).join('\n')}`, runDir));
+      else if (!opts.signal?.aborted)
+        reject(new ScoringError(`export of ${runDir} failed (exit ${code}):\n${tail.slice(-8).join('\n')}`, runDir));
     });
   });
 }

@@ -164,7 +164,8 @@ function targetSize(spec: ImageSpec, file: string): { width: number; height: num
 
 /** The spec's pixel_values for one image: float32, CHW, written into `out` at `offset`. */
 export function pixelValues(img: RgbImage, spec: ImageSpec, specFile: string, out: Float32Array, offset: number): void {
-  if (!/bicubic|^3$/i.test(String(spec.resample))) throw new ScoringError(`${specFile}: image.resample ${spec.resample} is not supported (bicubic only)`, specFile);
+  if (!/bicubic|^3$/i.test(String(spec.resample)))
+    throw new ScoringError(`${specFile}: image.resample ${spec.resample} is not supported (bicubic only)`, specFile);
   const { width, height } = targetSize(spec, specFile);
   const sized = resizeBicubic(img, width, height);
   // The trainer divides by 255 (float32); keep that exact operation when rescale is 1/255.

@@ -104,21 +104,28 @@ export function parseRmSpec(data: unknown, dir: string, file = join(dir, RM_FILE
     throw new ScoringError(`${file}: ${why}`, file);
   };
   if (!isObject(data)) return fail('not a JSON object');
-  if (data.format !== RM_FORMAT) return fail(`not a Fact-RLHF reward-model export (format ${JSON.stringify(data.format)}, expected "${RM_FORMAT}")`);
+  if (data.format !== RM_FORMAT)
+    return fail(`not a Fact-RLHF reward-model export (format ${JSON.stringify(data.format)}, expected "${RM_FORMAT}")`);
   if (data.version !== RM_VERSION) {
-    return fail(`format version ${JSON.stringify(data.version)}; this scorer reads version ${RM_VERSION} — re-export the model with this trainer (export-rm-onnx)`);
+    return fail(
+      `format version ${JSON.stringify(data.version)}; this scorer reads version ${RM_VERSION} — re-export the model with this trainer (export-rm-onnx)`,
+    );
   }
   const inputs = data.inputs;
   const outputs = data.outputs;
-  if (!Array.isArray(inputs) || !inputs.every((i) => isObject(i) && typeof i.name === 'string')) return fail('`inputs` must list named inputs');
-  if (!Array.isArray(outputs) || !isObject(outputs[0]) || typeof outputs[0].name !== 'string') return fail('`outputs` must name the score output');
+  if (!Array.isArray(inputs) || !inputs.every((i) => isObject(i) && typeof i.name === 'string'))
+    return fail('`inputs` must list named inputs');
+  if (!Array.isArray(outputs) || !isObject(outputs[0]) || typeof outputs[0].name !== 'string')
+    return fail('`outputs` must name the score output');
   const enc = data.encoding;
   if (!isObject(enc)) return fail('no `encoding`');
   for (const key of ['pad_id', 'image_token_id', 'image_tokens', 'vocab_size', 'max_length'] as const) {
     if (typeof enc[key] !== 'number') fail(`encoding.${key} must be a number`);
   }
-  if (enc.padding_side !== 'left') fail(`encoding.padding_side ${JSON.stringify(enc.padding_side)}: the score is read at the last position, so only "left" works`);
-  if (typeof enc.prepend_bos !== 'boolean' || typeof enc.add_special_tokens !== 'boolean') fail('encoding.prepend_bos and add_special_tokens must be booleans');
+  if (enc.padding_side !== 'left')
+    fail(`encoding.padding_side ${JSON.stringify(enc.padding_side)}: the score is read at the last position, so only "left" works`);
+  if (typeof enc.prepend_bos !== 'boolean' || typeof enc.add_special_tokens !== 'boolean')
+    fail('encoding.prepend_bos and add_special_tokens must be booleans');
   if (enc.prepend_bos && typeof enc.bos_id !== 'number') fail('encoding.prepend_bos needs a bos_id');
   if (!isObject(enc.special_tokens)) fail('encoding.special_tokens must be an object');
   const pieces = data.rm_input;
@@ -131,7 +138,8 @@ export function parseRmSpec(data: unknown, dir: string, file = join(dir, RM_FILE
   }
   const image = data.image;
   if (!isObject(image)) return fail('no `image` spec');
-  if (!Array.isArray(image.mean) || !Array.isArray(image.std) || typeof image.rescale !== 'number') fail('image.mean, image.std and image.rescale are needed');
+  if (!Array.isArray(image.mean) || !Array.isArray(image.std) || typeof image.rescale !== 'number')
+    fail('image.mean, image.std and image.rescale are needed');
   const source = data.source;
   if (!isObject(source) || !isObject(source.fingerprint)) return fail('no `source.fingerprint` (the checkpoint it was exported from)');
   return {

@@ -44,7 +44,10 @@ export interface RecordToScore {
 }
 
 export class ScoringCancelled extends Error {
-  constructor(readonly reason: 'aborted' | 'timeout', ms?: number) {
+  constructor(
+    readonly reason: 'aborted' | 'timeout',
+    ms?: number,
+  ) {
     super(reason === 'timeout' ? `scoring timed out after ${ms} ms` : 'scoring was cancelled');
     this.name = reason === 'timeout' ? 'TimeoutError' : 'AbortError';
   }
@@ -93,7 +96,8 @@ export class RewardScorer {
     return this.enqueue(options, async (signal) => {
       await this.ensureModel(signal);
       const reply = await this.request({ type: 'score', id: 0, items, batchSize: this.opts.batchSize ?? 16 }, signal);
-      if (reply.type !== 'scored' || reply.scores.length !== items.length) throw new Error(`scoring worker: unexpected reply ${reply.type}`);
+      if (reply.type !== 'scored' || reply.scores.length !== items.length)
+        throw new Error(`scoring worker: unexpected reply ${reply.type}`);
       return reply.scores;
     });
   }
@@ -105,7 +109,11 @@ export class RewardScorer {
       { prompt: r.prompt, response: r.response, facts: null, image: r.image },
     ]);
     const scores = await this.score(items, options);
-    return records.map((_, i) => ({ withFacts: scores[2 * i], withoutFacts: scores[2 * i + 1], difference: scores[2 * i] - scores[2 * i + 1] }));
+    return records.map((_, i) => ({
+      withFacts: scores[2 * i],
+      withoutFacts: scores[2 * i + 1],
+      difference: scores[2 * i] - scores[2 * i + 1],
+    }));
   }
 
   /** Loads (exporting on demand) without scoring: the worker start, for warm-up. */

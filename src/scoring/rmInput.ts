@@ -20,7 +20,8 @@ export function cleanFacts(facts: readonly string[]): string[] {
 
 /** The RM text for a sample record's prompt and a response, with `facts` (null: without facts). */
 export function rmText(pieces: RmInputPieces, prompt: string, response: string, facts: readonly string[] | null): string {
-  const head = pieces.prefix + pieces.question_prefix + prompt + pieces.before_response + (pieces.strip_response ? pyStrip(response) : response);
+  const head =
+    pieces.prefix + pieces.question_prefix + prompt + pieces.before_response + (pieces.strip_response ? pyStrip(response) : response);
   const cleaned = facts ? cleanFacts(facts) : [];
   if (cleaned.length === 0) return head + pieces.without_facts;
   const f = pieces.facts;

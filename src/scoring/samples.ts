@@ -41,7 +41,8 @@ export function readScoreRecords(samplesFile: string): ScoreRecord[] {
       } catch (err) {
         throw new ScoringError(`${where}: not JSON: ${(err as Error).message}`, samplesFile);
       }
-      if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ScoringError(`${where}: a sample record must be an object`, samplesFile);
+      if (typeof r !== 'object' || r === null || Array.isArray(r))
+        throw new ScoringError(`${where}: a sample record must be an object`, samplesFile);
       const rec = r as Record<string, unknown>;
       for (const key of ['prompt', 'response'] as const) {
         if (typeof rec[key] !== 'string') throw new ScoringError(`${where}: \`${key}\` must be a str`, samplesFile);
@@ -49,7 +50,8 @@ export function readScoreRecords(samplesFile: string): ScoreRecord[] {
       if (!Array.isArray(rec.facts) || !rec.facts.every((f) => typeof f === 'string')) {
         throw new ScoringError(`${where}: \`facts\` must be a list of strings`, samplesFile);
       }
-      if (typeof rec.image !== 'string' || !rec.image) throw new ScoringError(`${where}: the record has no image (the reward model needs one)`, samplesFile);
+      if (typeof rec.image !== 'string' || !rec.image)
+        throw new ScoringError(`${where}: the record has no image (the reward model needs one)`, samplesFile);
       out.push({
         index: out.length,
         prompt_id: rec.prompt_id === undefined ? '' : String(rec.prompt_id),
@@ -73,7 +75,14 @@ function signed(x: number): string {
 export function formatResult(record: ScoreRecord, withFacts: number, withoutFacts: number, json: boolean): string {
   const difference = withFacts - withoutFacts;
   if (json) {
-    return JSON.stringify({ index: record.index, prompt_id: record.prompt_id, step: record.step, with_facts: withFacts, without_facts: withoutFacts, difference });
+    return JSON.stringify({
+      index: record.index,
+      prompt_id: record.prompt_id,
+      step: record.step,
+      with_facts: withFacts,
+      without_facts: withoutFacts,
+      difference,
+    });
   }
   return `${String(record.index).padStart(4)}  ${record.prompt_id}  with_facts ${signed(withFacts)}  without_facts ${signed(withoutFacts)}  difference ${signed(difference)}`;
 }

@@ -6,7 +6,14 @@ import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { Tokenizer } from 'tokenizers';
-import { parseHostMessage, type ExecutionProvider, type HostToWorker, type LoadedModel, type ScoreItem, type WorkerToHost } from '../protocol/scoring';
+import {
+  parseHostMessage,
+  type ExecutionProvider,
+  type HostToWorker,
+  type LoadedModel,
+  type ScoreItem,
+  type WorkerToHost,
+} from '../protocol/scoring';
 import { readRmSpec, ScoringError, type RmSpec } from './modelSpec';
 import { encodeRmText, leftPad, rmText, type TextTokenizer } from './rmInput';
 import { pixelCount, pixelValues, readImage } from './image';
@@ -54,7 +61,10 @@ function cudaProviderInstalled(): boolean {
   return existsSync(join(bin, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
 }
 
-async function createSession(file: string, preferCuda: boolean): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; note?: string }> {
+async function createSession(
+  file: string,
+  preferCuda: boolean,
+): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; note?: string }> {
   let note: string | undefined;
   if (preferCuda) {
     // `cuda` is listed even when its provider library was never installed (the package's install
@@ -71,7 +81,11 @@ async function createSession(file: string, preferCuda: boolean): Promise<{ sessi
     }
   }
   // Sequential execution and the default intra-op pool: the scorer runs one batch at a time.
-  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(file, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
   return note === undefined ? { session, provider: 'cpu' } : { session, provider: 'cpu', note };
 }
 
@@ -82,7 +96,10 @@ async function load(exportDir: string, preferCuda: boolean): Promise<LoadedModel
   if (!existsSync(modelFile)) throw new ScoringError(`${modelFile} not found (rm.json names it as the model)`, modelFile);
   const unknown = spec.inputNames.filter((n) => !(FED as readonly string[]).includes(n));
   if (unknown.length || spec.inputNames.length !== FED.length) {
-    throw new ScoringError(`${join(exportDir, 'rm.json')}: inputs [${spec.inputNames.join(', ')}]; this scorer feeds exactly [${FED.join(', ')}]`, join(exportDir, 'rm.json'));
+    throw new ScoringError(
+      `${join(exportDir, 'rm.json')}: inputs [${spec.inputNames.join(', ')}]; this scorer feeds exactly [${FED.join(', ')}]`,
+      join(exportDir, 'rm.json'),
+    );
   }
   const tokenizer = loadTokenizer(spec);
   let created;
@@ -147,7 +164,8 @@ async function score(items: ScoreItem[], batchSize: number): Promise<number[]> {
       pixel_values: new ort.Tensor('float32', px, [rows.length, 3, h, w]),
     });
     const result = out[spec.outputName];
-    if (!result || result.data.length !== rows.length) throw new ScoringError(`${join(spec.dir, spec.model)}: output ${spec.outputName} does not have one score per row`);
+    if (!result || result.data.length !== rows.length)
+      throw new ScoringError(`${join(spec.dir, spec.model)}: output ${spec.outputName} does not have one score per row`);
     for (const s of result.data as Float32Array) scores.push(s);
   }
   return scores;
@@ -169,7 +187,11 @@ async function handle(msg: HostToWorker): Promise<void> {
     }
   } catch (err) {
     const e = err as Error & { file?: string };
-    post(e instanceof ScoringError && e.file ? { type: 'error', id: msg.id, message: e.message, file: e.file } : { type: 'error', id: msg.id, message: e.message || String(err) });
+    post(
+      e instanceof ScoringError && e.file
+        ? { type: 'error', id: msg.id, message: e.message, file: e.file }
+        : { type: 'error', id: msg.id, message: e.message || String(err) },
+    );
   }
 }
 

@@ -94,10 +94,19 @@ test('pointed at an rm run, the scorer exports it, then scores 64 records as PyT
     const started = performance.now();
     const node = await scorer.scoreRecords(records);
     const ms = performance.now() - started;
-    assert.ok(progress.some((p) => p.phase === 'exporting' && /no export yet/.test(p.message)), JSON.stringify(progress));
-    assert.ok(progress.some((p) => p.phase === 'exporting' && /verification/.test(p.message)), 'the trainer\u2019s own lines arrive as progress');
+    assert.ok(
+      progress.some((p) => p.phase === 'exporting' && /no export yet/.test(p.message)),
+      JSON.stringify(progress),
+    );
+    assert.ok(
+      progress.some((p) => p.phase === 'exporting' && /verification/.test(p.message)),
+      'the trainer\u2019s own lines arrive as progress',
+    );
     assert.equal(progress.at(-1)?.phase, 'exported');
-    assert.ok(logs.some((l) => /loaded in \d+ ms on onnxruntime-node's (CPU|CUDA) execution provider/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /loaded in \d+ ms on onnxruntime-node's (CPU|CUDA) execution provider/.test(l)),
+      logs.join('\n'),
+    );
     assert.equal(scorer.loaded?.exportDir, join(runDir, 'onnx'));
 
     reference = parseLines(py(['-m', 'fact_rlhf', 'score', '--rm', runDir, '--samples', samplesFile, '--json']).stdout);
@@ -107,7 +116,9 @@ test('pointed at an rm run, the scorer exports it, then scores 64 records as PyT
       assert.equal(reference[i].index, i);
       worst = Math.max(worst, Math.abs(n.withFacts - reference[i].with_facts), Math.abs(n.withoutFacts - reference[i].without_facts));
     });
-    console.log(`64 records × (with, without facts): onnxruntime-node vs PyTorch max abs diff ${worst.toExponential(2)}; Node scored (export included) in ${ms.toFixed(0)} ms`);
+    console.log(
+      `64 records × (with, without facts): onnxruntime-node vs PyTorch max abs diff ${worst.toExponential(2)}; Node scored (export included) in ${ms.toFixed(0)} ms`,
+    );
     assert.ok(worst <= 1e-4, `max abs diff ${worst}`);
 
     // The facts reach the model: the same record scores differently with them.
@@ -129,10 +140,14 @@ test('pointed at an rm run, the scorer exports it, then scores 64 records as PyT
 
 test('fact-rlhf score prints what python -m fact_rlhf score prints (JSON lines, within 1e-4)', () => {
   assert.equal(reference.length, 64, 'needs the first test');
-  const cli = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'score', '--rm', join(runDir, 'onnx'), '--samples', samplesFile, '--json'], {
-    encoding: 'utf8',
-    cwd: root,
-  });
+  const cli = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'score', '--rm', join(runDir, 'onnx'), '--samples', samplesFile, '--json'],
+    {
+      encoding: 'utf8',
+      cwd: root,
+    },
+  );
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stderr, /scored 64 records with and without facts: onnxruntime-node \((CPU|CUDA)\)/);
   const node = parseLines(cli.stdout);
@@ -141,11 +156,21 @@ test('fact-rlhf score prints what python -m fact_rlhf score prints (JSON lines, 
     reference.map((l) => [l.index, l.prompt_id, Object.keys(l)]),
   );
   for (const [i, l] of node.entries()) {
-    assert.ok(Math.abs(l.with_facts - reference[i].with_facts) <= 1e-4 && Math.abs(l.without_facts - reference[i].without_facts) <= 1e-4, JSON.stringify([l, reference[i]]));
+    assert.ok(
+      Math.abs(l.with_facts - reference[i].with_facts) <= 1e-4 && Math.abs(l.without_facts - reference[i].without_facts) <= 1e-4,
+      JSON.stringify([l, reference[i]]),
+    );
     assert.equal(l.difference, l.with_facts - l.without_facts);
   }
-  const text = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'score', '--rm', join(runDir, 'onnx'), '--samples', samplesFile], { encoding: 'utf8', cwd: root });
-  assert.match(text.stdout.split('\n')[0], /^ {3}0 {2}\S+ {2}with_facts [+-]\d\.\d{6} {2}without_facts [+-]\d\.\d{6} {2}difference [+-]\d\.\d{6}$/);
+  const text = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'score', '--rm', join(runDir, 'onnx'), '--samples', samplesFile],
+    { encoding: 'utf8', cwd: root },
+  );
+  assert.match(
+    text.stdout.split('\n')[0],
+    /^ {3}0 {2}\S+ {2}with_facts [+-]\d\.\d{6} {2}without_facts [+-]\d\.\d{6} {2}difference [+-]\d\.\d{6}$/,
+  );
 });
 
 test('a checkpoint saved after the export makes it stale: the next use exports again', async () => {
@@ -173,7 +198,10 @@ test('a changed model.onnx is reloaded before the next request', async () => {
     const later = new Date(Date.now() + 5_000);
     utimesSync(join(copy, 'model.onnx'), later, later);
     const [after] = await scorer.scoreRecords(records.slice(0, 1));
-    assert.ok(logs.some((l) => l.startsWith(`reward model changed on disk: reloading ${copy}`)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.startsWith(`reward model changed on disk: reloading ${copy}`)),
+      logs.join('\n'),
+    );
     assert.equal(logs.filter((l) => / loaded in /.test(l)).length, 2);
     assert.deepEqual(after, before);
   } finally {
@@ -230,14 +258,24 @@ test('errors name the file: no model, a foreign or older rm.json, other input na
     join(renamed, 'model.onnx'),
   ]);
   e = await scoreError(renamed);
-  assert.match(e.message, new RegExp(`${join(renamed, 'model.onnx')}: inputs \\[ids, mask, images\\] → \\[score\\] do not match rm.json's \\[input_ids, attention_mask, pixel_values\\]`));
+  assert.match(
+    e.message,
+    new RegExp(
+      `${join(renamed, 'model.onnx')}: inputs \\[ids, mask, images\\] → \\[score\\] do not match rm.json's \\[input_ids, attention_mask, pixel_values\\]`,
+    ),
+  );
 
   const otherTokenizer = exportCopy('other-tokenizer');
   const tok = JSON.parse(readFileSync(join(otherTokenizer, 'tokenizer.json'), 'utf8'));
   tok.model.vocab['▁zebra'] = Object.keys(tok.model.vocab).length + 50;
   writeFileSync(join(otherTokenizer, 'tokenizer.json'), JSON.stringify(tok));
   e = await scoreError(otherTokenizer);
-  assert.match(e.message, new RegExp(`${join(otherTokenizer, 'tokenizer.json')} does not match ${join(otherTokenizer, 'rm.json')}: vocabulary of \\d+ tokens, rm.json says ${spec.encoding.vocab_size}`));
+  assert.match(
+    e.message,
+    new RegExp(
+      `${join(otherTokenizer, 'tokenizer.json')} does not match ${join(otherTokenizer, 'rm.json')}: vocabulary of \\d+ tokens, rm.json says ${spec.encoding.vocab_size}`,
+    ),
+  );
 
   const notPng = join(work, 'not-an-image.png');
   writeFileSync(notPng, 'this is text');
@@ -261,7 +299,10 @@ test('a request can be cancelled or time out; the scorer recovers with a fresh w
     assert.ok(performance.now() - t0 < 1000, 'cancel is prompt, not after the batch');
     await assert.rejects(scorer.scoreRecords(records.slice(0, 1), { signal: AbortSignal.abort() }), /cancelled/);
 
-    await assert.rejects(scorer.scoreRecords(many, { timeoutMs: 100 }), (e: unknown) => e instanceof ScoringCancelled && e.name === 'TimeoutError' && /timed out after 100 ms/.test((e as Error).message));
+    await assert.rejects(
+      scorer.scoreRecords(many, { timeoutMs: 100 }),
+      (e: unknown) => e instanceof ScoringCancelled && e.name === 'TimeoutError' && /timed out after 100 ms/.test((e as Error).message),
+    );
     const [again] = await scorer.scoreRecords(records.slice(0, 1), { timeoutMs: 30_000 });
     assert.ok(Math.abs(again.withFacts - reference[0].with_facts) <= 1e-4);
   } finally {

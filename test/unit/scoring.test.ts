@@ -53,7 +53,10 @@ const fakeTokenizer: TextTokenizer = { encode: async (text) => text.split(' ').m
 
 test('token ids: BOS first, each image token expanded, longer than max_length rejected', async () => {
   assert.deepEqual(await encodeRmText(encoding, fakeTokenizer, '<image> ab c', 'row'), [1, 4, 4, 4, 6, 5]);
-  await assert.rejects(encodeRmText(encoding, fakeTokenizer, '<image> a b c d e', 'record 7'), /record 7: the RM input is 9 tokens, longer than the model's max_length 8/);
+  await assert.rejects(
+    encodeRmText(encoding, fakeTokenizer, '<image> a b c d e', 'record 7'),
+    /record 7: the RM input is 9 tokens, longer than the model's max_length 8/,
+  );
 });
 
 test('batches are padded on the left with a matching attention mask', () => {
@@ -88,24 +91,52 @@ test('image preprocessing matches PIL (BICUBIC resize bytes exactly; pixel_value
 });
 
 test('an unreadable image is an error naming the file', () => {
-  assert.throws(() => decodePng(Buffer.from('not a png'), '/data/x.png'), (e: unknown) => e instanceof ScoringError && e.file === '/data/x.png' && /\/data\/x\.png: cannot read the image/.test(e.message));
+  assert.throws(
+    () => decodePng(Buffer.from('not a png'), '/data/x.png'),
+    (e: unknown) => e instanceof ScoringError && e.file === '/data/x.png' && /\/data\/x\.png: cannot read the image/.test(e.message),
+  );
 });
 
 test('rm.json: a foreign file or another format version is refused, naming the file', () => {
   const file = '/m/rm.json';
-  assert.throws(() => parseRmSpec({ format: 'something-else', version: 2 }, '/m', file), /\/m\/rm\.json: not a Fact-RLHF reward-model export/);
-  assert.throws(() => parseRmSpec({ format: 'fact-rlhf-reward-model', version: 1 }, '/m', file), /\/m\/rm\.json: format version 1; this scorer reads version 2/);
-  assert.throws(() => parseRmSpec({ format: 'fact-rlhf-reward-model', version: 2, inputs: [], outputs: [{ name: 'score' }] }, '/m', file), /\/m\/rm\.json: no `encoding`/);
+  assert.throws(
+    () => parseRmSpec({ format: 'something-else', version: 2 }, '/m', file),
+    /\/m\/rm\.json: not a Fact-RLHF reward-model export/,
+  );
+  assert.throws(
+    () => parseRmSpec({ format: 'fact-rlhf-reward-model', version: 1 }, '/m', file),
+    /\/m\/rm\.json: format version 1; this scorer reads version 2/,
+  );
+  assert.throws(
+    () => parseRmSpec({ format: 'fact-rlhf-reward-model', version: 2, inputs: [], outputs: [{ name: 'score' }] }, '/m', file),
+    /\/m\/rm\.json: no `encoding`/,
+  );
 });
 
 test('scorer ↔ worker messages are validated on both ends; malformed ones are refused with a reason', () => {
   const item = { prompt: 'p', response: 'r', facts: null, image: '/i.png' };
-  assert.deepEqual(parseHostMessage({ type: 'score', id: 3, items: [item], batchSize: 8 }), { type: 'score', id: 3, items: [item], batchSize: 8 });
-  for (const bad of [null, { type: 'score', id: 1, items: [{ prompt: 1 }], batchSize: 8 }, { type: 'load', id: 'x' }, { type: 'score', id: 1, items: [], batchSize: 0 }, { type: 'drop', id: 1 }]) {
+  assert.deepEqual(parseHostMessage({ type: 'score', id: 3, items: [item], batchSize: 8 }), {
+    type: 'score',
+    id: 3,
+    items: [item],
+    batchSize: 8,
+  });
+  for (const bad of [
+    null,
+    { type: 'score', id: 1, items: [{ prompt: 1 }], batchSize: 8 },
+    { type: 'load', id: 'x' },
+    { type: 'score', id: 1, items: [], batchSize: 0 },
+    { type: 'drop', id: 1 },
+  ]) {
     assert.equal(typeof parseHostMessage(bad), 'string', JSON.stringify(bad));
   }
   assert.deepEqual(parseWorkerMessage({ type: 'scored', id: 2, scores: [0.5], ms: 1 }), { type: 'scored', id: 2, scores: [0.5], ms: 1 });
-  for (const bad of [{ type: 'scored', id: 2, scores: ['0.5'], ms: 1 }, { type: 'loaded', id: 1, model: { provider: 'tpu' } }, { type: 'error', id: 1 }, { id: 1 }]) {
+  for (const bad of [
+    { type: 'scored', id: 2, scores: ['0.5'], ms: 1 },
+    { type: 'loaded', id: 1, model: { provider: 'tpu' } },
+    { type: 'error', id: 1 },
+    { id: 1 },
+  ]) {
     assert.equal(typeof parseWorkerMessage(bad), 'string', JSON.stringify(bad));
   }
 });
@@ -113,5 +144,12 @@ test('scorer ↔ worker messages are validated on both ends; malformed ones are 
 test('output lines are the Python reference\u2019s format', () => {
   const r: ScoreRecord = { index: 3, prompt_id: 'p-1', step: 0, prompt: '', response: '', facts: [], image: '' };
   assert.equal(formatResult(r, 0.25, -0.5, false), '   3  p-1  with_facts +0.250000  without_facts -0.500000  difference +0.750000');
-  assert.deepEqual(JSON.parse(formatResult(r, 0.25, -0.5, true)), { index: 3, prompt_id: 'p-1', step: 0, with_facts: 0.25, without_facts: -0.5, difference: 0.75 });
+  assert.deepEqual(JSON.parse(formatResult(r, 0.25, -0.5, true)), {
+    index: 3,
+    prompt_id: 'p-1',
+    step: 0,
+    with_facts: 0.25,
+    without_facts: -0.5,
+    difference: 0.75,
+  });
 });

@@ -1,6 +1,7 @@
 """`python -m fact_rlhf score` (the PyTorch reference of the editor's scorer) and what rm.json v2
 tells a scorer outside Python: template pieces that rebuild rm_input exactly, tokenizer checks,
 max length, and the checkpoint fingerprint."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,9 @@ def test_template_pieces_rebuild_rm_input_exactly() -> None:
     for _ in range(200):
         prompt = "".join(rng.choice(words) for _ in range(rng.randrange(6)))
         response = "".join(rng.choice(words) for _ in range(rng.randrange(6)))
-        facts = None if rng.random() < 0.3 else ["".join(rng.choice(words) for _ in range(rng.randrange(4))) for _ in range(rng.randrange(4))]
+        facts = (
+            None if rng.random() < 0.3 else ["".join(rng.choice(words) for _ in range(rng.randrange(4))) for _ in range(rng.randrange(4))]
+        )
         expected = rm_input([{"from": "human", "value": QUESTION_PREFIX + prompt}], response, facts)
         assert assemble(pieces, prompt, response, facts) == expected, (prompt, response, facts)
 
@@ -56,12 +59,20 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     lines = []
     for p in pairs:
         for k in (1, 2):
-            lines.append(json.dumps({
-                "step": 3, "prompt_id": f"{p['id']}/{k}", "image": str(run / "world" / "images" / p["image"]),
-                "prompt": p["conversations"][0]["value"].replace("<image>\n", ""), "response": p[f"output_{k}"]["value"],
-                "facts": facts.get(p["id"]) or facts.get(p["image"]) or [],
-                "reward": {"rm": 0, "eos_penalty": 0, "length": 0, "symbolic": 0, "kl": 0, "total": 0}, "caption_type": p["caption_type"],
-            }))
+            lines.append(
+                json.dumps(
+                    {
+                        "step": 3,
+                        "prompt_id": f"{p['id']}/{k}",
+                        "image": str(run / "world" / "images" / p["image"]),
+                        "prompt": p["conversations"][0]["value"].replace("<image>\n", ""),
+                        "response": p[f"output_{k}"]["value"],
+                        "facts": facts.get(p["id"]) or facts.get(p["image"]) or [],
+                        "reward": {"rm": 0, "eos_penalty": 0, "length": 0, "symbolic": 0, "kl": 0, "total": 0},
+                        "caption_type": p["caption_type"],
+                    }
+                )
+            )
     samples.write_text("\n".join(lines) + "\n")
     return run, out, samples
 
@@ -83,7 +94,9 @@ def test_rm_json_v2_describes_input_tokenizer_and_checkpoint(scored: tuple[Path,
         assert len(example["input_ids"]) <= enc["max_length"]
 
 
-def test_score_prints_with_and_without_facts_for_a_run_or_its_export(scored: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_prints_with_and_without_facts_for_a_run_or_its_export(
+    scored: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     run, out, samples = scored
     assert main(["score", "--rm", str(run), "--samples", str(samples), "--json"]) == 0
     from_run = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -99,8 +112,10 @@ def test_score_prints_with_and_without_facts_for_a_run_or_its_export(scored: tup
     lines = text.out.splitlines()
     assert len(lines) == 12 and "PyTorch eager (CPU)" in text.err
     first = from_run[0]
-    assert lines[0] == (f"   0  {first['prompt_id']}  with_facts {first['with_facts']:+.6f}  "
-                        f"without_facts {first['without_facts']:+.6f}  difference {first['difference']:+.6f}")
+    assert lines[0] == (
+        f"   0  {first['prompt_id']}  with_facts {first['with_facts']:+.6f}  "
+        f"without_facts {first['without_facts']:+.6f}  difference {first['difference']:+.6f}"
+    )
 
 
 def test_score_errors_name_what_is_wrong(scored: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ changes. A scorer assembles
 with the facts cleaned as `clean_facts` says and kept in the order given (training shuffles them
 per example; scoring is deterministic and uses the record's order in Python and Node alike).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,7 @@ def template_pieces() -> dict[str, Any]:
         "facts": {"head": to_first[: len(to_first) - len(fact_prefix)], "fact_prefix": fact_prefix, "tail": tail},
         "strip_response": True,
         "clean_facts": "collapse every run of whitespace to one space and trim; drop facts left empty; "
-                       "no fact left means the text without facts",
+        "no fact left means the text without facts",
         "fact_order": "as given",
     }
 

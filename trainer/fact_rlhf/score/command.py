@@ -2,6 +2,7 @@
 per sample record the reward with the record's facts and without them, and their difference —
 the PyTorch reference of `fact-rlhf score` (same arguments, same output).
 Exit codes: 0 scored, 1 the scorer broke, 2 bad arguments, model, samples or image."""
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,9 @@ def run_score(args: argparse.Namespace) -> int:
         return 1
     for record, (with_facts, without_facts) in zip(records, results):
         print(format_result(record, with_facts, without_facts, args.json))
-    print(f"[fact-rlhf] scored {len(records)} records with and without facts: PyTorch eager (CPU), "
-          f"checkpoint {model.source.checkpoint}; load {loaded - started:.2f} s, score {time.perf_counter() - loaded:.2f} s",
-          file=sys.stderr)
+    print(
+        f"[fact-rlhf] scored {len(records)} records with and without facts: PyTorch eager (CPU), "
+        f"checkpoint {model.source.checkpoint}; load {loaded - started:.2f} s, score {time.perf_counter() - loaded:.2f} s",
+        file=sys.stderr,
+    )
     return 0

@@ -1,6 +1,7 @@
 """The reward model in PyTorch (eager, CPU), loaded from its checkpoint's safetensors: the reference
 the onnxruntime scorers are held to. `--rm` may name the rm run or an export of it (rm.json names
 the checkpoint it came from)."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,7 @@ def _source(rm: Path) -> RewardSource:
     source = find_reward_source(run_dir, checkpoint)
     recorded = data["source"].get("fingerprint", {}).get("sha256")
     if recorded and recorded != checkpoint_fingerprint(source.checkpoint)["sha256"]:
-        print(f"warning: {checkpoint} changed since {spec} was exported; scoring the checkpoint as it is now",
-              file=sys.stderr)
+        print(f"warning: {checkpoint} changed since {spec} was exported; scoring the checkpoint as it is now", file=sys.stderr)
     return source
 
 
@@ -58,8 +58,7 @@ def load_reference(rm: Path) -> ReferenceModel:
     head = load_reward_head(source, int(text_config.hidden_size))
     with torch.no_grad():
         merged = PeftModel.from_pretrained(base, str(source.checkpoint / "reward")).merge_and_unload()
-    return ReferenceModel(source, RewardScorer(merged, head).eval(), codec,
-                          int(text_config.max_position_embeddings))
+    return ReferenceModel(source, RewardScorer(merged, head).eval(), codec, int(text_config.max_position_embeddings))
 
 
 def rm_text(record: ScoreRecord, with_facts: bool) -> str:
@@ -71,8 +70,10 @@ def rm_text(record: ScoreRecord, with_facts: bool) -> str:
 def encode(model: ReferenceModel, record: ScoreRecord, text: str) -> list[int]:
     ids: list[int] = model.codec.encode(text)
     if len(ids) > model.max_length:
-        raise UsageError(f"record {record.index} ({record.prompt_id}): the RM input is {len(ids)} tokens, "
-                         f"longer than the model's max_length {model.max_length}")
+        raise UsageError(
+            f"record {record.index} ({record.prompt_id}): the RM input is {len(ids)} tokens, "
+            f"longer than the model's max_length {model.max_length}"
+        )
     return ids
 
 
@@ -96,5 +97,5 @@ def score_records(model: ReferenceModel, records: Sequence[ScoreRecord], batch_s
     images = [pixels(model, r) for r, _ in rows]
     scores: list[float] = []
     for start in range(0, len(rows), batch_size):
-        scores.extend(float(s) for s in score_ids(model, ids[start:start + batch_size], images[start:start + batch_size]))
+        scores.extend(float(s) for s in score_ids(model, ids[start : start + batch_size], images[start : start + batch_size]))
     return [(scores[2 * i], scores[2 * i + 1]) for i in range(len(records))]

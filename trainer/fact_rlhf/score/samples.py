@@ -1,5 +1,6 @@
 """Sample records to score (schema/sample-record.schema.json), read the same way by `fact-rlhf score`
 in Node: one record per non-empty line, image paths relative to the run folder the file belongs to."""
+
 from __future__ import annotations
 
 import json
@@ -59,15 +60,17 @@ def read_records(samples_file: Path) -> list[ScoreRecord]:
         if not isinstance(image, str) or not image:
             raise UsageError(f"{where}: the record has no image (the reward model needs one)")
         step = record.get("step")
-        out.append(ScoreRecord(
-            index=len(out),
-            prompt_id=str(record.get("prompt_id", "")),
-            step=step if isinstance(step, int) else None,
-            prompt=_field(record, "prompt", str, where),
-            response=_field(record, "response", str, where),
-            facts=list(facts),
-            image=(base / image) if not Path(image).is_absolute() else Path(image),
-        ))
+        out.append(
+            ScoreRecord(
+                index=len(out),
+                prompt_id=str(record.get("prompt_id", "")),
+                step=step if isinstance(step, int) else None,
+                prompt=_field(record, "prompt", str, where),
+                response=_field(record, "response", str, where),
+                facts=list(facts),
+                image=(base / image) if not Path(image).is_absolute() else Path(image),
+            )
+        )
     if not out:
         raise UsageError(f"--samples {samples_file}: no sample records")
     return out
@@ -77,7 +80,17 @@ def format_result(record: ScoreRecord, with_facts: float, without_facts: float, 
     """One output line; `fact-rlhf score` (src/cli/score.ts) prints the same."""
     difference = with_facts - without_facts
     if as_json:
-        return json.dumps({"index": record.index, "prompt_id": record.prompt_id, "step": record.step,
-                           "with_facts": with_facts, "without_facts": without_facts, "difference": difference})
-    return (f"{record.index:>4}  {record.prompt_id}  with_facts {with_facts:+.6f}  "
-            f"without_facts {without_facts:+.6f}  difference {difference:+.6f}")
+        return json.dumps(
+            {
+                "index": record.index,
+                "prompt_id": record.prompt_id,
+                "step": record.step,
+                "with_facts": with_facts,
+                "without_facts": without_facts,
+                "difference": difference,
+            }
+        )
+    return (
+        f"{record.index:>4}  {record.prompt_id}  with_facts {with_facts:+.6f}  "
+        f"without_facts {without_facts:+.6f}  difference {difference:+.6f}"
+    )
