@@ -53,7 +53,9 @@ export async function runScore(argv: string[], toolRoot: string): Promise<number
     trainerRoot: resolve(toolRoot, 'trainer'),
     log: (line) => process.stderr.write(`[fact-rlhf] ${line}\n`),
     onProgress: (p) => {
-      if (p.phase === 'exporting' || p.phase === 'exported') process.stderr.write(`[fact-rlhf] ${p.message}\n`);
+      // The trainer's own lines already carry the prefix.
+      if (p.phase === 'exporting' || p.phase === 'exported')
+        process.stderr.write(`[fact-rlhf] ${p.message.replace(/^\[fact-rlhf\] /, '')}\n`);
     },
   });
   try {
