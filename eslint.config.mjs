@@ -68,4 +68,20 @@ export default tseslint.config(
     files: ['src/editor/statusBar.ts'],
     rules: boundaries({ forbid: ['src/cli'], message: 'the status bar does not import the CLI' }),
   },
+  {
+    // The scorer's worker thread is the only importer of the native inference modules, and the
+    // scorer never imports vscode (DESIGN.md §2). A rule of its own, so the vscode rule above stays.
+    files: ['src/**/*.ts'],
+    ignores: ['src/scoring/worker.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [
+        { name: 'onnxruntime-node', message: 'Only src/scoring/worker.ts imports onnxruntime-node (DESIGN.md §2).' },
+        { name: 'tokenizers', message: 'Only src/scoring/worker.ts imports the native tokenizer.' },
+      ] }],
+    },
+  },
+  {
+    files: ['src/scoring/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The scorer must not import vscode (DESIGN.md §2).' }] }] },
+  },
 );

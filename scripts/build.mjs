@@ -1,5 +1,5 @@
 // Bundles every part with esbuild: the extension host, the CLI, the language server (Node, CJS)
-// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node stays external: it loads a native .node file.
+// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node and tokenizers stay external: they load native .node files.
 import * as esbuild from 'esbuild';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +21,14 @@ const node = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['vscode', 'onnxruntime-node'],
+  external: ['vscode', 'onnxruntime-node', 'tokenizers'],
 };
 
 const allBuilds = [
   { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The reward scorer's worker thread, beside the bundles that start it (dist/cli.js, dist/extension.js).
+  { ...node, entryPoints: ['src/scoring/worker.ts'], outfile: 'dist/scoring-worker.js' },
   { ...node, entryPoints: ['language-server/src/server.ts'], outfile: 'dist/language-server.js' },
   { ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/editor/suite/index.js', external: ['vscode', 'mocha'] },
   {

@@ -11,6 +11,7 @@ import { runValidate } from './validate';
 import { commandHelp, wantsHelp } from './help';
 import { preflightConfig } from './preflight';
 import { chooseResumeRun, ResumeError } from './resume';
+import { runScore } from './score';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -22,6 +23,8 @@ commands:
   eval CONFIG       evaluate a checkpoint (eval.checkpoint) on hallucination benchmarks
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
   help COMMAND      what COMMAND reads and writes (also: fact-rlhf COMMAND --help)
+  score --rm RM --samples FILE [--json]
+                    score sample records with a reward model, with and without their facts
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
@@ -177,6 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'validate') return runValidate(rest);
+    if (command === 'score') return await runScore(rest, toolRoot());
     const stage = STAGES[command];
     if (!stage) throw new UsageError(`unknown command "${command}"`);
     return await runStage(stage, rest);

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     from .demo.command import COMMAND as DEMO_COMMAND, add_arguments as add_demo_arguments
 
     add_demo_arguments(sub.add_parser(DEMO_COMMAND, help="the whole pipeline on the built-in world over several seeds, one results table"))
+    from .score.command import COMMAND as SCORE_COMMAND, add_arguments as add_score_arguments
+
+    add_score_arguments(sub.add_parser(SCORE_COMMAND, help="score sample records with a reward model, with and without their facts"))
     return parser
 
 
@@ -86,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .demo.command import run_demo
 
         return run_demo(args)
+    if args.stage == "score":
+        from .score.command import run_score
+
+        return run_score(args)
     if args.stage not in STAGES:
         from .export.command import run_export
 

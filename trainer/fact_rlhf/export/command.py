@@ -140,13 +140,18 @@ def export_reward_model(run_dir: Path, checkpoint: Path | None, out: Path) -> di
 def describe(source: Any, codec: Any, base: Any, examples: list[tuple[str, Path, list[str]]], batch: Any,
              scores: Any, diff: float, merge_diff: float, opset: int, seconds: float) -> dict[str, Any]:
     """rm.json: everything a scorer outside Python needs to feed the model as the trainer did."""
+    from tokenizers import Tokenizer
+
     from ..algo import rm_prompt as t
     from .image_spec import image_spec
+    from .rm_spec import FORMAT, VERSION, checkpoint_fingerprint, template_pieces
 
     image_size = int(batch.pixel_values.shape[-1])
+    shipped = Tokenizer.from_file(str(source.tokenizer_file))  # the tokenizer.json the scorer reads
+    specials = {"pad": codec.pad_id, "bos": getattr(codec, "bos_id", None), "eos": codec.eos_id, "image": codec.image_id}
     return {
-        "format": "fact-rlhf-reward-model",
-        "version": 1,
+        "format": FORMAT,
+        "version": VERSION,
         "model": MODEL_FILE,
         "tokenizer": TOKENIZER_FILE,
         "inputs": [
@@ -163,11 +168,21 @@ def describe(source: Any, codec: Any, base: Any, examples: list[tuple[str, Path,
             "eos_id": codec.eos_id,
             "bos_id": getattr(codec, "bos_id", None),
             "prepend_bos": source.tiny,
+            # The built-in codec encodes without the tokenizer's own specials and prepends BOS; a
+            # Hugging Face processor lets the tokenizer add them.
+            "add_special_tokens": not source.tiny,
+            "vocab_size": int(shipped.get_vocab_size(with_added_tokens=True)),
+            "special_tokens": {k: {"id": int(v), "token": shipped.id_to_token(int(v))} for k, v in specials.items() if v is not None},
             "image_token_id": codec.image_id,
             "image_token": "<image>",
             # Each `<image>` in the text stands for this many image-token ids.
             "image_tokens": int(getattr(codec, "image_tokens", base.config.image_seq_length)),
+            # The trainer never truncates an RM input; a scorer rejects one the model cannot place.
+            "max_length": int(base.config.text_config.max_position_embeddings),
+            "truncation": "none: an input longer than max_length is an error",
         },
+        # The RM input as data (export/rm_spec.py cuts it out of algo/rm_prompt.rm_input).
+        "rm_input": template_pieces(),
         "image": image_spec(codec, image_size),
         "template": {
             "system_prompt": t.SYSTEM_PROMPT, "role_user": t.ROLE_USER, "role_assistant": t.ROLE_ASSISTANT,
@@ -185,7 +200,7 @@ def describe(source: Any, codec: Any, base: Any, examples: list[tuple[str, Path,
             for k, (text, image, facts) in enumerate(examples)
         ],
         "source": {"run_dir": str(source.run_dir), "stage": source.manifest.get("stage"), "checkpoint": str(source.checkpoint),
-                   "base": str(source.base_folder)},
+                   "base": str(source.base_folder), "fingerprint": checkpoint_fingerprint(source.checkpoint)},
         "verification": {"max_abs_diff": diff, "merge_max_abs_diff": merge_diff, "tolerance": TOLERANCE,
                          "inputs": len(examples) + 1, "runtime": "onnxruntime (CPU)", "opset": opset, "seconds": round(seconds, 2)},
     }
