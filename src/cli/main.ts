@@ -8,6 +8,8 @@ import { resolvePython } from '../runs/pythonResolver';
 import { summarize, formatSummary, KL_KEY, PRIMARY_METRIC } from '../runs/runSummary';
 import { ProgressReporter } from './progressBar';
 import { runValidate } from './validate';
+import { runHealth } from './health';
+import { runMetrics } from './metrics';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -18,6 +20,8 @@ commands:
   rl_init CONFIG    initialise the PPO policy (a fresh LoRA on the SFT model)
   eval CONFIG       evaluate a checkpoint on hallucination benchmarks
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
+  health PATH       training-health rules on a run folder or log; --json; exit 1 on an alarm, 0 healthy
+  metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
@@ -147,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'validate') return runValidate(rest);
+    if (command === 'health') return runHealth(rest);
+    if (command === 'metrics') return runMetrics(rest);
     const stage = STAGES[command];
     if (!stage) throw new UsageError(`unknown command "${command}"`);
     return await runStage(stage, rest);
