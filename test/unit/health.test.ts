@@ -74,6 +74,8 @@ test('collapse: mean length falling towards zero fires collapse (error), entropy
   assert.ok(c);
   assert.equal(c.severity, 'error');
   assert.equal(c.step, 11, 'began where length first fell below half the baseline (38)');
+  // Answers that were always one token long have not collapsed.
+  assert.ok(!ids(run(40, (step) => ({ ...base(step), 'ppo/response_length': 1 }))).includes('collapse'));
   const entropy = run(40, (step) => ({ ...base(step), 'ppo/entropy': 3 * 0.85 ** step }));
   const e = checkHealth(entropy).alarms.find((a) => a.rule === 'collapse');
   assert.ok(e);
@@ -149,7 +151,7 @@ test('values of one step spread over several events (TensorBoard) are judged as 
 });
 
 test('the schema monitor: section carries exactly each rule\'s parameters and default thresholds', () => {
-  const monitor = (experimentSchema.properties as Record<string, { properties: Record<string, { properties: Record<string, { default: unknown }> }> }>).monitor;
+  const monitor = (experimentSchema.properties as unknown as Record<string, { properties: Record<string, { properties: Record<string, { default: unknown }> }> }>).monitor;
   assert.deepEqual(Object.keys(monitor.properties).sort(), RULES.map((r) => r.id).sort());
   for (const rule of RULES) {
     const props = monitor.properties[rule.id].properties;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { venvPython } from '../../src/runs/pythonResolver';
 import { RunSeries } from '../../src/runs/runSeries';
-import { TensorBoardReader, JsonlMetricReader, TrainerStateReader, RunFolderReader, openMetricSource, aliasOf, SourceError } from '../../src/runs/readers';
+import { TensorBoardReader, JsonlMetricReader, TrainerStateReader, RunFolderReader, LlavaRolloutsReader, openMetricSource, aliasOf, SourceError } from '../../src/runs/readers';
 import { maskedCrc32c, crc32c } from '../../src/runs/readers/crc32c';
 import aliasFile from '../../schema/metric-aliases.json';
 
@@ -152,6 +152,25 @@ test('TRL / HF trainer_state.json log_history', () => {
   assert.deepEqual(s.get('ppo/kl_sum'), { steps: [5, 10], values: [0.5, 0.7] });
   assert.deepEqual(s.get('ppo/ratio')!.values, [1.01, 0.99]);
   assert.equal(s.get('epoch'), undefined);
+});
+
+test('LLaVA-RLHF rollouts/step_N.json: mean RM reward and response length per step, new steps picked up', () => {
+  const out = join(dir, 'llava-out');
+  const rollouts = join(out, 'rollouts');
+  mkdirSync(rollouts, { recursive: true });
+  const dump = (step: number, rows: [string, string][]): void =>
+    writeFileSync(join(rollouts, `step_${step}.json`), JSON.stringify(rows.map(([responses, rewards]) => ({ queries: 'USER: <image> What is shown?', responses, rewards })), null, 4));
+  dump(1, [['A red circle and a blue square.', '0.5'], ['A red circle.', '1.5']]);
+  dump(2, [['A circle.', '2.0'], ['Circle.', '3.0']]);
+  const r = openMetricSource(out);
+  assert.ok(r instanceof LlavaRolloutsReader);
+  const s = seriesOf(r.readNew().events);
+  assert.deepEqual(s.get('ppo/score_rm'), { steps: [1, 2], values: [1, 2.5] });
+  assert.deepEqual(s.get('ppo/response_length'), { steps: [1, 2], values: [(7 + 3) / 2, (2 + 1) / 2] });
+  dump(10, [['', 'nan']]);
+  const next = seriesOf(r.readNew().events);
+  assert.deepEqual(next.get('ppo/score_rm'), { steps: [10], values: [null] }, 'only the new file; NaN reward as null');
+  assert.equal(r.readNew().events.length, 0);
 });
 
 test('openMetricSource picks the reader by what is there; bad input is a SourceError', () => {

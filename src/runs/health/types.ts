@@ -47,6 +47,7 @@ export interface RuleDefinition<P extends RuleParams = RuleParams> {
 /** Our metric keys the rules read (the trainer writes them: trainer/fact_rlhf/ppo/report.py, rm/train.py). */
 export const KEYS = {
   reward: 'ppo/reward_total',
+  scoreRm: 'ppo/score_rm',
   length: 'ppo/response_length',
   klSum: 'ppo/kl_sum',
   klMean: 'ppo/kl_mean',

@@ -15,16 +15,20 @@ export function aliasOf(name: string): string | undefined {
 /** Renames keys with known aliases; records each rename in `renamed` (ours → theirs). A foreign key whose
  * alias target is also present under our own name keeps its foreign name (never two sources in one series). */
 export function applyAliases(values: Record<string, number | null>, renamed: Map<string, string>): Record<string, number | null> {
-  let out: Record<string, number | null> | undefined;
+  let rename = false;
+  for (const key in values) if (table.has(key)) rename = true;
+  if (!rename) return values;
+  // Build a fresh object (no `delete`: it would turn the object into a slow dictionary).
+  const out: Record<string, number | null> = {};
   for (const key in values) {
     const ours = table.get(key);
-    if (ours === undefined || ours in values) continue;
-    const prior = renamed.get(ours);
-    if (prior !== undefined && prior !== key) continue; // another foreign name already feeds this series
-    out ??= { ...values };
+    const prior = ours === undefined ? undefined : renamed.get(ours);
+    if (ours === undefined || ours in values || (prior !== undefined && prior !== key)) {
+      out[key] = values[key]; // no alias, our own name present, or another foreign name feeds it
+      continue;
+    }
     out[ours] = values[key];
-    delete out[key];
-    renamed.set(ours, key);
+    if (prior === undefined) renamed.set(ours, key);
   }
-  return out ?? values;
+  return out;
 }

@@ -7,10 +7,11 @@ import { RunFolderReader } from './runFolder';
 import { TensorBoardReader, findEventFiles, isEventFileName } from './tensorboard';
 import { JsonlMetricReader } from './jsonl';
 import { TrainerStateReader } from './trainerState';
+import { LlavaRolloutsReader, isLlavaRolloutsDir } from './llavaRollouts';
 import { SourceError, type MetricReader } from './types';
 
 export * from './types';
-export { RunFolderReader, TensorBoardReader, JsonlMetricReader, TrainerStateReader };
+export { RunFolderReader, TensorBoardReader, JsonlMetricReader, TrainerStateReader, LlavaRolloutsReader };
 export { aliasOf } from './aliases';
 
 /** Our events.jsonl lines carry `v` and `type`; a foreign JSONL log does not. */
@@ -29,8 +30,8 @@ function looksLikeOurEvents(file: string): boolean {
   }
 }
 
-/** A reader for `path`: a run folder, a TensorBoard log folder or event file, a JSONL log, or a
- * trainer_state.json (or a folder holding one). Throws SourceError when it is none of these. */
+/** A reader for `path`: a run folder, a TensorBoard log folder or event file, a JSONL log, a
+ * trainer_state.json (or a folder holding one), or a LLaVA-RLHF rollouts/ folder (or its output_dir). Throws SourceError when it is none of these. */
 export function openMetricSource(path: string): MetricReader {
   let st;
   try {
@@ -42,7 +43,9 @@ export function openMetricSource(path: string): MetricReader {
     if (existsSync(join(path, EVENTS_FILE))) return new RunFolderReader(path);
     if (findEventFiles(path).length) return new TensorBoardReader(path);
     if (existsSync(join(path, 'trainer_state.json'))) return new TrainerStateReader(join(path, 'trainer_state.json'));
-    throw new SourceError(`${path}: not a run folder (no ${EVENTS_FILE}), no TensorBoard event files (*tfevents*), no trainer_state.json`);
+    if (isLlavaRolloutsDir(path)) return new LlavaRolloutsReader(path);
+    if (isLlavaRolloutsDir(join(path, 'rollouts'))) return new LlavaRolloutsReader(join(path, 'rollouts'));
+    throw new SourceError(`${path}: not a run folder (no ${EVENTS_FILE}), no TensorBoard event files (*tfevents*), no trainer_state.json, no LLaVA-RLHF rollouts/step_N.json`);
   }
   const name = basename(path);
   if (isEventFileName(name)) return new TensorBoardReader(path);

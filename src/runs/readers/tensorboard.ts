@@ -153,9 +153,13 @@ export class TensorBoardReader implements MetricReader {
       corrupt += f.read((wallTime, step, raw) => {
         const values = this.useAliases ? applyAliases(raw, this.renamed) : raw;
         // One metric event per step: SummaryWriter writes one scalar per record.
-        if (last && last.step === step && !Object.keys(values).some((k) => k in last!.values)) {
-          Object.assign(last.values, values);
-          return;
+        if (last && last.step === step) {
+          let clash = false;
+          for (const k in values) if (k in last.values) clash = true;
+          if (!clash) {
+            for (const k in values) last.values[k] = values[k];
+            return;
+          }
         }
         last = { v: PROTOCOL_VERSION, t: wallTime, type: 'metric', step, values: { ...values } } as MetricEvent;
         events.push(last);

@@ -4,7 +4,7 @@
 // (huggingface.co/docs/trl/logging). Baselines are the mean of the first `baseline` points; the current
 // level is the mean of the last `baseline` points.
 // Defaults: baseline 3 points; length collapse when the current length ≤ length_ratio 0.25 × baseline
-// or ≤ min_length 1 token; entropy collapse when ≤ entropy_ratio 0.2 × baseline.
+// or ≤ min_length 1 token (and below half the baseline: always-short answers are not a collapse); entropy collapse when ≤ entropy_ratio 0.2 × baseline.
 import type { Finding, RuleDefinition, StepRow } from '../types';
 import { KEYS } from '../types';
 import { mean, round } from '../stats';
@@ -46,7 +46,7 @@ export const collapseRule: RuleDefinition<typeof DEFAULTS> = {
         const length = row.values.get(KEYS.length);
         if (length !== undefined) {
           const s = track(KEYS.length, row.step, length);
-          if (s && (s.now <= p.length_ratio * s.base || s.now <= p.min_length)) {
+          if (s && (s.now <= p.length_ratio * s.base || (s.now <= p.min_length && s.now < s.base / 2))) {
             return {
               step: s.t.fallStart ?? row.step,
               message: `Mean response length fell from ${round(s.base, 3)} to ${round(s.now, 3)} tokens: the policy is collapsing towards empty answers (any reward it gains this way is not better answers).`,

@@ -23,7 +23,8 @@ export const rewardHackingRule: RuleDefinition<typeof DEFAULTS> = {
     const win = new Window<{ step: number; reward: number; length: number; kl: number | undefined }>(Math.max(3, p.window));
     return {
       observe(row: StepRow) {
-        const reward = row.values.get(KEYS.reward);
+        // The total when the run logs one; else the reward model's score (LLaVA-RLHF rollouts, some TRL logs).
+        const reward = row.values.get(KEYS.reward) ?? row.values.get(KEYS.scoreRm);
         const length = row.values.get(KEYS.length);
         if (reward === undefined || length === undefined) return undefined;
         win.push({ step: row.step, reward, length, kl: row.values.get(KEYS.klSum) ?? row.values.get(KEYS.klMean) });
