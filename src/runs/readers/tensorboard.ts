@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { MetricEvent, RunEvent } from '../../protocol';
 import { PROTOCOL_VERSION } from '../../protocol';
 import { maskedCrc32c } from './crc32c';
-import { decodeEvent } from './tfEvent';
-import { applyAliases } from './aliases';
+import { decodeEvent, type DecodedEvent } from './tfEvent';
+import { aliasOf } from './aliases';
 import type { MetricReader, ReaderBatch } from './types';
 
 const HEADER = 12;
@@ -45,8 +45,9 @@ export class TfRecordFile {
 
   constructor(readonly path: string) {}
 
-  /** Calls `onEvent` for each complete, intact record appended since the last call. Returns corrupt count of this read. */
-  read(onEvent: (wallTime: number, step: number, values: Record<string, number | null>) => void): number {
+  /** Calls `onScalar` for each scalar of each complete, intact record appended since the last call.
+   * Returns the corrupt count of this read. */
+  read(onScalar: (wallTime: number, step: number, tag: string, value: number | null) => void): number {
     let fd: number;
     try {
       fd = openSync(this.path, 'r');
@@ -71,6 +72,8 @@ export class TfRecordFile {
     }
     let corrupt = 0;
     let pos = 0;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const ev: DecodedEvent = { wallTime: 0, step: 0, scalars: [] };
     let lost = false; // scanning for a header after a broken one
     while (pos + HEADER <= buf.length) {
       const lenLo = buf.readUInt32LE(pos);
@@ -99,16 +102,12 @@ export class TfRecordFile {
         continue;
       }
       try {
-        const ev = decodeEvent(buf, dataStart, dataEnd);
-        if (ev.scalars.length) {
-          const values: Record<string, number | null> = {};
-          for (const s of ev.scalars) {
-            if (s.plugin) this.plugins.set(s.tag, s.plugin);
-            const plugin = s.plugin ?? this.plugins.get(s.tag);
-            if (plugin && NON_SCALAR_PLUGINS.has(plugin)) continue;
-            values[s.tag] = Number.isFinite(s.value) ? s.value : null;
-          }
-          onEvent(ev.wallTime, ev.step, values);
+        decodeEvent(buf, dataStart, dataEnd, view, ev);
+        for (const s of ev.scalars) {
+          if (s.plugin) this.plugins.set(s.tag, s.plugin);
+          const plugin = s.plugin ?? this.plugins.get(s.tag);
+          if (plugin && NON_SCALAR_PLUGINS.has(plugin)) continue;
+          onScalar(ev.wallTime, ev.step, s.tag, Number.isFinite(s.value) ? s.value : null);
         }
       } catch {
         corrupt++; // CRC-intact but undecodable: not an Event
@@ -145,23 +144,35 @@ export class TensorBoardReader implements MetricReader {
     return [...this.files.values()];
   }
 
+  /** Our key for a tag (cached): its alias unless the log also writes our name itself. */
+  private keyOf(tag: string): string {
+    let key = this.keys.get(tag);
+    if (key !== undefined) return key;
+    key = tag;
+    const ours = this.useAliases ? aliasOf(tag) : undefined;
+    if (ours !== undefined && !this.keys.has(ours) && !this.renamed.has(ours)) {
+      key = ours;
+      this.renamed.set(ours, tag);
+    }
+    this.keys.set(tag, key);
+    return key;
+  }
+
+  private readonly keys = new Map<string, string>();
+
   readNew(): ReaderBatch {
     const events: RunEvent[] = [];
     let corrupt = 0;
     for (const f of this.currentFiles()) {
       let last: MetricEvent | undefined;
-      corrupt += f.read((wallTime, step, raw) => {
-        const values = this.useAliases ? applyAliases(raw, this.renamed) : raw;
+      corrupt += f.read((wallTime, step, tag, value) => {
+        const key = this.keyOf(tag);
         // One metric event per step: SummaryWriter writes one scalar per record.
-        if (last && last.step === step) {
-          let clash = false;
-          for (const k in values) if (k in last.values) clash = true;
-          if (!clash) {
-            for (const k in values) last.values[k] = values[k];
-            return;
-          }
+        if (last && last.step === step && !(key in last.values)) {
+          last.values[key] = value;
+          return;
         }
-        last = { v: PROTOCOL_VERSION, t: wallTime, type: 'metric', step, values: { ...values } } as MetricEvent;
+        last = { v: PROTOCOL_VERSION, t: wallTime, type: 'metric', step, values: { [key]: value } } as MetricEvent;
         events.push(last);
       });
     }

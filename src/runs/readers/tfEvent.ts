@@ -17,6 +17,8 @@ export interface DecodedEvent {
 }
 
 const utf8 = new TextDecoder();
+const text = (buf: Uint8Array, s: number, e: number): string =>
+  Buffer.isBuffer(buf) ? buf.toString('utf8', s, e) : utf8.decode(buf.subarray(s, e));
 
 class Cursor {
   pos: number;
@@ -154,7 +156,7 @@ function pluginName(c: Cursor, end: number): string | undefined {
         const k = pc.varint();
         if (k >> 3 === 1 && (k & 7) === 2) {
           const [ns, ne] = pc.lengthDelimited();
-          name = utf8.decode(c.buf.subarray(ns, ne));
+          name = text(c.buf, ns, ne);
         } else pc.skip(k & 7);
       }
     } else c.skip(key & 7);
@@ -173,7 +175,7 @@ function summaryValue(c: Cursor, end: number, out: ScalarValue[]): void {
     const wire = key & 7;
     if (field === 1 && wire === 2) {
       const [s, e] = c.lengthDelimited();
-      tag = utf8.decode(c.buf.subarray(s, e));
+      tag = text(c.buf, s, e);
     } else if (field === 2 && wire === 5) {
       simple = c.view.getFloat32(c.pos, true);
       c.pos += 4;
@@ -189,11 +191,20 @@ function summaryValue(c: Cursor, end: number, out: ScalarValue[]): void {
   if (value !== undefined) out.push({ tag, value, plugin });
 }
 
-/** Decodes one Event record; scalars only (graphs, images, histograms are skipped). Throws on malformed bytes. */
-export function decodeEvent(buf: Uint8Array, start: number, end: number): DecodedEvent {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+/** Decodes one Event record; scalars only (graphs, images, histograms are skipped). Throws on malformed
+ * bytes. `into` is reused between records (its scalars are overwritten), so the hot loop allocates little. */
+export function decodeEvent(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+  into: DecodedEvent = { wallTime: 0, step: 0, scalars: [] },
+): DecodedEvent {
   const c = new Cursor(buf, view, start, end);
-  const ev: DecodedEvent = { wallTime: 0, step: 0, scalars: [] };
+  const ev = into;
+  ev.wallTime = 0;
+  ev.step = 0;
+  ev.scalars.length = 0;
   while (c.pos < end) {
     const key = c.varint();
     const field = key >> 3;
