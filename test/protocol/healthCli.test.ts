@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { RunManager } from '../../src/runs/runManager';
 import { venvPython } from '../../src/runs/pythonResolver';
+import { HealthMonitor, type Alarm } from '../../src/runs/health';
 
 const root = join(__dirname, '..', '..');
 const CLI = join(root, 'dist', 'cli.js');
 let work: string;
 let runDir: string;
+/** Alarms raised while the run was live, with the number of metric steps read when each was raised. */
+const liveAlarms: { alarm: Alarm; stepsRead: number }[] = [];
+let totalSteps = 0;
 
 before(async () => {
   const build = spawnSync(process.execPath, ['scripts/build.mjs', '--only=src/cli'], { cwd: root, encoding: 'utf8' });
@@ -29,8 +33,14 @@ before(async () => {
     runDir,
     pollMs: 100,
   });
+  // The same rules live, fed each batch of events as the run manager reads them.
+  const live = new HealthMonitor({ kl: { enabled: false }, value_loss_spike: { factor: 20 } }, { stepPerEvent: true });
+  handle.on('events', (events) => {
+    for (const alarm of live.apply(events)) liveAlarms.push({ alarm, stepsRead: live.steps });
+  });
   const result = await handle.done;
   assert.equal(result.status, 'finished', result.error);
+  totalSteps = live.steps;
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -55,6 +65,15 @@ test('the real tiny PPO run trips the reward-hacking (length) rule: exit 1, alar
   const text = cli('health', runDir);
   assert.equal(text.status, 1);
   assert.match(text.stdout, /WARNING reward_hacking from step \d+/);
+});
+
+test('live: the alarm is raised while the run is going, the same one the CLI reports afterwards', () => {
+  const hack = liveAlarms.find((x) => x.alarm.rule === 'reward_hacking');
+  assert.ok(hack, JSON.stringify(liveAlarms));
+  assert.equal(hack.stepsRead, hack.alarm.detectedAt + 1, 'raised as soon as its step was read (steps 0..N)');
+  assert.ok(totalSteps >= hack.stepsRead);
+  const report = JSON.parse(cli('health', runDir, '--json').stdout);
+  assert.deepEqual(report.alarms, liveAlarms.map((x) => x.alarm));
 });
 
 test('a healthy run folder exits 0', () => {

@@ -1,7 +1,8 @@
 // Evaluates the health rules incrementally over a run's metric events: live (fed batches as they
 // arrive) or finished (fed everything, then flush()). Values of one step may arrive in several events
 // (TensorBoard writes one scalar per event), so a step's row is handed to the rules when a later step
-// begins, or on flush().
+// begins, or on flush() — unless `stepPerEvent` says each metric event is a whole step (our own
+// trainer's events.jsonl), when a live run is judged as soon as the step's line is read.
 import type { RunEvent } from '../../protocol';
 import type { Alarm, RuleDefinition, RuleInstance, RuleParams, StepRow } from './types';
 import { nonFiniteRule } from './rules/nonFinite';
@@ -41,7 +42,11 @@ export class HealthMonitor {
   steps = 0;
 
   /** Throws MonitorConfigError for an unknown rule or parameter, or a non-numeric threshold. */
-  constructor(config: MonitorConfig = {}, rules: readonly RuleDefinition[] = RULES) {
+  constructor(
+    config: MonitorConfig = {},
+    private readonly options: { stepPerEvent?: boolean; rules?: readonly RuleDefinition[] } = {},
+  ) {
+    const rules = options.rules ?? RULES;
     const known = new Set(rules.map((r) => r.id));
     for (const id of Object.keys(config)) {
       if (!known.has(id)) throw new MonitorConfigError(`monitor.${id}: no such health rule (known: ${[...known].join(', ')})`);
@@ -70,6 +75,7 @@ export class HealthMonitor {
     for (const e of events) {
       if (e.type !== 'metric') continue;
       this.observe(e.step, e.values as Record<string, number | null>, raised);
+      if (this.options.stepPerEvent) this.evaluatePending(raised);
     }
     return raised;
   }
@@ -118,7 +124,7 @@ export class HealthMonitor {
 
 /** Runs every rule over a finished run's events. */
 export function checkHealth(events: readonly RunEvent[], config?: MonitorConfig): { alarms: Alarm[]; steps: number; rules: string[] } {
-  const m = new HealthMonitor(config);
+  const m = new HealthMonitor(config); // rows by step: correct for every source
   m.apply(events);
   m.flush();
   return { alarms: m.alarms, steps: m.steps, rules: m.ruleIds };
