@@ -20,7 +20,8 @@ commands:
   rl_init CONFIG    initialise the PPO policy (a fresh LoRA on the SFT model)
   eval CONFIG       evaluate a checkpoint on hallucination benchmarks
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
-  health PATH       training-health rules on a run folder or log; --json; exit 1 on an alarm, 0 healthy
+  health PATH       training-health rules on a run folder or log; --json; --config FILE (its monitor:
+                    thresholds); exit 1 on an alarm, 0 healthy, 2 bad input
   metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
 
 run options:

@@ -23,6 +23,9 @@ before(async () => {
   const build = spawnSync(process.execPath, ['scripts/build.mjs', '--only=src/cli'], { cwd: root, encoding: 'utf8' });
   assert.equal(build.status, 0, `build failed: ${build.stderr}`);
   work = mkdtempSync(join(tmpdir(), 'fact-rlhf-health-'));
+  // A TensorBoard log from the real SummaryWriter (TRL/veRL tag names, a NaN at step 3).
+  const tb = spawnSync(venvPython(root), [join(root, 'test', 'fixtures', 'write_tensorboard.py'), join(work, 'tb'), '12', '8'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(tb.status, 0, tb.stderr);
   runDir = join(work, 'tiny');
   const handle = new RunManager().start({
     stage: 'ppo',
@@ -99,6 +102,31 @@ test('bad input exits 2 with a clear message', () => {
   const r = cli('health', empty);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /no metrics found/);
+});
+
+test('a TensorBoard log: the same rules on mapped names; --config FILE sets the thresholds', () => {
+  const tb = join(work, 'tb', 'simple');
+  const r = cli('health', tb, '--json');
+  assert.equal(r.status, 1, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.format, 'tensorboard');
+  const nan = report.alarms.find((a: { rule: string }) => a.rule === 'nan');
+  assert.ok(nan, r.stdout);
+  assert.equal(nan.step, 3);
+  assert.match(nan.message, /ppo\/kl_sum/);
+  const cfg = join(work, 'monitor.rlhf.yaml');
+  writeFileSync(cfg, 'version: 1\nname: monitor-only\nmonitor:\n  nan:\n    enabled: false\n');
+  const without = JSON.parse(cli('health', tb, '--json', '--config', cfg).stdout);
+  assert.ok(!without.rules.includes('nan'));
+  assert.ok(!without.alarms.some((a: { rule: string }) => a.rule === 'nan'));
+  writeFileSync(cfg, 'version: 1\nname: monitor-only\nmonitor:\n  nan:\n    threshold: 3\n');
+  const bad = cli('health', tb, '--config', cfg);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /monitor\.nan\.threshold: no such parameter/);
+  const m = JSON.parse(cli('metrics', tb, '--json').stdout);
+  const kl = m.metrics.find((x: { key: string }) => x.key === 'ppo/kl_sum');
+  assert.equal(kl.source, 'objective/kl');
+  assert.equal(kl.count, 12);
 });
 
 test('metrics lists each key with count, first and last value', () => {
