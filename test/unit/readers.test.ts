@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { venvPython } from '../../src/runs/pythonResolver';
 import { RunSeries } from '../../src/runs/runSeries';
-import { TensorBoardReader, JsonlMetricReader, TrainerStateReader, RunFolderReader, LlavaRolloutsReader, openMetricSource, aliasOf, SourceError } from '../../src/runs/readers';
+import { TensorBoardReader, JsonlMetricReader, TrainerStateReader, RunFolderReader, LlavaRolloutsReader, VerlRolloutsReader, openMetricSource, aliasOf, SourceError } from '../../src/runs/readers';
 import { maskedCrc32c, crc32c } from '../../src/runs/readers/crc32c';
 import aliasFile from '../../schema/metric-aliases.json';
 
@@ -171,6 +171,25 @@ test('LLaVA-RLHF rollouts/step_N.json: mean RM reward and response length per st
   const next = seriesOf(r.readNew().events);
   assert.deepEqual(next.get('ppo/score_rm'), { steps: [10], values: [null] }, 'only the new file; NaN reward as null');
   assert.equal(r.readNew().events.length, 0);
+});
+
+test('veRL rollout dumps <step>.jsonl: mean score, output length and extra reward fields per step', () => {
+  const d = join(dir, 'verl-rollouts');
+  mkdirSync(d);
+  const dump = (step: number, rows: [string, number | string][], torn = false): void =>
+    writeFileSync(join(d, `${step}.jsonl`), rows.map(([output, score]) => `{"input": "q", "output": ${JSON.stringify(output)}, "score": ${score}, "step": ${step}, "acc": 1.0}`).join('\n') + (torn ? '' : '\n'));
+  dump(5, [['one two three', 1], ['one', 0]]);
+  dump(10, [['a b', 'NaN']]);
+  dump(15, [['x', 2]], true);
+  const r = openMetricSource(d);
+  assert.ok(r instanceof VerlRolloutsReader);
+  const s = seriesOf(r.readNew().events);
+  assert.deepEqual(s.get('ppo/score_rm'), { steps: [5, 10], values: [0.5, null] });
+  assert.deepEqual(s.get('ppo/response_length')!.values, [2, 2]);
+  assert.deepEqual(s.get('rollout/acc')!.values, [1, 1]);
+  dump(15, [['x', 2]]);
+  assert.deepEqual(seriesOf(r.readNew().events).get('ppo/score_rm'), { steps: [15], values: [2] }, 'a file completed later');
+  assert.ok(openMetricSource(join(d, '5.jsonl')) instanceof VerlRolloutsReader, 'one dump file');
 });
 
 test('openMetricSource picks the reader by what is there; bad input is a SourceError', () => {

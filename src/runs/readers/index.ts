@@ -8,10 +8,11 @@ import { TensorBoardReader, findEventFiles, isEventFileName } from './tensorboar
 import { JsonlMetricReader } from './jsonl';
 import { TrainerStateReader } from './trainerState';
 import { LlavaRolloutsReader, isLlavaRolloutsDir } from './llavaRollouts';
+import { VerlRolloutsReader, isVerlRolloutFile, isVerlRolloutsDir } from './verlRollouts';
 import { SourceError, type MetricReader } from './types';
 
 export * from './types';
-export { RunFolderReader, TensorBoardReader, JsonlMetricReader, TrainerStateReader, LlavaRolloutsReader };
+export { RunFolderReader, TensorBoardReader, JsonlMetricReader, TrainerStateReader, LlavaRolloutsReader, VerlRolloutsReader };
 export { aliasOf } from './aliases';
 
 /** Our events.jsonl lines carry `v` and `type`; a foreign JSONL log does not. */
@@ -31,7 +32,8 @@ function looksLikeOurEvents(file: string): boolean {
 }
 
 /** A reader for `path`: a run folder, a TensorBoard log folder or event file, a JSONL log, a
- * trainer_state.json (or a folder holding one), or a LLaVA-RLHF rollouts/ folder (or its output_dir). Throws SourceError when it is none of these. */
+ * trainer_state.json (or a folder holding one), a LLaVA-RLHF rollouts/ folder (or its output_dir), or
+ * veRL's rollout_data_dir (or one of its <step>.jsonl files). Throws SourceError when it is none of these. */
 export function openMetricSource(path: string): MetricReader {
   let st;
   try {
@@ -45,11 +47,13 @@ export function openMetricSource(path: string): MetricReader {
     if (existsSync(join(path, 'trainer_state.json'))) return new TrainerStateReader(join(path, 'trainer_state.json'));
     if (isLlavaRolloutsDir(path)) return new LlavaRolloutsReader(path);
     if (isLlavaRolloutsDir(join(path, 'rollouts'))) return new LlavaRolloutsReader(join(path, 'rollouts'));
-    throw new SourceError(`${path}: not a run folder (no ${EVENTS_FILE}), no TensorBoard event files (*tfevents*), no trainer_state.json, no LLaVA-RLHF rollouts/step_N.json`);
+    if (isVerlRolloutsDir(path)) return new VerlRolloutsReader(path);
+    throw new SourceError(`${path}: not a run folder (no ${EVENTS_FILE}), no TensorBoard event files (*tfevents*), no trainer_state.json, no LLaVA-RLHF rollouts/step_N.json, no veRL <step>.jsonl rollout dumps`);
   }
   const name = basename(path);
   if (isEventFileName(name)) return new TensorBoardReader(path);
   if (name === 'trainer_state.json') return new TrainerStateReader(path);
+  if (isVerlRolloutFile(path)) return new VerlRolloutsReader(path);
   if (/\.jsonl?$/.test(name)) return looksLikeOurEvents(path) ? new RunFolderReader(path, true) : new JsonlMetricReader(path);
   throw new SourceError(`${path}: unknown log format (expected a run folder, *tfevents* file, *.jsonl or trainer_state.json)`);
 }

@@ -1,10 +1,10 @@
 // One interface for every source of metrics — our run folders, TensorBoard event files, veRL/TRL JSONL
-// logs, TRL/HF trainer_state.json, LLaVA-RLHF rollout dumps. Each produces our RunEvent model (metric events keyed `group/name`,
+// logs, TRL/HF trainer_state.json, LLaVA-RLHF and veRL rollout dumps. Each produces our RunEvent model (metric events keyed `group/name`,
 // foreign names mapped through schema/metric-aliases.json), so RunSeries, the health rules, the panel
 // and the CLI never learn where a run came from.
 import type { RunEvent } from '../../protocol';
 
-export type SourceFormat = 'run' | 'tensorboard' | 'jsonl' | 'trainer-state' | 'llava-rollouts';
+export type SourceFormat = 'run' | 'tensorboard' | 'jsonl' | 'trainer-state' | 'llava-rollouts' | 'verl-rollouts';
 
 export interface ReaderBatch {
   events: RunEvent[];
