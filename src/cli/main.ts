@@ -12,6 +12,8 @@ import { commandHelp, wantsHelp } from './help';
 import { preflightConfig } from './preflight';
 import { chooseResumeRun, ResumeError } from './resume';
 import { runScore } from './score';
+import { runHealth } from './health';
+import { runMetrics } from './metrics';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -25,6 +27,9 @@ commands:
   help COMMAND      what COMMAND reads and writes (also: fact-rlhf COMMAND --help)
   score --rm RM --samples FILE [--json]
                     score sample records with a reward model, with and without their facts
+  health PATH       training-health rules on a run folder or log; --json; --config FILE (its monitor:
+                    thresholds); exit 1 on an alarm, 0 healthy, 2 bad input
+  metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
@@ -181,6 +186,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'validate') return runValidate(rest);
     if (command === 'score') return await runScore(rest, toolRoot());
+    if (command === 'health') return runHealth(rest);
+    if (command === 'metrics') return runMetrics(rest);
     const stage = STAGES[command];
     if (!stage) throw new UsageError(`unknown command "${command}"`);
     return await runStage(stage, rest);

@@ -523,4 +523,164 @@ export interface ExperimentConfig {
      */
     mmhal_file?: string;
   };
+  /**
+   * Training-health rules evaluated on live and finished runs and by `fact-rlhf health`: `monitor.<rule>.enabled` and `monitor.<rule>.<threshold>`.
+   */
+  monitor?: {
+    /**
+     * NaN or infinite metric (error). Source and thresholds: src/runs/health/rules/.
+     */
+    nan?: {
+      /**
+       * Run the nan rule.
+       */
+      enabled?: boolean;
+    };
+    /**
+     * Reward gained through response length (warning). Source and thresholds: src/runs/health/rules/.
+     */
+    reward_hacking?: {
+      /**
+       * Run the reward_hacking rule.
+       */
+      enabled?: boolean;
+      /**
+       * Steps in the sliding window.
+       */
+      window?: number;
+      /**
+       * Smallest |correlation| of reward with mean response length.
+       */
+      min_correlation?: number;
+      /**
+       * Smallest share of the reward gain that length explains (slope of reward on length × length change / reward change).
+       */
+      min_share?: number;
+      /**
+       * Smallest length change over the window, as a fraction of its mean length.
+       */
+      min_length_change?: number;
+    };
+    /**
+     * Response length or entropy collapsing (error). Source and thresholds: src/runs/health/rules/.
+     */
+    collapse?: {
+      /**
+       * Run the collapse rule.
+       */
+      enabled?: boolean;
+      /**
+       * Points averaged for the baseline (first) and the current (last) level.
+       */
+      baseline?: number;
+      /**
+       * Fires when the current mean response length is at most this fraction of the baseline.
+       */
+      length_ratio?: number;
+      /**
+       * Fires when the current mean response length is at most this many tokens.
+       */
+      min_length?: number;
+      /**
+       * Fires when the current entropy is at most this fraction of the baseline.
+       */
+      entropy_ratio?: number;
+    };
+    /**
+     * KL out of band or accelerating (warning). Source and thresholds: src/runs/health/rules/.
+     */
+    kl?: {
+      /**
+       * Run the kl rule.
+       */
+      enabled?: boolean;
+      /**
+       * Ceiling of the per-token KL (`ppo/kl_mean`); 10× veRL's default target_kl 0.1.
+       */
+      max_kl_mean?: number;
+      /**
+       * Ceiling of the sequence KL (`ppo/kl_sum`, TRL `objective/kl`), nats.
+       */
+      max_kl_sum?: number;
+      /**
+       * Floor of the sequence KL; clearly negative means sampler and scorer disagree.
+       */
+      min_kl_sum?: number;
+      /**
+       * Steps in the acceleration window.
+       */
+      window?: number;
+      /**
+       * Fires when the second half's KL slope exceeds this × the first half's (and KL rose by a quarter of its band).
+       */
+      accel_factor?: number;
+    };
+    /**
+     * PPO ratio, clip fraction or approx-KL out of range (warning). Source and thresholds: src/runs/health/rules/.
+     */
+    ppo_stability?: {
+      /**
+       * Run the ppo_stability rule.
+       */
+      enabled?: boolean;
+      /**
+       * Floor of the PPO probability ratio (TRL: "should float around 1.0").
+       */
+      min_ratio?: number;
+      /**
+       * Ceiling of the PPO probability ratio (TRL: "too high like 2.0").
+       */
+      max_ratio?: number;
+      /**
+       * Ceiling of the policy clip fraction (clip range 0.2).
+       */
+      max_clipfrac?: number;
+      /**
+       * Ceiling of the approximate KL between consecutive policies.
+       */
+      max_approx_kl?: number;
+      /**
+       * Consecutive out-of-range steps before it fires.
+       */
+      patience?: number;
+    };
+    /**
+     * Value-loss spike (warning). Source and thresholds: src/runs/health/rules/.
+     */
+    value_loss_spike?: {
+      /**
+       * Run the value_loss_spike rule.
+       */
+      enabled?: boolean;
+      /**
+       * Fires when the value loss exceeds this × the median of the previous steps.
+       */
+      factor?: number;
+      /**
+       * Previous steps whose median is the reference.
+       */
+      window?: number;
+      /**
+       * Previous steps needed before judging.
+       */
+      min_points?: number;
+    };
+    /**
+     * Reward model ignores its facts (warning). Source and thresholds: src/runs/health/rules/.
+     */
+    rm_ignores_facts?: {
+      /**
+       * Run the rm_ignores_facts rule.
+       */
+      enabled?: boolean;
+      /**
+       * Judge only once the RM's held-out accuracy reaches this.
+       */
+      min_accuracy?: number;
+      /**
+       * Fires when swapping in another image's facts costs less accuracy than this.
+       */
+      min_drop?: number;
+    };
+  };
 }
