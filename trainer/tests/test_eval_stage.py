@@ -14,10 +14,10 @@ import pytest
 
 from fact_rlhf.cli import main
 from fact_rlhf.config import load_config
-from fact_rlhf.data.shapes_scene import Scene, Shape, render, scene_from_json
+from fact_rlhf.shapes.scene import Scene, Shape, render, scene_from_json
 from fact_rlhf.eval.mmhal import QUESTION_TYPES, MMHalRecord, read_mmhal, write_mmhal
 from fact_rlhf.eval.pope import pope_metrics
-from fact_rlhf.eval.shapes_judge import judge_response
+from fact_rlhf.shapes.judge import judge_response
 from fact_rlhf.eval.stage import run_eval
 from fact_rlhf.rundir import RunDirectory
 from fact_rlhf.signals import StopRequest
