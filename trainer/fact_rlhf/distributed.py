@@ -25,6 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Sequence
 
+from .failures import record_failure
+
 if TYPE_CHECKING:
     import torch
 
@@ -381,9 +383,7 @@ def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device
             signal.signal(sig, handler)
     if code != 0 and _last_status(run) not in ("failed", "stopped", "finished"):
         message = f"the torchrun workers exited with code {code} before reporting (see the trainer's stderr)"
-        from .cli import _fail  # the CLI's own failure writer: manifest if missing, then the status
-
-        _fail(run, stage, message, config)
+        record_failure(run, stage, message, config)  # as the stage runner records one: manifest if missing, then the status
     return 0 if code == 0 else 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,15 +16,28 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .config.schema import validator
+
+if TYPE_CHECKING:
+    from .config import ExperimentConfig
 
 PROTOCOL_VERSION = 1
 MANIFEST_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
 SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
+
+
+def default_run_dir(config: "ExperimentConfig", stage: str) -> Path:
+    """<output_dir>/<name or config stem>-<stage>-<YYYYmmdd-HHMMSS>[-N], as the editor names runs."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.data.get("name") or config.stem)
+    base = Path(config.data["output_dir"]) / f"{name}-{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
+    candidate, n = base, 2
+    while candidate.exists():
+        candidate, n = Path(f"{base}-{n}"), n + 1
+    return candidate
 
 
 def finite(value: Any) -> Any:
