@@ -46,7 +46,7 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
         try:
             require_packages(CORE_PACKAGES)
             from .config import load_config
-            from .preflight import check_ppo_config, resolve_device
+            from .preflight import check_world_size, resolve_device, stage_checks
             from .rundir import MANIFEST_FILE, RunDirectory, default_run_dir
 
             if run_dir:
@@ -60,16 +60,7 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
             if resume and not run_dir:
                 raise UsageError("--resume needs --run-dir (the run to continue)")
             config = load_config(config_path)
-            if stage == "ppo":
-                warnings = check_ppo_config(config)
-            elif stage == "eval":
-                from .eval.checks import check_eval_config
-
-                warnings = check_eval_config(config)
-            else:
-                from .stages.preflight import check_stage_config
-
-                warnings = check_stage_config(config, stage)
+            warnings = stage_checks(config, stage).raise_errors()
             require_packages(TRAINER_PACKAGES)
             device = resolve_device(config)
             if resume:
@@ -79,10 +70,11 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 assert run is not None
                 if latest_checkpoint(run.path / CHECKPOINTS_DIR) is None:
                     raise UsageError(f"--resume: {run.path} has no checkpoint (checkpoints/latest) to continue from")
-            from .distributed import check_world_size, init_group, manifest_pids, needs_relaunch, relaunch
+            from .distributed import init_group, manifest_pids, needs_relaunch, processes_per_node, relaunch
 
             if needs_relaunch(config, stage):  # launch.backend: torchrun, started as one plain process
                 run = run or RunDirectory(default_run_dir(config, stage), stage)
+                check_world_size(config, processes_per_node(config.data["launch"], device), stage)
                 code = relaunch(config, stage, run, device, resume)
                 return code
             ranks, device = init_group(device)
