@@ -3,6 +3,7 @@
 // status (run status changes). Webview → host: ready, selectStep (a click on a chart point).
 
 import type { RunStatus } from './index';
+import { primaryMetricKeys } from './metrics';
 
 /** Columnar series of one metric: steps[i] pairs with values[i]. */
 export interface SeriesData {
@@ -66,5 +67,5 @@ export interface TraceRenderedMessage {
 
 export type TraceWebviewToHost = TraceReadyMessage | TraceSelectStepMessage | TraceRenderedMessage;
 
-/** Default metric keys the trace view shows first (the trainer writes them each PPO iteration). */
-export const PRIMARY_TRACE_KEYS = ['ppo/reward_total', 'ppo/kl_sum'] as const;
+/** Default metric keys the trace view shows first: the ppo stage's primary keys in schema/metrics.json. */
+export const PRIMARY_TRACE_KEYS: readonly string[] = primaryMetricKeys('ppo');

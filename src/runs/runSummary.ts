@@ -1,5 +1,7 @@
 // A short, human summary of a run's outcome (CLI output, editor notifications).
 import type { Stage } from '../protocol';
+import { headlineMetric, primaryMetricKeys } from '../protocol/metrics';
+import type { MetricKey } from '../protocol/metrics';
 import type { RunSeries } from './runSeries';
 import type { RunResult } from './runManager';
 
@@ -22,20 +24,26 @@ export interface RunSummaryFigures {
   extra: [string, number][];
 }
 
-export const REWARD_KEY = 'ppo/reward_total';
-export const KL_KEY = 'ppo/kl_sum';
+export const REWARD_KEY: MetricKey = 'ppo/reward_total';
+export const KL_KEY: MetricKey = 'ppo/kl_sum';
 
-/** Each stage's headline metric, as the trainer names it. */
+function headline(stage: Stage): { key: string; label: string } {
+  const h = headlineMetric(stage);
+  if (!h) throw new Error(`schema/metrics.json has no headline metric for the ${stage} stage`);
+  return h;
+}
+
+/** Each stage's headline metric, as the trainer names it (schema/metrics.json `headline`). */
 export const PRIMARY_METRIC: Record<Stage, { key: string; label: string }> = {
-  ppo: { key: REWARD_KEY, label: 'reward' },
-  sft: { key: 'sft/loss', label: 'loss' },
-  rl_init: { key: 'rl_init/loss', label: 'loss' },
-  rm: { key: 'rm/eval_accuracy', label: 'held-out acc' },
-  eval: { key: 'shapes/hallucination_rate', label: 'halluc. rate' },
+  ppo: headline('ppo'),
+  sft: headline('sft'),
+  rl_init: headline('rl_init'),
+  rm: headline('rm'),
+  eval: headline('eval'),
 };
 
-/** Figures an evaluation run reports, shown when present. */
-const EVAL_KEYS = ['shapes/score', 'shapes/hallucination_rate', 'pope/f1', 'chair/chair_i', 'chair/chair_s', 'mmhal/score', 'mmhal/hallucination_rate'];
+/** Figures an evaluation run reports, shown when present: the eval stage's primary metrics. */
+const EVAL_KEYS = primaryMetricKeys('eval');
 
 export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number | undefined {
   const n = Math.min(xs.length, ys.length);

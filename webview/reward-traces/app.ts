@@ -2,6 +2,7 @@
 // line per run, and one chart panel per metric, all redrawn together once per animation frame.
 import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviewMessages';
 import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviewMessages';
+import { metricTitle } from '../../src/protocol/metrics';
 import { ChartSync } from '../shared/chartSync';
 import type { ChartLine} from '../shared/lineChart';
 import { LineChart } from '../shared/lineChart';
@@ -23,18 +24,6 @@ export interface AppHost {
 }
 
 const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: [...PRIMARY_TRACE_KEYS], hiddenRuns: [] };
-
-/** Friendly titles for the metrics a researcher looks at most; others show their key. */
-const METRIC_TITLES: Record<string, string> = {
-  'ppo/reward_total': 'Total reward',
-  'ppo/kl_sum': 'KL divergence (sum over tokens)',
-  'ppo/reward_rm': 'Reward-model score',
-  'ppo/kl_coef': 'KL coefficient',
-  'ppo/policy_loss': 'Policy loss',
-  'ppo/value_loss': 'Value loss',
-  'ppo/entropy': 'Entropy',
-  'ppo/response_length': 'Response length',
-};
 
 const EMPTY_TEXT = 'No runs yet — run “Fact-RLHF: Start PPO” on a *.rlhf.yaml config.';
 
@@ -240,10 +229,12 @@ export class TraceApp {
     root.dataset.metric = key;
     const head = el('header', 'panel-head');
     const titles = el('div', 'panel-titles');
-    const title = el('h2', 'panel-title', METRIC_TITLES[key] ?? key);
+    // Titles come from the metrics catalogue (schema/metrics.json); unknown keys show the key.
+    const friendly = metricTitle(key);
+    const title = el('h2', 'panel-title', friendly ?? key);
     title.id = `title-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;
     titles.append(title);
-    if (METRIC_TITLES[key]) titles.append(el('span', 'panel-key', key));
+    if (friendly) titles.append(el('span', 'panel-key', key));
     const latest = el('div', 'panel-latest');
     const remove = el('button', 'panel-remove', '×') as HTMLButtonElement;
     remove.type = 'button';
@@ -258,7 +249,7 @@ export class TraceApp {
     head.append(titles, latest, remove);
     root.append(head);
     const chart = new LineChart(root, {
-      title: METRIC_TITLES[key] ? `${METRIC_TITLES[key]} (${key})` : key,
+      title: friendly ? `${friendly} (${key})` : key,
       sync: this.sync,
       onSelect: (runId, step) => this.host.post({ type: 'selectStep', runId, step }),
     });
