@@ -69,6 +69,15 @@ def processes_per_node(launch: dict[str, Any], device: str) -> int:
     return max(1, int(launch["gpus"])) if device.startswith("cuda") else 1
 
 
+def planned_world_size(launch: dict[str, Any], device: str) -> int:
+    """The processes a launch of this config trains on: with backend torchrun, processes_per_node
+    on each of launch.nodes nodes (the self-launch covers one node; several are started by
+    torchrun on every node); one process otherwise."""
+    if launch["backend"] != "torchrun":
+        return 1
+    return processes_per_node(launch, device) * int(launch.get("nodes") or 1)
+
+
 # --- the process group --------------------------------------------------------------------------
 class Group:
     """The collectives the trainer needs; each is a no-op (or identity) in a single process."""

@@ -30,10 +30,15 @@ SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
 
 
-def default_run_dir(config: "ExperimentConfig", stage: str) -> Path:
-    """<output_dir>/<name or config stem>-<stage>-<YYYYmmdd-HHMMSS>[-N], as the editor names runs."""
+def run_folder_prefix(config: "ExperimentConfig", stage: str) -> str:
+    """<name or config stem>-<stage>: each run of characters outside [A-Za-z0-9_.-] becomes one '-'."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.data.get("name") or config.stem)
-    base = Path(config.data["output_dir"]) / f"{name}-{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return f"{name}-{stage}"
+
+
+def default_run_dir(config: "ExperimentConfig", stage: str) -> Path:
+    """<output_dir>/<run_folder_prefix>-<YYYYmmdd-HHMMSS>[-N], as the editor names runs."""
+    base = Path(config.data["output_dir"]) / f"{run_folder_prefix(config, stage)}-{time.strftime('%Y%m%d-%H%M%S')}"
     candidate, n = base, 2
     while candidate.exists():
         candidate, n = Path(f"{base}-{n}"), n + 1

@@ -70,11 +70,11 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 assert run is not None
                 if latest_checkpoint(run.path / CHECKPOINTS_DIR) is None:
                     raise UsageError(f"--resume: {run.path} has no checkpoint (checkpoints/latest) to continue from")
-            from .distributed import init_group, manifest_pids, needs_relaunch, processes_per_node, relaunch
+            from .distributed import init_group, manifest_pids, needs_relaunch, planned_world_size, relaunch
 
             if needs_relaunch(config, stage):  # launch.backend: torchrun, started as one plain process
                 run = run or RunDirectory(default_run_dir(config, stage), stage)
-                check_world_size(config, processes_per_node(config.data["launch"], device), stage)
+                check_world_size(config, planned_world_size(config.data["launch"], device), stage)
                 code = relaunch(config, stage, run, device, resume)
                 return code
             ranks, device = init_group(device)
