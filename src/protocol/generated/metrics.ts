@@ -115,6 +115,7 @@ export type MetricKey =
   | "mmhal/hallucination_rate"
   | "shapes/count"
   | "mmhal/count"
+  | "mmhal/judge_errors"
   | "shapes/mean_response_length"
   | "shapes/mean_response_tokens"
   | "shapes/eos_rate"
@@ -704,6 +705,14 @@ export const METRIC_CATALOGUE: readonly MetricInfo[] = [
     "stage": "eval",
     "primary": false,
     "description": "Questions rated."
+  },
+  {
+    "key": "mmhal/judge_errors",
+    "title": "Judge errors (MMHal-Bench)",
+    "unit": "questions",
+    "stage": "eval",
+    "primary": false,
+    "description": "Answers for which the MMHal-Bench judge returned an error instead of a rating."
   },
   {
     "key": "mmhal/per_type/*",
