@@ -58,7 +58,7 @@ def check_launch(c: Collector, launch: dict[str, Any], stage: str = "ppo") -> No
                 f"--rdzv-endpoint=HOST:PORT -m fact_rlhf {stage} --config FILE --run-dir DIR` on every node "
                 "(the self-launch covers one node)", "multi-node-start")
     elif backend == "local" and launch["gpus"] > 1 and not under_torchrun():
-        c.warn(("launch", "gpus"), "backend local uses one device; set launch.backend: torchrun to train on all of them", "inert-key")
+        c.warn(("launch", "gpus"), "backend local uses one device; set launch.backend: torchrun to train on all of them", "single-process-backend")
     if backend != "torchrun" and launch.get("processes", 0) > 1 and not under_torchrun():
         c.warn(("launch", "processes"), "ignored: launch.processes applies to backend torchrun", "inert-key")
     if launch.get("strategy", "ddp") == "fsdp" and backend != "torchrun" and not under_torchrun():
