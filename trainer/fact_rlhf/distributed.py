@@ -9,7 +9,8 @@
 - With `launch.backend: torchrun` and a plain `python -m fact_rlhf ...` start, the process
   re-launches itself through `python -m torch.distributed.run --standalone` with an argument
   array, forwards stop signals to the workers and reports their failure if they could not.
-- Batch sizes in the config are global; each rank takes a contiguous share.
+- Batch sizes in the config are global; each rank takes a contiguous share (preflight/world.py
+  checks they split).
 - Only rank 0 writes the run directory; the others keep their generated files in a private
   scratch folder (see RunDirectory.work_dir).
 """
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Sequence
+
+from .failures import record_failure
 
 if TYPE_CHECKING:
     import torch
@@ -66,42 +69,13 @@ def processes_per_node(launch: dict[str, Any], device: str) -> int:
     return max(1, int(launch["gpus"])) if device.startswith("cuda") else 1
 
 
-# The global batch each stage splits over the processes, and the micro-batch each share is cut into.
-BATCH_KEYS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "ppo": (("ppo", "rollout_batch_size", "rollout_per_device_batch_size"), ("ppo", "step_batch_size", "step_per_device_batch_size")),
-    "sft": (("sft", "batch_size", "per_device_batch_size"),),
-    "rl_init": (("rl_init", "batch_size", "per_device_batch_size"),),
-    "rm": (("reward_model", "batch_size", "per_device_batch_size"),),
-}
-
-
-def batch_problem(global_batch: int, per_device: int, world_size: int, per_device_key: str) -> str | None:
-    """Why a global batch does not split into equal shares of whole micro-batches, or None.
-    Equal shares matter beyond speed: under FSDP every forward is a collective."""
-    if global_batch % world_size:
-        return f"{global_batch} does not split over {world_size} processes (world size); use a multiple of {world_size}"
-    share = global_batch // world_size
-    micro = min(per_device, share)
-    if share % micro:
-        return (f"{global_batch} splits into shares of {share} per process, not a multiple of {per_device_key} ({per_device}); "
-                f"use a multiple of {per_device} × {world_size} = {per_device * world_size}")
-    return None
-
-
-def check_world_size(config: "ExperimentConfig", world_size: int, stage: str = "ppo") -> None:
-    """Global batch sizes must split evenly over the processes (ConfigError naming file and line).
-    PPO checks only the split over processes (its minibatch plan copes with ragged micro-batches)."""
-    from .errors import ConfigError
-
-    problems = []
-    for section, key, per_device_key in BATCH_KEYS.get(stage, ()):
-        values = config.data[section]
-        per_device = 1 if stage == "ppo" else int(values[per_device_key])
-        problem = batch_problem(int(values[key]), per_device, world_size, f"{section}.{per_device_key}")
-        if problem:
-            problems.append(config.problem((section, key), problem))
-    if problems:
-        raise ConfigError(problems)
+def planned_world_size(launch: dict[str, Any], device: str) -> int:
+    """The processes a launch of this config trains on: with backend torchrun, processes_per_node
+    on each of launch.nodes nodes (the self-launch covers one node; several are started by
+    torchrun on every node); one process otherwise."""
+    if launch["backend"] != "torchrun":
+        return 1
+    return processes_per_node(launch, device) * int(launch.get("nodes") or 1)
 
 
 # --- the process group --------------------------------------------------------------------------
@@ -338,8 +312,7 @@ def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device
     iteration and rank 0 checkpoints; torchrun gets the signal only before the pids are known (it
     then stops the workers with its own grace period). Returns the exit code to report.
     """
-    nproc = processes_per_node(config.data["launch"], device)
-    check_world_size(config, nproc, stage)
+    nproc = processes_per_node(config.data["launch"], device)  # the caller checked the batches split over nproc
     if device.startswith("cuda"):
         import torch
 
@@ -381,9 +354,7 @@ def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device
             signal.signal(sig, handler)
     if code != 0 and _last_status(run) not in ("failed", "stopped", "finished"):
         message = f"the torchrun workers exited with code {code} before reporting (see the trainer's stderr)"
-        from .cli import _fail  # the CLI's own failure writer: manifest if missing, then the status
-
-        _fail(run, stage, message, config)
+        record_failure(run, stage, message, config)  # as the stage runner records one: manifest if missing, then the status
     return 0 if code == 0 else 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,15 +16,33 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .config.schema import validator
+
+if TYPE_CHECKING:
+    from .config import ExperimentConfig
 
 PROTOCOL_VERSION = 1
 MANIFEST_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
 SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
+
+
+def run_folder_prefix(config: "ExperimentConfig", stage: str) -> str:
+    """<name or config stem>-<stage>: each run of characters outside [A-Za-z0-9_.-] becomes one '-'."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.data.get("name") or config.stem)
+    return f"{name}-{stage}"
+
+
+def default_run_dir(config: "ExperimentConfig", stage: str) -> Path:
+    """<output_dir>/<run_folder_prefix>-<YYYYmmdd-HHMMSS>[-N], as the editor names runs."""
+    base = Path(config.data["output_dir"]) / f"{run_folder_prefix(config, stage)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    candidate, n = base, 2
+    while candidate.exists():
+        candidate, n = Path(f"{base}-{n}"), n + 1
+    return candidate
 
 
 def finite(value: Any) -> Any:

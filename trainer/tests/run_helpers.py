@@ -130,3 +130,22 @@ def slope(values: list[float]) -> float:
     xs = list(range(n))
     mx, my = sum(xs) / n, sum(values) / n
     return sum((x - mx) * (y - my) for x, y in zip(xs, values)) / sum((x - mx) ** 2 for x in xs)
+
+
+@lru_cache(maxsize=None)
+def _catalogue_patterns() -> tuple[str, ...]:
+    """The metric keys of schema/metrics.json (the catalogue the editor's titles come from);
+    a `*` stands for one key segment."""
+    entries = json.loads((SCHEMA_DIR / "metrics.json").read_text(encoding="utf-8"))["metrics"]
+    return tuple(str(e["key"]) for e in entries)
+
+
+def uncatalogued(events: list[dict[str, Any]]) -> set[str]:
+    """Metric keys the run wrote that schema/metrics.json has no entry for."""
+    def known(key: str) -> bool:
+        parts = key.split("/")
+        return any(len(pat.split("/")) == len(parts) and all(a in ("*", b) for a, b in zip(pat.split("/"), parts))
+                   for pat in _catalogue_patterns())
+
+    keys = {k for e in events if e.get("type") == "metric" for k in e["values"]}
+    return {k for k in keys if not known(k)}

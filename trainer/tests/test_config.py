@@ -80,10 +80,10 @@ def test_cross_field_rule_points_at_the_file_that_set_the_key(tmp_path: Path, mo
 
 
 def test_stage_not_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import fact_rlhf.cli as cli
+    import fact_rlhf.runner as runner
 
     # Every stage the CLI lists may become available; take one out to exercise the refusal.
-    monkeypatch.setattr(cli, "AVAILABLE", tuple(s for s in cli.AVAILABLE if s != "sft"))
+    monkeypatch.setattr(runner, "AVAILABLE", tuple(s for s in runner.AVAILABLE if s != "sft"))
     cfg = write_config(tmp_path)
     assert run_cli(["sft", "--config", cfg.name, "--run-dir", "run"], monkeypatch, tmp_path) == 2
     assert "stage sft is not available yet" in capsys.readouterr().err
@@ -193,15 +193,15 @@ def test_missing_trainer_package_is_reported_before_any_model(tmp_path: Path, mo
 def test_default_run_directory_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from fact_rlhf import cli
+    from fact_rlhf import rundir
 
     cfg = load_config(write_config(tmp_path, "my exp.rlhf.yaml", base={"version": 1}))
-    first = cli.default_run_dir(cfg, "ppo")
+    first = rundir.default_run_dir(cfg, "ppo")
     assert first.parent == tmp_path / "runs"
     assert re.fullmatch(r"my-exp-ppo-\d{8}-\d{6}", first.name)
-    monkeypatch.setattr(cli.time, "strftime", lambda fmt: "20250101-120000")  # two starts in one second
+    monkeypatch.setattr(rundir.time, "strftime", lambda fmt: "20250101-120000")  # two starts in one second
     (tmp_path / "runs" / "my-exp-ppo-20250101-120000").mkdir(parents=True)
-    assert cli.default_run_dir(cfg, "ppo").name == "my-exp-ppo-20250101-120000-2"
+    assert rundir.default_run_dir(cfg, "ppo").name == "my-exp-ppo-20250101-120000-2"
 
 
 def test_examples_validate_against_the_schema() -> None:

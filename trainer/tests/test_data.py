@@ -11,7 +11,7 @@ from PIL import Image
 
 from fact_rlhf.algo.rewards import symbolic_correctness
 from fact_rlhf.data.llava_json import load_facts, load_preferences, load_prompts
-from fact_rlhf.data.shapes import COLOURS, Shape, generate_world, judge, random_scene, render
+from fact_rlhf.shapes.world import COLOURS, Shape, generate_world, judge, random_scene, render
 from fact_rlhf.errors import DataError
 
 
@@ -47,7 +47,7 @@ def test_reference_answers_earn_the_symbolic_reward_and_win_the_pairs(tmp_path: 
         bad = pair.output_2 if pair.preference == 1 else pair.output_1
         scene = json.loads(files.ppo_prompts.read_text())
         record = next(r for r in scene if r["id"] == pair.id)
-        from fact_rlhf.data.shapes import scene_from_json
+        from fact_rlhf.shapes.world import scene_from_json
 
         objects = scene_from_json(record["meta"]["scene"])
         assert judge(good, objects) == [], good

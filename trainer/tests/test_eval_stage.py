@@ -14,14 +14,14 @@ import pytest
 
 from fact_rlhf.cli import main
 from fact_rlhf.config import load_config
-from fact_rlhf.data.shapes_scene import Scene, Shape, render, scene_from_json
+from fact_rlhf.shapes.scene import Scene, Shape, render, scene_from_json
 from fact_rlhf.eval.mmhal import QUESTION_TYPES, MMHalRecord, read_mmhal, write_mmhal
 from fact_rlhf.eval.pope import pope_metrics
-from fact_rlhf.eval.shapes_judge import judge_response
+from fact_rlhf.shapes.judge import judge_response
 from fact_rlhf.eval.stage import run_eval
 from fact_rlhf.rundir import RunDirectory
 from fact_rlhf.signals import StopRequest
-from run_helpers import read_events, schema_validator, statuses, valid_events, write_config
+from run_helpers import read_events, schema_validator, statuses, uncatalogued, valid_events, write_config
 
 PPO = {
     "data": {"num_images": 8},
@@ -199,3 +199,9 @@ def test_a_stop_leaves_no_results(tmp_path: Path) -> None:
     assert not (run.path / "results.json").exists()
     assert [e["step"] for e in read_events(run.path) if e["type"] == "progress"] == [4]
     assert (run.path / "model" / "config.json").is_file()  # the random model was written into the run
+
+
+def test_every_metric_key_is_in_the_metrics_catalogue(evaluated: tuple[Path, Path]) -> None:
+    """schema/metrics.json gives the editor its titles and units: a key the trainer writes
+    without an entry there would show untitled."""
+    assert not uncatalogued(read_events(evaluated[0]) + read_events(evaluated[1])), "add these keys to schema/metrics.json"

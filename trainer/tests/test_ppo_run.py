@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fact_rlhf.cli import main
-from run_helpers import read_events, schema_validator, slope, start_trainer, statuses, valid_events, wait_for_event, write_config
+from run_helpers import read_events, schema_validator, slope, start_trainer, statuses, uncatalogued, valid_events, wait_for_event, write_config
 
 REQUIRED_METRICS = {
     "ppo/reward_total", "ppo/kl_sum", "ppo/kl_mean", "ppo/kl_coef", "ppo/score_rm", "ppo/score_eos_penalty",
@@ -139,3 +139,9 @@ def test_a_failure_while_running_is_reported_with_its_error(finished_run: Path, 
     assert statuses(events)[-3:] == ["starting", "running", "failed"]
     assert events[-1]["error"].startswith("JSONDecodeError: ")
     assert "in load_checkpoint" in events[-1]["error"]
+
+
+def test_every_metric_key_is_in_the_metrics_catalogue(finished_run: Path) -> None:
+    """schema/metrics.json gives the editor its titles and units: a key the trainer writes
+    without an entry there would show untitled."""
+    assert not uncatalogued(read_events(finished_run)), "add these keys to schema/metrics.json"

@@ -14,9 +14,8 @@ from fact_rlhf.config import load_config
 from fact_rlhf.errors import ConfigError, EnvironmentProblem, UsageError
 from fact_rlhf.models import pretrained
 from fact_rlhf.models.pretrained import UNQUANTIZED_MODULES, quantization_kwargs
-from fact_rlhf.preflight import check_ppo_config, resolve_device
+from fact_rlhf.preflight import check_ppo_config, check_stage_config, resolve_device
 from fact_rlhf.stages.loading import load_source
-from fact_rlhf.stages.preflight import check_stage_config
 from fact_rlhf.stages.sources import ModelSource
 from run_helpers import write_config
 
@@ -25,7 +24,7 @@ from run_helpers import write_config
 def with_bitsandbytes(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if bitsandbytes were installed (the checks read these two functions)."""
     monkeypatch.setattr(pretrained, "bitsandbytes_available", lambda: True)
-    monkeypatch.setattr("fact_rlhf.preflight.missing_packages", lambda packages: [])
+    monkeypatch.setattr("fact_rlhf.preflight.common.missing_packages", lambda packages: [])
 
 
 def test_four_bit_is_nf4_with_double_quantisation_on_this_ranks_gpu(with_bitsandbytes: None) -> None:

@@ -21,7 +21,7 @@ from fact_rlhf.rm.scoring import rm_text
 from fact_rlhf.rm.train import run_rm, split_pairs
 from fact_rlhf.stages.loading import load_source
 from fact_rlhf.stages.sources import resolve_policy, resolve_reward
-from run_helpers import read_events, statuses, valid_events
+from run_helpers import read_events, statuses, uncatalogued, valid_events
 from stage_helpers import cached_run, metrics, run_stopped, stage_config
 
 
@@ -142,3 +142,9 @@ def test_a_trained_reward_model_is_frozen_in_the_vision_tower(rm_run: Path) -> N
     heads = load_file(str(rm_run / "checkpoints" / "best" / "heads.safetensors"))
     assert set(heads) == {"reward_head.weight", "reward_head.bias"}
     assert torch.count_nonzero(heads["reward_head.bias"]) == 1  # trained away from its zero init
+
+
+def test_every_metric_key_is_in_the_metrics_catalogue(rm_run: Path) -> None:
+    """schema/metrics.json gives the editor its titles and units: a key the trainer writes
+    without an entry there would show untitled."""
+    assert not uncatalogued(read_events(rm_run)), "add these keys to schema/metrics.json"

@@ -20,7 +20,7 @@ from fact_rlhf.sft.data import IGNORE, SftRecord, encode_example, load_conversat
 from fact_rlhf.sft.trainer import collate
 from fact_rlhf.stages.loading import load_source
 from fact_rlhf.stages.sources import resolve_policy
-from run_helpers import read_events, schema_validator, statuses, valid_events
+from run_helpers import read_events, schema_validator, statuses, uncatalogued, valid_events
 from stage_helpers import cached_run, metrics, stage_config
 
 
@@ -207,3 +207,9 @@ def test_a_malformed_record_names_the_file_and_record(tmp_path: Path) -> None:
     config = stage_config(tmp_path, {"data": {"builtin": "none"}}, name="nodata.rlhf.yaml")
     assert main(["sft", "--config", str(config), "--run-dir", str(tmp_path / "run2")]) == 2
     assert "data: the sft stage needs conversations" in read_events(tmp_path / "run2")[-1]["error"]
+
+
+def test_every_metric_key_is_in_the_metrics_catalogue(sft_run: Path) -> None:
+    """schema/metrics.json gives the editor its titles and units: a key the trainer writes
+    without an entry there would show untitled."""
+    assert not uncatalogued(read_events(sft_run)), "add these keys to schema/metrics.json"

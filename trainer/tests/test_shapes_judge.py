@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from fact_rlhf.data.shapes import judge
-from fact_rlhf.data.shapes_scene import Scene, Shape
-from fact_rlhf.eval.shapes_judge import judge_response, rate, sample_hallucination
+from fact_rlhf.shapes.world import judge
+from fact_rlhf.shapes.scene import Scene, Shape
+from fact_rlhf.shapes.judge import judge_response, rate, sample_hallucination
 
 SCENE = Scene((
     Shape("circle", "red", 0, 0, "large"),

@@ -13,14 +13,14 @@ import pytest
 from PIL import Image
 
 from fact_rlhf.data.llava_json import load_facts, load_preferences, load_prompts
-from fact_rlhf.data.shapes import (CHECK_FACTS, CHECK_NO, CHECK_QUESTION, CHECK_YES, GENERAL_ROTATION, MC_PREFIX, WorldOptions,
+from fact_rlhf.shapes.world import (CHECK_FACTS, CHECK_NO, CHECK_QUESTION, CHECK_YES, GENERAL_ROTATION, MC_PREFIX, WorldOptions,
                                    fact_check_prompt, generate_world, vocabulary_text)
-from fact_rlhf.data.shapes_questions import FAMILIES
-from fact_rlhf.data.shapes_scene import COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, SIZES, random_scene, scene_from_json
-from fact_rlhf.data.shapes_text import false_details, true_details
-from fact_rlhf.data.shapes_vocab import ENVIRONMENT_PHRASES
+from fact_rlhf.shapes.questions import FAMILIES
+from fact_rlhf.shapes.scene import COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, SIZES, random_scene, scene_from_json
+from fact_rlhf.shapes.text import false_details, true_details
+from fact_rlhf.shapes.vocab import ENVIRONMENT_PHRASES
 from fact_rlhf.eval.mmhal import QUESTION_TYPES, read_mmhal
-from fact_rlhf.eval.shapes_judge import judge_response
+from fact_rlhf.shapes.judge import judge_response
 
 SMALL = WorldOptions(eval_questions=16, pope_images=6)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .llava_json import load_facts, load_preferences, load_prompts
 from .records import Dataset, PreferencePair, PromptRecord
-from .shapes import generate_world_for
+from ..shapes.world import generate_world_for
 
 WORLD_DIR = "world"
 

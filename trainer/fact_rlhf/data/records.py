@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 Conversation = list[dict[str, str]]
+IMAGE_MARKER = "<image>"  # where a LLaVA conversation places the image
 
 
 @dataclass

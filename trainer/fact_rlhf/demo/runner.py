@@ -1,7 +1,7 @@
 """Runs the demo's tasks: every seed's stage graph on a pool of worker processes.
 
-Each task is `fact_rlhf.cli.main([stage, "--config", FILE, "--run-dir", DIR])` — the same code
-path as `python -m fact_rlhf <stage>` — called inside a long-lived worker, so torch is imported
+Each task is `fact_rlhf.runner.run_stage(stage, FILE, DIR)` — what `python -m fact_rlhf <stage>
+--config FILE --run-dir DIR` runs once its command line is parsed — called inside a long-lived worker, so torch is imported
 once per worker rather than once per stage. A task's terminal output goes to
 `<out>/<seed>/logs/<task>.log`; the parent prints one line per finished task.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..runner import run_stage
 from .plan import PRIORITY, Task, run_dir, seed_tasks, write_task_config
 
 
@@ -27,9 +28,8 @@ class TaskResult:
     cpu_s: float  # this process's CPU time over the task, all threads
 
 
-def _run_stage(argv: list[str], log: str) -> tuple[int, float, float]:
-    """In a worker: the CLI on `argv`, its stderr into `log`; (exit code, wall s, CPU s)."""
-    from ..cli import main  # imported in the worker: the parent stays free of torch
+def _run_stage(stage: str, config: str, run: str, log: str) -> tuple[int, float, float]:
+    """In a worker: the stage's run, its stderr into `log`; (exit code, wall s, CPU s)."""
 
     start_wall, start_cpu = time.perf_counter(), time.process_time()
     sys.stderr.flush()
@@ -37,9 +37,7 @@ def _run_stage(argv: list[str], log: str) -> tuple[int, float, float]:
     with open(log, "w", encoding="utf-8") as f:
         os.dup2(f.fileno(), 2)
         try:
-            code = main(argv)
-        except SystemExit as exc:  # argparse errors
-            code = int(exc.code) if isinstance(exc.code, int) else 2
+            code = run_stage(stage, config, run)
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
@@ -77,10 +75,9 @@ def run_tasks(out: Path, configs: Path, seeds: list[int], quick: bool, workers: 
                            key=lambda t: (PRIORITY[t.name], t.seed))
             for task in ready[: max(0, workers - len(running))]:
                 pending.remove(task)
-                argv = [task.stage, "--config", str(out / str(task.seed) / "configs" / f"{task.name}.rlhf.yaml"),
-                        "--run-dir", str(run_dir(out, task))]
+                config = str(out / str(task.seed) / "configs" / f"{task.name}.rlhf.yaml")
                 log = str(out / str(task.seed) / "logs" / f"{task.name}.log")
-                running[pool.submit(_run_stage, argv, log)] = task
+                running[pool.submit(_run_stage, task.stage, config, str(run_dir(out, task)), log)] = task
             if not running:
                 continue
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -1,6 +1,6 @@
 """The `eval` stage's benchmarks: each is a list of prompts and a scorer of the answers.
 
-- shapes: the built-in world's MMHal-style set, rated 0–6 by the exact judge (shapes_judge.py);
+- shapes: the built-in world's MMHal-style set, rated 0–6 by the exact judge (shapes/judge.py);
 - pope:   yes/no object probes → accuracy, precision, recall, F1, yes-ratio (pooled and per split);
 - chair:  image descriptions → CHAIR-i, CHAIR-s over the world's object vocabulary;
 - mmhal:  an MMHal-Bench-format file rated by the OpenAI-compatible judge (judge_openai.py).
@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..data.shapes import WorldFiles
-from ..data.shapes_scene import scene_from_json
+from ..shapes.world import WorldFiles
+from ..shapes.scene import scene_from_json
 from ..errors import DataError
 from .chair import ObjectVocabulary, chair_from_texts
 from .judge_openai import JudgeConfig, OpenAIJudge
 from .mmhal import MMHalRecord, check_fixed_order, read_mmhal, summarize
 from .policy import Answer, EvalPrompt
 from .pope import pope_metrics
-from .shapes_judge import judge_response
+from ..shapes.judge import judge_response
 
 Scored = tuple[dict[str, Any], list[dict[str, Any]]]
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")

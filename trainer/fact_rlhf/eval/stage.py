@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..data.shapes import WorldOptions, generate_benchmarks, vocabulary_text, world_files
+from ..shapes.world import WorldOptions, generate_benchmarks, vocabulary_text, world_files
 from ..rundir import RunDirectory
 from ..signals import StopRequest
 from ..stages.common import say, seed_and_threads

@@ -48,3 +48,10 @@ def minibatch_plan(
             for s, order in zip(mine, orders)
         ])
     return plan
+
+
+def iteration_shape(n: int, step_batch: int, micro: int, world_size: int, ppo_epochs: int) -> tuple[int, int]:
+    """(optimiser steps per PPO iteration, micro-batches per rank in each), as PPOTrainer.update
+    runs the plans: one optimiser step per minibatch, `ppo_epochs` passes over the rollout batch."""
+    plan = minibatch_plan(n, step_batch, micro, world_size, 0, "shape")
+    return ppo_epochs * len(plan), len(plan[0]) if plan else 0

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..algo.losses import masked_mean
-from ..eval.shapes_judge import sample_hallucination
+from ..shapes.judge import sample_hallucination
 from .rollout import Rollout
 
 

@@ -17,6 +17,7 @@ from ..distributed import Group
 from ..models.codec import Codec
 from ..models.stack import ModelStack, SeqBatch, left_pad, logprobs_of
 from ..rm.scoring import rm_text, score
+from ..stages.batches import micro_batch_starts
 from .hyper import PPOHyper
 from .sampling import sample
 
@@ -104,7 +105,7 @@ def collect(
     responses: list[list[int]] = []
     has_eos: list[bool] = []
     stack.model.eval()
-    for start in range(0, len(prompts), micro):
+    for start in micro_batch_starts(len(prompts), micro):
         ids, mask = left_pad(prompt_ids[start : start + micro], codec.pad_id)
         new = sample(stack, SeqBatch(ids, mask, pixels[start : start + micro]), key_tensor[start : start + micro],
                      ppo.response_len, ppo.top_p, codec.eos_id, codec.pad_id)
@@ -131,7 +132,7 @@ def collect(
     logprobs, ref_logprobs, values = [], [], []
     entropy_sum, token_count = 0.0, 0.0
     with torch.no_grad():
-        for start in range(0, len(prompts), micro):
+        for start in micro_batch_starts(len(prompts), micro):
             sl = slice(start, start + micro)
             sub, tgt, m = batch.select(sl), targets[sl].to(stack.device), r_mask[sl].to(stack.device)
             logits = stack.response_logits(sub, width)

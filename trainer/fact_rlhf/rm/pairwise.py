@@ -24,6 +24,7 @@ from ..data.records import PreferencePair
 from ..distributed import Group
 from ..models.codec import Codec
 from ..models.stack import ModelStack, SeqBatch
+from ..stages.batches import micro_batch_starts
 from .scoring import encode_batch, rm_text
 
 
@@ -97,7 +98,7 @@ def backward_pairs(
     local = range(len(batch))[share]
     score = module_scorer(scorer) if scorer is not None else stack.rewards
     no_sync: Callable[[], ContextManager[None]] | None = getattr(scorer, "no_sync", None)
-    starts = list(range(local.start, local.stop, micro))
+    starts = [local.start + m for m in micro_batch_starts(len(local), micro)]
     loss_sum = acc_sum = mean_sum = 0.0
     for k, m in enumerate(starts):
         idx = range(m, min(m + micro, local.stop))

@@ -13,12 +13,11 @@ from pathlib import Path
 from ..algo.rm_prompt import GPT, HUMAN, ROLE_ASSISTANT, ROLE_USER, SEP, SEP2, SYSTEM_PROMPT
 from ..config import display_path
 from ..data.llava_json import _Record, _records  # the shared record checks (file + index errors)
-from ..data.records import Conversation
+from ..data.records import IMAGE_MARKER, Conversation
 from ..errors import DataError
 from ..models.codec import Codec
 
 IGNORE = -100
-IMAGE_MARKER = "<image>"
 
 
 @dataclass

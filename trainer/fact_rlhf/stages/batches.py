@@ -1,5 +1,6 @@
 """The batch at a given step, from epoch-wise seeded shuffles: known without any state, so a resumed
-run (and every rank of a distributed one) picks exactly the items an uninterrupted run would."""
+run (and every rank of a distributed one) picks exactly the items an uninterrupted run would; and
+how a rank's share of a batch is cut into micro-batches (gradient accumulation)."""
 from __future__ import annotations
 
 import random
@@ -24,3 +25,14 @@ def seeded_batch(items: Sequence[T], step: int, size: int, seed_prefix: str) -> 
         out.extend(items[i] for i in take)
         position += len(take)
     return out
+
+
+def micro_batch_starts(size: int, micro: int) -> list[int]:
+    """Where each micro-batch of `micro` items starts in a rank's share of `size` (the last one
+    may be short; a per-device size above the share just means one micro-batch)."""
+    return list(range(0, size, max(1, min(micro, size))))
+
+
+def accumulation_steps(global_batch: int, per_device: int, world_size: int) -> int:
+    """Micro-batches each rank runs per global batch: its share, `per_device` at a time."""
+    return len(micro_batch_starts(global_batch // world_size, per_device))

@@ -13,10 +13,10 @@ from typing import Any, Iterator
 from ..data import WORLD_DIR
 from ..data.llava_json import FactsMap, load_facts, load_preferences, load_prompts
 from ..data.records import Dataset, PreferencePair
-from ..data.shapes import generate_world_for, vocabulary_text
+from ..shapes.world import generate_world_for, vocabulary_text
 from ..models.build import world_corpus
 from ..sft.data import SftRecord, load_conversations, render
-from ..sft.shapes_data import SFT_FILE, shapes_conversations
+from ..shapes.sft_data import SFT_FILE, shapes_conversations
 
 
 @dataclass

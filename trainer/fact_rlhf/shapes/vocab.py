@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..eval.chair import ObjectVocabulary
-from .shapes_scene import COLOURS, SHAPES
+from .scene import COLOURS, SHAPES
 
 # Other words people use for the shapes (they appear in some human-style captions).
 SHAPE_SYNONYMS: dict[str, tuple[str, ...]] = {"circle": ("disc",), "square": (), "triangle": (), "diamond": ("rhombus",)}

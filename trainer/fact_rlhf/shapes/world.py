@@ -16,7 +16,7 @@ conventions (FACT_RLHF.md §2):
 - ppo_prompts.json  3 prompts per image: an open question (rotating over the 8 MMHal types), a
                     4-option question (caption types 2–5) and a yes/no one (6/7), with length_bonus;
                     `meta` holds the scene, the reference answer and the judge's answer key
-- eval_mmhal.json   held-out MMHal-Bench-format questions (data/shapes_bench.py)
+- eval_mmhal.json   held-out MMHal-Bench-format questions (shapes/bench.py)
 - pope.json, chair.json, chair_vocabulary.json, scenes.json (image → scene graph)
 
 The same arguments always give byte-identical files.
@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..eval.mmhal import write_mmhal
-from .shapes_bench import chair_items, draw_images, draw_scene, mmhal_records, pope_questions
-from .shapes_questions import FAMILIES, QA, choice, family_item, respond, yes_no
-from .shapes_scene import COLOURS, SHAPES, Scene, Shape, as_scene, random_scene, render, scene_from_json, scene_to_json
-from .shapes_text import captions
-from .shapes_vocab import chair_synonyms
+from .bench import chair_items, draw_images, draw_scene, mmhal_records, pope_questions
+from .judge import judge_response, judge_spans
+from .questions import FAMILIES, QA, choice, family_item, respond, yes_no
+from .scene import COLOURS, SHAPES, Scene, Shape, as_scene, random_scene, render, scene_from_json, scene_to_json
+from .text import captions
+from .vocab import chair_synonyms
 
 JUDGE_SOURCE = "shapes-judge"
 MC_PREFIX = "mc-"  # record ids (and facts keys) of multiple-choice items
@@ -90,8 +91,6 @@ def world_files(folder: Path) -> WorldFiles:
 
 def judge(text: str, scene: Scene | Sequence[Shape]) -> list[tuple[int, int, str]]:
     """Hallucinated spans [start, end, label] of `text` against the exact scene (no answer key)."""
-    from ..eval.shapes_judge import judge_spans  # imported here: that module imports this package
-
     return judge_spans(text, as_scene(scene))
 
 
@@ -104,8 +103,6 @@ def _pair(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> di
     helpful one (higher rating, then more true details), then to the shorter. The longer answer
     is the confident one, whichever is hallucinated: at length_bias 0.5 neither length nor
     confidence says which answer wins."""
-    from ..eval.shapes_judge import judge_response
-
     if rng.random() < options.tie_rate:
         answers = [respond(qa, scene, rng, detail=0), respond(qa, scene, rng, detail=2, confident=rng.random() < 0.5)]
     else:

@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .shapes_scene import CELLS, COLOURS, ENVIRONMENTS, SHAPES, Scene, Shape
-from .shapes_text import (
+from .scene import CELLS, COLOURS, ENVIRONMENTS, SHAPES, Scene, Shape
+from .text import (
     absent_shapes,
     capitalise,
     cell_phrase,
@@ -26,7 +26,7 @@ from .shapes_text import (
     position_phrase,
     true_details,
 )
-from .shapes_vocab import CONFIDENT_ENDINGS, ENVIRONMENT_PHRASES
+from .vocab import CONFIDENT_ENDINGS, ENVIRONMENT_PHRASES
 
 LETTERS = "ABCD"
 CAPTION_GENERAL, CAPTION_NO, CAPTION_YES = 1, 6, 7
@@ -36,7 +36,7 @@ CAPTION_GENERAL, CAPTION_NO, CAPTION_YES = 1, 6, 7
 class QA:
     qtype: str  # an MMHal type id (eval/mmhal.py QUESTION_TYPES), or "choice" / "yesno"
     question: str
-    key: dict[str, Any]  # the judge's answer key (eval/shapes_judge.py)
+    key: dict[str, Any]  # the judge's answer key (shapes/judge.py)
     answer: str  # the faithful direct answer
     wrong: str  # a hallucinated direct answer (states something false)
     caption_type: int = CAPTION_GENERAL

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..sft.data import IMAGE_MARKER
+from ..data.records import IMAGE_MARKER
 
 SFT_FILE = "sft_conversations.json"
 

@@ -1,6 +1,6 @@
 """Reads the claims a response makes about a shapes-world scene, and decides each one exactly.
 
-A small deterministic parser over the world's closed vocabulary (data/shapes_vocab.py):
+A small deterministic parser over the world's closed vocabulary (shapes/vocab.py):
 
 - The text is cut into clauses at punctuation and at "and"/"but"/"while"; object mentions are
   found with CHAIR's ObjectVocabulary ("two large red circles" → kind "red circle").
@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ..data.shapes_scene import COLOURS, Scene, Shape, as_scene
-from ..data.shapes_vocab import (
+from .scene import COLOURS, Scene, Shape, as_scene
+from .vocab import (
     BIGGER_WORDS,
     ENVIRONMENT_WORDS,
     NEGATORS,

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..eval.mmhal import QUESTION_TYPES, MMHalRecord
-from .shapes_questions import FAMILIES, respond
-from .shapes_scene import Scene, random_scene, render, scene_to_json
-from .shapes_vocab import chair_truth
+from .questions import FAMILIES, respond
+from .scene import Scene, random_scene, render, scene_to_json
+from .vocab import chair_truth
 
 POPE_SPLITS = ("random", "popular", "adversarial")
 POPE_PROBES = 2  # "yes" probes per image (and as many "no" per split)

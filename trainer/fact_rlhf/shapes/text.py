@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import random
 
-from .shapes_scene import CELLS, COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, Scene, Shape
-from .shapes_vocab import ENVIRONMENT_PHRASES, SHAPE_SYNONYMS
+from .scene import CELLS, COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, Scene, Shape
+from .vocab import ENVIRONMENT_PHRASES, SHAPE_SYNONYMS
 
 
 def plural(noun: str) -> str:

@@ -1,6 +1,6 @@
 """The exact judge of the shapes world: hallucinated spans and the MMHal 0–6 rating.
 
-Spans. Every false claim (eval/shapes_claims.py) is marked [start, end, label] with the label of
+Spans. Every false claim (shapes/claims.py) is marked [start, end, label] with the label of
 its kind: object (not in the image), absence (denies an object that is there), attribute, size,
 count, comparison, position, relation, environment. Given the question's answer key, a wrong
 direct answer ("Yes." when there is none, "3" when there are 2, the wrong option letter) is marked
@@ -32,8 +32,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..data.shapes_scene import COLOURS, Scene, Shape, as_scene, scene_from_json
-from ..data.shapes_vocab import (
+from .scene import COLOURS, Scene, Shape, as_scene, scene_from_json
+from .vocab import (
     BIGGER_WORDS,
     ENVIRONMENT_WORDS,
     NEGATORS,
@@ -45,7 +45,7 @@ from ..data.shapes_vocab import (
     number_value,
     split_canonical,
 )
-from .shapes_claims import Claim, Token, parse_claims, tokenize
+from .claims import Claim, Token, parse_claims, tokenize
 
 JUDGE_SOURCE = "shapes-judge"
 Span = tuple[int, int, str]
