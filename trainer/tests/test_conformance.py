@@ -16,6 +16,7 @@ from fact_rlhf.config import ExperimentConfig, load_config
 from fact_rlhf.data import load_ppo_data
 from fact_rlhf.distributed import planned_world_size
 from fact_rlhf.ppo.minibatches import iteration_shape
+from fact_rlhf.ppo.hyper import PPOHyper
 from fact_rlhf.ppo.trainer import total_iterations
 from fact_rlhf.preflight import BATCH_KEYS, Collector, Problem, config_problems
 from fact_rlhf.preflight.device import device_checks
@@ -99,7 +100,7 @@ def test_trainer_figures_match_the_corpus(case: Path, tmp_path: Path, monkeypatc
             int(ppo["ppo_epochs"]))[0]
     if "ppo_iterations" in derived:
         prompts = load_ppo_data(config.data, tmp_path, need_pairs=False).prompts  # as the PPO stage loads them
-        got["ppo_iterations"] = total_iterations(ppo, len(prompts))
+        got["ppo_iterations"] = total_iterations(PPOHyper.from_config(ppo), len(prompts))
     if "grad_accumulation" in derived:
         pairs = batch_pairs()
         got["grad_accumulation"] = {}
