@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .config.annotations import run_folder_rule
 from .config.schema import validator
 
 if TYPE_CHECKING:
@@ -30,18 +31,26 @@ SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
 
 
+def _folder_name(config: "ExperimentConfig", stage: str, timestamp: str) -> str:
+    """The schema's `x-run-folder` format (the editor's src/runs/runNaming.ts reads the same rule)."""
+    rule = run_folder_rule()
+    name = re.sub(rule["unsafe"], rule["replacement"], config.data.get(rule["name"]) or config.stem)
+    return str(rule["format"]).format(name=name, stage=stage, timestamp=timestamp)
+
+
 def run_folder_prefix(config: "ExperimentConfig", stage: str) -> str:
-    """<name or config stem>-<stage>: each run of characters outside [A-Za-z0-9_.-] becomes one '-'."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.data.get("name") or config.stem)
-    return f"{name}-{stage}"
+    """The run folder's name up to its timestamp: <name or config stem>-<stage>."""
+    marker = "\0"
+    return _folder_name(config, stage, marker).split(marker)[0].rstrip(run_folder_rule()["replacement"])
 
 
 def default_run_dir(config: "ExperimentConfig", stage: str) -> Path:
-    """<output_dir>/<run_folder_prefix>-<YYYYmmdd-HHMMSS>[-N], as the editor names runs."""
-    base = Path(config.data["output_dir"]) / f"{run_folder_prefix(config, stage)}-{time.strftime('%Y%m%d-%H%M%S')}"
-    candidate, n = base, 2
+    """<output_dir>/<name>-<stage>-<YYYYmmdd-HHMMSS>[-N], as the editor names runs."""
+    rule = run_folder_rule()
+    base = Path(config.data[rule["parent"]]) / _folder_name(config, stage, time.strftime(rule["timestamp"]))
+    candidate, n = base, int(rule["collision_start"])
     while candidate.exists():
-        candidate, n = Path(f"{base}-{n}"), n + 1
+        candidate, n = Path(str(rule["collision"]).format(folder=base, n=n)), n + 1
     return candidate
 
 

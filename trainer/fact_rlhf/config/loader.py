@@ -82,8 +82,10 @@ class ExperimentConfig:
     @property
     def stem(self) -> str:
         """The config's file name without `.rlhf.yaml` / `.yaml`."""
+        from .annotations import run_folder_rule
+
         name = self.path.name
-        for suffix in (".rlhf.yaml", ".rlhf.yml", ".yaml", ".yml"):
+        for suffix in run_folder_rule()["stem_suffixes"]:
             if name.endswith(suffix):
                 return name[: -len(suffix)]
         return name

@@ -25,6 +25,7 @@ from ..algo.kl_controller import make_kl_controller
 from ..algo.losses import policy_loss, value_loss
 from ..algo.rewards import shaped_rewards
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..config.annotations import iteration_rule
 from ..data.records import PromptRecord
 from ..distributed import Group, group
 from ..errors import UsageError
@@ -45,8 +46,10 @@ from .hyper import PPOHyper
 
 
 def total_iterations(ppo: PPOHyper, n_prompts: int) -> int:
-    by_epochs = max(1, math.floor(ppo.total_epochs * n_prompts / ppo.rollout_batch_size))
-    limit = ppo.max_iterations
+    """The schema's `ppo.x-iterations` rule (the editor's inlay hint reads the same one)."""
+    rule = iteration_rule()
+    by_epochs = max(int(rule["minimum"]), math.floor(getattr(ppo, rule["epochs"]) * n_prompts / getattr(ppo, rule["batch"])))
+    limit = getattr(ppo, rule["cap"])
     return min(by_epochs, limit) if limit else by_epochs
 
 

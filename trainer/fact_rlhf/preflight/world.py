@@ -4,15 +4,12 @@ or torchrun's WORLD_SIZE)."""
 from __future__ import annotations
 
 from ..config import ExperimentConfig
+from ..config.annotations import batch_keys
 from .problems import Collector
 
-# The global batch each stage splits over the processes, and the micro-batch each share is cut into.
-BATCH_KEYS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "ppo": (("ppo", "rollout_batch_size", "rollout_per_device_batch_size"), ("ppo", "step_batch_size", "step_per_device_batch_size")),
-    "sft": (("sft", "batch_size", "per_device_batch_size"),),
-    "rl_init": (("rl_init", "batch_size", "per_device_batch_size"),),
-    "rm": (("reward_model", "batch_size", "per_device_batch_size"),),
-}
+# The global batch each stage splits over the processes, and the micro-batch each share is cut into:
+# the schema's `x-batch-pair` annotations, which the language server reads too.
+BATCH_KEYS = batch_keys()
 
 
 def batch_problem(global_batch: int, per_device: int, world_size: int, per_device_key: str) -> str | None:
