@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Stage } from '../protocol';
 import { RunManager } from '../runs/runManager';
 import { RunSeries } from '../runs/runSeries';
-import { resolvePython } from '../runs/pythonResolver';
+import { resolveCliPython } from '../runs/pythonResolver';
 import { summarize, formatSummary, KL_KEY, PRIMARY_METRIC } from '../runs/runSummary';
 import { ProgressReporter } from './progressBar';
 import { runValidate } from './validate';
@@ -20,7 +20,7 @@ commands:
   validate FILE     check a config; --json prints one object per diagnostic; exit 1 on errors
 
 run options:
-  --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
+  --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, the tool's .venv, ./.venv, python3)
   --run-dir DIR     run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)
   --output-dir DIR  folder for run directories
   --resume          continue the run in --run-dir from its last checkpoint
@@ -77,10 +77,7 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     return 2;
   }
   const root = toolRoot();
-  const python = resolvePython({
-    configured: args.python ?? process.env.FACT_RLHF_PYTHON,
-    venvRoots: [process.cwd(), root],
-  });
+  const python = resolveCliPython({ configured: args.python ?? process.env.FACT_RLHF_PYTHON, toolRoot: root, cwd: process.cwd() });
   const manager = new RunManager();
   const started = Date.now();
   const handle = manager.start({
