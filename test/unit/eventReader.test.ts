@@ -225,13 +225,17 @@ test('readNewAsync reads a large log in slices, yielding to the event loop, firs
     setImmediate(tick);
     const batches: number[] = [];
     let consumedAtFirstBatch = -1;
-    const total = await reader.readNewAsync({
-      onBatch: (b) => {
-        if (consumedAtFirstBatch < 0) consumedAtFirstBatch = reader.bytesConsumed;
-        batches.push(b.events.length);
-      },
-    });
-    ticking = false;
+    let total;
+    try {
+      total = await reader.readNewAsync({
+        onBatch: (b) => {
+          if (consumedAtFirstBatch < 0) consumedAtFirstBatch = reader.bytesConsumed;
+          batches.push(b.events.length);
+        },
+      });
+    } finally {
+      ticking = false; // never leave the ticker spinning, even when the read fails
+    }
     assert.equal(total.events.length, 0, 'with onBatch the events go to the callback');
     assert.equal(batches.reduce((a, b) => a + b, 0), 60_000, 'every line delivered');
     assert.ok(batches.length >= 5, `several slices (${batches.length})`);
