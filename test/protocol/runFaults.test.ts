@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -228,6 +228,25 @@ test('second pass: a listener added after the log was read gets its history (51 
   assert.equal(once.length, 1, 'once() listeners get the history as their one call');
 });
 
+test('Medium 11: a handle tells its listeners when events.jsonl is replaced, then delivers the new file', async () => {
+  const dir = runFolder('replaced', {}, `${statusLine('starting')}\n${metricLine(0)}\n${metricLine(1)}\n`);
+  const handle = new RunManager().attach(dir, 10_000); // polled by hand below
+  await handle.poll();
+  const seen: string[] = [];
+  handle.on('reset', () => seen.push('reset'));
+  handle.on('events', (events) => seen.push(...events.map((e) => (e.type === 'metric' ? `m${e.step}` : e.type))));
+  assert.deepEqual(seen, ['status', 'm0', 'm1'], 'history first');
+  const next = join(dir, 'events.jsonl.new');
+  writeFileSync(next, `${statusLine('starting', { t: 2 })}\n${[10, 11, 12].map(metricLine).join('\n')}\n${statusLine('finished')}\n`);
+  renameSync(next, join(dir, 'events.jsonl'));
+  await handle.poll();
+  assert.deepEqual(seen.slice(3), ['reset', 'status', 'm10', 'm11', 'm12', 'status']);
+  const late: RunEvent[] = [];
+  handle.on('events', (events) => late.push(...events));
+  assert.equal(late.length, 5, 'the history a late listener gets is the new file only');
+  assert.equal(((await within(handle.done, 3000)) as RunResult).status, 'finished');
+});
+
 test('Medium 13: attaching to a large finished run delivers its events in slices as they are read', async () => {
   const lines = [statusLine('starting'), ...Array.from({ length: 80_000 }, (_, i) => metricLine(i)), statusLine('finished')];
   const dir = runFolder('large', {}, `${lines.join('\n')}\n`);
@@ -265,16 +284,9 @@ test('second pass: the real trainer survives the death of the process that launc
   const { pid, nonce } = JSON.parse(first) as { pid: number; nonce: string };
   child.kill('SIGKILL'); // the window goes away mid-run
   await new Promise((r) => child.once('exit', r));
+  const startTime = linux ? processStartTime(pid) : undefined; // read while the trainer runs
 
   const runDir = join(work, 'reload');
-  const manifest = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunManifest;
-  const launch = manifest.launches?.at(-1);
-  assert.ok(launch, 'the trainer writes its launch identity into run.json');
-  assert.equal(launch.pid, pid);
-  assert.equal(launch.host, hostname());
-  assert.equal(launch.nonce, nonce, 'the nonce it was launched with');
-  if (linux) assert.equal(launch.start_time, processStartTime(pid));
-
   const handle = new RunManager().attach(runDir, 50);
   let metrics = 0;
   handle.on('events', (events) => (metrics += events.filter((e) => e.type === 'metric').length));
@@ -284,4 +296,11 @@ test('second pass: the real trainer survives the death of the process that launc
   assert.equal(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status, 'finished');
   assert.ok(existsSync(join(runDir, 'trainer.log')), "the trainer's output went to a file in the run folder");
   assert.match(readFileSync(join(runDir, 'trainer.log'), 'utf8'), /\[fact-rlhf\] ppo run/);
+  const manifest = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunManifest;
+  const launch = manifest.launches?.at(-1);
+  assert.ok(launch, 'the trainer writes its launch identity into run.json');
+  assert.equal(launch.pid, pid);
+  assert.equal(launch.host, hostname());
+  assert.equal(launch.nonce, nonce, 'the nonce it was launched with');
+  if (linux) assert.equal(launch.start_time, startTime);
 });
