@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Stage } from '../protocol';
 import { RunManager } from '../runs/runManager';
 import { RunSeries } from '../runs/runSeries';
-import { resolvePython } from '../runs/pythonResolver';
+import { resolveCliPython } from '../runs/pythonResolver';
 import { summarize, formatSummary, KL_KEY, PRIMARY_METRIC } from '../runs/runSummary';
 import { ProgressReporter } from './progressBar';
 import { runValidate } from './validate';
@@ -32,7 +32,7 @@ commands:
   metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
 
 run options:
-  --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, ./.venv, the tool's .venv, python3)
+  --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, the tool's .venv, ./.venv, python3)
   --run-dir DIR     run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)
   --output-dir DIR  folder for run directories
   --resume          continue a run from its last checkpoint: --run-dir, else the newest one of the config
@@ -105,10 +105,7 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     }
   }
   const root = toolRoot();
-  const python = resolvePython({
-    configured: args.python ?? process.env.FACT_RLHF_PYTHON,
-    venvRoots: [process.cwd(), root],
-  });
+  const python = resolveCliPython({ configured: args.python ?? process.env.FACT_RLHF_PYTHON, toolRoot: root, cwd: process.cwd() });
   const manager = new RunManager();
   const started = Date.now();
   const handle = manager.start({

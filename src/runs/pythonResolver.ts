@@ -1,5 +1,5 @@
 // Chooses the Python interpreter that runs the trainer: the user's setting, then the Python
-// extension's choice, then a project `.venv`, then `python3` on PATH.
+// extension's choice, then a `.venv` (in the order of the roots given), then `python3` on PATH.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,4 +27,21 @@ export function resolvePython(opts: PythonResolveOptions): PythonChoice {
     if (existsSync(candidate)) return { path: candidate, source: 'venv' };
   }
   return { path: process.platform === 'win32' ? 'python' : 'python3', source: 'path' };
+}
+
+export interface CliPythonOptions {
+  /** --python or $FACT_RLHF_PYTHON. */
+  configured?: string;
+  /** The folder the CLI was installed with (holds dist/, trainer/, schema/ and its `.venv`). */
+  toolRoot: string;
+  /** The current folder: its `.venv` is only a fallback. */
+  cwd: string;
+}
+
+/**
+ * The CLI's choice: the interpreter it was installed with comes before a `.venv` that happens to be
+ * in the current folder (a cloned repository's `.venv/bin/python` is that repository's program).
+ */
+export function resolveCliPython(opts: CliPythonOptions): PythonChoice {
+  return resolvePython({ configured: opts.configured, venvRoots: [opts.toolRoot, opts.cwd] });
 }

@@ -1,16 +1,31 @@
 // The run directory layout of DESIGN.md §3, and reading its manifest.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { RunManifest } from '../protocol';
 import { checkRunManifest } from './schemaValidation';
+import { isRunRelativePath } from './eventReader';
 
 export const MANIFEST_FILE = 'run.json';
 export const EVENTS_FILE = 'events.jsonl';
 export const SAMPLES_DIR = 'samples';
 export const CHECKPOINTS_DIR = 'checkpoints';
+/** The trainer's stdout and stderr (a file, not a pipe: the trainer outlives the window that started it). */
+export const TRAINER_LOG_FILE = 'trainer.log';
 
 export const eventsPath = (runDir: string): string => join(runDir, EVENTS_FILE);
 export const manifestPath = (runDir: string): string => join(runDir, MANIFEST_FILE);
+export const trainerLogPath = (runDir: string): string => join(runDir, TRAINER_LOG_FILE);
+
+/**
+ * The absolute path of a file an event names (`sample.path`, `checkpoint.path`), or undefined when
+ * the name is absolute or climbs out of the run folder: a log line must not open `../../etc/passwd`.
+ */
+export function resolveRunPath(runDir: string, relative: string): string | undefined {
+  if (!isRunRelativePath(relative)) return undefined;
+  const root = resolve(runDir);
+  const full = resolve(root, relative.replace(/\\/g, '/'));
+  return full.startsWith(root + sep) ? full : undefined;
+}
 
 export class RunDirectoryError extends Error {}
 

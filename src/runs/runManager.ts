@@ -1,13 +1,20 @@
 // Launches the Python trainer, watches its run directory and stops it. No `vscode` import: the CLI,
 // the extension and the tests all drive runs through this module.
+//
+// The trainer is detached from whoever launched it: its own process group, and stdout/stderr going
+// to trainer.log in the run folder (not pipes), so it survives a window reload and a new window
+// re-attaches to the same files.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync, statSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
-import type { RunEvent, RunStatus, Stage } from '../protocol';
+import { StringDecoder } from 'node:string_decoder';
+import type { RunEvent, RunManifest, RunStatus, Stage } from '../protocol';
 import { PROTOCOL_VERSION, TERMINAL_STATUSES } from '../protocol';
-import { EventFileReader, type CorruptLine } from './eventReader';
-import { eventsPath, readManifest } from './runDirectory';
+import { EventFileReader, type CorruptLine, type ReadResult } from './eventReader';
+import { LAUNCH_NONCE_ENV, checkLaunch, isAlive, latestLaunch, type LaunchCheck } from './launchIdentity';
+import { eventsPath, readManifest, trainerLogPath } from './runDirectory';
 import { defaultRunDirectory } from './runNaming';
 
 export interface StartOptions {
@@ -23,8 +30,21 @@ export interface StartOptions {
   resume?: boolean;
   env?: NodeJS.ProcessEnv;
   pollMs?: number;
+  /** Grace period between SIGTERM and SIGKILL for this run (default: the manager's stopGraceMs). */
   stopTimeoutMs?: number;
 }
+
+export interface RunManagerOptions {
+  /** How long a stopping trainer may take to checkpoint and exit before SIGKILL (default 30 s). */
+  stopGraceMs?: number;
+}
+
+export interface AttachOptions {
+  /** The nonce this editor launched the run with (identifies it where there is no /proc). */
+  nonce?: string;
+}
+
+export const DEFAULT_STOP_GRACE_MS = 30_000;
 
 export interface RunResult {
   runId: string;
@@ -37,26 +57,61 @@ export interface RunResult {
 }
 
 export interface RunHandleEvents {
+  /** New events; a listener added later first receives everything read so far, in one batch. */
   events: [RunEvent[]];
   corrupt: [CorruptLine[]];
   output: [string];
   status: [RunStatus];
   exit: [RunResult];
+  /** events.jsonl was replaced or rewritten: what was delivered before is void; events restart. */
+  reset: [];
 }
 
+/** @internal How a handle came to be (set by RunManager). */
+export interface RunHandleSetup {
+  /** Bytes of events.jsonl written by earlier launches: their statuses are not this launch's. */
+  historyEnd?: number;
+  /** Where this launch's output starts in trainer.log. */
+  logStart?: number;
+  nonce?: string;
+}
+
+type HandleListener<K> = K extends keyof RunHandleEvents
+  ? RunHandleEvents[K] extends unknown[]
+    ? (...args: RunHandleEvents[K]) => void
+    : never
+  : never;
+
 const STDERR_TAIL_BYTES = 16 * 1024;
+const LOG_BYTES_PER_POLL = 1024 * 1024;
 
 /** A run being watched: launched by us (has a child process) or re-attached after a reload. */
 export class RunHandle extends EventEmitter<RunHandleEvents> {
   readonly reader: EventFileReader;
   status: RunStatus = 'starting';
   lastError: string | undefined;
+  /** Why the last stop() sent no signal (the process could not be confirmed as the trainer). */
+  stopRefusal: string | undefined;
   readonly done: Promise<RunResult>;
+  /** The nonce passed to this launch (FACT_RLHF_LAUNCH_NONCE); remember it to re-attach elsewhere. */
+  readonly nonce: string | undefined;
   private resolveDone!: (r: RunResult) => void;
   private timer: NodeJS.Timeout | undefined;
+  private killer: NodeJS.Timeout | undefined;
   private stderrTail = '';
   private stopRequested = false;
+  private killedAfterGrace = false;
+  private settling = false;
   private finished = false;
+  private reading: Promise<void> | undefined;
+  /** Every event read so far, replayed to listeners that arrive late (cleared on a reset). */
+  private history: RunEvent[] = [];
+  private historyEnd: number;
+  private historyRead: boolean;
+  private logOffset: number;
+  private readonly logDecoder = new StringDecoder('utf8');
+  private logLine = '';
+  private sawTerminal = false;
 
   constructor(
     readonly runId: string,
@@ -65,101 +120,230 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
     private readonly pollMs: number,
     private readonly stopTimeoutMs: number,
     private readonly pids: number[] = [],
+    setup: RunHandleSetup = {},
   ) {
     super();
     this.reader = new EventFileReader(eventsPath(runDir));
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.historyEnd = setup.historyEnd ?? 0;
+    this.historyRead = this.historyEnd === 0;
+    this.logOffset = setup.logStart ?? 0;
+    this.nonce = setup.nonce;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid ?? this.pids[0];
+    return this.child?.pid ?? latestLaunch(this.manifest())?.pid ?? this.pids[this.pids.length - 1];
+  }
+
+  /** The grace period between SIGTERM and SIGKILL. */
+  get stopGraceMs(): number {
+    return this.stopTimeoutMs;
+  }
+
+  // Late listeners first get the history (so a view attached after the first read misses nothing);
+  // `once` goes through `on` too, so it is served by the replay alone.
+  override on<K>(eventName: keyof RunHandleEvents | K, listener: HandleListener<K>): this {
+    super.on(eventName, listener);
+    if (eventName === 'events' && this.history.length) (listener as unknown as (events: RunEvent[]) => void)(this.history.slice());
+    return this;
+  }
+
+  override addListener<K>(eventName: keyof RunHandleEvents | K, listener: HandleListener<K>): this {
+    return this.on(eventName, listener);
   }
 
   /** @internal */
   begin(): void {
-    this.timer = setInterval(() => this.poll(), this.pollMs);
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
     if (this.child) this.wireChild(this.child);
-    this.poll();
+    void this.poll();
   }
 
-  /** Reads new events now (the timer also does it every pollMs). */
-  poll(): void {
-    if (this.finished) return;
-    let result;
-    try {
-      result = this.reader.readNew();
-    } catch (err) {
-      this.emit('output', `[fact-rlhf] cannot read ${this.reader.path}: ${(err as Error).message}`);
-      return;
-    }
-    if (result.corrupt.length) this.emit('corrupt', result.corrupt);
-    if (result.events.length) {
-      for (const e of result.events) {
-        if (e.type === 'status') {
-          this.status = e.status;
-          if (e.error) this.lastError = e.error;
-          this.emit('status', e.status);
-        }
-      }
-      this.emit('events', result.events);
-    }
-    if (!this.child && this.pids.length && !this.pids.some(isAlive)) {
-      // A re-attached run whose trainer is gone: finish with what the events say.
-      this.settle(null, null);
-    }
+  /** Reads new events now (the timer also does it every pollMs); resolves when that read is done. */
+  poll(): Promise<void> {
+    if (this.finished || this.settling) return this.reading ?? Promise.resolve();
+    this.reading ??= this.readOnce(false).finally(() => (this.reading = undefined));
+    return this.reading;
   }
 
-  /** Graceful stop: SIGTERM (the trainer checkpoints and writes `stopped`), SIGKILL after a timeout. */
+  /** Graceful stop: SIGTERM (the trainer checkpoints and writes `stopped`), SIGKILL after the grace period. */
   stop(): Promise<RunResult> {
-    if (this.finished) return this.done;
-    this.stopRequested = true;
-    const pid = this.pid;
-    if (pid) {
-      signalGroup(pid, 'SIGTERM');
-      const killer = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.stopTimeoutMs);
-      void this.done.then(() => clearTimeout(killer));
+    if (this.finished || this.settling) return this.done;
+    const target = this.stopTarget();
+    if (target.ok) {
+      this.stopRequested = true;
+      this.stopRefusal = undefined;
+      signalGroup(target.pid, 'SIGTERM');
+      if (!this.killer) {
+        this.killer = setTimeout(() => this.killAfterGrace(target.pid), this.stopTimeoutMs);
+        this.killer.unref?.();
+      }
+    } else if (!target.alive) {
+      this.stopRequested = true;
+      void this.settle(null, null);
     } else {
-      this.settle(null, null);
+      // Never signal a process that cannot be confirmed as this run's trainer.
+      this.stopRefusal = target.reason;
+      this.emit('output', `[fact-rlhf] not stopping ${this.runId}: ${target.reason}`);
     }
     return this.done;
   }
 
-  private wireChild(child: ChildProcess): void {
-    child.stderr?.setEncoding('utf8');
-    child.stdout?.setEncoding('utf8');
-    const onText = (text: string): void => {
-      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_BYTES);
-      for (const line of text.split(/\r?\n/)) if (line) this.emit('output', line);
+  private manifest(): RunManifest | undefined {
+    try {
+      return readManifest(this.runDir);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The process to signal: our child while it runs, else the latest launch in run.json if it checks out. */
+  private stopTarget(): LaunchCheck {
+    if (this.child) {
+      const pid = this.child.pid;
+      const running = pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+      if (!running || pid < 2) return { ok: false, alive: false, reason: 'the trainer has exited' };
+      return { ok: true, pid };
+    }
+    const manifest = this.manifest();
+    const launch = latestLaunch(manifest);
+    if (launch) return checkLaunch(launch, { nonce: this.nonce });
+    const pids = manifest?.pids ?? this.pids;
+    return {
+      ok: false,
+      alive: pids.some(isAlive),
+      reason: 'run.json does not identify the launch (an older trainer wrote it): stop the trainer where it runs',
     };
-    child.stderr?.on('data', onText);
-    child.stdout?.on('data', onText);
+  }
+
+  private killAfterGrace(pid: number): void {
+    this.killer = undefined;
+    if (this.finished || this.settling) return;
+    const target = this.stopTarget();
+    if (!target.ok || target.pid !== pid) return; // gone, or no longer ours to kill
+    this.killedAfterGrace = true;
+    this.emit('output', `[fact-rlhf] the trainer did not stop within ${seconds(this.stopTimeoutMs)}: sending SIGKILL`);
+    signalGroup(pid, 'SIGKILL');
+  }
+
+  /** A re-attached run's trainer is known to be gone (or, with no trainer known, its events say it ended). */
+  private trainerGone(): boolean {
+    const target = this.stopTarget();
+    if (target.ok || target.alive) return false;
+    const manifest = this.manifest();
+    const known = latestLaunch(manifest) !== undefined || (manifest?.pids ?? this.pids).length > 0;
+    return known || this.sawTerminal;
+  }
+
+  private async readOnce(final: boolean): Promise<void> {
+    try {
+      if (!this.historyRead) {
+        await this.reader.readNewAsync({ limit: this.historyEnd, onBatch: (b) => this.deliver(b, true) });
+        this.historyRead = true;
+      }
+      await this.reader.readNewAsync({ final, onBatch: (b) => this.deliver(b, false) });
+    } catch (err) {
+      this.emit('output', `[fact-rlhf] cannot read ${this.reader.path}: ${(err as Error).message}`);
+    }
+    this.tailLog(final);
+    if (!final && !this.child && !this.settling && this.trainerGone()) {
+      // A re-attached run whose trainer is gone: finish with what the events say.
+      void this.settle(null, null);
+    }
+  }
+
+  private deliver(batch: ReadResult, historical: boolean): void {
+    if (batch.reset) {
+      this.history = [];
+      this.historyEnd = 0;
+      this.emit('reset');
+    }
+    if (batch.corrupt.length) this.emit('corrupt', batch.corrupt);
+    if (!batch.events.length) return;
+    for (const e of batch.events) {
+      this.history.push(e);
+      // Statuses an earlier launch wrote (before a --resume) are not this launch's result.
+      if (e.type === 'status' && !historical) {
+        this.status = e.status;
+        if (e.error) this.lastError = e.error;
+        if (TERMINAL_STATUSES.includes(e.status)) this.sawTerminal = true;
+        this.emit('status', e.status);
+      }
+    }
+    this.emit('events', batch.events);
+  }
+
+  /** New output in trainer.log becomes `output` lines (and the tail a crash is explained with). */
+  private tailLog(final: boolean): void {
+    let fd: number;
+    try {
+      fd = openSync(trainerLogPath(this.runDir), 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < this.logOffset) this.logOffset = 0; // truncated
+      let budget = LOG_BYTES_PER_POLL;
+      while (this.logOffset < size && budget > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(64 * 1024, size - this.logOffset, budget));
+        const got = readSync(fd, buf, 0, buf.length, this.logOffset);
+        if (got <= 0) break;
+        this.logOffset += got;
+        budget -= got;
+        this.onText(this.logDecoder.write(buf.subarray(0, got)));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (final) this.onText(`${this.logDecoder.end()}\n`);
+  }
+
+  private onText(text: string): void {
+    if (!text) return;
+    this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_BYTES);
+    const lines = (this.logLine + text).split(/\r?\n/);
+    this.logLine = lines.pop() ?? '';
+    for (const line of lines) if (line) this.emit('output', line);
+  }
+
+  private wireChild(child: ChildProcess): void {
     child.on('error', (err: NodeJS.ErrnoException) => {
       const message =
         err.code === 'ENOENT'
           ? `Python interpreter not found: ${child.spawnfile}. Set "factRlhf.pythonPath" or run scripts/setup-python.sh.`
           : `could not start the trainer: ${err.message}`;
       this.lastError = message;
-      this.settle(null, null, message);
+      void this.settle(null, null, message);
     });
-    child.on('close', (code, signal) => this.settle(code, signal));
+    child.on('close', (code, signal) => void this.settle(code, signal));
   }
 
-  private settle(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
-    if (this.finished) return;
-    this.poll(); // drain the last complete lines
-    this.finished = true;
+  private async settle(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): Promise<void> {
+    if (this.settling || this.finished) return;
+    this.settling = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.killer) clearTimeout(this.killer);
+    await this.reading; // never rejects: readOnce reports its own errors
+    await this.readOnce(true); // drain the last lines, a final one without its newline included
+    this.finished = true;
     let status: RunResult['status'];
     let error = spawnError ?? this.lastError;
     if (TERMINAL_STATUSES.includes(this.status)) {
       status = this.status as RunResult['status'];
+    } else if (this.killedAfterGrace) {
+      // Not `stopped`: the trainer never confirmed a checkpoint; work since its last one is lost.
+      status = 'failed';
+      error = `the trainer did not stop within the ${seconds(this.stopTimeoutMs)} grace period after SIGTERM and was killed (SIGKILL); progress since its last checkpoint is lost`;
+      this.recordFinalStatus('failed', error);
     } else if (this.stopRequested) {
       status = 'stopped';
       this.recordFinalStatus('stopped', undefined);
     } else {
       status = 'failed';
       error ??= this.crashMessage(code, signal);
-      this.recordFinalStatus('failed', error);
+      // A launch that never started (no interpreter) wrote nothing: leave an earlier launch's record alone.
+      if (!(spawnError && this.historyEnd > 0 && this.reader.bytesConsumed <= this.historyEnd)) this.recordFinalStatus('failed', error);
     }
     if (status !== 'failed') error = undefined;
     this.status = status;
@@ -170,7 +354,8 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
   }
 
   private crashMessage(code: number | null, signal: NodeJS.Signals | null): string {
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code ?? 'unknown'}`;
+    const how = signal ? `was killed by ${signal}` : this.child ? `exited with code ${code ?? 'unknown'}` : 'exited';
+    if (!this.stderrTail) this.stderrTail = readLogTail(this.runDir);
     const tail = this.stderrTail.trim().split('\n').slice(-20).join('\n');
     return tail ? `trainer ${how}:\n${tail}` : `trainer ${how} without writing a final status`;
   }
@@ -184,6 +369,27 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
     } catch {
       // The run directory may be gone; the result still carries the status.
     }
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+function readLogTail(runDir: string): string {
+  try {
+    const fd = openSync(trainerLogPath(runDir), 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(0, size - STDERR_TAIL_BYTES);
+      const buf = Buffer.alloc(size - start);
+      readSync(fd, buf, 0, buf.length, start);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
   }
 }
 
@@ -208,24 +414,25 @@ export function appendEventLine(path: string, line: string): void {
   appendFileSync(path, `${prefix}${line}\n`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
+/** Signals a trainer's process group (torchrun children too); never pid 0, 1 or a negative one. */
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  if (!Number.isInteger(pid) || pid < 2) return;
   try {
-    process.kill(-pid, signal); // the trainer leads its own process group (torchrun children too)
+    process.kill(-pid, signal); // the trainer leads its own process group
   } catch {
     try {
       process.kill(pid, signal);
     } catch {
       // already gone
     }
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 
@@ -238,6 +445,11 @@ export function trainerArgs(opts: Pick<StartOptions, 'stage' | 'configPath' | 'r
 
 export class RunManager {
   private readonly runs = new Map<string, RunHandle>();
+  private readonly stopGraceMs: number;
+
+  constructor(options: RunManagerOptions = {}) {
+    this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+  }
 
   /** Live and finished runs this manager has seen, newest last. */
   list(): RunHandle[] {
@@ -252,6 +464,7 @@ export class RunManager {
     const runDir = resolve(opts.runDir ?? defaultRunDirectory(opts.configPath, opts.stage, opts.outputDir));
     mkdirSync(runDir, { recursive: true });
     const runId = basename(runDir);
+    const nonce = randomUUID();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...opts.env,
@@ -259,26 +472,44 @@ export class RunManager {
       FACT_RLHF_SCHEMA_DIR: opts.schemaDir,
       PYTHONUNBUFFERED: '1',
       HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
+      [LAUNCH_NONCE_ENV]: nonce,
     };
-    const child = spawn(opts.python, trainerArgs(opts, runDir), {
-      env,
-      cwd: runDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: process.platform !== 'win32', // own process group: stop() signals the whole tree
-    });
-    const handle = new RunHandle(runId, runDir, child, opts.pollMs ?? 100, opts.stopTimeoutMs ?? 30_000);
+    // What earlier launches left (a --resume): history for the views, not this launch's result.
+    const historyEnd = fileSize(eventsPath(runDir));
+    const logPath = trainerLogPath(runDir);
+    const logFd = openSync(logPath, 'a');
+    const logStart = fstatSync(logFd).size;
+    let child: ChildProcess;
+    try {
+      child = spawn(opts.python, trainerArgs(opts, runDir), {
+        env,
+        cwd: runDir,
+        // Output to a file, not pipes to this process: the trainer must outlive a window reload.
+        stdio: ['ignore', logFd, logFd],
+        detached: process.platform !== 'win32', // own process group: stop() signals the whole tree
+      });
+    } finally {
+      closeSync(logFd); // the child holds its own copy
+    }
+    const grace = opts.stopTimeoutMs ?? this.stopGraceMs;
+    const handle = new RunHandle(runId, runDir, child, opts.pollMs ?? 100, grace, [], { historyEnd, logStart, nonce });
     this.runs.set(runId, handle);
     handle.begin();
     return handle;
   }
 
   /** Re-attaches to a run directory (e.g. after a window reload); its trainer may still be live. */
-  attach(runDir: string, pollMs = 250): RunHandle {
+  attach(runDir: string, pollMs = 250, options: AttachOptions = {}): RunHandle {
     const manifest = readManifest(runDir);
     const runId = manifest?.id ?? basename(runDir);
     const existing = this.runs.get(runId);
     if (existing) return existing;
-    const handle = new RunHandle(runId, resolve(runDir), undefined, pollMs, 30_000, manifest?.pids ?? []);
+    const dir = resolve(runDir);
+    const logStart = fileSize(trainerLogPath(dir)); // output already there is old; the tail still explains a crash
+    const handle = new RunHandle(runId, dir, undefined, pollMs, this.stopGraceMs, manifest?.pids ?? [], {
+      logStart,
+      nonce: options.nonce,
+    });
     this.runs.set(runId, handle);
     handle.begin();
     return handle;

@@ -29,6 +29,7 @@ MANIFEST_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
 SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
+LAUNCH_NONCE_ENV = "FACT_RLHF_LAUNCH_NONCE"
 
 
 def _folder_name(config: "ExperimentConfig", stage: str, timestamp: str) -> str:
@@ -70,6 +71,18 @@ def _check(schema: str, value: dict[str, Any]) -> None:
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
         raise ValueError(f"internal error: invalid {schema} record at {where}: {errors[0].message}")
+
+
+def process_start_time(pid: int) -> int | None:
+    """Linux: when the process started, in clock ticks since boot (/proc/<pid>/stat field 22).
+    With host and pid it tells this launch from a later process that reused the pid."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()  # the command name may hold spaces and parentheses
+    return int(fields[19]) if len(fields) > 19 else None
 
 
 def git_revision(folder: Path) -> str | None:
@@ -170,6 +183,9 @@ class RunDirectory:
         """Writes run.json; on resume keeps `started` and appends this launch's `pids` (this
         process by default; the launcher and every rank in a multi-process run)."""
         previous = self.read_manifest() if resume else None
+        leader = (pids or [os.getpid()])[0]  # the process the editor signals to stop this launch
+        launch = {"host": socket.gethostname(), "pid": leader, "start_time": process_start_time(leader),
+                  "nonce": os.environ.get(LAUNCH_NONCE_ENV)}
         manifest: dict[str, Any] = {
             "id": self.run_id,
             "stage": self.stage,
@@ -179,6 +195,7 @@ class RunDirectory:
             "git_revision": git_revision(config_path.parent if config_path else self.path),
             "host": socket.gethostname(),
             "pids": ([*previous.get("pids", [])] if previous else []) + (pids or [os.getpid()]),
+            "launches": ([*previous.get("launches", [])] if previous else []) + [launch],
             "world_size": world_size,
             "started": previous.get("started", time.time()) if previous else time.time(),
             "ended": None,

@@ -15,6 +15,24 @@ export interface RunManifest {
   git_revision?: string | null;
   host: string;
   pids: number[];
+  /**
+   * One entry per launch of this run (the first, then each --resume), oldest first. The editor signals only the latest, and only while its identity still matches.
+   */
+  launches?: {
+    host: string;
+    /**
+     * The launch's leading process (the one to signal).
+     */
+    pid: number;
+    /**
+     * Linux: /proc/<pid>/stat field 22 (clock ticks since boot); null elsewhere.
+     */
+    start_time?: number | null;
+    /**
+     * FACT_RLHF_LAUNCH_NONCE as given by whoever launched the trainer.
+     */
+    nonce?: string | null;
+  }[];
   world_size: number;
   device?: string;
   started: number;
