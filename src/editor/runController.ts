@@ -10,10 +10,13 @@ import { REWARD_KEY } from '../runs/runSummary';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
-import { LIVE_RUNS_KEY } from './liveRuns';
+import { LIVE_RUNS_KEY, type LiveRun } from './liveRuns';
 
 export class RunController implements vscode.Disposable {
-  readonly manager = new RunManager();
+  // The grace period before SIGKILL: a real 7B iteration takes minutes, so it is the user's to set.
+  readonly manager = new RunManager({
+    stopGraceMs: 1000 * vscode.workspace.getConfiguration('factRlhf').get<number>('stopGracePeriodSeconds', 30),
+  });
   private active: RunHandle | undefined;
 
   constructor(
@@ -67,17 +70,25 @@ export class RunController implements vscode.Disposable {
     const run = this.active;
     if (!run) return undefined;
     this.output.info(`stopping ${run.runId} (checkpoint, then exit)`);
-    return run.stop();
+    const stopping = run.stop();
+    if (run.stopRefusal) {
+      // The recorded process could not be confirmed as this run's trainer: signalling it could hit another program.
+      this.output.warn(`[${run.runId}] not signalled: ${run.stopRefusal}`);
+      void vscode.window.showWarningMessage(`Fact-RLHF did not stop ${run.runId}: ${run.stopRefusal}`);
+    }
+    return stopping;
   }
 
   /** Re-attaches to runs that were live before a window reload. */
   async reattach(): Promise<void> {
-    const dirs = this.context.workspaceState.get<string[]>(LIVE_RUNS_KEY, []);
-    for (const dir of dirs) {
+    const remembered = this.context.workspaceState.get<Array<string | LiveRun>>(LIVE_RUNS_KEY, []);
+    for (const entry of remembered) {
+      const { dir, nonce } = typeof entry === 'string' ? { dir: entry, nonce: undefined } : entry;
       try {
         const manifest = readManifest(dir);
         if (!manifest) continue;
-        const handle = this.manager.attach(dir);
+        // The launch nonce identifies the trainer where there is no /proc start time (macOS, Windows).
+        const handle = this.manager.attach(dir, undefined, { nonce });
         this.output.info(`re-attached to ${handle.runId}`);
         this.watch(handle, manifest.stage);
       } catch (err) {
@@ -117,6 +128,10 @@ export class RunController implements vscode.Disposable {
         }
       }
     });
+    handle.on('reset', () => {
+      this.output.warn(`[${handle.runId}] events.jsonl was replaced or rewritten: reading it again from the start`);
+      this.traces.hub.restart(handle.runId);
+    });
     handle.on('output', (line) => this.output.trace(`[${handle.runId}] ${line}`));
     handle.on('corrupt', (lines) =>
       this.output.warn(`[${handle.runId}] skipped ${lines.length} corrupt line(s) in events.jsonl, e.g. line ${lines[0].line}: ${lines[0].error}`),
@@ -139,7 +154,10 @@ export class RunController implements vscode.Disposable {
   }
 
   private async rememberLive(): Promise<void> {
-    const live = this.manager.list().filter((r) => r.status === 'starting' || r.status === 'running').map((r) => r.runDir);
+    const live: LiveRun[] = this.manager
+      .list()
+      .filter((r) => r.status === 'starting' || r.status === 'running')
+      .map((r) => ({ dir: r.runDir, nonce: r.nonce }));
     await this.context.workspaceState.update(LIVE_RUNS_KEY, live);
   }
 }

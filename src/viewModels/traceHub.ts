@@ -1,7 +1,7 @@
 // The host-side model behind the reward-trace view: every tracked run's series, turned into one
 // snapshot (on the webview's `ready`) and then batched deltas, at most `maxUpdatesPerSecond`.
 import type { HostToTraceWebview, RunEvent, RunStatus, RunSummary, RunTraces } from '../protocol';
-import { join } from 'node:path';
+import { resolveRunPath } from '../runs/runDirectory';
 import { RunSeries } from '../runs/runSeries';
 
 interface TrackedRun {
@@ -44,6 +44,16 @@ export class TraceHub {
     this.schedule();
   }
 
+  /** The run's events.jsonl was replaced: drop what it showed; the events that follow rebuild it. */
+  restart(runId: string): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.series = new RunSeries();
+    run.statusDirty = true;
+    // Deltas only append, so the view needs the whole (now shorter) picture again.
+    this.sendSnapshot();
+  }
+
   setStatus(runId: string, status: RunStatus, error?: string): void {
     const run = this.runs.get(runId);
     if (!run) return;
@@ -61,7 +71,9 @@ export class TraceHub {
   sampleFileNear(runId: string, step: number): { step: number; path: string } | undefined {
     const run = this.runs.get(runId);
     const f = run?.series.nearestSampleFile(step);
-    return run && f ? { step: f.step, path: join(run.summary.runDir, f.path) } : undefined;
+    // Confined to the run folder: an event naming `../../etc/passwd` opens nothing.
+    const path = run && f ? resolveRunPath(run.summary.runDir, f.path) : undefined;
+    return f && path ? { step: f.step, path } : undefined;
   }
 
   runIds(): string[] {

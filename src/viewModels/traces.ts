@@ -9,7 +9,8 @@ export async function loadRunTraces(runDir: string): Promise<RunTraces> {
   const manifest = readManifest(runDir);
   const reader = new EventFileReader(eventsPath(runDir));
   const series = new RunSeries();
-  series.apply(reader.readNew().events);
+  // In slices that yield to the event loop (a finished run can be hundreds of MB), final line included.
+  await reader.readNewAsync({ final: true, onBatch: (batch) => series.apply(batch.events) });
   return {
     runId: manifest?.id ?? basename(runDir),
     runDir,

@@ -51,3 +51,31 @@ test('a clicked step maps to the nearest sample-record file of that run', () => 
   assert.equal(hub.sampleFileNear('other', 1), undefined);
   hub.dispose();
 });
+
+test('a replaced events.jsonl restarts the run: the next snapshot holds only the new file\'s points', () => {
+  const sent: HostToTraceWebview[] = [];
+  const hub = new TraceHub((m) => sent.push(m), 20);
+  hub.track('r', '/tmp/r', 'ppo');
+  hub.apply('r', [metric(1, -2), metric(2, -1), metric(3, 0)]);
+  hub.restart('r');
+  const snap = sent.at(-1);
+  assert.ok(snap?.type === 'snapshot', 'a restart sends a whole snapshot (deltas only append)');
+  assert.equal(snap.runs[0].series['ppo/reward_total'], undefined, 'the old points are gone');
+  hub.apply('r', [metric(1, 5)]);
+  hub.sendSnapshot();
+  const again = sent.at(-1);
+  assert.ok(again?.type === 'snapshot');
+  assert.deepEqual(again.runs[0].series['ppo/reward_total'], { steps: [1], values: [5] });
+  hub.dispose();
+});
+
+test('sample files named by events are confined to the run folder', () => {
+  const hub = new TraceHub(() => undefined, 20);
+  hub.track('r', '/tmp/run-r', 'ppo');
+  const sample = (step: number, path: string): RunEvent => ({ v: 1, t: step, type: 'sample', step, path, count: 1 }) as RunEvent;
+  hub.apply('r', [sample(1, 'samples/step-1.jsonl')]);
+  assert.deepEqual(hub.sampleFileNear('r', 1), { step: 1, path: '/tmp/run-r/samples/step-1.jsonl' });
+  hub.apply('r', [sample(2, '../../etc/passwd')]);
+  assert.equal(hub.sampleFileNear('r', 2)?.path.includes('passwd') ?? false, false, 'a path that climbs out opens nothing');
+  hub.dispose();
+});
