@@ -84,7 +84,8 @@ export class AlarmTracker {
     let monitor: MonitorConfig = {};
     try {
       const config = readManifest(runDir)?.config as { monitor?: unknown } | undefined;
-      if (config?.monitor && typeof config.monitor === 'object' && !Array.isArray(config.monitor)) monitor = config.monitor as MonitorConfig;
+      if (config?.monitor && typeof config.monitor === 'object' && !Array.isArray(config.monitor))
+        monitor = config.monitor as MonitorConfig;
     } catch (err) {
       this.log(`[${runId}] health rules use their defaults: run.json unreadable (${(err as Error).message})`);
     }

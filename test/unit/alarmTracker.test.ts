@@ -52,7 +52,10 @@ test('a collapse is announced once, at the step it began, and stays announced wh
     // Length drops below half its baseline (40) at step 10 (40 - 8*3 = 16 < 20).
     assert.equal(collapse[0].step, 10);
     assert.equal(collapse[0].severity, 'error');
-    assert.deepEqual(tracker.alarmsOf('r').map((a) => a.rule), fresh.map((a) => a.rule));
+    assert.deepEqual(
+      tracker.alarmsOf('r').map((a) => a.rule),
+      fresh.map((a) => a.rule),
+    );
 
     // Opened again: the rules run afresh, but nothing is announced twice.
     tracker.track('r', dir);
@@ -116,13 +119,19 @@ test('the hub sends alarms to the view at once and in the snapshot, with wall ti
     assert.deepEqual(announced, ['r:collapse@10']);
     const note = sent.find((m) => m.type === 'alarms');
     assert.ok(note && note.type === 'alarms');
-    assert.deepEqual(note.alarms.map((a) => a.rule), ['collapse']);
+    assert.deepEqual(
+      note.alarms.map((a) => a.rule),
+      ['collapse'],
+    );
 
     hub.sendSnapshot();
     const snap = sent.find((m) => m.type === 'snapshot');
     assert.ok(snap && snap.type === 'snapshot');
     const run = snap.runs[0];
-    assert.deepEqual(run.alarms?.map((a) => a.step), [10]);
+    assert.deepEqual(
+      run.alarms?.map((a) => a.step),
+      [10],
+    );
     assert.deepEqual(run.times?.['ppo/reward_total'].slice(0, 3), [1.7e9, 1.7e9 + 1, 1.7e9 + 2]);
     assert.equal(run.times?.['ppo/reward_total'].length, run.series['ppo/reward_total'].steps.length);
     assert.equal(run.config?.['ppo.kl_coef'], '0.1');
@@ -158,9 +167,18 @@ test('a finished run folder opened in the hub is judged whole', () => {
 });
 
 test('config flattening and export payloads', () => {
-  assert.deepEqual(flattenConfig({ a: { b: 1, c: [1, 2] }, d: 'x', e: null, f: {} }), { 'a.b': '1', 'a.c': '[1,2]', d: '"x"', e: 'null', f: '{}' });
+  assert.deepEqual(flattenConfig({ a: { b: 1, c: [1, 2] }, d: 'x', e: null, f: {} }), {
+    'a.b': '1',
+    'a.c': '[1,2]',
+    d: '"x"',
+    e: 'null',
+    f: '{}',
+  });
   assert.equal(exportBytes({ format: 'csv', suggestedName: 'a.csv', data: 'step,value\n1,2\n' }).toString('utf8'), 'step,value\n1,2\n');
-  assert.throws(() => exportBytes({ format: 'png', suggestedName: 'a.png', data: Buffer.from('not a png').toString('base64') }), /not a PNG/);
+  assert.throws(
+    () => exportBytes({ format: 'png', suggestedName: 'a.png', data: Buffer.from('not a png').toString('base64') }),
+    /not a PNG/,
+  );
   const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]);
   assert.deepEqual(exportBytes({ format: 'png', suggestedName: 'a.png', data: png.toString('base64') }), png);
   assert.equal(safeFileName('../../etc/ppo:reward', 'png'), 'ppo-reward.png');

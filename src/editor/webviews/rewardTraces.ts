@@ -69,7 +69,7 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
           const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
           const target = await vscode.window.showSaveDialog({
             defaultUri: folder ? vscode.Uri.joinPath(folder, name) : vscode.Uri.file(name),
-            filters: p.format === 'csv' ? { 'CSV': ['csv'] } : { 'PNG image': ['png'] },
+            filters: p.format === 'csv' ? { CSV: ['csv'] } : { 'PNG image': ['png'] },
             saveLabel: `Export ${p.format.toUpperCase()}`,
           });
           if (!target) return { saved: false };
