@@ -213,7 +213,7 @@ export class TraceApp {
 
   /** The track a chart draws for the current x axis (undefined: nothing to draw on that axis). */
   private drawnTrack(track: Track | undefined): Track | undefined {
-    return this.state.xAxis === 'wall' ? track?.wall : track;
+    return this.state.xAxis === 'wall' && track ? this.store.wallTrack(track) : track;
   }
 
   private draw(): void {
@@ -285,6 +285,7 @@ export class TraceApp {
       range: this.sync.domain(),
       smoothing: this.state.smoothing,
       prepare: (t) => this.store.prepare(t, this.state.smoothing),
+      wallTrack: (t) => this.store.wallTrack(t),
     });
     await this.save({ format: 'csv', suggestedName: 'reward-traces.csv', data: csv });
   }
@@ -530,10 +531,17 @@ function addConfigDiff(row: HTMLElement, keys: string[], config: Record<string, 
 /** Seconds since the run's first point at which a track reached `step` (undefined: never). */
 function wallTimeAtStep(track: Track, step: number): number | undefined {
   const ws = track.wallSteps;
-  if (!ws) return undefined;
+  if (!ws || ws.length === 0) return undefined;
+  // Steps rise with time (a resumed run aside): binary search, drawn every frame.
   const steps = ws.values;
-  for (let i = 0; i < steps.length; i++) if (steps[i] >= step) return ws.steps[i];
-  return undefined;
+  let lo = 0;
+  let hi = steps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < steps.length ? ws.steps[lo] : undefined;
 }
 
 /** The step of a track's point nearest a wall-time x. */

@@ -13,6 +13,8 @@ export interface CsvInput {
   range: StepRange | null;
   smoothing: number;
   prepare(track: Track): PreparedTrack;
+  /** The track against wall time (TraceStore.wallTrack). */
+  wallTrack(track: Track): Track | undefined;
 }
 
 export const CSV_HEADER = 'run,metric,step,wall_time,value,smoothed';
@@ -27,14 +29,15 @@ export function tracesCsv(input: CsvInput): string {
   for (const [runId, run] of input.runs) {
     for (const metric of input.metrics) {
       const stepTrack = run.tracks.get(metric);
-      const track = wall ? stepTrack?.wall : stepTrack;
+      const track = wall && stepTrack ? input.wallTrack(stepTrack) : stepTrack;
       if (!stepTrack || !track) continue;
       const prepared = input.prepare(track);
       const xs = track.series.steps;
       const values = track.series.values;
       const smoothed = input.smoothing > 0 ? prepared.smoothed : null;
       // Wall times index for index with the step series (unless a resumed run rewrote steps).
-      const wallXs = stepTrack.wall && stepTrack.wall.series.length === stepTrack.series.length ? stepTrack.wall.series.steps : null;
+      const ws = stepTrack.wallSteps;
+      const wallXs = ws && ws.length === stepTrack.series.length ? ws.steps : null;
       const t0 = run.t0 ?? 0;
       for (let i = 0; i < xs.length; i++) {
         const x = xs[i];

@@ -21,11 +21,12 @@ export interface Track {
   /** Bumped whenever what a chart draws for this track changes. */
   version: number;
   /**
-   * The same points against wall time (x = seconds since the run's first point), when the host sent
-   * times: drawn on the wall-time axis; `wallSteps` maps each of its points back to its step.
+   * When the host sent wall times: x = seconds since the run's first point, value = that point's
+   * step, in arrival order. Kept for every track (a typed-array append); the drawable wall-time
+   * track is built from it only when the wall-time axis is shown (wallTrack()).
    */
-  wall?: Track;
   wallSteps?: Series;
+  wall?: Track;
 }
 
 /** What a chart needs to draw one track. */
@@ -94,6 +95,31 @@ export class TraceStore {
     return [...keys].sort();
   }
 
+  /**
+   * The track against wall time, brought up to date with what arrived since it was last asked for;
+   * undefined when the source had no wall times. Values come from the step series (a resumed run's
+   * rewritten steps show their latest values).
+   */
+  wallTrack(track: Track): Track | undefined {
+    const ws = track.wallSteps;
+    if (!ws) return undefined;
+    let wall = track.wall;
+    if (!wall || wall.series.length > ws.length) wall = track.wall = newTrack(ws.length);
+    const from = wall.series.length;
+    if (from < ws.length) {
+      const xs = ws.steps.subarray(from);
+      const steps = ws.values.subarray(from);
+      const values = new Float64Array(xs.length);
+      const s = track.series;
+      for (let i = 0; i < xs.length; i++) {
+        const k = s.lowerBound(steps[i]);
+        values[i] = k < s.length && s.steps[k] === steps[i] ? s.values[k] : Number.NaN;
+      }
+      appendTo(wall, xs, values);
+    }
+    return wall;
+  }
+
   /** Brings a track's smoothing and indexes up to date, from where it last changed. */
   prepare(track: Track, weight: number): PreparedTrack {
     if (track.rawDirtyFrom !== Number.POSITIVE_INFINITY || weight !== track.drawnWeight) track.version++;
@@ -149,10 +175,9 @@ function appendAll(state: RunState, series: Record<string, SeriesData>, times: S
     const t = times?.[key];
     if (t && t.length === data.steps.length && state.t0 !== undefined) {
       const t0 = state.t0;
-      const rel = t.map((x) => x - t0);
-      track.wall ??= newTrack(rel.length);
+      const rel = new Float64Array(t.length);
+      for (let i = 0; i < t.length; i++) rel[i] = t[i] - t0;
       track.wallSteps ??= new Series(Math.max(64, rel.length));
-      appendTo(track.wall, rel, data.values);
       track.wallSteps.append(rel, data.steps);
     }
   }
