@@ -193,6 +193,10 @@ test('the trace panel: alarms, picker, wall time, EMA, toggle, config difference
     assert.equal(await badge.textContent(), '⚠ 1');
     assert.match((await badge.getAttribute('title')) ?? '', /collapse from step 24/);
     assert.equal(await page.locator('.run[data-run-id="ppo-healthy"] .alarm-badge').count(), 0);
+    // The alarm's line in the legend asks the host for the samples at its step, like a chart click.
+    const from = await postedCount(page);
+    await page.locator('.run[data-run-id="ppo-collapsed"] .run-alarm-open').click();
+    assert.deepEqual(await nextPosted(page, 'selectStep', from), { type: 'selectStep', runId: 'ppo-collapsed', step: 24 });
 
     const ds = await plot(page, REWARD);
     const [xText, label] = (ds.markers ?? '').split(' ');

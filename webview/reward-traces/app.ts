@@ -431,10 +431,15 @@ export class TraceApp {
     row.querySelector('.run-line')?.append(badge);
     const list = el('ul', 'run-alarms');
     for (const a of run.alarms) {
-      const item = el('li', `run-alarm alarm-${a.severity}`, `${a.rule} from step ${a.step}`);
-      item.title = alarmTitle(a);
+      const item = el('li', `run-alarm alarm-${a.severity}`);
       item.dataset.rule = a.rule;
       item.dataset.step = String(a.step);
+      // Same as a click on the chart at that step: the host opens the samples there.
+      const open = el('button', 'run-alarm-open', `${a.rule} from step ${a.step}`) as HTMLButtonElement;
+      open.type = 'button';
+      open.title = `${alarmTitle(a)}\nClick to show the samples at step ${a.step}.`;
+      open.addEventListener('click', () => this.host.post({ type: 'selectStep', runId: run.summary.runId, step: a.step }));
+      item.append(open);
       list.append(item);
     }
     row.append(list);
