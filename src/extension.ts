@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { ValidateResult } from './protocol';
-import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type TraceViewStats } from './editor/webviews/rewardTraces';
+import { RewardTraceViewProvider, REWARD_TRACES_VIEW_ID, type AlarmNotice, type TraceViewStats } from './editor/webviews/rewardTraces';
 import { RunStatusBar } from './editor/statusBar';
 import { registerCommands } from './editor/commands';
 import type { RunController } from './editor/runController';
@@ -15,6 +15,8 @@ export interface FactRlhfApi {
   startRun(stage: 'ppo', configUri: vscode.Uri): Promise<{ runId: string; runDir: string }>;
   waitForRun(runId: string, timeoutMs: number): Promise<'finished' | 'failed' | 'stopped'>;
   traceViewStats(): TraceViewStats;
+  /** The health-alarm notifications shown so far (one per run and rule). */
+  alarmNotices(): AlarmNotice[];
   languageClientReady(): Promise<void>;
   /** The language server's full validation of a config (the typed factRlhf/validate request). */
   validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
@@ -60,14 +62,24 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   registerCommands(context, runs, traces);
   // Until the sample inspector lands, a click on a chart point opens that step's sample records.
   context.subscriptions.push(
-    traces.onSelectStep(async ({ runId, step }) => {
-      const file = traces.hub.sampleFileNear(runId, step);
-      if (!file) {
-        void vscode.window.showInformationMessage(`Fact-RLHF: run ${runId} has no sample records yet.`);
-        return;
+    traces.onSelectStep(({ runId, step }) => void traces.openSamplesAt(runId, step)),
+    // Not in the palette yet: the runs view (its natural home) will call them. An alarm's
+    // notification action runs the same code as showSamplesAtStep.
+    vscode.commands.registerCommand('factRlhf.showSamplesAtStep', (runId: string, step: number) => traces.openSamplesAt(runId, step)),
+    vscode.commands.registerCommand('factRlhf.openRunTraces', async (arg?: vscode.Uri) => {
+      const uri =
+        arg instanceof vscode.Uri
+          ? arg
+          : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Open Run Traces' }))?.[0];
+      if (!uri) return undefined;
+      try {
+        const runId = traces.hub.open(uri.fsPath);
+        void traces.reveal();
+        return runId;
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Fact-RLHF: cannot open ${uri.fsPath}: ${(err as Error).message}`);
+        return undefined;
       }
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file.path));
-      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Active });
     }),
   );
   if (hasRememberedLiveRuns(context)) void runs().then((c) => c.reattach());
@@ -103,6 +115,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       }
     },
     traceViewStats: () => traces.stats(),
+    alarmNotices: () => [...traces.alarmNotices],
     languageClientReady: () => clientStarted,
     validateConfig: async (uri) => {
       await clientStarted;

@@ -1,9 +1,11 @@
 // Accumulates one run's metric series from events and hands out what is new since the last delta,
 // so the trace view gets one snapshot then small batched deltas.
-import type { RunEvent, SeriesData, RunSummary, RunStatus } from '../protocol';
+import type { RunEvent, SeriesData, SeriesTimes, RunSummary, RunStatus } from '../protocol';
 
 export class RunSeries {
   private readonly series = new Map<string, SeriesData>();
+  /** Per key: wall time (`t`) of each point, index for index with its series. */
+  private readonly times = new Map<string, number[]>();
   /** Per key: how many points were already handed out by takeDelta(). */
   private readonly sent = new Map<string, number>();
   status: RunStatus = 'starting';
@@ -20,12 +22,16 @@ export class RunSeries {
         case 'metric':
           for (const key in e.values) {
             let s = this.series.get(key);
-            if (!s) {
+            let t = this.times.get(key);
+            if (!s || !t) {
               s = { steps: [], values: [] };
+              t = [];
               this.series.set(key, s);
+              this.times.set(key, t);
             }
             s.steps.push(e.step);
             s.values.push(e.values[key]);
+            t.push(e.t);
             this.pointCount++;
           }
           if (e.step > this.lastStep) this.lastStep = e.step;
@@ -62,6 +68,27 @@ export class RunSeries {
       this.sent.set(key, s.steps.length);
     }
     return out;
+  }
+
+  /** snapshot() with each key's wall-time column beside it. */
+  snapshotWithTimes(): { series: Record<string, SeriesData>; times: SeriesTimes } {
+    const series = this.snapshot();
+    const times: SeriesTimes = {};
+    for (const key in series) times[key] = (this.times.get(key) ?? []).slice(0, series[key].steps.length);
+    return { series, times };
+  }
+
+  /** takeDelta() with the wall-time column of the same points. */
+  takeDeltaWithTimes(): { series: Record<string, SeriesData>; times: SeriesTimes } | undefined {
+    const from = new Map(this.sent);
+    const series = this.takeDelta();
+    if (!series) return undefined;
+    const times: SeriesTimes = {};
+    for (const key in series) {
+      const start = from.get(key) ?? 0;
+      times[key] = (this.times.get(key) ?? []).slice(start, start + series[key].steps.length);
+    }
+    return { series, times };
   }
 
   /** Points appended since the last snapshot()/takeDelta(); undefined when nothing is new. */

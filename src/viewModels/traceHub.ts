@@ -1,13 +1,21 @@
 // The host-side model behind the reward-trace view: every tracked run's series, turned into one
 // snapshot (on the webview's `ready`) and then batched deltas, at most `maxUpdatesPerSecond`.
-import type { HostToTraceWebview, RunEvent, RunStatus, RunSummary, RunTraces } from '../protocol';
-import { resolveRunPath } from '../runs/runDirectory';
+// Each run's events also go through the health rules (AlarmTracker): alarms reach the view at once
+// and `onAlarm` once per run and rule, for the editor's notification.
+import type { HostToTraceWebview, RunEvent, RunStatus, RunSummary, RunTraces, TraceAlarm } from '../protocol';
+import { TERMINAL_STATUSES } from '../protocol';
+import { basename } from 'node:path';
+import { EventFileReader } from '../runs/eventReader';
+import { eventsPath, readManifest, resolveRunPath } from '../runs/runDirectory';
 import { RunSeries } from '../runs/runSeries';
+import { AlarmTracker, flattenConfig } from './alarmTracker';
 
 interface TrackedRun {
   summary: Omit<RunSummary, 'status' | 'error' | 'progress'>;
   series: RunSeries;
   statusDirty: boolean;
+  /** run.json's config has been looked for (it appears once the trainer has started). */
+  configRead: boolean;
 }
 
 export class TraceHub {
@@ -16,13 +24,19 @@ export class TraceHub {
   private lastFlush = 0;
   snapshotsSent = 0;
   deltasSent = 0;
+  readonly alarms: AlarmTracker;
+  /** Called once per run and rule, when its alarm is first raised. */
+  onAlarm: ((runId: string, alarm: TraceAlarm) => void) | undefined;
 
   constructor(
     private readonly post: (message: HostToTraceWebview) => void,
     private maxUpdatesPerSecond = 4,
     /** Runs kept in the view (oldest dropped first). */
     private readonly maxRuns = 8,
-  ) {}
+    log: (line: string) => void = () => undefined,
+  ) {
+    this.alarms = new AlarmTracker(log);
+  }
 
   setMaxUpdatesPerSecond(n: number): void {
     this.maxUpdatesPerSecond = Math.max(1, n);
@@ -30,9 +44,34 @@ export class TraceHub {
 
   track(runId: string, runDir: string, stage: string): void {
     if (this.runs.has(runId)) return;
-    this.runs.set(runId, { summary: { runId, runDir, stage }, series: new RunSeries(), statusDirty: true });
-    while (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
+    this.runs.set(runId, { summary: { runId, runDir, stage }, series: new RunSeries(), statusDirty: true, configRead: false });
+    this.alarms.track(runId, runDir);
+    while (this.runs.size > this.maxRuns) {
+      const oldest = this.runs.keys().next().value as string;
+      this.runs.delete(oldest);
+      this.alarms.forget(oldest);
+    }
     this.schedule();
+  }
+
+  /**
+   * Opens a run folder that nobody is watching (a finished run, another machine's run): reads its
+   * whole events file, judges it with the health rules, and shows it. Returns its id.
+   */
+  open(runDir: string): string {
+    const manifest = readManifest(runDir);
+    const runId = manifest?.id ?? basename(runDir);
+    if (this.runs.has(runId)) {
+      this.runs.delete(runId);
+      this.alarms.forget(runId);
+    }
+    this.track(runId, runDir, manifest?.stage ?? 'ppo');
+    // final: a finished run's last line counts even without its newline.
+    this.apply(runId, new EventFileReader(eventsPath(runDir)).readNew({ final: true }).events);
+    const run = this.runs.get(runId);
+    // A run without a closing status line is still judged on its last step.
+    if (run && !TERMINAL_STATUSES.includes(run.series.status) && manifest) this.setStatus(runId, manifest.status as RunStatus);
+    return runId;
   }
 
   apply(runId: string, events: readonly RunEvent[]): void {
@@ -41,6 +80,9 @@ export class TraceHub {
     const before = run.series.status;
     run.series.apply(events);
     if (run.series.status !== before || events.some((e) => e.type === 'status')) run.statusDirty = true;
+    if (!run.configRead && events.some((e) => e.type === 'metric')) this.readConfig(run);
+    this.announce(runId, this.alarms.apply(runId, events));
+    if (TERMINAL_STATUSES.includes(run.series.status)) this.finishAlarms(runId);
     this.schedule();
   }
 
@@ -50,6 +92,7 @@ export class TraceHub {
     if (!run) return;
     run.series = new RunSeries();
     run.statusDirty = true;
+    this.alarms.forget(runId);
     // Deltas only append, so the view needs the whole (now shorter) picture again.
     this.sendSnapshot();
   }
@@ -60,7 +103,37 @@ export class TraceHub {
     run.series.status = status;
     if (error) run.series.error = error;
     run.statusDirty = true;
+    if (TERMINAL_STATUSES.includes(status)) this.finishAlarms(runId);
     this.schedule();
+  }
+
+  /** Every alarm of a run so far. */
+  alarmsOf(runId: string): TraceAlarm[] {
+    return this.alarms.alarmsOf(runId);
+  }
+
+  private finishAlarms(runId: string): void {
+    this.announce(runId, this.alarms.finish(runId));
+  }
+
+  private announce(runId: string, fresh: readonly TraceAlarm[]): void {
+    if (fresh.length === 0) return;
+    // Alarms are rare and urgent: sent now, not with the throttled deltas.
+    this.post({ type: 'alarms', runId, alarms: this.alarms.alarmsOf(runId) });
+    for (const a of fresh) this.onAlarm?.(runId, a);
+  }
+
+  private readConfig(run: TrackedRun): void {
+    run.configRead = true;
+    try {
+      const config = readManifest(run.summary.runDir)?.config;
+      if (config) {
+        run.summary = { ...run.summary, config: flattenConfig(config) };
+        run.statusDirty = true;
+      }
+    } catch {
+      // An unreadable run.json only costs the config comparison; the run's own reader reports it.
+    }
   }
 
   lastValue(runId: string, key: string): number | null | undefined {
@@ -82,10 +155,11 @@ export class TraceHub {
 
   /** Everything, for a webview that just said `ready`; later deltas continue from here. */
   sendSnapshot(): void {
-    const runs: RunTraces[] = [...this.runs.values()].map((r) => ({
-      ...this.summaryOf(r),
-      series: r.series.snapshot(),
-    }));
+    const runs: RunTraces[] = [...this.runs.values()].map((r) => {
+      const { series, times } = r.series.snapshotWithTimes();
+      const alarms = this.alarms.alarmsOf(r.summary.runId);
+      return { ...this.summaryOf(r), series, times, ...(alarms.length ? { alarms } : {}) };
+    });
     for (const r of this.runs.values()) r.statusDirty = false;
     this.post({ type: 'snapshot', runs });
     this.snapshotsSent++;
@@ -96,9 +170,9 @@ export class TraceHub {
     this.timer = undefined;
     this.lastFlush = Date.now();
     for (const r of this.runs.values()) {
-      const series = r.series.takeDelta();
-      if (series) {
-        this.post({ type: 'delta', runId: r.summary.runId, series, progress: r.series.progress });
+      const delta = r.series.takeDeltaWithTimes();
+      if (delta) {
+        this.post({ type: 'delta', runId: r.summary.runId, series: delta.series, times: delta.times, progress: r.series.progress });
         this.deltasSent++;
       }
       if (r.statusDirty) {

@@ -72,7 +72,8 @@ test('the reward-trace webview and its host drop malformed messages and keep wor
       selectStep: (m) => selected.push({ runId: m.runId, step: m.step }),
       rendered: (m) => rendered.push({ runs: m.runs, points: m.points }),
     },
-    requests: {},
+    // This test saves nothing: the export request is answered as a cancelled dialog.
+    requests: { saveExport: () => ({ saved: false }) },
     log: (line) => hostLog.push(line),
   });
   const hub = new TraceHub((m) => channel.notify(m), 30);

@@ -1,29 +1,50 @@
-// The reward-trace view: a toolbar (smoothing, metric picker, zoom reset), a legend with one status
-// line per run, and one chart panel per metric, all redrawn together once per animation frame.
-import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
+// The reward-trace view: a toolbar (smoothing, metric picker, x axis by step or wall time, zoom
+// reset, CSV export), a legend with one status line per run (toggle, health alarms, what its config
+// changes against the other shown runs), and one chart panel per metric (PNG export, alarm markers),
+// all redrawn together once per animation frame.
+import type {
+  HostToTraceWebview,
+  RunSummary,
+  SaveExportParams,
+  SaveExportResult,
+  TraceAlarm,
+  TraceWebviewToHost,
+} from '../../src/protocol/webviews/rewardTraces';
 import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviews/rewardTraces';
 import { metricTitle } from '../../src/protocol/metrics';
 import { ChartSync } from '../shared/charts/chartSync';
-import type { ChartLine} from '../shared/charts/lineChart';
+import type { ChartLine, ChartMarker, XAxisFormat } from '../shared/charts/lineChart';
 import { LineChart } from '../shared/charts/lineChart';
 import type { Theme} from '../shared/charts/theme';
 import { readTheme, watchTheme } from '../shared/charts/theme';
 import { formatDuration, formatValue } from '../shared/charts/ticks';
-import { TraceStore } from './store';
+import { TraceStore, type RunState, type Track } from './store';
+import { configDifferences, tracesCsv } from './exports';
 
 /** UI state kept by VS Code across hides of the view. */
 export interface UiState {
   smoothing: number;
   metrics: string[];
   hiddenRuns: string[];
+  /** x axis: training step, or wall time since each run's first point. */
+  xAxis: XAxis;
 }
+
+export type XAxis = 'step' | 'wall';
 
 export interface AppHost {
   post(message: TraceWebviewToHost): void;
   saveState(state: UiState): void;
+  /** The host's save dialog and file write (webviews cannot write files). */
+  saveExport(params: SaveExportParams): Promise<SaveExportResult>;
 }
 
-const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: [...PRIMARY_TRACE_KEYS], hiddenRuns: [] };
+const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: [...PRIMARY_TRACE_KEYS], hiddenRuns: [], xAxis: 'step' };
+
+const WALL_FORMAT: XAxisFormat = {
+  tick: (x) => formatDuration(x),
+  point: (x) => `${formatDuration(x)} since start`,
+};
 
 const EMPTY_TEXT = 'No runs yet — run “Fact-RLHF: Start PPO” on a *.rlhf.yaml config.';
 
@@ -39,6 +60,8 @@ export class TraceApp {
   private readonly sync: ChartSync;
   private state: UiState;
   private theme: Theme;
+  /** Theme colour of warning alarms (the chart theme has error, not warning). */
+  private warningColor = readWarningColor();
   private readonly panels = new Map<string, Panel>();
   private readonly colorIndex = new Map<string, number>();
   private frame = 0;
@@ -51,6 +74,9 @@ export class TraceApp {
   private readonly slider: HTMLInputElement;
   private readonly sliderOut: HTMLOutputElement;
   private readonly resetBtn: HTMLButtonElement;
+  private readonly axisSelect: HTMLSelectElement;
+  private readonly csvBtn: HTMLButtonElement;
+  private readonly exportStatus: HTMLElement;
 
   constructor(
     root: HTMLElement,
@@ -105,7 +131,33 @@ export class TraceApp {
     this.resetBtn.type = 'button';
     this.resetBtn.title = 'Show all steps (or double-click a chart)';
     this.resetBtn.addEventListener('click', () => this.sync.reset());
-    toolbar.append(smoothing, this.picker, this.resetBtn);
+
+    this.axisSelect = document.createElement('select');
+    this.axisSelect.className = 'x-axis';
+    this.axisSelect.setAttribute('aria-label', 'X axis');
+    for (const [value, text] of [['step', 'x: step'], ['wall', 'x: wall time']] as const) {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = text;
+      this.axisSelect.append(o);
+    }
+    this.axisSelect.value = this.state.xAxis;
+    this.axisSelect.addEventListener('change', () => {
+      this.state.xAxis = this.axisSelect.value === 'wall' ? 'wall' : 'step';
+      // Zoom is in the old axis's units: start the new axis from everything.
+      this.sync.view = null;
+      this.sync.selected = null;
+      this.saveState();
+      this.schedule();
+    });
+
+    this.csvBtn = el('button', 'export-csv', 'Export CSV') as HTMLButtonElement;
+    this.csvBtn.type = 'button';
+    this.csvBtn.title = 'Save the shown runs and metrics, in the visible range, as CSV';
+    this.csvBtn.addEventListener('click', () => void this.exportCsv());
+    this.exportStatus = el('span', 'export-status');
+    this.exportStatus.setAttribute('role', 'status');
+    toolbar.append(smoothing, this.picker, this.axisSelect, this.resetBtn, this.csvBtn, this.exportStatus);
 
     this.runsEl = el('section', 'runs');
     this.runsEl.setAttribute('aria-label', 'Runs');
@@ -116,6 +168,7 @@ export class TraceApp {
 
     watchTheme((t) => {
       this.theme = t;
+      this.warningColor = readWarningColor();
       this.renderRuns();
       this.schedule();
     });
@@ -137,6 +190,9 @@ export class TraceApp {
       case 'status':
         this.store.applyStatus(msg.run);
         break;
+      case 'alarms':
+        this.store.applyAlarms(msg.runId, msg.alarms);
+        break;
       default:
         return;
     }
@@ -155,19 +211,33 @@ export class TraceApp {
     });
   }
 
+  /** The track a chart draws for the current x axis (undefined: nothing to draw on that axis). */
+  private drawnTrack(track: Track | undefined): Track | undefined {
+    return this.state.xAxis === 'wall' && track ? this.store.wallTrack(track) : track;
+  }
+
   private draw(): void {
     this.updateDataRange();
     const weight = this.state.smoothing;
     const hidden = new Set(this.state.hiddenRuns);
+    const wall = this.state.xAxis === 'wall';
     for (const panel of this.panels.values()) {
       const lines: ChartLine[] = [];
+      const markers: ChartMarker[] = [];
       for (const [runId, run] of this.store.runs) {
         if (hidden.has(runId)) continue;
-        const track = run.tracks.get(panel.key);
-        if (!track) continue;
+        const raw = run.tracks.get(panel.key);
+        const track = this.drawnTrack(raw);
+        if (!raw || !track) continue;
         lines.push({ id: runId, label: runId, color: this.colorOf(runId), ...this.store.prepare(track, weight) });
+        for (const a of run.alarms) {
+          const x = wall ? wallTimeAtStep(raw, a.step) : a.step;
+          if (x !== undefined) markers.push({ x, label: `⚠ ${a.rule} @ ${a.step}`, color: a.severity === 'error' ? this.theme.error : this.warningColor });
+        }
       }
       panel.chart.setLines(lines);
+      panel.chart.setMarkers(markers);
+      panel.chart.setXFormat(wall ? WALL_FORMAT : null);
       panel.chart.draw(this.theme);
       this.renderLatest(panel, lines);
     }
@@ -185,7 +255,7 @@ export class TraceApp {
     for (const [runId, run] of this.store.runs) {
       if (hidden.has(runId)) continue;
       for (const key of this.state.metrics) {
-        const s = run.tracks.get(key)?.series;
+        const s = this.drawnTrack(run.tracks.get(key))?.series;
         if (!s || s.length === 0) continue;
         min = Math.min(min, s.steps[0]);
         max = Math.max(max, s.lastStep());
@@ -201,6 +271,37 @@ export class TraceApp {
 
   private saveState(): void {
     this.host.saveState({ ...this.state, metrics: [...this.state.metrics], hiddenRuns: [...this.state.hiddenRuns] });
+  }
+
+  // --- export ------------------------------------------------------------------------------
+
+  private async exportCsv(): Promise<void> {
+    const hidden = new Set(this.state.hiddenRuns);
+    const runs = [...this.store.runs].filter(([id]) => !hidden.has(id));
+    const csv = tracesCsv({
+      runs,
+      metrics: this.state.metrics,
+      xAxis: this.state.xAxis,
+      range: this.sync.domain(),
+      smoothing: this.state.smoothing,
+      prepare: (t) => this.store.prepare(t, this.state.smoothing),
+      wallTrack: (t) => this.store.wallTrack(t),
+    });
+    await this.save({ format: 'csv', suggestedName: 'reward-traces.csv', data: csv });
+  }
+
+  private async exportPng(panel: Panel): Promise<void> {
+    panel.chart.draw(this.theme); // the pixels as they are now, not a frame behind
+    await this.save({ format: 'png', suggestedName: `${panel.key.replace(/[^A-Za-z0-9_-]+/g, '-')}.png`, data: panel.chart.toPngBase64() });
+  }
+
+  private async save(params: SaveExportParams): Promise<void> {
+    try {
+      const r = await this.host.saveExport(params);
+      this.exportStatus.textContent = r.saved ? `Saved ${r.path ?? params.suggestedName}` : '';
+    } catch (err) {
+      this.exportStatus.textContent = `Export failed: ${(err as Error).message}`;
+    }
   }
 
   // --- panels -------------------------------------------------------------------------------
@@ -246,12 +347,24 @@ export class TraceApp {
       this.syncPanels();
       this.schedule();
     });
-    head.append(titles, latest, remove);
+    const png = el('button', 'panel-png', 'PNG') as HTMLButtonElement;
+    png.type = 'button';
+    png.title = `Save the ${key} chart as a PNG image`;
+    png.setAttribute('aria-label', `Save the ${key} chart as a PNG image`);
+    png.addEventListener('click', () => {
+      const p = this.panels.get(key);
+      if (p) void this.exportPng(p);
+    });
+    head.append(titles, latest, png, remove);
     root.append(head);
     const chart = new LineChart(root, {
       title: friendly ? `${friendly} (${key})` : key,
       sync: this.sync,
-      onSelect: (runId, step) => this.host.post({ type: 'selectStep', runId, step }),
+      onSelect: (runId, x) => {
+        // On the wall-time axis the chart reports seconds: the host wants the point's step.
+        const step = this.state.xAxis === 'wall' ? stepAtWallTime(this.store.runs.get(runId)?.tracks.get(key), x) : x;
+        if (step !== undefined) this.host.post({ type: 'selectStep', runId, step });
+      },
     });
     const panel: Panel = { key, root, chart, latest };
     this.panels.set(key, panel);
@@ -309,10 +422,41 @@ export class TraceApp {
 
   // --- runs legend / status -------------------------------------------------------------------
 
+  private addAlarms(row: HTMLElement, run: RunState): void {
+    if (run.alarms.length === 0) return;
+    const worst = run.alarms.some((a) => a.severity === 'error') ? 'error' : 'warning';
+    const badge = el('span', `alarm-badge alarm-${worst}`, `⚠ ${run.alarms.length}`);
+    badge.title = run.alarms.map(alarmTitle).join('\n');
+    badge.setAttribute('aria-label', `${run.alarms.length} health alarm${run.alarms.length === 1 ? '' : 's'}`);
+    row.querySelector('.run-line')?.append(badge);
+    const list = el('ul', 'run-alarms');
+    for (const a of run.alarms) {
+      const item = el('li', `run-alarm alarm-${a.severity}`);
+      item.dataset.rule = a.rule;
+      item.dataset.step = String(a.step);
+      // Same as a click on the chart at that step: the host opens the samples there.
+      const open = el('button', 'run-alarm-open', `${a.rule} from step ${a.step}`) as HTMLButtonElement;
+      open.type = 'button';
+      open.title = `${alarmTitle(a)}\nClick to show the samples at step ${a.step}.`;
+      open.addEventListener('click', () => this.host.post({ type: 'selectStep', runId: run.summary.runId, step: a.step }));
+      item.append(open);
+      list.append(item);
+    }
+    row.append(list);
+  }
+
   private renderRuns(): void {
     const rows: HTMLElement[] = [];
     const hidden = new Set(this.state.hiddenRuns);
-    for (const [runId, run] of this.store.runs) rows.push(this.runRow(runId, run.summary, hidden.has(runId)));
+    // What each shown run's config changes against the other shown runs (two or more overlaid).
+    const shown = [...this.store.runs.values()].filter((r) => !hidden.has(r.summary.runId) && r.summary.config);
+    const diff = shown.length >= 2 ? configDifferences(shown.map((r) => r.summary.config ?? {})) : [];
+    for (const [runId, run] of this.store.runs) {
+      const row = this.runRow(runId, run.summary, hidden.has(runId));
+      this.addAlarms(row, run);
+      if (diff.length && !hidden.has(runId) && run.summary.config) addConfigDiff(row, diff, run.summary.config);
+      rows.push(row);
+    }
     // Rows are rebuilt on every status/progress change: put keyboard focus back where it was.
     const focused = document.activeElement?.closest<HTMLElement>('.run')?.dataset.runId;
     this.runsEl.replaceChildren(...rows);
@@ -377,6 +521,46 @@ export class TraceApp {
   }
 }
 
+/** The alarm count badge on a run's legend line, and one line per alarm under it. */
+function alarmTitle(a: TraceAlarm): string {
+  return `${a.rule} from step ${a.step} (detected at ${a.detectedAt}): ${a.message}`;
+}
+
+function addConfigDiff(row: HTMLElement, keys: string[], config: Record<string, string>): void {
+  const parts = keys.map((k) => `${k}=${config[k] ?? '—'}`);
+  const line = el('div', 'run-config-diff', parts.length > 3 ? `${parts.slice(0, 3).join(' · ')} · +${parts.length - 3} more` : parts.join(' · '));
+  line.title = `Config keys that differ between the shown runs:\n${parts.join('\n')}`;
+  row.append(line);
+}
+
+/** Seconds since the run's first point at which a track reached `step` (undefined: never). */
+function wallTimeAtStep(track: Track, step: number): number | undefined {
+  const ws = track.wallSteps;
+  if (!ws || ws.length === 0) return undefined;
+  // Steps rise with time (a resumed run aside): binary search, drawn every frame.
+  const steps = ws.values;
+  let lo = 0;
+  let hi = steps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < steps.length ? ws.steps[lo] : undefined;
+}
+
+/** The step of a track's point nearest a wall-time x. */
+function stepAtWallTime(track: Track | undefined, x: number): number | undefined {
+  const ws = track?.wallSteps;
+  if (!ws) return undefined;
+  const i = ws.nearestIndex(x);
+  return i < 0 ? undefined : ws.values[i];
+}
+
+function readWarningColor(): string {
+  return getComputedStyle(document.documentElement).getPropertyValue('--vscode-editorWarning-foreground').trim() || '#cca700';
+}
+
 function el(tag: string, className: string, text?: string): HTMLElement {
   const e = document.createElement(tag);
   e.className = className;
@@ -389,5 +573,6 @@ function sanitizeState(saved: Partial<UiState> | undefined): UiState {
   const smoothing = typeof s.smoothing === 'number' && s.smoothing >= 0 && s.smoothing < 1 ? s.smoothing : DEFAULT_STATE.smoothing;
   const metrics = Array.isArray(s.metrics) ? s.metrics.filter((m): m is string => typeof m === 'string') : [...DEFAULT_STATE.metrics];
   const hiddenRuns = Array.isArray(s.hiddenRuns) ? s.hiddenRuns.filter((m): m is string => typeof m === 'string') : [];
-  return { smoothing, metrics, hiddenRuns };
+  const xAxis: XAxis = s.xAxis === 'wall' ? 'wall' : 'step';
+  return { smoothing, metrics, hiddenRuns, xAxis };
 }

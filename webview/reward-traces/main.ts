@@ -1,6 +1,6 @@
 // Entry point of the reward-trace webview (bundled to dist/webview/reward-traces.js).
 // Talks to the extension host through the shared messaging channel: sends `ready` once listening,
-// then applies the `snapshot`/`delta`/`status` notifications that pass the contract's validation.
+// then applies the `snapshot`/`delta`/`status`/`alarms` notifications that pass the contract's validation.
 import { rewardTracesContract } from '../../src/protocol/webviews/rewardTraces';
 import { drawStats } from '../shared/charts/lineChart';
 import { ViewChannel, type ViewChannelStats } from '../shared/messaging/channel';
@@ -14,6 +14,8 @@ function start(): void {
   const app = new TraceApp(root, api.getState(), {
     post: (m) => channel.send(m),
     saveState: (s) => api.setState(s),
+    // A save dialog waits on the user: no timeout worth having short.
+    saveExport: (params) => channel.request('saveExport', params, 10 * 60_000),
   });
   const channel = new ViewChannel({
     contract: rewardTracesContract,
@@ -22,6 +24,7 @@ function start(): void {
       snapshot: (m) => app.handle(m),
       delta: (m) => app.handle(m),
       status: (m) => app.handle(m),
+      alarms: (m) => app.handle(m),
     },
   });
   // Draw timings for benchmarks and message counts (dropped ones too) for diagnosing the view from

@@ -1,7 +1,7 @@
 // The webview's copy of every run's traces, applied from the host's snapshot/delta/status messages.
 // Series live in typed arrays (Series); each carries its EMA cache and the first index changed
 // since it was last drawn, so smoothing is extended rather than recomputed on every delta.
-import type { RunSummary, RunTraces, SeriesData, TraceDeltaMessage } from '../../src/protocol/webviews/rewardTraces';
+import type { RunSummary, RunTraces, SeriesData, SeriesTimes, TraceAlarm, TraceDeltaMessage } from '../../src/protocol/webviews/rewardTraces';
 import { Series } from '../shared/charts/series';
 import { MinMaxPyramid } from '../shared/charts/minMaxPyramid';
 import { EmaCache } from '../shared/charts/smoothing';
@@ -20,6 +20,13 @@ export interface Track {
   drawnWeight: number;
   /** Bumped whenever what a chart draws for this track changes. */
   version: number;
+  /**
+   * When the host sent wall times: x = seconds since the run's first point, value = that point's
+   * step, in arrival order. Kept for every track (a typed-array append); the drawable wall-time
+   * track is built from it only when the wall-time axis is shown (wallTrack()).
+   */
+  wallSteps?: Series;
+  wall?: Track;
 }
 
 /** What a chart needs to draw one track. */
@@ -34,6 +41,9 @@ export interface PreparedTrack {
 export interface RunState {
   summary: RunSummary;
   tracks: Map<string, Track>;
+  alarms: TraceAlarm[];
+  /** Wall time (unix seconds) of the run's first point: 0 on the wall-time axis. */
+  t0?: number;
 }
 
 export class TraceStore {
@@ -42,10 +52,10 @@ export class TraceStore {
   applySnapshot(runs: RunTraces[]): void {
     this.runs.clear();
     for (const r of runs) {
-      const { series, ...summary } = r;
-      const state: RunState = { summary, tracks: new Map() };
+      const { series, times, alarms, ...summary } = r;
+      const state: RunState = { summary, tracks: new Map(), alarms: alarms ?? [] };
       this.runs.set(r.runId, state);
-      appendAll(state, series);
+      appendAll(state, series, times);
     }
   }
 
@@ -53,17 +63,22 @@ export class TraceStore {
     let state = this.runs.get(msg.runId);
     if (!state) {
       // A delta before any status for this run: show it as running until its status arrives.
-      state = { summary: { runId: msg.runId, runDir: '', stage: 'ppo', status: 'running' }, tracks: new Map() };
+      state = { summary: { runId: msg.runId, runDir: '', stage: 'ppo', status: 'running' }, tracks: new Map(), alarms: [] };
       this.runs.set(msg.runId, state);
     }
-    appendAll(state, msg.series);
+    appendAll(state, msg.series, msg.times);
     if (msg.progress) state.summary = { ...state.summary, progress: msg.progress };
   }
 
   applyStatus(run: RunSummary): void {
     const state = this.runs.get(run.runId);
     if (state) state.summary = { ...state.summary, ...run };
-    else this.runs.set(run.runId, { summary: run, tracks: new Map() });
+    else this.runs.set(run.runId, { summary: run, tracks: new Map(), alarms: [] });
+  }
+
+  applyAlarms(runId: string, alarms: TraceAlarm[]): void {
+    const state = this.runs.get(runId);
+    if (state) state.alarms = alarms;
   }
 
   /** Total metric points held, over every run and key. */
@@ -78,6 +93,31 @@ export class TraceStore {
     const keys = new Set<string>();
     for (const r of this.runs.values()) for (const k of r.tracks.keys()) keys.add(k);
     return [...keys].sort();
+  }
+
+  /**
+   * The track against wall time, brought up to date with what arrived since it was last asked for;
+   * undefined when the source had no wall times. Values come from the step series (a resumed run's
+   * rewritten steps show their latest values).
+   */
+  wallTrack(track: Track): Track | undefined {
+    const ws = track.wallSteps;
+    if (!ws) return undefined;
+    let wall = track.wall;
+    if (!wall || wall.series.length > ws.length) wall = track.wall = newTrack(ws.length);
+    const from = wall.series.length;
+    if (from < ws.length) {
+      const xs = ws.steps.subarray(from);
+      const steps = ws.values.subarray(from);
+      const values = new Float64Array(xs.length);
+      const s = track.series;
+      for (let i = 0; i < xs.length; i++) {
+        const k = s.lowerBound(steps[i]);
+        values[i] = k < s.length && s.steps[k] === steps[i] ? s.values[k] : Number.NaN;
+      }
+      appendTo(wall, xs, values);
+    }
+    return wall;
   }
 
   /** Brings a track's smoothing and indexes up to date, from where it last changed. */
@@ -98,26 +138,47 @@ export class TraceStore {
   }
 }
 
-function appendAll(state: RunState, series: Record<string, SeriesData>): void {
+function newTrack(capacity: number): Track {
+  return {
+    series: new Series(Math.max(64, capacity)),
+    ema: new EmaCache(),
+    rawLod: new MinMaxPyramid(),
+    smoothLod: new MinMaxPyramid(),
+    rawDirtyFrom: 0,
+    smoothDirtyFrom: 0,
+    smoothWeight: -1,
+    drawnWeight: -1,
+    version: 0,
+  };
+}
+
+function appendTo(track: Track, xs: ArrayLike<number>, values: ArrayLike<number | null>): void {
+  const changed = track.series.append(xs, values);
+  track.rawDirtyFrom = Math.min(track.rawDirtyFrom, changed);
+  track.smoothDirtyFrom = Math.min(track.smoothDirtyFrom, changed);
+}
+
+function appendAll(state: RunState, series: Record<string, SeriesData>, times: SeriesTimes | undefined): void {
+  if (times && state.t0 === undefined) {
+    let t0 = Infinity;
+    for (const t of Object.values(times)) if (t.length && t[0] < t0) t0 = t[0];
+    if (t0 < Infinity) state.t0 = t0;
+  }
   for (const [key, data] of Object.entries(series)) {
     if (!data || !Array.isArray(data.steps) || !Array.isArray(data.values)) continue;
     let track = state.tracks.get(key);
     if (!track) {
-      track = {
-        series: new Series(Math.max(64, data.steps.length)),
-        ema: new EmaCache(),
-        rawLod: new MinMaxPyramid(),
-        smoothLod: new MinMaxPyramid(),
-        rawDirtyFrom: 0,
-        smoothDirtyFrom: 0,
-        smoothWeight: -1,
-        drawnWeight: -1,
-        version: 0,
-      };
+      track = newTrack(data.steps.length);
       state.tracks.set(key, track);
     }
-    const changed = track.series.append(data.steps, data.values);
-    track.rawDirtyFrom = Math.min(track.rawDirtyFrom, changed);
-    track.smoothDirtyFrom = Math.min(track.smoothDirtyFrom, changed);
+    appendTo(track, data.steps, data.values);
+    const t = times?.[key];
+    if (t && t.length === data.steps.length && state.t0 !== undefined) {
+      const t0 = state.t0;
+      const rel = new Float64Array(t.length);
+      for (let i = 0; i < t.length; i++) rel[i] = t[i] - t0;
+      track.wallSteps ??= new Series(Math.max(64, rel.length));
+      track.wallSteps.append(rel, data.steps);
+    }
   }
 }

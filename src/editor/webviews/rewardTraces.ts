@@ -1,7 +1,11 @@
 // The reward-trace WebviewView: hosts the webview app through the shared webview host, answers
-// `ready` with a snapshot and forwards the TraceHub's batched deltas.
+// `ready` with a snapshot and forwards the TraceHub's batched deltas. Health alarms become the
+// view's badge and one notification each, whose action opens the samples at the alarm's step.
 import * as vscode from 'vscode';
-import { rewardTracesContract, type RewardTracesContract } from '../../protocol/webviews/rewardTraces';
+import { writeFile } from 'node:fs/promises';
+import { rewardTracesContract, type RewardTracesContract, type TraceAlarm } from '../../protocol/webviews/rewardTraces';
+import { alarmNotification } from '../../viewModels/alarmTracker';
+import { exportBytes, safeFileName } from '../../viewModels/exports';
 import { TraceHub } from '../../viewModels/traceHub';
 import { HostChannel } from './channel';
 import { attachWebview } from './webviewHost';
@@ -15,6 +19,17 @@ export interface TraceViewStats {
   lastRendered?: { runs: number; points: number };
   /** Messages from the webview dropped as malformed. */
   messagesDropped: number;
+  /** The view's badge as last set (undefined: no alarms). */
+  badge?: { value: number; tooltip: string };
+}
+
+/** A notification shown for an alarm, as recorded for the editor tests. */
+export interface AlarmNotice {
+  runId: string;
+  rule: string;
+  step: number;
+  message: string;
+  actions: string[];
 }
 
 export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -25,6 +40,9 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
   private readonly disposables: vscode.Disposable[] = [];
   private readonly onSelectStepEmitter = new vscode.EventEmitter<{ runId: string; step: number }>();
   readonly onSelectStep = this.onSelectStepEmitter.event;
+  /** Every alarm notification shown, in order (one per run and rule). */
+  readonly alarmNotices: AlarmNotice[] = [];
+  private badge: TraceViewStats['badge'];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -44,14 +62,58 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
         },
         selectStep: (m) => this.onSelectStepEmitter.fire({ runId: m.runId, step: m.step }),
       },
-      requests: {},
+      requests: {
+        saveExport: async (p) => {
+          const name = safeFileName(p.suggestedName, p.format);
+          const bytes = exportBytes(p);
+          const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+          const target = await vscode.window.showSaveDialog({
+            defaultUri: folder ? vscode.Uri.joinPath(folder, name) : vscode.Uri.file(name),
+            filters: p.format === 'csv' ? { CSV: ['csv'] } : { 'PNG image': ['png'] },
+            saveLabel: `Export ${p.format.toUpperCase()}`,
+          });
+          if (!target) return { saved: false };
+          if (target.scheme === 'file') await writeFile(target.fsPath, bytes);
+          else await vscode.workspace.fs.writeFile(target, bytes);
+          return { saved: true, path: target.scheme === 'file' ? target.fsPath : target.toString() };
+        },
+      },
       log,
     });
-    this.hub = new TraceHub((m) => this.channel.notify(m), maxUpdatesPerSecond);
+    this.hub = new TraceHub((m) => this.channel.notify(m), maxUpdatesPerSecond, 8, log);
+    this.hub.onAlarm = (runId, alarm) => this.alarmRaised(runId, alarm);
+  }
+
+  /** Opens the sample records nearest a step of a run (what a chart click does, until the sample inspector lands). */
+  async openSamplesAt(runId: string, step: number): Promise<string | undefined> {
+    const file = this.hub.sampleFileNear(runId, step);
+    if (!file) {
+      void vscode.window.showInformationMessage(`Fact-RLHF: run ${runId} has no sample records yet.`);
+      return undefined;
+    }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file.path));
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Active });
+    return file.path;
+  }
+
+  private alarmRaised(runId: string, alarm: TraceAlarm): void {
+    this.updateBadge();
+    const { message, action } = alarmNotification(runId, alarm);
+    this.alarmNotices.push({ runId, rule: alarm.rule, step: alarm.step, message, actions: [action] });
+    const show = alarm.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    void show(message, action).then((pick) => {
+      if (pick === action) void this.openSamplesAt(runId, alarm.step);
+    });
+  }
+
+  private updateBadge(): void {
+    this.badge = this.hub.alarms.badge();
+    if (this.view) this.view.badge = this.badge;
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    view.badge = this.badge;
     this.disposables.push(
       attachWebview(view.webview, this.channel, {
         extensionUri: this.extensionUri,
@@ -73,6 +135,7 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
       deltasSent: this.hub.deltasSent,
       lastRendered: this.lastRendered,
       messagesDropped: this.channel.stats.dropped,
+      badge: this.badge,
     };
   }
 

@@ -1,7 +1,8 @@
 // The reward-trace webview's contract (see ../ipc.ts for the mechanism).
 // Host → webview notifications: snapshot (full state, answers `ready`), delta (new points since the
-// last message), status (run status changes). Webview → host commands: ready, selectStep (a click
-// on a chart point), rendered (what it has drawn). No requests yet.
+// last message), status (run status changes), alarms (a run's health alarms so far). Webview → host
+// commands: ready, selectStep (a click on a chart point), rendered (what it has drawn). Requests:
+// saveExport (the host asks where, with a save dialog, and writes the CSV/PNG: webviews cannot).
 
 import type { RunStatus } from '../index';
 import type { Validator } from '../guards';
@@ -15,6 +16,22 @@ export interface SeriesData {
   values: (number | null)[];
 }
 
+/**
+ * Metric key → wall time (unix seconds, the event's `t`) of each point of that key's SeriesData,
+ * index for index; a column beside the series so sources without wall time simply leave it out.
+ */
+export type SeriesTimes = Record<string, number[]>;
+
+/** A health alarm as the view shows it (src/runs/health's Alarm, less its evidence). */
+export interface TraceAlarm {
+  rule: string;
+  severity: 'error' | 'warning';
+  /** Where the trouble began: the chart's marker goes here. */
+  step: number;
+  detectedAt: number;
+  message: string;
+}
+
 export interface RunSummary {
   runId: string;
   runDir: string;
@@ -24,11 +41,19 @@ export interface RunSummary {
   error?: string;
   /** Latest progress. */
   progress?: { step: number; total: number; eta: number | null };
+  /**
+   * run.json's resolved config flattened to dotted keys, each leaf JSON-encoded: lets the view show
+   * which keys differ between overlaid runs.
+   */
+  config?: Record<string, string>;
 }
 
 export interface RunTraces extends RunSummary {
   /** Metric key (group/name) → series. */
   series: Record<string, SeriesData>;
+  times?: SeriesTimes;
+  /** Health alarms raised so far. */
+  alarms?: TraceAlarm[];
 }
 
 export interface TraceSnapshotMessage {
@@ -41,6 +66,7 @@ export interface TraceDeltaMessage {
   runId: string;
   /** Metric key → points appended since the previous snapshot/delta. */
   series: Record<string, SeriesData>;
+  times?: SeriesTimes;
   progress?: RunSummary['progress'];
 }
 
@@ -49,7 +75,29 @@ export interface TraceStatusMessage {
   run: RunSummary;
 }
 
-export type HostToTraceWebview = TraceSnapshotMessage | TraceDeltaMessage | TraceStatusMessage;
+/** Every alarm of one run so far (replaces what the view held for it). */
+export interface TraceAlarmsMessage {
+  type: 'alarms';
+  runId: string;
+  alarms: TraceAlarm[];
+}
+
+export type HostToTraceWebview = TraceSnapshotMessage | TraceDeltaMessage | TraceStatusMessage | TraceAlarmsMessage;
+
+/** Export a file the view made: CSV text, or a PNG as base64. */
+export interface SaveExportParams {
+  format: 'csv' | 'png';
+  /** File name offered in the save dialog (no folders). */
+  suggestedName: string;
+  /** CSV text, or base64 of the PNG bytes. */
+  data: string;
+}
+
+/** saved false: the user cancelled the dialog. */
+export interface SaveExportResult {
+  saved: boolean;
+  path?: string;
+}
 
 export interface TraceReadyMessage {
   type: 'ready';
@@ -78,6 +126,7 @@ export const PRIMARY_TRACE_KEYS: readonly string[] = primaryMetricKeys('ppo');
 
 const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished', 'failed', 'stopped');
 const seriesData: Validator<SeriesData> = object({ steps: numberArray(), values: numberArray(true) });
+const seriesTimes: Validator<SeriesTimes> = recordOf(numberArray());
 const seriesRecord = recordOf(seriesData);
 const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite) });
 const runSummaryFields = {
@@ -87,24 +136,40 @@ const runSummaryFields = {
   status: runStatus,
   error: optional(string),
   progress: optional(progress),
+  config: optional(recordOf(string)),
 };
 const runSummary: Validator<RunSummary> = object(runSummaryFields);
-const runTraces: Validator<RunTraces> = object({ ...runSummaryFields, series: seriesRecord });
+const traceAlarm: Validator<TraceAlarm> = object({
+  rule: string,
+  severity: literal('error', 'warning'),
+  step: finite,
+  detectedAt: finite,
+  message: string,
+});
+const runTraces: Validator<RunTraces> = object({ ...runSummaryFields, series: seriesRecord, times: optional(seriesTimes), alarms: optional(arrayOf(traceAlarm)) });
 
 export const rewardTracesContract = defineContract<
-  { snapshot: TraceSnapshotMessage; delta: TraceDeltaMessage; status: TraceStatusMessage },
-  { selectStep: TraceSelectStepMessage; rendered: TraceRenderedMessage }
+  { snapshot: TraceSnapshotMessage; delta: TraceDeltaMessage; status: TraceStatusMessage; alarms: TraceAlarmsMessage },
+  { selectStep: TraceSelectStepMessage; rendered: TraceRenderedMessage },
+  { saveExport: { params: SaveExportParams; result: SaveExportResult } }
 >({
   name: 'reward-traces',
   notifications: {
     snapshot: object({ type: literal('snapshot'), runs: arrayOf(runTraces) }),
-    delta: object({ type: literal('delta'), runId: string, series: seriesRecord, progress: optional(progress) }),
+    delta: object({ type: literal('delta'), runId: string, series: seriesRecord, times: optional(seriesTimes), progress: optional(progress) }),
     status: object({ type: literal('status'), run: runSummary }),
+    alarms: object({ type: literal('alarms'), runId: string, alarms: arrayOf(traceAlarm) }),
   },
   commands: {
     // A step is a chart point's step: a whole number the trainer wrote, never NaN or a fraction.
     selectStep: object({ type: literal('selectStep'), runId: string, step: integer }),
     rendered: object({ type: literal('rendered'), runs: integer, points: integer }),
+  },
+  requests: {
+    saveExport: {
+      params: object({ format: literal('csv', 'png'), suggestedName: string, data: string }),
+      result: object({ saved: literal(true, false), path: optional(string) }),
+    },
   },
 });
 

@@ -9,5 +9,6 @@ export function run(): Promise<void> {
     await import('./languageFeatures.test');
     await import('./ppoRun.test');
     await import('./commands.test');
+    await import('./alarms.test');
   });
 }

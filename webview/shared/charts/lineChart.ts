@@ -31,6 +31,21 @@ export interface LineChartOptions {
   onSelect(runId: string, step: number): void;
 }
 
+/** A vertical line with a label at an x position (a health alarm where it began). */
+export interface ChartMarker {
+  x: number;
+  label: string;
+  color: string;
+}
+
+/** How the x axis reads: steps (the default) or another quantity, e.g. seconds since the run began. */
+export interface XAxisFormat {
+  /** Tick label. */
+  tick(x: number): string;
+  /** Tooltip heading and the spoken crosshair position. */
+  point(x: number): string;
+}
+
 /** Draw timings, for the benchmark and for diagnosing slow views. */
 export const drawStats = { draws: 0, totalMs: 0, lastMs: 0 };
 
@@ -52,6 +67,8 @@ export class LineChart {
   private readonly live: HTMLDivElement;
   private readonly resizeObserver: ResizeObserver;
   private lines: ChartLine[] = [];
+  private markers: ChartMarker[] = [];
+  private xFormat: XAxisFormat | null = null;
   private cssWidth = 0;
   private cssHeight = 0;
   private dpr = 1;
@@ -105,6 +122,20 @@ export class LineChart {
 
   setLines(lines: ChartLine[]): void {
     this.lines = lines;
+  }
+
+  setMarkers(markers: ChartMarker[]): void {
+    this.markers = markers;
+  }
+
+  /** null: the x axis is steps. */
+  setXFormat(format: XAxisFormat | null): void {
+    this.xFormat = format;
+  }
+
+  /** The chart as drawn, as a PNG (base64, without the data: prefix). */
+  toPngBase64(): string {
+    return this.canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
   }
 
   destroy(): void {
@@ -198,7 +229,8 @@ export class LineChart {
     for (const t of yTicks) ctx.fillText(formatValue(t), left - PAD.gapLeft * dpr, yOf(t));
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    for (const t of xTicks) ctx.fillText(formatStep(t), xOf(t), bottom + 6 * dpr);
+    const tickText = this.xFormat ? this.xFormat.tick : formatStep;
+    for (const t of xTicks) ctx.fillText(tickText(t), xOf(t), bottom + 6 * dpr);
 
     // Lines, clipped to the plot.
     ctx.save();
@@ -219,6 +251,7 @@ export class LineChart {
       }
     }
     ctx.restore();
+    this.drawMarkers(domain, xOf, layout, theme);
 
     // Selected step (dashed) and crosshair.
     const sel = this.opts.sync.selected;
@@ -258,6 +291,39 @@ export class LineChart {
     this.exposeLayout();
     this.updateTooltip(theme);
     this.finishStats(t0);
+  }
+
+  /** Alarm markers: a solid vertical line and its label at the top, stacked when they crowd. */
+  private drawMarkers(domain: StepRange, xOf: (x: number) => number, layout: Layout, theme: Theme): void {
+    const { ctx, dpr } = this;
+    const shown = this.markers.filter((m) => m.x >= domain.min && m.x <= domain.max);
+    // For tests and tooling: each shown marker's label and CSS-pixel x.
+    this.canvas.dataset.markers = shown.map((m) => `${(xOf(m.x) / dpr).toFixed(1)} ${m.label}`).join('|');
+    if (shown.length === 0) return;
+    ctx.save();
+    ctx.lineWidth = Math.max(1, Math.round(1.5 * dpr));
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'top';
+    const lineH = Math.round(theme.fontSize * 0.85 * dpr * 1.25);
+    shown.forEach((m, k) => {
+      const px = Math.round(xOf(m.x)) + 0.5;
+      ctx.strokeStyle = m.color;
+      ctx.beginPath();
+      ctx.moveTo(px, layout.top);
+      ctx.lineTo(px, layout.bottom);
+      ctx.stroke();
+      const w = ctx.measureText(m.label).width;
+      // Labels sit right of their line unless that runs off the plot.
+      const lx = px + 3 * dpr + w > layout.right ? px - 3 * dpr - w : px + 3 * dpr;
+      const ly = layout.top + 2 * dpr + (k % 3) * lineH;
+      ctx.fillStyle = theme.background;
+      ctx.globalAlpha = 0.8;
+      ctx.fillRect(lx - dpr, ly - dpr, w + 2 * dpr, lineH);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = m.color;
+      ctx.fillText(m.label, lx, ly);
+    });
+    ctx.restore();
   }
 
   // --- reduction and geometry -------------------------------------------------------------
@@ -488,7 +554,7 @@ export class LineChart {
     this.tooltip.replaceChildren();
     const head = document.createElement('div');
     head.className = 'chart-tooltip-step';
-    head.textContent = `step ${cross.toLocaleString('en-US')}`;
+    head.textContent = this.xFormat ? this.xFormat.point(cross) : `step ${cross.toLocaleString('en-US')}`;
     this.tooltip.append(head);
     const spoken: string[] = [];
     for (const h of hits) {
@@ -530,7 +596,7 @@ export class LineChart {
     const ty = pointerLow ? plotTop + 2 : Math.max(plotTop, plotBottom - th - 2);
     this.tooltip.style.left = `${Math.max(0, tx)}px`;
     this.tooltip.style.top = `${Math.max(0, ty)}px`;
-    const text = `Step ${cross}: ${spoken.join(', ')}`;
+    const text = `${this.xFormat ? this.xFormat.point(cross) : `Step ${cross}`}: ${spoken.join(', ')}`;
     if (this.live.textContent !== text) this.live.textContent = text;
   }
 
