@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Stage } from '../protocol';
 import type { RunController } from './runController';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
+import { InterpreterProblem, showInterpreterNotice } from './interpreterCheck';
 
 export interface StartedRun {
   runId: string;
@@ -61,7 +62,8 @@ export function registerCommands(
       void traces.reveal();
       return { runId: handle.runId, runDir: handle.runDir };
     } catch (err) {
-      void vscode.window.showErrorMessage(`Fact-RLHF: ${(err as Error).message}`);
+      if (err instanceof InterpreterProblem) showInterpreterNotice(err.notice, uri);
+      else void vscode.window.showErrorMessage(`Fact-RLHF: ${(err as Error).message}`);
       return undefined;
     }
   };
@@ -71,9 +73,13 @@ export function registerCommands(
       vscode.commands.registerCommand(command, (uri?: vscode.Uri) => startStage(stage, uri)),
     ),
     vscode.commands.registerCommand('factRlhf.stopRun', async () => {
-      const result = await (await runs()).stop();
-      if (!result) void vscode.window.showInformationMessage('Fact-RLHF: no run is active.');
-      return result?.status;
+      const controller = await runs();
+      const result = await controller.stop();
+      if (result) return result.status;
+      const last = controller.lastRun;
+      const message = `Fact-RLHF: nothing is running${last ? ` (the last run, ${last.runId}, ${last.status})` : ''}.`;
+      void vscode.window.showInformationMessage(message);
+      return message;
     }),
     vscode.commands.registerCommand('factRlhf.showRewardTraces', () => traces.reveal()),
   );

@@ -2,7 +2,7 @@
 // the extension and the tests all drive runs through this module.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync, existsSync, rmSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
 import type { RunEvent, RunStatus, Stage } from '../protocol';
 import { PROTOCOL_VERSION, TERMINAL_STATUSES } from '../protocol';
@@ -57,6 +57,8 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
   private stderrTail = '';
   private stopRequested = false;
   private finished = false;
+  /** Set by the manager when it created the run folder for this launch. */
+  createdRunDir = false;
 
   constructor(
     readonly runId: string,
@@ -136,9 +138,11 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       const message =
         err.code === 'ENOENT'
-          ? `Python interpreter not found: ${child.spawnfile}. Set "factRlhf.pythonPath" or run scripts/setup-python.sh.`
+          ? `Python interpreter not found: ${child.spawnfile}. Set "factRlhf.pythonPath" (editor) or --python (CLI) to a Python with the trainer's packages.`
           : `could not start the trainer: ${err.message}`;
       this.lastError = message;
+      // The trainer never ran: a folder made only for it would be an empty "failed run" forever.
+      if (this.createdRunDir) rmSync(this.runDir, { recursive: true, force: true });
       this.settle(null, null, message);
     });
     child.on('close', (code, signal) => this.settle(code, signal));
@@ -250,6 +254,7 @@ export class RunManager {
 
   start(opts: StartOptions): RunHandle {
     const runDir = resolve(opts.runDir ?? defaultRunDirectory(opts.configPath, opts.stage, opts.outputDir));
+    const createdRunDir = !existsSync(runDir);
     mkdirSync(runDir, { recursive: true });
     const runId = basename(runDir);
     const env: NodeJS.ProcessEnv = {
@@ -267,6 +272,7 @@ export class RunManager {
       detached: process.platform !== 'win32', // own process group: stop() signals the whole tree
     });
     const handle = new RunHandle(runId, runDir, child, opts.pollMs ?? 100, opts.stopTimeoutMs ?? 30_000);
+    handle.createdRunDir = createdRunDir;
     this.runs.set(runId, handle);
     handle.begin();
     return handle;
