@@ -37,7 +37,13 @@ const okCache = new Map<string, true>();
 
 /** Finds `command` on PATH the way a spawn would (absolute and relative paths are taken as they are). */
 export function whichPython(command: string, envPath = process.env.PATH ?? ''): string | undefined {
-  const candidates = isAbsolute(command) || command.includes('/') ? [command] : envPath.split(delimiter).filter(Boolean).map((d) => join(d, command));
+  const candidates =
+    isAbsolute(command) || command.includes('/')
+      ? [command]
+      : envPath
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, command));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -67,7 +73,13 @@ export async function probeInterpreter(python: string, opts: { timeoutMs?: numbe
   const env = opts.env ?? process.env;
   const found = whichPython(python, env.PATH ?? '');
   if (!found) {
-    return { ok: false, python, reason: 'not-found', firstError: `no interpreter "${python}" (not an executable file${isAbsolute(python) ? '' : ' on PATH'})`, missing: [...PROBED_MODULES] };
+    return {
+      ok: false,
+      python,
+      reason: 'not-found',
+      firstError: `no interpreter "${python}" (not an executable file${isAbsolute(python) ? '' : ' on PATH'})`,
+      missing: [...PROBED_MODULES],
+    };
   }
   const key = cacheKey(found);
   if (key && okCache.has(key)) return { ok: true, python };
@@ -76,7 +88,9 @@ export async function probeInterpreter(python: string, opts: { timeoutMs?: numbe
   if (spawnError) return { ok: false, python, reason: 'not-found', firstError: spawnError, missing: [...PROBED_MODULES] };
   const line = stdout.split('\n').find((l) => l.startsWith('@@probe@@'));
   if (!line) {
-    const why = timedOut ? `the check "import ${PROBED_MODULES.join(', ')}" did not finish in ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s` : firstErrorLine(stderr) ?? `exited with code ${code}`;
+    const why = timedOut
+      ? `the check "import ${PROBED_MODULES.join(', ')}" did not finish in ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s`
+      : (firstErrorLine(stderr) ?? `exited with code ${code}`);
     return { ok: false, python, reason: 'broken', firstError: why, missing: [] };
   }
   const errors = JSON.parse(line.slice('@@probe@@'.length)) as [string, string][];
@@ -92,7 +106,11 @@ export function clearProbeCache(): void {
   okCache.clear();
 }
 
-function runProbe(python: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean; spawnError?: string }> {
+function runProbe(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean; spawnError?: string }> {
   return new Promise((resolve) => {
     const child = spawn(python, ['-c', PROBE_SCRIPT], { env: { ...env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -10,6 +10,7 @@ export function run(): Promise<void> {
     await import('./interpreterCheck.test');
     await import('./ppoRun.test');
     await import('./stopRun.test');
+    await import('./newExperiment.test');
     await import('./commands.test');
   });
 }
