@@ -75,7 +75,8 @@ export function showInterpreterNotice(notice: InterpreterNotice, resource: vscod
   });
 }
 
-async function runSetUp(): Promise<void> {
+/** Runs the set-up command when it is registered, else says what to install. */
+export async function runSetUp(): Promise<void> {
   const commands = await vscode.commands.getCommands(true);
   if (commands.includes(SET_UP_COMMAND)) {
     await vscode.commands.executeCommand(SET_UP_COMMAND);

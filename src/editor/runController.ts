@@ -7,7 +7,7 @@ import { TERMINAL_STATUSES } from '../protocol';
 import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
 import { firstErrorLine } from '../runs/interpreterProbe';
-import { ensureInterpreter, SETUP_HINT } from './interpreterCheck';
+import { ensureInterpreter, runSetUp, SET_UP_ACTION, SETUP_HINT } from './interpreterCheck';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
@@ -140,8 +140,11 @@ export class RunController implements vscode.Disposable {
       void this.rememberLive();
       if (result.status === 'failed') {
         this.output.error(`[${handle.runId}] failed: ${result.error ?? 'unknown error'}`);
-        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, 'Show Log').then((pick) => {
-          if (pick) this.showOutput();
+        // A package the pre-launch check does not probe (e.g. pillow) can still be missing.
+        const actions = /missing Python package/.test(result.error ?? '') ? ['Show Log', SET_UP_ACTION] : ['Show Log'];
+        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, ...actions).then((pick) => {
+          if (pick === SET_UP_ACTION) void runSetUp();
+          else if (pick) this.showOutput();
         });
       } else {
         this.output.info(`[${handle.runId}] ${result.status}`);
