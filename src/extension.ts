@@ -9,6 +9,7 @@ import { RunStatusBar } from './editor/statusBar';
 import { registerCommands } from './editor/commands';
 import type { RunController } from './editor/runController';
 import { hasRememberedLiveRuns } from './editor/liveRuns';
+import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpreterCheck';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -20,6 +21,8 @@ export interface FactRlhfApi {
   languageClientReady(): Promise<void>;
   /** The language server's full validation of a config (the typed factRlhf/validate request). */
   validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
+  /** The last "the trainer cannot start" notice shown (interpreter check before a launch). */
+  lastInterpreterNotice(): InterpreterNotice | undefined;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -123,6 +126,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       if (!client) throw new Error('the language client is not running');
       return validateConfig(client, uri);
     },
+    lastInterpreterNotice,
     activationMs: performance.now() - started,
   };
 }

@@ -3,6 +3,10 @@ import * as vscode from 'vscode';
 import type { Stage } from '../protocol';
 import type { RunController } from './runController';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
+import { InterpreterProblem, showInterpreterNotice } from './interpreterCheck';
+import { launchAllowed } from './trust';
+import { NEW_EXPERIMENT_COMMAND, newExperiment } from './newExperiment';
+import { pickConfig } from './configPicker';
 
 export interface StartedRun {
   runId: string;
@@ -27,41 +31,22 @@ export function notAvailableMessage(title: string): string {
   return `Fact-RLHF: "${title}" is not available yet in this version. Use "Start PPO" on a *.rlhf.yaml config.`;
 }
 
-function configFromActiveEditor(): vscode.Uri | undefined {
-  const doc = vscode.window.activeTextEditor?.document;
-  return doc && /\.rlhf\.ya?ml$/.test(doc.uri.path) ? doc.uri : undefined;
-}
-
-async function pickConfig(): Promise<vscode.Uri | undefined> {
-  const active = configFromActiveEditor();
-  if (active) return active;
-  const found = await vscode.workspace.findFiles('**/*.rlhf.yaml', '**/node_modules/**', 50);
-  if (found.length === 0) {
-    void vscode.window.showWarningMessage('Fact-RLHF: open a *.rlhf.yaml experiment config first.');
-    return undefined;
-  }
-  if (found.length === 1) return found[0];
-  const pick = await vscode.window.showQuickPick(
-    found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
-    { placeHolder: 'Experiment config to run' },
-  );
-  return pick?.uri;
-}
-
 export function registerCommands(
   context: vscode.ExtensionContext,
   runs: () => Promise<RunController>,
   traces: RewardTraceViewProvider,
 ): void {
   const startStage = async (stage: Stage, arg?: vscode.Uri): Promise<StartedRun | undefined> => {
-    const uri = arg instanceof vscode.Uri ? arg : await pickConfig();
+    if (!launchAllowed()) return undefined;
+    const uri = arg instanceof vscode.Uri ? arg : await pickConfig(stage);
     if (!uri) return undefined;
     try {
       const handle = await (await runs()).start(stage, uri);
       void traces.reveal();
       return { runId: handle.runId, runDir: handle.runDir };
     } catch (err) {
-      void vscode.window.showErrorMessage(`Fact-RLHF: ${(err as Error).message}`);
+      if (err instanceof InterpreterProblem) showInterpreterNotice(err.notice, uri);
+      else void vscode.window.showErrorMessage(`Fact-RLHF: ${(err as Error).message}`);
       return undefined;
     }
   };
@@ -71,11 +56,16 @@ export function registerCommands(
       vscode.commands.registerCommand(command, (uri?: vscode.Uri) => startStage(stage, uri)),
     ),
     vscode.commands.registerCommand('factRlhf.stopRun', async () => {
-      const result = await (await runs()).stop();
-      if (!result) void vscode.window.showInformationMessage('Fact-RLHF: no run is active.');
-      return result?.status;
+      const controller = await runs();
+      const result = await controller.stop();
+      if (result) return result.status;
+      const last = controller.lastRun;
+      const message = `Fact-RLHF: nothing is running${last ? ` (the last run, ${last.runId}, ${last.status})` : ''}.`;
+      void vscode.window.showInformationMessage(message);
+      return message;
     }),
     vscode.commands.registerCommand('factRlhf.showRewardTraces', () => traces.reveal()),
+    vscode.commands.registerCommand(NEW_EXPERIMENT_COMMAND, () => newExperiment(context.extensionUri)),
   );
   for (const [command, title] of Object.entries(NOT_YET)) {
     context.subscriptions.push(

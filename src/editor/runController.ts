@@ -3,8 +3,11 @@
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
 import type { Stage } from '../protocol';
+import { TERMINAL_STATUSES } from '../protocol';
 import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
+import { firstErrorLine } from '../runs/interpreterProbe';
+import { ensureInterpreter, runSetUp, SET_UP_ACTION, SETUP_HINT } from './interpreterCheck';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
@@ -46,6 +49,8 @@ export class RunController implements vscode.Disposable {
       fromPythonExtension: await pythonFromExtension(configUri),
       venvRoots: [...(folder ? [folder.uri.fsPath] : []), this.context.extensionUri.fsPath],
     });
+    // Before any run folder exists: a launch that cannot start leaves nothing behind.
+    await ensureInterpreter(python, this.output);
     const outputSetting = settings.get<string>('outputDir')?.trim();
     const outputDir = outputSetting
       ? (folder ? vscode.Uri.joinPath(folder.uri, outputSetting).fsPath : outputSetting)
@@ -59,6 +64,7 @@ export class RunController implements vscode.Disposable {
       trainerRoot: vscode.Uri.joinPath(root, 'trainer').fsPath,
       schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
       outputDir,
+      env: { FACT_RLHF_SETUP_HINT: SETUP_HINT },
     });
     this.output.info(`${stage} run ${handle.runId} started: python ${python.path} (${python.source}), folder ${handle.runDir}`);
     this.watch(handle, stage);
@@ -66,9 +72,15 @@ export class RunController implements vscode.Disposable {
     return handle;
   }
 
+  /** The last run this window watched, live or ended (for "nothing is running" messages). */
+  get lastRun(): RunHandle | undefined {
+    return this.active;
+  }
+
+  /** Stops the active run; undefined when nothing is running (an ended run is not stopped again). */
   async stop(): Promise<RunResult | undefined> {
     const run = this.active;
-    if (!run) return undefined;
+    if (!run || TERMINAL_STATUSES.includes(run.status)) return undefined;
     this.output.info(`stopping ${run.runId} (checkpoint, then exit)`);
     const stopping = run.stop();
     if (run.stopRefusal) {
@@ -143,8 +155,11 @@ export class RunController implements vscode.Disposable {
       void this.rememberLive();
       if (result.status === 'failed') {
         this.output.error(`[${handle.runId}] failed: ${result.error ?? 'unknown error'}`);
-        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, 'Show Log').then((pick) => {
-          if (pick) this.showOutput();
+        // A package the pre-launch check does not probe (e.g. pillow) can still be missing.
+        const actions = /missing Python package/.test(result.error ?? '') ? ['Show Log', SET_UP_ACTION] : ['Show Log'];
+        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, ...actions).then((pick) => {
+          if (pick === SET_UP_ACTION) void runSetUp();
+          else if (pick) this.showOutput();
         });
       } else {
         this.output.info(`[${handle.runId}] ${result.status}`);
@@ -166,9 +181,9 @@ function lastValue(traces: RewardTraceViewProvider, runId: string): number | nul
   return traces.hub.lastValue(runId, REWARD_KEY);
 }
 
+/** The trainer's first error, not the last line of whatever traceback came after it. */
 function firstLine(text: string | undefined): string {
-  const lines = (text ?? 'unknown error').trim().split('\n');
-  return lines[lines.length - 1].slice(0, 300);
+  return (firstErrorLine(text) ?? 'unknown error').slice(0, 300);
 }
 
 interface PythonExtensionApi {

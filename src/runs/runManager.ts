@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync, statSync } from 'node:fs';
+import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync, statSync, existsSync, rmSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { RunEvent, RunManifest, RunStatus, Stage } from '../protocol';
@@ -112,6 +112,8 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
   private readonly logDecoder = new StringDecoder('utf8');
   private logLine = '';
   private sawTerminal = false;
+  /** Set by the manager when it created the run folder for this launch. */
+  createdRunDir = false;
 
   constructor(
     readonly runId: string,
@@ -311,7 +313,7 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       const message =
         err.code === 'ENOENT'
-          ? `Python interpreter not found: ${child.spawnfile}. Set "factRlhf.pythonPath" or run scripts/setup-python.sh.`
+          ? `Python interpreter not found: ${child.spawnfile}. Set "factRlhf.pythonPath" (editor) or --python (CLI) to a Python with the trainer's packages.`
           : `could not start the trainer: ${err.message}`;
       this.lastError = message;
       void this.settle(null, null, message);
@@ -339,6 +341,10 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
     } else if (this.stopRequested) {
       status = 'stopped';
       this.recordFinalStatus('stopped', undefined);
+    } else if (spawnError && this.createdRunDir) {
+      // The trainer never ran: a folder made only for it would be an empty "failed run" forever.
+      status = 'failed';
+      rmSync(this.runDir, { recursive: true, force: true });
     } else {
       status = 'failed';
       error ??= this.crashMessage(code, signal);
@@ -462,6 +468,7 @@ export class RunManager {
 
   start(opts: StartOptions): RunHandle {
     const runDir = resolve(opts.runDir ?? defaultRunDirectory(opts.configPath, opts.stage, opts.outputDir));
+    const createdRunDir = !existsSync(runDir);
     mkdirSync(runDir, { recursive: true });
     const runId = basename(runDir);
     const nonce = randomUUID();
@@ -493,6 +500,7 @@ export class RunManager {
     }
     const grace = opts.stopTimeoutMs ?? this.stopGraceMs;
     const handle = new RunHandle(runId, runDir, child, opts.pollMs ?? 100, grace, [], { historyEnd, logStart, nonce });
+    handle.createdRunDir = createdRunDir;
     this.runs.set(runId, handle);
     handle.begin();
     return handle;

@@ -2,7 +2,12 @@
 // Editor-tier tests: runs the extension's ordinary Mocha suite (dist/test/editor/suite/index.js)
 // inside a real VS Code build — code-server's server + workbench in headless Chromium — offline.
 //
-//   node test/editor/runner.mjs [--grep <regexp>] [--timeout-ms <n>] [--keep]
+//   node test/editor/runner.mjs [--grep <regexp>] [--timeout-ms <n>] [--keep] [--vsix <file> | --dev]
+//
+// By default it tests what a user installs: `npm run package` builds the VSIX, `code-server
+// --install-extension` installs it into a fresh extensions folder, and the suite runs against that
+// installed copy. `--vsix <file>` installs a VSIX built elsewhere; `--dev` loads the development
+// folder instead (quicker while editing, but it can hide files missing from the package).
 //
 // Needs `npm ci`, `bash scripts/setup-code-server.sh` and `npm run build` first. Prints Mocha's
 // output, writes test-results/editor-results.json (+ editor-console.log, editor-server.log) and
@@ -30,6 +35,8 @@ const { values: opts } = parseArgs({
     grep: { type: 'string' },
     'timeout-ms': { type: 'string', default: process.env.FACT_RLHF_EDITOR_TIMEOUT_MS ?? '600000' },
     keep: { type: 'boolean', default: false },
+    vsix: { type: 'string' },
+    dev: { type: 'boolean', default: false },
     // The defaults are this repository's extension and suite; the options exist to try the runner on
     // another extension.
     'extension-path': { type: 'string', default: ROOT },
@@ -40,6 +47,7 @@ const { values: opts } = parseArgs({
 });
 const hardTimeoutMs = Number(opts['timeout-ms']);
 if (!Number.isFinite(hardTimeoutMs) || hardTimeoutMs <= 0) fatal(`--timeout-ms must be a positive number, got "${opts['timeout-ms']}"`);
+if (opts.dev && opts.vsix) fatal('--dev and --vsix exclude each other');
 
 const paths = {
   node: join(ROOT, `.tools/node-v${NODE_VERSION}/bin/node`),
@@ -56,7 +64,7 @@ const runId = randomUUID();
 const scratch = join(ROOT, '.test-work/editor', `${Date.now()}-${process.pid}`);
 
 /** Everything to undo on exit, in order. */
-const state = { server: undefined, browser: undefined, cleaning: undefined, serverLog: undefined };
+const state = { server: undefined, browser: undefined, cleaning: undefined, serverLog: undefined, extensionFrom: undefined };
 const started = Date.now();
 const records = [];
 /** The last error lines of the workbench log, shown when the suite could not report. */
@@ -224,6 +232,50 @@ async function startServer(port, userDataDir) {
   throw new Error('code-server did not answer /healthz within 60 s');
 }
 
+/** The VSIX to install: the one given, or a fresh `npm run package` of the extension folder. */
+async function packageExtension() {
+  if (opts.vsix) {
+    const vsix = resolve(opts.vsix);
+    if (!existsSync(vsix)) throw new Error(`--vsix ${vsix} does not exist`);
+    return vsix;
+  }
+  const t0 = Date.now();
+  // Exactly what the README tells a user to run, so a packaging break fails this tier.
+  const { code, output } = await runQuiet('npm', ['run', 'package'], { cwd: paths.extension, env: process.env });
+  if (code !== 0) throw new Error(`npm run package failed (exit ${code}):\n${output.trim().split('\n').slice(-15).join('\n')}`);
+  const named = /Packaged: (\S+\.vsix)/.exec(output);
+  const vsix = resolve(paths.extension, named ? named[1] : 'fact-rlhf-studio.vsix');
+  if (!existsSync(vsix)) throw new Error(`npm run package reported no VSIX (looked for ${vsix})`);
+  console.log(`editor tests: packaged ${displayPath(vsix)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return vsix;
+}
+
+/** Installs the VSIX as a user would (`code-server --install-extension`); returns the installed folder. */
+async function installVsix(vsix, userDataDir) {
+  const extensionsDir = join(scratch, 'extensions');
+  const home = join(scratch, 'home');
+  mkdirSync(home, { recursive: true });
+  const args = [paths.codeServer, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix];
+  const { code, output } = await runQuiet(paths.node, args, { cwd: scratch, env: serverEnv(home) });
+  if (code !== 0) throw new Error(`code-server --install-extension failed (exit ${code}):\n${output.trim()}`);
+  // The only extension in this fresh folder is ours (publisher.name-version).
+  const installed = readdirSync(extensionsDir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(extensionsDir, d.name, 'package.json')));
+  if (installed.length !== 1) throw new Error(`expected one installed extension in ${extensionsDir}, found ${installed.map((d) => d.name).join(', ') || 'none'}`);
+  return join(extensionsDir, installed[0].name);
+}
+
+/** Runs a command to completion, collecting stdout and stderr together. */
+function runQuiet(command, args, options) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, output }));
+  });
+}
+
 /** The workbench names its remote authority in a meta tag; test payload URIs must carry it. */
 async function remoteAuthority(baseUrl) {
   const html = await (await fetch(baseUrl)).text();
@@ -268,7 +320,7 @@ function onSuiteLine(text) {
   return true;
 }
 
-async function runWorkbench(baseUrl, workspace) {
+async function runWorkbench(baseUrl, workspace, extensionPath) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: paths.chromium,
@@ -311,7 +363,7 @@ async function runWorkbench(baseUrl, workspace) {
   const authority = await remoteAuthority(baseUrl);
   const remote = (p) => `vscode-remote://${authority}${p}`;
   const payload = [
-    ['extensionDevelopmentPath', remote(paths.extension)],
+    ['extensionDevelopmentPath', remote(extensionPath)],
     ['extensionTestsPath', remote(paths.tests)],
   ];
   const url = `${baseUrl}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -376,6 +428,7 @@ function writeResults(extra) {
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     vscode: 'code-server',
+    extensionFrom: state.extensionFrom,
     passes: records.filter((r) => r.state === 'passed').length,
     failures: failed,
     pending: records.filter((r) => r.state === 'pending').length,
@@ -420,10 +473,14 @@ async function main() {
 
   const workspace = prepareWorkspace();
   const userDataDir = writeSettings(workspace);
+  // The suite runs against the installed copy: VS Code's test runner needs an extension development
+  // path, and pointing it at the installed folder loads exactly the files the VSIX shipped.
+  const extensionPath = opts.dev ? paths.extension : await installVsix(await packageExtension(), userDataDir);
+  state.extensionFrom = opts.dev ? 'development folder' : 'installed VSIX';
   const port = await freePort();
   await startServer(port, userDataDir);
-  console.log(`editor tests: code-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s; running the suite in ${workspace}`);
-  const hostExit = await runWorkbench(`http://127.0.0.1:${port}`, workspace);
+  console.log(`editor tests: code-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s; extension from ${opts.dev ? 'the development folder' : `the installed VSIX (${displayPath(extensionPath)})`}; running the suite in ${workspace}`);
+  const hostExit = await runWorkbench(`http://127.0.0.1:${port}`, workspace, extensionPath);
   clearTimeout(timer);
 
   const failures = records.filter((r) => r.state === 'failed').length;

@@ -116,6 +116,7 @@ test('a missing interpreter gives a clear error', async () => {
   const result = await manager.start(options({ python: join(work, 'no-such-python'), runDir: join(work, 'run-nopy') })).done;
   assert.equal(result.status, 'failed');
   assert.match(result.error ?? '', /Python interpreter not found/);
+  assert.equal(existsSync(join(work, 'run-nopy')), false, 'a launch that never started left its run folder behind');
 });
 
 test('CLI: `fact-rlhf ppo` prints the final reward and the run folder; failures exit non-zero', () => {

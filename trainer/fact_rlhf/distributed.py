@@ -237,7 +237,12 @@ def shutdown(clean: bool) -> None:
     """Leaves the process group. After a clean run all ranks meet at a barrier first: without it
     a rank can tear down its connections while another still talks, and abort at exit."""
     global _group
-    import torch.distributed as dist
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        # No torch: nothing was joined, and a second traceback would bury the first error.
+        _group = None
+        return
 
     if dist.is_available() and dist.is_initialized():
         if clean:

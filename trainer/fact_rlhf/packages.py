@@ -3,6 +3,7 @@ No third-party imports here: this runs before any of them is known to exist."""
 from __future__ import annotations
 
 import importlib.util
+import os
 
 from .errors import EnvironmentProblem
 
@@ -18,10 +19,16 @@ TRAINER_PACKAGES = {
 }
 
 
+# How to set the environment up, as the launcher sees it: the editor names its own command, since
+# scripts/setup-python.sh inside an installed extension is nowhere the user can run it.
+SETUP_HINT_ENV = "FACT_RLHF_SETUP_HINT"
+
+
 def missing_packages(packages: dict[str, str]) -> list[str]:
     """One message per package that cannot be imported."""
+    hint = os.environ.get(SETUP_HINT_ENV) or "run scripts/setup-python.sh"
     return [
-        f"missing Python package '{pip}': run scripts/setup-python.sh or pip install {pip}"
+        f"missing Python package '{pip}': {hint} or pip install {pip}"
         for module, pip in packages.items()
         if importlib.util.find_spec(module) is None
     ]

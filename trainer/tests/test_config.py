@@ -220,3 +220,13 @@ def test_an_existing_run_is_never_overwritten_without_resume(tmp_path: Path, mon
     assert run_cli(["ppo", "--config", cfg.name, "--run-dir", "run"], monkeypatch, tmp_path) == 2
     assert "--run-dir run already holds a run (run.json); pass --resume" in capsys.readouterr().err
     assert (tmp_path / "run" / "events.jsonl").read_bytes() == before
+
+
+def test_missing_package_hint_names_the_launcher_set_up(monkeypatch):
+    # The editor launches an installed copy of the trainer: it names its own set-up command.
+    from fact_rlhf.packages import missing_packages
+
+    monkeypatch.setenv("FACT_RLHF_SETUP_HINT", 'run "Fact-RLHF: Set Up Trainer Environment"')
+    assert missing_packages({"no_such_module_xyz": "no-such-dist"}) == [
+        "missing Python package 'no-such-dist': run \"Fact-RLHF: Set Up Trainer Environment\" or pip install no-such-dist"
+    ]

@@ -57,3 +57,5 @@ export function validateFile(filePath: string, options: { env?: Readonly<Record<
 }
 export { findPath } from './yamlFile';
 export { warmUp } from './schemaRules';
+export { configsForStage, stageFit } from './runnable';
+export type { LaunchStage, StageFit } from './runnable';

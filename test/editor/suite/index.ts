@@ -7,7 +7,10 @@ export function run(): Promise<void> {
     await import('./activation.test');
     await import('./diagnostics.test');
     await import('./languageFeatures.test');
+    await import('./interpreterCheck.test');
     await import('./ppoRun.test');
+    await import('./stopRun.test');
+    await import('./newExperiment.test');
     await import('./commands.test');
     await import('./alarms.test');
   });
