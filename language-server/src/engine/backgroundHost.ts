@@ -24,6 +24,8 @@ export interface BackgroundHostOptions {
   overlay?: (path: string) => string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   gpuMemoryGiB?: number;
+  /** An untrusted workspace: nothing is read from disk; only `overlay` (open documents) answers. */
+  untrusted?: boolean;
 }
 
 interface Facts {
@@ -70,6 +72,32 @@ async function readHeadAsync(path: string, size: number): Promise<string | undef
   }
 }
 
+/** A host that touches no file: open documents answer, everything else is not looked at. */
+function createUntrustedHost(options: BackgroundHostOptions): BackgroundHost {
+  const open = (path: string): string | undefined => options.overlay?.(path);
+  return {
+    env: options.env,
+    gpuMemoryGiB: options.gpuMemoryGiB,
+    untrusted: true,
+    epoch: 0,
+    pendingCount: 0,
+    onSettled: () => undefined,
+    idle: () => Promise.resolve(),
+    invalidate: () => undefined,
+    placeholderCount: () => 0,
+    known: () => true,
+    readFile: open,
+    exists: (path) => open(path) !== undefined,
+    stat: (path) => {
+      const text = open(path);
+      return text === undefined ? undefined : { isFile: true, isDirectory: false, size: text.length, mtimeMs: 0 };
+    },
+    readHead: (path, maxBytes) => open(path)?.slice(0, maxBytes),
+    countRecords: () => undefined,
+    listDir: () => undefined,
+  };
+}
+
 /** Streams the file through a RecordCounter; each chunk is a separate turn of the event loop. */
 async function countAsync(path: string): Promise<number | undefined> {
   const counter = new RecordCounter(/\.jsonl$/i.test(path));
@@ -93,6 +121,7 @@ async function countAsync(path: string): Promise<number | undefined> {
 }
 
 export function createBackgroundHost(options: BackgroundHostOptions = {}): BackgroundHost {
+  if (options.untrusted) return createUntrustedHost(options);
   const facts = new Map<string, Facts>();
   const probes = new Map<string, Promise<void>>();
   const counts = new Map<string, Promise<void>>();

@@ -40,7 +40,7 @@ export function resolveChain(root: ParsedFile, host: EngineHost): Chain {
     if (typeof ext !== 'string') break;
     const loc = findPath(current, ['extends']);
     const where = loc?.valueRange ?? [0, 0];
-    const diag = (code: string, message: string, severity: 'error' | 'warning' = 'error'): void => {
+    const diag = (code: string, message: string, severity: 'error' | 'warning' | 'information' = 'error'): void => {
       chain.diagnostics.push(makeDiagnostic(current, where[0], where[1], severity, code, message));
     };
     if (!nodePath.isAbsolute(current.path)) break; // an unsaved document has no folder to resolve against
@@ -55,6 +55,10 @@ export function resolveChain(root: ParsedFile, host: EngineHost): Chain {
       break;
     }
     const text = host.readFile(target);
+    if (text === undefined && host.untrusted) {
+      diag('untrusted-workspace', `extends: "${ext}" is not read in an untrusted workspace (trust the workspace to check inherited keys)`, 'information');
+      break;
+    }
     if (text === undefined) {
       diag('extends-not-found', `extends: file "${ext}" does not exist (looked for ${target})`);
       break;

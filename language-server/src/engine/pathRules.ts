@@ -59,7 +59,19 @@ function rewardFolderProblem(host: EngineHost, folder: string): string | undefin
   return 'is neither a run directory (run.json) nor a reward-model checkpoint (`reward/` and `heads.safetensors`)';
 }
 
+/** In an untrusted workspace no path is read: one note, at the first path the config names. */
+function untrustedNote(r: ResolvedConfig, host: EngineHost): EngineDiagnostic[] {
+  for (const key of pathKeys()) {
+    const cp = configPath(r, key.path, host);
+    if (!cp || isBuiltinRef(cp.raw)) continue;
+    const range = cp.origin.loc.valueRange;
+    return [makeDiagnostic(cp.origin.pf, range[0], range[1], 'information', 'untrusted-workspace', 'File checks are off in an untrusted workspace: the files and folders this config names are not read (trust the workspace to check them)')];
+  }
+  return [];
+}
+
 export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiagnostic[] {
+  if (host.untrusted) return untrustedNote(r, host);
   const out: EngineDiagnostic[] = [];
   for (const key of pathKeys()) {
     const cp = configPath(r, key.path, host);

@@ -84,6 +84,11 @@ export interface EngineHost {
   known?(path: string): boolean;
   /** How many answers so far were placeholders; an analysis that saw it grow is incomplete. */
   placeholderCount?(): number;
+  /**
+   * The workspace is not trusted: the host reads no file a config names (open documents only),
+   * and the rules say once per document that file checks are off instead of reporting missing files.
+   */
+  untrusted?: boolean;
 }
 
 export type PathSegment = string | number;
