@@ -7,6 +7,7 @@ import type { Chain } from './chain';
 import { schemaDiagnostics } from './schemaRules';
 import { crossDiagnostics } from './crossRules';
 import { pathDiagnostics } from './pathRules';
+import { judgeDiagnostics } from './judgeRules';
 import { portabilityDiagnostics } from './portability';
 import { deriveFigures } from './derived';
 import type { Derived } from './derived';
@@ -87,6 +88,7 @@ function analyzeInto(a: Analysis): void {
   const derived = a.derived;
   if (derived) guard('cross-field', () => crossDiagnostics(resolved, derived, host));
   guard('paths', () => pathDiagnostics(resolved, host));
+  guard('judge', () => judgeDiagnostics(resolved, host));
   const order = new Map(chain.files.map((f, i) => [f.path, i]));
   a.diagnostics.sort((x, y) => (order.get(x.file) ?? 0) - (order.get(y.file) ?? 0) || x.start - y.start);
   capDiagnostics(a, schemaOmitted);

@@ -13,9 +13,10 @@ import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { HEAD_BYTES, MAX_COUNT_BYTES } from './dataFiles';
 import { RecordCounter } from './jsonScan';
+import { MAX_CONFIG_BYTES } from './chain';
 import type { DirEntry, EngineHost, FileStat } from './types';
 
-const SMALL_FILE_BYTES = 1024 * 1024;
+const SMALL_FILE_BYTES = MAX_CONFIG_BYTES; // configs an `extends` names, a model's config.json
 const COUNT_CHUNK_BYTES = 64 * 1024; // the first chunks run before the scan loop is optimised: keep them short
 export const REVALIDATE_MS = 2000;
 
@@ -93,6 +94,7 @@ function createUntrustedHost(options: BackgroundHostOptions): BackgroundHost {
       return text === undefined ? undefined : { isFile: true, isDirectory: false, size: text.length, mtimeMs: 0 };
     },
     readHead: (path, maxBytes) => open(path)?.slice(0, maxBytes),
+    sizeOf: (path) => open(path)?.length,
     countRecords: () => undefined,
     listDir: () => undefined,
   };
@@ -271,6 +273,16 @@ export function createBackgroundHost(options: BackgroundHostOptions = {}): Backg
       placeholders++;
       count(path, f);
       return undefined;
+    },
+    sizeOf(path: string): number | undefined {
+      const open = options.overlay?.(path);
+      if (open !== undefined) return open.length;
+      try {
+        const st = fs.statSync(path, { throwIfNoEntry: false });
+        return st?.isFile() ? st.size : undefined;
+      } catch {
+        return undefined;
+      }
     },
     listDir(path: string): DirEntry[] | undefined {
       // Completion asks for one folder when the user types a path; readdir of it is cheap.

@@ -5,7 +5,7 @@ import * as nodePath from 'node:path';
 import type { ResolvedConfig } from './chain';
 import { isPlainObject } from './chain';
 import { configPath, firstFact, firstRecords, readHead, statOf } from './dataFiles';
-import { isBuiltinRef, pathKeys } from './paths';
+import { displayPath, isBuiltinRef, pathKeys } from './paths';
 import { makeDiagnostic } from './yamlFile';
 import type { EngineDiagnostic, EngineHost } from './types';
 import { pathToString } from './types';
@@ -85,7 +85,7 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
     if (st === 'pending') continue; // checked when the background read lands
     if (st === undefined) {
       const what = key.kind === 'dir' ? 'folder' : 'file';
-      out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-not-found', `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${abs})`));
+      out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-not-found', `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${displayPath(cp.raw.trim(), nodePath.dirname(pf.path), cp.expanded)})`));
       continue;
     }
     if (st !== 'unknown') {
