@@ -1,12 +1,12 @@
 // Connects the run manager to the editor: which interpreter, where runs go, Workspace Trust, the
 // output channel, the status bar, the trace view, and re-attaching to live runs after a reload.
 import * as vscode from 'vscode';
-import { dirname } from 'node:path';
 import type { Stage } from '../protocol';
 import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
+import { errorHeadline } from '../runs/errorHeadline';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
@@ -88,7 +88,8 @@ export class RunController implements vscode.Disposable {
   }
 
   runFolders(): vscode.Uri[] {
-    return this.manager.list().map((r) => vscode.Uri.file(dirname(r.runDir)));
+    // The run folders themselves: their parent may hold anything (a home folder, other projects).
+    return this.manager.list().map((r) => vscode.Uri.file(r.runDir));
   }
 
   showOutput(): void {
@@ -128,7 +129,7 @@ export class RunController implements vscode.Disposable {
       void this.rememberLive();
       if (result.status === 'failed') {
         this.output.error(`[${handle.runId}] failed: ${result.error ?? 'unknown error'}`);
-        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, 'Show Log').then((pick) => {
+        void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${errorHeadline(result.error)}`, 'Show Log').then((pick) => {
           if (pick) this.showOutput();
         });
       } else {
@@ -148,10 +149,6 @@ function lastValue(traces: RewardTraceViewProvider, runId: string): number | nul
   return traces.hub.lastValue(runId, REWARD_KEY);
 }
 
-function firstLine(text: string | undefined): string {
-  const lines = (text ?? 'unknown error').trim().split('\n');
-  return lines[lines.length - 1].slice(0, 300);
-}
 
 interface PythonExtensionApi {
   environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined };
