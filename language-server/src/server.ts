@@ -2,7 +2,6 @@
 // (`--stdio`, `--node-ipc`, `--socket=N`), as vscode-languageclient starts it. All knowledge lives
 // in ./engine; this file only maps between LSP and the engine, and must never die on any input.
 import * as nodePath from 'node:path';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -48,6 +47,7 @@ import {
   warmUp,
 } from './engine/index';
 import type { Analysis, BackgroundHost, CompletionKind, EngineDiagnostic, TextEditSpec } from './engine/index';
+import { probeGpuMemory } from './gpuProbe';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -60,6 +60,12 @@ const DEBOUNCE_MS = 80;
 let fileCheckWaitMs = 100;
 
 let gpuMemoryGiB: number | undefined;
+/**
+ * Whether the workspace is trusted (`initializationOptions.workspaceTrusted`; VS Code's client
+ * passes it). Untrusted: no program is run and no file a config names is read. A client that
+ * does not say (other editors have no Workspace Trust) is taken at its word that the user opened it.
+ */
+let workspaceTrusted = true;
 let inlayRefresh = false;
 const analyses = new Map<string, { version: number; analysis: Analysis; epoch: number }>();
 /** What was last sent per document, to skip a re-publish that says nothing new. */
@@ -112,7 +118,7 @@ function openText(path: string): string | undefined {
 }
 
 function makeHost(): BackgroundHost {
-  const h = createBackgroundHost({ overlay: openText, env: process.env, gpuMemoryGiB });
+  const h = createBackgroundHost({ overlay: openText, env: process.env, gpuMemoryGiB, untrusted: !workspaceTrusted });
   h.onSettled(safe('file checks landed', undefined, (changed: boolean) => filesSettled(h, changed)));
   return h;
 }
@@ -245,13 +251,14 @@ function revalidateAll(): void {
 }
 
 connection.onInitialize((params): InitializeResult => {
-  const opts = params.initializationOptions as { gpuMemoryGiB?: unknown; fileCheckWaitMs?: unknown } | undefined;
+  const opts = params.initializationOptions as { gpuMemoryGiB?: unknown; fileCheckWaitMs?: unknown; workspaceTrusted?: unknown } | undefined;
   if (typeof opts?.fileCheckWaitMs === 'number' && opts.fileCheckWaitMs >= 0) fileCheckWaitMs = opts.fileCheckWaitMs;
   inlayRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
-  if (typeof opts?.gpuMemoryGiB === 'number' && opts.gpuMemoryGiB > 0) {
-    gpuMemoryGiB = opts.gpuMemoryGiB;
-    rebuildHost();
-  } else detectGpuMemory();
+  workspaceTrusted = opts?.workspaceTrusted !== false;
+  if (!workspaceTrusted) log('workspace not trusted: file checks are off and nvidia-smi is not run');
+  if (typeof opts?.gpuMemoryGiB === 'number' && opts.gpuMemoryGiB > 0) gpuMemoryGiB = opts.gpuMemoryGiB;
+  else if (workspaceTrusted) detectGpuMemory();
+  rebuildHost();
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -266,17 +273,17 @@ connection.onInitialize((params): InitializeResult => {
   };
 });
 
-/** The smallest GPU's memory from nvidia-smi, when there is one; the fit check needs it. */
+/** The smallest GPU's memory from nvidia-smi (found by absolute path, see gpuProbe), when there is one. */
 function detectGpuMemory(): void {
   try {
-    execFile('nvidia-smi', ['--query-gpu=memory.total', '--format=csv,noheader,nounits'], { timeout: 5000 }, (err, stdout) => {
-      if (err) return;
-      const mib = stdout.split('\n').map((l) => Number(l.trim())).filter((n) => Number.isFinite(n) && n > 0);
-      if (mib.length === 0) return;
-      gpuMemoryGiB = Math.min(...mib) / 1024;
-      rebuildHost();
-      revalidateAll();
-    });
+    probeGpuMemory(
+      safe('nvidia-smi result', undefined, (gib: number | undefined) => {
+        if (gib === undefined || gpuMemoryGiB !== undefined) return; // none, or a setting came first
+        gpuMemoryGiB = gib;
+        rebuildHost();
+        revalidateAll();
+      }),
+    );
   } catch (e) {
     log('nvidia-smi', e);
   }

@@ -10,7 +10,19 @@ export function formatDiagnostic(d: ValidationDiagnostic): string {
   return `${shown}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${d.message}`;
 }
 
+/**
+ * A reader that leaves early (`validate --json | head`) closes the pipe: further output has nowhere
+ * to go, which is no error of ours. Without this, Node prints an EPIPE stack trace.
+ */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 export function runValidate(argv: string[]): number {
+  quietOnClosedPipe();
   const json = argv.includes('--json');
   // An unknown flag is an error, not silently ignored (the habit of the reference scripts this tool replaces).
   const unknown = argv.filter((a) => a.startsWith('-') && a !== '--json');

@@ -19,10 +19,17 @@ export function createLanguageClient(context: vscode.ExtensionContext): Language
       fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{rlhf.yaml,json,jsonl}'),
       configurationSection: 'factRlhf',
     },
-    initializationOptions: { gpuMemoryGiB: vscode.workspace.getConfiguration('factRlhf').get<number>('gpuMemoryGiB', 0) },
+    // Read at each (re)start. Untrusted: the server runs no program and reads no file a config names.
+    initializationOptions: () => ({
+      gpuMemoryGiB: vscode.workspace.getConfiguration('factRlhf').get<number>('gpuMemoryGiB', 0),
+      workspaceTrusted: vscode.workspace.isTrusted,
+    }),
     outputChannelName: 'Fact-RLHF Language Server',
   };
-  return new LanguageClient('factRlhf', 'Fact-RLHF Config', serverOptions, clientOptions);
+  const client = new LanguageClient('factRlhf', 'Fact-RLHF Config', serverOptions, clientOptions);
+  // Trust is granted once per workspace and never revoked in a session: restart with it.
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.restart().catch(() => undefined)));
+  return client;
 }
 
 /** Validates a config (open or on disk) with the full set of rules, file checks included. */

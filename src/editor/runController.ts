@@ -1,7 +1,6 @@
 // Connects the run manager to the editor: which interpreter, where runs go, Workspace Trust, the
 // output channel, the status bar, the trace view, and re-attaching to live runs after a reload.
 import * as vscode from 'vscode';
-import { dirname } from 'node:path';
 import type { Stage } from '../protocol';
 import { TERMINAL_STATUSES } from '../protocol';
 import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
@@ -111,7 +110,8 @@ export class RunController implements vscode.Disposable {
   }
 
   runFolders(): vscode.Uri[] {
-    return this.manager.list().map((r) => vscode.Uri.file(dirname(r.runDir)));
+    // The run folders themselves: their parent may hold anything (a home folder, other projects).
+    return this.manager.list().map((r) => vscode.Uri.file(r.runDir));
   }
 
   showOutput(): void {

@@ -153,5 +153,7 @@ export function firstErrorLine(text: string | undefined): string | undefined {
     if (!inTraceback && /\w*Warning:|^warnings\.warn/.test(trimmed)) continue;
     return trimmed.replace(/^error:\s*/, '');
   }
-  return undefined;
+  // Nothing but the run manager's own line ("trainer was killed by SIGKILL …"): that is the news.
+  const own = text.split(/\r?\n/).find((l) => l.trim() !== '');
+  return own?.trim();
 }

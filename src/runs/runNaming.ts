@@ -3,6 +3,7 @@
 // The rule itself (format, name fallback, unsafe characters, timestamp, collision suffix) is data:
 // `x-run-folder` in schema/experiment.schema.json, which the trainer reads too.
 import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import experimentSchema from '../../schema/experiment.schema.json';
@@ -60,6 +61,26 @@ function readNaming(configPath: string, seen: Set<string>): Naming {
   return own;
 }
 
+/**
+ * `output_dir` as the trainer reads it (trainer/fact_rlhf/config/loader.py: Python's
+ * `os.path.expanduser(os.path.expandvars(value))`): `$NAME` and `${NAME}` replaced when set and
+ * left as written when not, then a leading `~` (alone or before a separator) becomes HOME.
+ * Without this, `${HOME}/runs` launched from the editor or the CLI made a literal `${HOME}` folder.
+ */
+export function expandLikeTrainer(value: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  // posixpath.expandvars: \$(\w+|\{[^}]*\}) with ASCII \w, so `$1x` counts and `${A B}` looks up "A B".
+  const vars = value.includes('$')
+    ? value.replace(/\$(\w+|\{[^}]*\})/g, (whole, name: string) => {
+        const key = name.startsWith('{') ? name.slice(1, -1) : name;
+        const v = env[key];
+        return v === undefined ? whole : v;
+      })
+    : value;
+  if (vars !== '~' && !vars.startsWith('~/') && !(process.platform === 'win32' && vars.startsWith('~\\'))) return vars;
+  const home = env.HOME ?? (process.platform === 'win32' ? env.USERPROFILE : undefined) ?? homedir();
+  return home.replace(/[\\/]+$/, '') + vars.slice(1) || '/';
+}
+
 function timestamp(date: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   const fields: Record<string, string> = {
@@ -100,7 +121,7 @@ export function defaultRunDirectory(configPath: string, stage: Stage, outputDirO
   let outputDir: string;
   if (outputDirOverride) outputDir = outputDirOverride;
   else {
-    const rel = naming.outputDir ?? (typeof OUTPUT_DEFAULT === 'string' ? OUTPUT_DEFAULT : 'runs');
+    const rel = expandLikeTrainer(naming.outputDir ?? (typeof OUTPUT_DEFAULT === 'string' ? OUTPUT_DEFAULT : 'runs'));
     outputDir = isAbsolute(rel) ? rel : join(naming.outputBase ?? dirname(resolve(configPath)), rel);
   }
   const base = join(outputDir, folderName(naming, configPath, stage, timestamp(now)));

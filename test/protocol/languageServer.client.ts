@@ -58,14 +58,16 @@ export class LspTestClient {
     conn.listen();
   }
 
-  static async start(transport: 'stdio' | 'ipc', initializationOptions?: unknown): Promise<LspTestClient> {
+  /** `proc` sets the server's working folder and environment (default: this one's, cleaned). */
+  static async start(transport: 'stdio' | 'ipc', initializationOptions?: unknown, procOptions: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LspTestClient> {
     let proc: ChildProcess;
     let conn: MessageConnection;
+    const env = procOptions.env ?? cleanEnv();
     if (transport === 'stdio') {
-      proc = spawn(process.execPath, [SERVER_BUNDLE, '--stdio'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+      proc = spawn(process.execPath, [SERVER_BUNDLE, '--stdio'], { env, cwd: procOptions.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
       conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     } else {
-      proc = fork(SERVER_BUNDLE, ['--node-ipc'], { env: cleanEnv(), execArgv: [], stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+      proc = fork(SERVER_BUNDLE, ['--node-ipc'], { env, cwd: procOptions.cwd, execArgv: [], stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
       conn = createMessageConnection(new IPCMessageReader(proc), new IPCMessageWriter(proc));
     }
     const client = new LspTestClient(proc, conn);

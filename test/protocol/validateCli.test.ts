@@ -3,7 +3,7 @@
 // reported at its line with exit 1; --json prints one diagnostic object per line.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,8 +21,12 @@ before(() => {
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function validate(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return validateWith({}, ...args);
+}
+
+function validateWith(extraEnv: Record<string, string>, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   // The recipes' ${LLAVA_RLHF_*} paths name another machine's files: unset here, so unchecked.
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   delete env.LLAVA_RLHF_DATA;
   delete env.LLAVA_RLHF_MODELS;
   const res = spawnSync(process.execPath, [CLI, 'validate', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
@@ -139,4 +143,49 @@ test('usage errors exit 2: a missing file, an unknown option, no file', () => {
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown option --jsn/);
   assert.equal(validate().status, 2);
+});
+
+test('environment values stay out of the output: a ${VAR} path is shown by its name, as text and --json', () => {
+  const secret = 'hf_s3cr3tT0ken';
+  const file = path.join(dir, 'secret.rlhf.yaml');
+  fs.writeFileSync(file, 'data:\n  builtin: shapes\n  sft: ${HF_TOKEN}/sft.json\nextends: $HF_TOKEN/base.rlhf.yaml\n');
+  for (const args of [[file], ['--json', file]]) {
+    const res = validateWith({ HF_TOKEN: secret }, ...args);
+    assert.ok(!res.stdout.includes(secret) && !res.stderr.includes(secret), res.stdout);
+    assert.match(res.stdout, /\$\{HF_TOKEN\}\/sft\.json/);
+    assert.match(res.stdout, /\$HF_TOKEN\/base\.rlhf\.yaml/);
+  }
+});
+
+test('an extends file over 1 MB is refused with a clear error, not read; so is a config file over 16 MB', () => {
+  const big = path.join(dir, 'big-base.rlhf.yaml');
+  fs.writeFileSync(big, `# padding\n${'#'.repeat(99)}\n`.repeat(20_000) + 'name: base\n'); // 2.2 MB
+  const child = path.join(dir, 'big-child.rlhf.yaml');
+  fs.writeFileSync(child, 'extends: big-base.rlhf.yaml\ndata:\n  builtin: shapes\n');
+  const res = validate(child);
+  assert.equal(res.status, 1, res.stdout);
+  assert.match(res.stdout, /big-child\.rlhf\.yaml:1:10: error \[extends-too-large\] extends: "big-base\.rlhf\.yaml" is 2\.\d MB; a config file is at most 1 MB/);
+  const huge = path.join(dir, 'huge.rlhf.yaml');
+  fs.writeFileSync(huge, '');
+  fs.truncateSync(huge, 64 * 1024 * 1024); // sparse: costs no disk
+  const h = validate(huge);
+  assert.equal(h.status, 1);
+  assert.match(h.stdout, /error \[file-too-large\] .*huge\.rlhf\.yaml is 64\.0 MB; a config file is at most 16 MB/);
+});
+
+test('validate --json | head: the reader leaving early ends the command quietly (no EPIPE trace)', async () => {
+  const file = path.join(dir, 'many.rlhf.yaml');
+  let text = 'data:\n  builtin: shapes\nppo:\n';
+  for (let i = 0; i < 2000; i++) text += `  unknown_key_${i}: 1\n`;
+  fs.writeFileSync(file, text);
+  const child = spawn(process.execPath, [CLI, 'validate', '--json', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  // Read one chunk, then close our end, as `head -1` does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  assert.equal(stderr, '', 'nothing on stderr');
+  assert.equal(signal, null);
+  assert.ok(code === 0 || code === 1, `exit ${code}`);
 });

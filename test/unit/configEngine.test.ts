@@ -415,7 +415,9 @@ test('paths: existence relative to the config, kind, environment variables, data
   const withEnv = run(text, file, createNodeHost({ env: { PREFS: path.join(dir, 'elsewhere') } }));
   const pref = one(withEnv, 'path-not-found');
   assert.equal(pref.line, 8);
-  assert.match(pref.message, /elsewhere\/prefs\.json/);
+  // The variable is named, not expanded: its value may be a secret (issue 16).
+  assert.match(pref.message, /resolved to \$\{PREFS\}\/prefs\.json/);
+  assert.doesNotMatch(pref.message, /elsewhere/);
   const kinds = run('model:\n  policy: gpt\n  reward_model: llava\n', file).diagnostics;
   assert.deepEqual(kinds.map((d) => d.message), [
     '`model.policy`: "gpt" holds a "gpt2" model; a LLaVA-family checkpoint is expected',

@@ -96,3 +96,18 @@ test('firstErrorLine takes the trainer own first message, not the chained shutdo
   assert.equal(firstErrorLine('/x/warnings.py:1: UserWarning: noise\nRuntimeError: boom'), 'RuntimeError: boom');
   assert.equal(firstErrorLine(''), undefined);
 });
+
+test('the failure toast line is the error, never a stack frame (issue 16), and never empty', () => {
+  const framed = 'ValueError: rollout_batch_size must divide by 8\n  at loop.py:41 in run\n  at ppo.py:120 in step\n  at ppo.py:88 in _rollout';
+  assert.equal(firstErrorLine(framed), 'ValueError: rollout_batch_size must divide by 8');
+  const died = [
+    'trainer exited with code 1:',
+    'Traceback (most recent call last):',
+    '  File "/x/fact_rlhf/cli.py", line 10, in main',
+    '    run()',
+    'RuntimeError: CUDA out of memory',
+  ].join('\n');
+  assert.equal(firstErrorLine(died), 'RuntimeError: CUDA out of memory');
+  assert.equal(firstErrorLine('trainer exited with code 2:\nerror: config: no such file\n'), 'config: no such file');
+  assert.equal(firstErrorLine('trainer was killed by SIGKILL without writing a final status'), 'trainer was killed by SIGKILL without writing a final status');
+});

@@ -215,7 +215,9 @@ def test_judge_all_feeds_the_summary(server: FakeChatServer) -> None:
 
 def test_config_resolution_from_settings_and_environment() -> None:
     env = {"OPENAI_API_KEY": "sk-env", "FACT_RLHF_JUDGE_MODEL": "env-model"}
-    config = JudgeConfig.resolve({"base_url": "http://localhost:8000/v1/"}, env=env)
+    # The environment's key goes with the environment's endpoint (the config repeats it here).
+    local_env = {**env, "OPENAI_BASE_URL": "http://localhost:8000/v1"}
+    config = JudgeConfig.resolve({"base_url": "http://localhost:8000/v1/"}, env=local_env)
     assert (config.model, config.api_key, config.url) == ("env-model", "sk-env", "http://localhost:8000/v1/chat/completions")
     config = JudgeConfig.resolve({"model": "m", "api_key": "sk-cfg", "max_tries": 5}, env=env)
     assert (config.model, config.api_key, config.max_tries) == ("m", "sk-cfg", 5)
@@ -233,3 +235,35 @@ def test_prompt_without_labels_and_missing_answer() -> None:
     assert "Image contents: (none listed)" in build_messages(bare, "R.")[1]["content"]
     with pytest.raises(ValueError, match="no model_answer"):
         OpenAIJudge(JudgeConfig(base_url="http://127.0.0.1:9", model="m")).judge(bare)
+
+
+def test_environment_key_goes_only_to_the_environment_endpoint(server: FakeChatServer) -> None:
+    # A shared config that points the judge elsewhere must not collect the user's key.
+    env = {"OPENAI_API_KEY": "sk-secret", "FACT_RLHF_JUDGE_MODEL": "m"}
+    config = JudgeConfig.resolve({"base_url": server.base_url, "backoff_s": 0.01}, env=env)
+    assert config.api_key is None
+    server.script.append((200, chat_reply("Rating: 6"), {}))
+    OpenAIJudge(config, sleep=lambda _s: None).judge(RECORD)
+    assert "Authorization" not in server.requests[-1]["headers"]
+    # Named by the environment (either variable, trailing slash or host case aside): the key goes.
+    for var in ("OPENAI_BASE_URL", "FACT_RLHF_JUDGE_BASE_URL"):
+        trusted = {**env, var: server.base_url.replace("http://", "HTTP://") + "/"}
+        assert JudgeConfig.resolve({"base_url": server.base_url}, env=trusted).api_key == "sk-secret"
+    # FACT_RLHF_JUDGE_BASE_URL names the judge's endpoint even when OPENAI_BASE_URL names another.
+    both = {**env, "OPENAI_BASE_URL": "https://api.example.org/v1", "FACT_RLHF_JUDGE_BASE_URL": server.base_url}
+    assert JudgeConfig.resolve({}, env=both).base_url == server.base_url
+    assert JudgeConfig.resolve({}, env=both).api_key == "sk-secret"
+    assert JudgeConfig.resolve({"base_url": "https://api.example.org/v1"}, env=both).api_key is None
+    # No URL anywhere: OpenAI's own endpoint, which is where an OPENAI_API_KEY belongs.
+    assert JudgeConfig.resolve({}, env=env).api_key == "sk-secret"
+    assert JudgeConfig.resolve({"base_url": "https://evil.example.com/v1"}, env=env).api_key is None
+    # A key written in the config goes with the config's URL.
+    assert JudgeConfig.resolve({"base_url": "https://llm.example.com/v1", "api_key": "sk-cfg"}, env=env).api_key == "sk-cfg"
+
+
+def test_plain_http_is_refused_except_loopback() -> None:
+    for url in ("http://judge.example.com/v1", "http://10.0.0.5:8000/v1", "http://127.0.0.1.evil.com/v1"):
+        with pytest.raises(UsageError, match="plain http"):
+            JudgeConfig(base_url=url, model="m")
+    for url in ("http://localhost:8000/v1", "http://127.0.0.1:8000", "http://[::1]:8000/v1", "http://127.5.0.1", "https://judge.example.com/v1"):
+        assert JudgeConfig(base_url=url, model="m").base_url == url

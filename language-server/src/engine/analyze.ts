@@ -7,6 +7,7 @@ import type { Chain } from './chain';
 import { schemaDiagnostics } from './schemaRules';
 import { crossDiagnostics } from './crossRules';
 import { pathDiagnostics } from './pathRules';
+import { judgeDiagnostics } from './judgeRules';
 import { portabilityDiagnostics } from './portability';
 import { deriveFigures } from './derived';
 import type { Derived } from './derived';
@@ -24,6 +25,9 @@ export interface Analysis {
   /** Some file facts were still being read (a background host): analyse again once they land. */
   incomplete: boolean;
 }
+
+/** Diagnostics published per document at most (then one "N more" note). */
+export const MAX_DIAGNOSTICS = 1000;
 
 const NO_FILES: EngineHost = { readFile: () => undefined, exists: () => false };
 
@@ -69,7 +73,13 @@ function analyzeInto(a: Analysis): void {
   if (!chain?.merged) return;
   const resolved = new ResolvedConfig(chain, chain.merged);
   a.resolved = resolved;
-  guard('schema', () => schemaDiagnostics(chain));
+  let schemaOmitted = 0;
+  guard('schema', () => {
+    // Messages cost (spelling suggestions per unknown key): build no more than can be shown.
+    const r = schemaDiagnostics(chain, MAX_DIAGNOSTICS);
+    schemaOmitted = r.omitted;
+    return r.diagnostics;
+  });
   guard('yaml-1.1', () => chain.files.filter((f) => !f.hasErrors).flatMap((f) => portabilityDiagnostics(f)));
   guard('derived', () => {
     a.derived = deriveFigures(resolved, host);
@@ -78,6 +88,23 @@ function analyzeInto(a: Analysis): void {
   const derived = a.derived;
   if (derived) guard('cross-field', () => crossDiagnostics(resolved, derived, host));
   guard('paths', () => pathDiagnostics(resolved, host));
+  guard('judge', () => judgeDiagnostics(resolved, host));
   const order = new Map(chain.files.map((f, i) => [f.path, i]));
   a.diagnostics.sort((x, y) => (order.get(x.file) ?? 0) - (order.get(y.file) ?? 0) || x.start - y.start);
+  capDiagnostics(a, schemaOmitted);
+}
+
+/**
+ * Past MAX_DIAGNOSTICS, more problems in one document tell nobody anything and cost the editor
+ * (VS Code's JSON server caps its computed items the same way): keep the first ones in document
+ * order and say how many were left out, in one diagnostic at the last one kept.
+ */
+function capDiagnostics(a: Analysis, alreadyOmitted: number): void {
+  if (a.diagnostics.length <= MAX_DIAGNOSTICS && alreadyOmitted === 0) return;
+  const kept = a.diagnostics.slice(0, MAX_DIAGNOSTICS);
+  const omitted = a.diagnostics.length - kept.length + alreadyOmitted;
+  const last = kept.filter((d) => d.file === a.file.path).pop();
+  const at = last ? last.start : 0;
+  kept.push(makeDiagnostic(a.file, at, at, 'information', 'too-many-problems', `${omitted} more problem${omitted === 1 ? '' : 's'} not shown (at most ${MAX_DIAGNOSTICS} per document)`));
+  a.diagnostics = kept;
 }

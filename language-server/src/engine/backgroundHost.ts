@@ -13,9 +13,10 @@ import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { HEAD_BYTES, MAX_COUNT_BYTES } from './dataFiles';
 import { RecordCounter } from './jsonScan';
+import { MAX_CONFIG_BYTES } from './chain';
 import type { DirEntry, EngineHost, FileStat } from './types';
 
-const SMALL_FILE_BYTES = 1024 * 1024;
+const SMALL_FILE_BYTES = MAX_CONFIG_BYTES; // configs an `extends` names, a model's config.json
 const COUNT_CHUNK_BYTES = 64 * 1024; // the first chunks run before the scan loop is optimised: keep them short
 export const REVALIDATE_MS = 2000;
 
@@ -24,6 +25,8 @@ export interface BackgroundHostOptions {
   overlay?: (path: string) => string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   gpuMemoryGiB?: number;
+  /** An untrusted workspace: nothing is read from disk; only `overlay` (open documents) answers. */
+  untrusted?: boolean;
 }
 
 interface Facts {
@@ -70,6 +73,33 @@ async function readHeadAsync(path: string, size: number): Promise<string | undef
   }
 }
 
+/** A host that touches no file: open documents answer, everything else is not looked at. */
+function createUntrustedHost(options: BackgroundHostOptions): BackgroundHost {
+  const open = (path: string): string | undefined => options.overlay?.(path);
+  return {
+    env: options.env,
+    gpuMemoryGiB: options.gpuMemoryGiB,
+    untrusted: true,
+    epoch: 0,
+    pendingCount: 0,
+    onSettled: () => undefined,
+    idle: () => Promise.resolve(),
+    invalidate: () => undefined,
+    placeholderCount: () => 0,
+    known: () => true,
+    readFile: open,
+    exists: (path) => open(path) !== undefined,
+    stat: (path) => {
+      const text = open(path);
+      return text === undefined ? undefined : { isFile: true, isDirectory: false, size: text.length, mtimeMs: 0 };
+    },
+    readHead: (path, maxBytes) => open(path)?.slice(0, maxBytes),
+    sizeOf: (path) => open(path)?.length,
+    countRecords: () => undefined,
+    listDir: () => undefined,
+  };
+}
+
 /** Streams the file through a RecordCounter; each chunk is a separate turn of the event loop. */
 async function countAsync(path: string): Promise<number | undefined> {
   const counter = new RecordCounter(/\.jsonl$/i.test(path));
@@ -93,6 +123,7 @@ async function countAsync(path: string): Promise<number | undefined> {
 }
 
 export function createBackgroundHost(options: BackgroundHostOptions = {}): BackgroundHost {
+  if (options.untrusted) return createUntrustedHost(options);
   const facts = new Map<string, Facts>();
   const probes = new Map<string, Promise<void>>();
   const counts = new Map<string, Promise<void>>();
@@ -242,6 +273,16 @@ export function createBackgroundHost(options: BackgroundHostOptions = {}): Backg
       placeholders++;
       count(path, f);
       return undefined;
+    },
+    sizeOf(path: string): number | undefined {
+      const open = options.overlay?.(path);
+      if (open !== undefined) return open.length;
+      try {
+        const st = fs.statSync(path, { throwIfNoEntry: false });
+        return st?.isFile() ? st.size : undefined;
+      } catch {
+        return undefined;
+      }
     },
     listDir(path: string): DirEntry[] | undefined {
       // Completion asks for one folder when the user types a path; readdir of it is cheap.

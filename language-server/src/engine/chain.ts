@@ -3,11 +3,13 @@
 import * as nodePath from 'node:path';
 import { parseConfigText, findPath, makeDiagnostic } from './yamlFile';
 import type { Located, ParsedFile } from './yamlFile';
-import { expandPath } from './paths';
+import { displayPath, expandPath } from './paths';
 import { schemaAt } from './schema';
 import type { EngineDiagnostic, EngineHost, KeyPath } from './types';
 
 const MAX_CHAIN = 16; // as the trainer's loader
+/** A config another one extends is read whole and parsed: past this size it is refused, not read. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export interface Chain {
   /** Root first, then its parent, grandparent, ... */
@@ -40,7 +42,7 @@ export function resolveChain(root: ParsedFile, host: EngineHost): Chain {
     if (typeof ext !== 'string') break;
     const loc = findPath(current, ['extends']);
     const where = loc?.valueRange ?? [0, 0];
-    const diag = (code: string, message: string, severity: 'error' | 'warning' = 'error'): void => {
+    const diag = (code: string, message: string, severity: 'error' | 'warning' | 'information' = 'error'): void => {
       chain.diagnostics.push(makeDiagnostic(current, where[0], where[1], severity, code, message));
     };
     if (!nodePath.isAbsolute(current.path)) break; // an unsaved document has no folder to resolve against
@@ -54,9 +56,18 @@ export function resolveChain(root: ParsedFile, host: EngineHost): Chain {
       diag('extends-cycle', `extends: "${ext}" forms a cycle (${[...seen, target].map((p) => nodePath.basename(p)).join(' → ')})`);
       break;
     }
+    const size = host.sizeOf?.(target);
+    if (size !== undefined && size > MAX_CONFIG_BYTES) {
+      diag('extends-too-large', `extends: "${ext}" is ${(size / 1024 / 1024).toFixed(1)} MB; a config file is at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB, so it is not read`);
+      break;
+    }
     const text = host.readFile(target);
+    if (text === undefined && host.untrusted) {
+      diag('untrusted-workspace', `extends: "${ext}" is not read in an untrusted workspace (trust the workspace to check inherited keys)`, 'information');
+      break;
+    }
     if (text === undefined) {
-      diag('extends-not-found', `extends: file "${ext}" does not exist (looked for ${target})`);
+      diag('extends-not-found', `extends: file "${ext}" does not exist (looked for ${displayPath(ext, nodePath.dirname(current.path), expanded)})`);
       break;
     }
     seen.add(target);

@@ -9,7 +9,7 @@ import { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 // Tabs, carriage returns, control characters, surrogates and BOMs all go to the full parser.
 const UNSUPPORTED = /[\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const MAX_LENGTH = 256 * 1024;
+const MAX_LENGTH = 64 * 1024 * 1024;
 
 /** YAML 1.2 core-schema resolution of a plain scalar (what the `yaml` package does by default). */
 export function resolvePlain(src: string): unknown {

@@ -67,6 +67,12 @@ export function createNodeHost(options: NodeHostOptions = {}): EngineHost {
         if (fd !== undefined) fs.closeSync(fd);
       }
     },
+    sizeOf(path: string): number | undefined {
+      const open = options.overlay?.(path);
+      if (open !== undefined) return open.length;
+      const st = stat(path);
+      return st?.isFile ? st.size : undefined;
+    },
     listDir(path: string): DirEntry[] | undefined {
       try {
         return fs.readdirSync(path, { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() || (e.isSymbolicLink() && stat(nodePath.join(path, e.name))?.isDirectory === true) }));

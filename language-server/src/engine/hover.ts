@@ -7,7 +7,7 @@ import { locate } from './yamlFile';
 import { configPath, countRecords, statOf } from './dataFiles';
 import { formatCount } from './derived';
 import { estimatePpoMemory, memoryMarkdown } from './memory';
-import { isBuiltinRef, isPathKey, pathKeyAt } from './paths';
+import { displayPath, isBuiltinRef, isPathKey, pathKeyAt } from './paths';
 import type { PathSegment } from './types';
 import { pathToString } from './types';
 
@@ -67,7 +67,7 @@ function pathLines(a: Analysis, path: PathSegment[]): string[] {
   if (!cp.expanded.absolute) return [`Resolves on the machine that defines $${cp.expanded.unset.join(', $')} (not set here, so not checked)`];
   const abs = cp.expanded.absolute;
   const st = statOf(a.host, abs);
-  const lines = [`Resolves to \`${abs}\`${st === undefined ? ' — **does not exist**' : st === 'pending' ? ' (checking…)' : ''}`];
+  const lines = [`Resolves to \`${displayPath(cp.raw.trim(), nodePath.dirname(cp.origin.pf.path), cp.expanded)}\`${st === undefined ? ' — **does not exist**' : st === 'pending' ? ' (checking…)' : ''}`];
   if (st !== undefined && st !== 'unknown' && st !== 'pending' && st.isFile && pathKeyAt(key)?.kind === 'file' && !(key[0] === 'data' && key[1] === 'facts')) {
     const n = countRecords(a.host, abs);
     if (n !== undefined) lines.push(`${formatCount(n)} records`);

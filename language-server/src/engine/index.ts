@@ -25,6 +25,9 @@ export type { BackgroundHost, BackgroundHostOptions } from './backgroundHost';
 export { estimatePpoMemory } from './memory';
 export type { EngineDiagnostic, EngineHost, Fix, TextEditSpec, RelatedLocation } from './types';
 
+/** The largest config file `validateFile` reads (its `extends` parents: MAX_CONFIG_BYTES). */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 /** The wire shape only (no offsets or fixes), for the CLI's JSON output. */
 export function toValidationDiagnostic(d: EngineDiagnostic): ValidationDiagnostic {
   return { line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn, severity: d.severity, code: d.code, message: d.message, file: d.file };
@@ -48,6 +51,11 @@ export function validateFile(filePath: string, options: { env?: Readonly<Record<
   const abs = nodePath.resolve(filePath);
   let text: string;
   try {
+    // A config is small; a huge file given by mistake is refused before it fills the memory.
+    const size = fs.statSync(abs).size;
+    if (size > MAX_DOCUMENT_BYTES) {
+      return [{ line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'file-too-large', message: `${abs} is ${(size / 1024 / 1024).toFixed(1)} MB; a config file is at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB, so it is not read`, file: abs }];
+    }
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
     const reason = e instanceof Error && 'code' in e && e.code === 'ENOENT' ? 'file not found' : e instanceof Error ? e.message : String(e);

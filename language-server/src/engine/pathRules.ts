@@ -5,7 +5,7 @@ import * as nodePath from 'node:path';
 import type { ResolvedConfig } from './chain';
 import { isPlainObject } from './chain';
 import { configPath, firstFact, firstRecords, readHead, statOf } from './dataFiles';
-import { isBuiltinRef, pathKeys } from './paths';
+import { displayPath, isBuiltinRef, pathKeys } from './paths';
 import { makeDiagnostic } from './yamlFile';
 import type { EngineDiagnostic, EngineHost } from './types';
 import { pathToString } from './types';
@@ -59,7 +59,19 @@ function rewardFolderProblem(host: EngineHost, folder: string): string | undefin
   return 'is neither a run directory (run.json) nor a reward-model checkpoint (`reward/` and `heads.safetensors`)';
 }
 
+/** In an untrusted workspace no path is read: one note, at the first path the config names. */
+function untrustedNote(r: ResolvedConfig, host: EngineHost): EngineDiagnostic[] {
+  for (const key of pathKeys()) {
+    const cp = configPath(r, key.path, host);
+    if (!cp || isBuiltinRef(cp.raw)) continue;
+    const range = cp.origin.loc.valueRange;
+    return [makeDiagnostic(cp.origin.pf, range[0], range[1], 'information', 'untrusted-workspace', 'File checks are off in an untrusted workspace: the files and folders this config names are not read (trust the workspace to check them)')];
+  }
+  return [];
+}
+
 export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiagnostic[] {
+  if (host.untrusted) return untrustedNote(r, host);
   const out: EngineDiagnostic[] = [];
   for (const key of pathKeys()) {
     const cp = configPath(r, key.path, host);
@@ -73,7 +85,7 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
     if (st === 'pending') continue; // checked when the background read lands
     if (st === undefined) {
       const what = key.kind === 'dir' ? 'folder' : 'file';
-      out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-not-found', `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${abs})`));
+      out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-not-found', `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${displayPath(cp.raw.trim(), nodePath.dirname(pf.path), cp.expanded)})`));
       continue;
     }
     if (st !== 'unknown') {

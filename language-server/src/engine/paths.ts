@@ -31,6 +31,19 @@ export function expandPath(raw: string, baseDir: string, env: Readonly<Record<st
   return { absolute: nodePath.resolve(baseDir, text), unset };
 }
 
+const VAR = /\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*/;
+
+/**
+ * A path as it may be shown (diagnostics, hovers, CLI output): resolved against `baseDir`, but with
+ * `$VAR`/`${VAR}` kept as names. A variable's value may be a secret (a token, a private folder);
+ * the Problems panel and CI logs must not show it.
+ */
+export function displayPath(raw: string, baseDir: string, expanded: ExpandedPath): string {
+  if (!VAR.test(raw)) return expanded.absolute ?? raw;
+  if (raw.startsWith('$') || raw.startsWith('~') || nodePath.isAbsolute(raw)) return raw;
+  return nodePath.join(baseDir, raw);
+}
+
 export type PathKind = 'file' | 'dir';
 
 export interface PathKey {

@@ -72,14 +72,26 @@ function elsewhere(name: string): string[] {
   return allKeyPaths().filter((k) => k.path[k.path.length - 1] === name || k.node['x-aliases']?.includes(name)).map((k) => k.path.join('.'));
 }
 
-export function schemaDiagnostics(chain: Chain): EngineDiagnostic[] {
+/**
+ * Schema problems of the merged config; past `limit` they are only counted (`omitted`), not
+ * described, so a document of 25,000 unknown keys costs no more than one of `limit`.
+ */
+export function schemaDiagnostics(chain: Chain, limit = Infinity): { diagnostics: EngineDiagnostic[]; omitted: number } {
   const merged = chain.merged;
-  if (merged === undefined) return [];
-  const validate = getValidator();
-  if (validate(merged)) return [];
   const out: EngineDiagnostic[] = [];
+  if (merged === undefined) return { diagnostics: out, omitted: 0 };
+  const validate = getValidator();
+  if (validate(merged)) return { diagnostics: out, omitted: 0 };
   const seen = new Set<string>();
+  let omitted = 0;
   for (const err of validate.errors ?? []) {
+    if (out.length >= limit) {
+      // One per offending key or value, as the described ones are deduplicated.
+      const key = `${err.instancePath}\u0000${err.keyword}\u0000${String((err.params as Record<string, unknown>).additionalProperty ?? '')}`;
+      if (!seen.has(key)) omitted++;
+      seen.add(key);
+      continue;
+    }
     const basePath = parsePointer(err.instancePath, merged);
     const d = toDiagnostic(err, basePath, chain, merged);
     if (!d) continue;
@@ -88,7 +100,7 @@ export function schemaDiagnostics(chain: Chain): EngineDiagnostic[] {
     seen.add(key);
     out.push(d);
   }
-  return out;
+  return { diagnostics: out, omitted };
 }
 
 function toDiagnostic(err: ErrorObject, basePath: PathSegment[], chain: Chain, merged: unknown): EngineDiagnostic | undefined {

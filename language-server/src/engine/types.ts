@@ -67,6 +67,8 @@ export interface EngineHost {
   /** The first `maxBytes` bytes of a file as UTF-8 (a torn last character is harmless). */
   readHead?(path: string, maxBytes: number): string | undefined;
   listDir?(path: string): DirEntry[] | undefined;
+  /** Size in bytes of a file, read at once (not in the background), so a huge config is refused before it is read. */
+  sizeOf?(path: string): number | undefined;
   /** Environment used to expand `$VAR` / `${VAR}` in paths (default: none, so such paths are not checked). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Memory of the smallest GPU in GiB (nvidia-smi or a setting); enables the fit check. */
@@ -84,6 +86,11 @@ export interface EngineHost {
   known?(path: string): boolean;
   /** How many answers so far were placeholders; an analysis that saw it grow is incomplete. */
   placeholderCount?(): number;
+  /**
+   * The workspace is not trusted: the host reads no file a config names (open documents only),
+   * and the rules say once per document that file checks are off instead of reporting missing files.
+   */
+  untrusted?: boolean;
 }
 
 export type PathSegment = string | number;

@@ -1,8 +1,9 @@
 // One config file parsed with positions: the YAML document, its line index, its syntax
 // diagnostics, its plain value, and lookups between key paths and source ranges.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, YAMLParseError } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import { fastParse } from './fastYaml';
+import { MAX_NESTING, nestingExcess } from './nesting';
 import type { EngineDiagnostic, Fix, KeyPath, PathSegment, RelatedLocation, Severity, TextEditSpec } from './types';
 
 export interface ParsedFile {
@@ -40,9 +41,18 @@ function countLines(text: string): LineCounter {
 }
 
 export function parseConfigText(text: string, path: string): ParsedFile {
+  const tooDeep = nestingExcess(text);
+  if (tooDeep >= 0) return refuseDeep(text, path, tooDeep);
   const fast = fastParse(text);
   if (fast) return { path, text, doc: fast.doc, lineCounter: countLines(text), syntax: [], hasErrors: false, value: fast.value, parser: 'fast' };
   return parseWithYaml(text, path);
+}
+
+/** A document nested past MAX_NESTING: not parsed at all (parsers and rules recurse per level). */
+function refuseDeep(text: string, path: string, at: number): ParsedFile {
+  const pf: ParsedFile = { path, text, doc: parseDocument(''), lineCounter: countLines(text), syntax: [], hasErrors: true, value: undefined, parser: 'yaml' };
+  pf.syntax.push(makeDiagnostic(pf, at, at + 1, 'error', 'too-deep', `Nested more than ${MAX_NESTING} levels deep here; a config nests a few levels (sections, lists), so this one is not read further`));
+  return pf;
 }
 
 /** The full parser (the `yaml` package), for everything the fast path leaves alone. */
@@ -58,9 +68,13 @@ export function parseWithYaml(text: string, path: string): ParsedFile {
       lineCounter,
       prettyErrors: false,
       logLevel: 'error', // warnings are diagnostics here, not process warnings
-      uniqueKeys: true,
+      // The package's own duplicate-key check compares each key with every earlier one (40,000
+      // keys: 31 s); duplicateKeyErrors does the same check with one set per map.
+      uniqueKeys: false,
       merge: true, // `<<: *anchor` works as in PyYAML, which the trainer reads configs with
     });
+    const dups = duplicateKeyErrors(doc);
+    if (dups.length > 0) doc.errors = [...doc.errors, ...dups].sort((x, y) => x.pos[0] - y.pos[0]);
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
@@ -84,6 +98,39 @@ export function parseWithYaml(text: string, path: string): ParsedFile {
     }
   }
   return pf;
+}
+
+/**
+ * "Map keys must be unique" where a map repeats a scalar key, as the `yaml` package's `uniqueKeys`
+ * reports it (same code, message and position), in linear time. Walks with its own stack: a deeply
+ * nested document must not exhaust the call stack here.
+ */
+function duplicateKeyErrors(doc: Document.Parsed): YAMLParseError[] {
+  const out: YAMLParseError[] = [];
+  const todo: unknown[] = [doc.contents];
+  while (todo.length > 0) {
+    const node = todo.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key)) {
+          // The package compares values with ===: NaN never equals itself, 1 and "1" differ.
+          const v = key.value;
+          if (!(typeof v === 'number' && Number.isNaN(v))) {
+            if (seen.has(v)) {
+              const at = key.range?.[0] ?? 0;
+              out.push(new YAMLParseError([at, at + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+            } else seen.add(v);
+          }
+        }
+        todo.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) todo.push(item);
+    }
+  }
+  return out;
 }
 
 /** YAML errors often point at one character; cover the word there so the squiggle is visible. */
@@ -147,14 +194,38 @@ function keyText(pair: Pair<unknown, unknown>): string | undefined {
   return undefined;
 }
 
+interface PairIndex {
+  /** The last pair per key text, as a lookup by name finds it. */
+  byName: Map<string, Pair<unknown, unknown>>;
+  merges: Pair<unknown, unknown>[];
+}
+
+// Parsed documents are never edited in place, so a map's index stays right for its life. Without
+// it every key lookup scanned the whole map: 25,000 unknown keys took a minute.
+const pairIndexes = new WeakMap<object, PairIndex>();
+
+function pairIndex(map: { items: Pair<unknown, unknown>[] }): PairIndex {
+  let idx = pairIndexes.get(map);
+  if (!idx) {
+    idx = { byName: new Map(), merges: [] };
+    for (const item of map.items) {
+      const name = keyText(item);
+      if (name === undefined) continue;
+      idx.byName.set(name, item);
+      if (name === '<<') idx.merges.push(item);
+    }
+    pairIndexes.set(map, idx);
+  }
+  return idx;
+}
+
 /** The pair of `map` whose key is `name`, looking through `<<` merge keys like YAML does. */
 function findPair(map: unknown, name: string, doc: Document.Parsed, depth = 0): Pair<unknown, unknown> | undefined {
   if (!isMap(map) || depth > 8) return undefined;
-  let found: Pair<unknown, unknown> | undefined;
-  for (const item of map.items) if (keyText(item) === name) found = item;
+  const idx = pairIndex(map as { items: Pair<unknown, unknown>[] });
+  const found = idx.byName.get(name);
   if (found) return found;
-  for (const item of map.items) {
-    if (keyText(item) !== '<<') continue;
+  for (const item of idx.merges) {
     const src = deAlias(item.value, doc);
     const sources = isSeq(src) ? src.items.map((i) => deAlias(i, doc)) : [src];
     for (const s of sources) {

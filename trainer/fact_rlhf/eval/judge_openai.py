@@ -5,14 +5,22 @@ server errors (5xx) and connection failures are retried with exponential backoff
 of times; then the run stops with an error naming the URL. A reply that arrives but cannot be read
 (not JSON, no choices, zero or several ratings) scores 0, as in the official scorer, and the reason
 is kept with the result.
+
+The API key from the environment goes only to the endpoint the environment names
+(`FACT_RLHF_JUDGE_BASE_URL`, else `OPENAI_BASE_URL`, else OpenAI's own): a config file is shared
+and may come from anyone, so a `base_url` it sets must not collect the user's key. A key written in
+the config itself goes with the config's URL. Plain `http://` is refused except on loopback, where
+the traffic never leaves the machine.
 """
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -23,6 +31,7 @@ from .mmhal import MMHalRecord, find_ratings
 
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
+JUDGE_BASE_URL_ENV = "FACT_RLHF_JUDGE_BASE_URL"  # wins over OPENAI_BASE_URL for the judge alone
 MODEL_ENV = "FACT_RLHF_JUDGE_MODEL"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -52,6 +61,11 @@ class JudgeConfig:
             raise UsageError(f"judge timeout_s must be positive, got {self.timeout_s}")
         if not self.base_url.startswith(("http://", "https://")):
             raise UsageError(f"judge base_url must start with http:// or https://, got {self.base_url!r}")
+        if self.base_url.startswith("http://") and not is_loopback_url(self.base_url):
+            raise UsageError(
+                f"judge base_url {self.base_url!r} uses plain http:// to another machine; use https:// "
+                f"(plain http is accepted only for loopback: localhost, 127.0.0.1, ::1)"
+            )
 
     @property
     def url(self) -> str:
@@ -71,12 +85,12 @@ class JudgeConfig:
         if not model:
             raise UsageError(f"no judge model: set eval judge 'model' in the config or {MODEL_ENV}")
         extra = {k: settings[k] for k in ("timeout_s", "max_tries", "backoff_s", "max_backoff_s") if k in settings}
-        return cls(
-            base_url=settings.get("base_url") or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
-            model=str(model),
-            api_key=settings.get("api_key") or env.get(API_KEY_ENV) or None,
-            **extra,
-        )
+        trusted_url = env_base_url(env)
+        base_url = settings.get("base_url") or trusted_url
+        api_key = settings.get("api_key") or None
+        if api_key is None and same_endpoint(base_url, trusted_url):
+            api_key = env.get(API_KEY_ENV) or None
+        return cls(base_url=base_url, model=str(model), api_key=api_key, **extra)
 
 
 @dataclass
@@ -154,6 +168,36 @@ class OpenAIJudge:
                 f"and that the server is running"
             )
         raise JudgeError(f"judge at {url} still failing after {tries}: {last}")
+
+
+def env_base_url(env: Mapping[str, str]) -> str:
+    """The judge endpoint the user's environment names: the only one the environment's key goes to."""
+    return env.get(JUDGE_BASE_URL_ENV) or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+def _endpoint(url: str) -> tuple[str, str, int | None, str]:
+    parts = urllib.parse.urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # an unreadable port matches nothing
+    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Same scheme, host, port and path (case of scheme/host, default ports, trailing '/' ignored)."""
+    return _endpoint(a) == _endpoint(b)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def read_reply(body: bytes) -> JudgeResult:
