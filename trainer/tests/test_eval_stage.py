@@ -205,3 +205,19 @@ def test_every_metric_key_is_in_the_metrics_catalogue(evaluated: tuple[Path, Pat
     """schema/metrics.json gives the editor its titles and units: a key the trainer writes
     without an entry there would show untitled."""
     assert not uncatalogued(read_events(evaluated[0]) + read_events(evaluated[1])), "add these keys to schema/metrics.json"
+
+
+def test_no_checkpoint_named_evaluates_the_newest_finished_ppo_run(evaluated: tuple[Path, Path]) -> None:
+    """The ppo run sits in the eval config's output folder: with eval.checkpoint unset it is the one
+    evaluated, run.json records it, and the log says which and why."""
+    ppo, first = evaluated
+    config = write_config(first.parent, "default.rlhf.yaml", {
+        **PPO, "output_dir": ".", "data": {"num_images": 8, "eval_questions": 8},
+        "eval": {"benchmarks": ["shapes"], "max_new_tokens": 4, "batch_size": 8}})
+    run = first.parent / "eval-default"
+    assert main(["eval", "--config", str(config), "--run-dir", str(run)]) == 0
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["config"]["eval"]["checkpoint"] == str(ppo)
+    logs = [e["message"] for e in read_events(run) if e["type"] == "log"]
+    assert any(f"evaluating {ppo}: the newest finished ppo run" in m for m in logs), logs
+    assert any(f"ppo checkpoint {ppo}/checkpoints/" in m for m in logs), logs
