@@ -229,7 +229,7 @@ test('every command has its own --help; eval\'s says which checkpoint it evaluat
 });
 
 test('eval with no checkpoint named evaluates the newest finished ppo (else rl_init, else sft) run and says which; a random model only with --allow-random', () => {
-  const config = write('evaldef/e.rlhf.yaml', 'version: 1\nname: e\ndata:\n  builtin: shapes\nlaunch:\n  device: cpu\n');
+  write('evaldef/e.rlhf.yaml', 'version: 1\nname: e\ndata:\n  builtin: shapes\nlaunch:\n  device: cpu\n');
   const finished = (folder: string, stage: string, at: number, checkpoint?: string): string => {
     const runDir = fakeRun(folder, stage, at, null, checkpoint);
     const m = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
