@@ -7,6 +7,8 @@ import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
+import { chooseEvalTarget, defaultPolicyRun, EvalTargetError, evalOutputFolder, finishedPolicyRuns, type EvalChoice, type PolicyRun } from '../runs/evalTarget';
+import { showEvalResults } from './evalResultsView';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
@@ -28,7 +30,34 @@ export class RunController implements vscode.Disposable {
     return this.active;
   }
 
-  async start(stage: Stage, configUri: vscode.Uri): Promise<RunHandle> {
+  /** The folder this config's runs go to: the `factRlhf.outputDir` setting, else the config's output_dir. */
+  outputFolder(configUri: vscode.Uri): string {
+    const setting = vscode.workspace.getConfiguration('factRlhf', configUri).get<string>('outputDir')?.trim();
+    if (!setting) return evalOutputFolder(configUri.fsPath);
+    const folder = vscode.workspace.getWorkspaceFolder(configUri);
+    return folder ? vscode.Uri.joinPath(folder.uri, setting).fsPath : setting;
+  }
+
+  /** What Evaluate would evaluate for this config, or why nothing may be. */
+  evalChoice(configUri: vscode.Uri, opts: { checkpoint?: string; allowRandom?: boolean } = {}): EvalChoice | { refused: string } {
+    try {
+      return chooseEvalTarget(configUri.fsPath, { ...opts, outputDir: this.outputFolder(configUri) });
+    } catch (err) {
+      if (err instanceof EvalTargetError) return { refused: err.message };
+      throw err;
+    }
+  }
+
+  defaultEvaluable(runs: readonly PolicyRun[]): PolicyRun | undefined {
+    return defaultPolicyRun(runs);
+  }
+
+  /** Finished policy runs with a checkpoint under this config's output folder, newest first. */
+  evaluableRuns(configUri: vscode.Uri): PolicyRun[] {
+    return finishedPolicyRuns(this.outputFolder(configUri));
+  }
+
+  async start(stage: Stage, configUri: vscode.Uri, evalChoice?: EvalChoice): Promise<RunHandle> {
     if (!vscode.workspace.isTrusted) {
       throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to launch runs.');
     }
@@ -56,8 +85,13 @@ export class RunController implements vscode.Disposable {
       trainerRoot: vscode.Uri.joinPath(root, 'trainer').fsPath,
       schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
       outputDir,
+      evalCheckpoint: evalChoice?.checkpoint,
+      allowRandom: evalChoice?.allowRandom,
     });
+    // A new run owns the status bar from its first second, before the trainer reports anything.
+    this.statusBar.showStarting(handle.runId, stage);
     this.output.info(`${stage} run ${handle.runId} started: python ${python.path} (${python.source}), folder ${handle.runDir}`);
+    if (evalChoice) this.output.info(`[${handle.runId}] ${evalChoice.note}`);
     this.watch(handle, stage);
     await this.rememberLive();
     return handle;
@@ -134,6 +168,12 @@ export class RunController implements vscode.Disposable {
       } else {
         this.output.info(`[${handle.runId}] ${result.status}`);
         void vscode.window.showInformationMessage(`Fact-RLHF run ${handle.runId} ${result.status}.`);
+        if (stage === 'eval' && result.status === 'finished') {
+          void showEvalResults(this.context, handle.runDir).then(
+            (shown) => { if (!shown) this.output.warn(`[${handle.runId}] finished without results.json`); },
+            (err: unknown) => this.output.warn(`[${handle.runId}] could not show the results: ${String(err)}`),
+          );
+        }
       }
     });
   }

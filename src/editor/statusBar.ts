@@ -21,6 +21,14 @@ export class RunStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  /** A run just launched: replaces whatever the previous run left, before the trainer says anything. */
+  showStarting(runId: string, stage: string, phase?: string): void {
+    this.item.text = `$(sync~spin) ${stage.toUpperCase()} ${phase ?? 'starting…'}`;
+    this.item.tooltip = `Fact-RLHF run ${runId}: ${phase ?? 'starting the trainer'} — click to show reward traces`;
+    this.item.backgroundColor = undefined;
+    this.item.show();
+  }
+
   showStatus(runId: string, status: RunStatus): void {
     const icon = status === 'finished' ? '$(check)' : status === 'failed' ? '$(error)' : status === 'stopped' ? '$(debug-stop)' : '$(sync~spin)';
     this.item.text = `${icon} Fact-RLHF: ${status}`;

@@ -40,7 +40,7 @@ def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: 
 def _apply_eval_flags(config: "ExperimentConfig", checkpoint: str | None, allow_random: bool) -> None:
     """The CLI's `--checkpoint` and `--allow-random` over `eval.checkpoint` and `eval.allow_random`."""
     if checkpoint:
-        config.data["eval"]["checkpoint"] = str(Path(checkpoint).expanduser().resolve())
+        config.data["eval"]["checkpoint"] = os.path.abspath(os.path.expanduser(checkpoint))  # no symlink resolution: the path the caller named
     if allow_random:
         config.data["eval"]["allow_random"] = True
 

@@ -12,6 +12,7 @@ const CONTRIBUTED = [
   'factRlhf.openSamples',
   'factRlhf.scoreResponse',
   'factRlhf.evaluate',
+  'factRlhf.evaluateCheckpoint',
 ];
 
 describe('activation', () => {
@@ -26,7 +27,7 @@ describe('activation', () => {
     console.log(`activate() took ${api.activationMs.toFixed(1)} ms`);
   });
 
-  it('contributes and registers all 8 commands', async () => {
+  it(`contributes and registers all ${CONTRIBUTED.length} commands`, async () => {
     await activateApi();
     const manifest = extension().packageJSON as { contributes?: { commands?: { command: string }[] } };
     const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command).sort();
