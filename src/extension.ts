@@ -18,6 +18,8 @@ export interface FactRlhfApi {
   languageClientReady(): Promise<void>;
   /** The language server's full validation of a config (the typed factRlhf/validate request). */
   validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
+  /** The run status-bar item's text. */
+  statusBarText(): string;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -103,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       }
     },
     traceViewStats: () => traces.stats(),
+    statusBarText: () => statusBar.text,
     languageClientReady: () => clientStarted,
     validateConfig: async (uri) => {
       await clientStarted;

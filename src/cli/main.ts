@@ -1,7 +1,7 @@
 // `fact-rlhf`: the terminal front end over src/runs (the same module the extension uses).
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Stage } from '../protocol';
+import { phaseLabel, type Stage } from '../protocol';
 import { RunManager } from '../runs/runManager';
 import { RunSeries } from '../runs/runSeries';
 import { resolvePython } from '../runs/pythonResolver';
@@ -152,10 +152,19 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
   const series = new RunSeries();
   const progress = new ProgressReporter(process.stderr);
   let corrupt = 0;
+  let phase: string | undefined;
   handle.on('events', (events) => {
     series.apply(events);
     for (const e of events) {
-      if (e.type === 'progress') {
+      if (e.type === 'progress' && e.phase) {
+        // A phase before the main steps: one line when it begins (a warm-up's own count follows on a TTY).
+        if (e.phase !== phase) {
+          phase = e.phase;
+          progress.clear();
+          process.stderr.write(`fact-rlhf: ${phaseLabel(e.phase)}${e.total > 0 ? ` (${e.total} steps)` : ''}…\n`);
+        }
+      } else if (e.type === 'progress') {
+        phase = undefined;
         progress.update({ step: e.step, total: e.total, eta: e.eta ?? null, label: PRIMARY_METRIC[stage].label, reward: series.last(PRIMARY_METRIC[stage].key), kl: stage === 'ppo' ? series.last(KL_KEY) : undefined });
       } else if (e.type === 'log' && (e.level === 'warning' || e.level === 'error')) {
         progress.clear();

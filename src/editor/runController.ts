@@ -142,7 +142,7 @@ export class RunController implements vscode.Disposable {
       for (const e of events) {
         if (e.type === 'progress' && this.active === handle) {
           const reward = lastValue(this.traces, handle.runId);
-          this.statusBar.showProgress(handle.runId, stage, e.step, e.total, e.eta ?? null, reward);
+          this.statusBar.showProgress(handle.runId, stage, e.step, e.total, e.eta ?? null, reward, e.phase);
         } else if (e.type === 'log') {
           const line = `[${handle.runId}] ${e.message}`;
           if (e.level === 'error') this.output.error(line);

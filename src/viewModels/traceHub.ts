@@ -40,7 +40,10 @@ export class TraceHub {
     if (!run) return;
     const before = run.series.status;
     run.series.apply(events);
-    if (run.series.status !== before || events.some((e) => e.type === 'status')) run.statusDirty = true;
+    // Phases (data, reward warm-up...) come with no metric points, so no delta carries them: the
+    // status message does, from the run's first second.
+    const phased = events.some((e) => e.type === 'progress' && e.phase !== undefined);
+    if (run.series.status !== before || phased || events.some((e) => e.type === 'status')) run.statusDirty = true;
     this.schedule();
   }
 

@@ -114,6 +114,7 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
             pids = manifest_pids(ranks)
             run.write_manifest(config.data, config.hash(), config.path, device, resume=resume, world_size=ranks.world_size, pids=pids)
             run.status("starting")
+            run.phase("setup")  # the stage's imports (torch, transformers) take seconds: say so at once
             if eval_note:
                 run.log(f"eval: {eval_note}")
                 if main_rank:

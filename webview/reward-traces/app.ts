@@ -3,6 +3,7 @@
 import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
 import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviews/rewardTraces';
 import { metricTitle } from '../../src/protocol/metrics';
+import { phaseLabel } from '../../src/protocol';
 import { ChartSync } from '../shared/charts/chartSync';
 import type { ChartLine} from '../shared/charts/lineChart';
 import { LineChart } from '../shared/charts/lineChart';
@@ -348,9 +349,19 @@ export class TraceApp {
 
     const p = s.progress;
     const detail = el('div', 'run-detail');
-    if (p && p.total > 0) {
+    const live = s.status === 'running' || s.status === 'starting';
+    if (p?.phase && live && p.total <= 0) {
+      // A phase with no count of its own (data, the model): its name is the progress.
+      const phase = el('span', 'run-phase', `${phaseLabel(p.phase)}…`);
+      phase.dataset.phase = p.phase;
+      detail.append(phase);
+    } else if (!p && s.status === 'starting') {
+      detail.append(el('span', 'run-phase', 'starting the trainer…'));
+    }
+    if (p && p.total > 0 && (!p.phase || live)) {
       const frac = Math.min(1, Math.max(0, p.step / p.total));
-      const text = [`step ${p.step.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`];
+      const count = `${p.step.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`;
+      const text = [p.phase ? `${phaseLabel(p.phase)} ${count}` : `step ${count}`];
       if (s.status === 'running' || s.status === 'starting') {
         text.push(p.eta === null ? 'ETA –' : `ETA ${formatDuration(p.eta)}`);
       }

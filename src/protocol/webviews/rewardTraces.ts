@@ -22,8 +22,9 @@ export interface RunSummary {
   status: RunStatus;
   /** Trainer error text when status is failed. */
   error?: string;
-  /** Latest progress. */
-  progress?: { step: number; total: number; eta: number | null };
+  /** Latest progress; `phase` (run-event ProgressEvent.phase) while the run is in a phase before
+   * its main steps, whose own steps `step`/`total` then count. */
+  progress?: { step: number; total: number; eta: number | null; phase?: string };
 }
 
 export interface RunTraces extends RunSummary {
@@ -79,7 +80,7 @@ export const PRIMARY_TRACE_KEYS: readonly string[] = primaryMetricKeys('ppo');
 const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished', 'failed', 'stopped');
 const seriesData: Validator<SeriesData> = object({ steps: numberArray(), values: numberArray(true) });
 const seriesRecord = recordOf(seriesData);
-const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite) });
+const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite), phase: optional(string) });
 const runSummaryFields = {
   runId: string,
   runDir: string,
