@@ -54,6 +54,9 @@ describe('Evaluate', () => {
     const config = workspaceFile('tiny-eval.rlhf.yaml');
     const started = await vscode.commands.executeCommand<{ runId: string; runDir: string } | undefined>('factRlhf.evaluate', config);
     assert.ok(started, 'factRlhf.evaluate returned no run (see the Fact-RLHF output channel)');
+    // The status bar belongs to the new run at once, not to the PPO run that finished before it.
+    const bar = api.statusBarText();
+    assert.match(bar, /^\$\(sync~spin\) EVAL /, `status bar right after the launch: ${bar}`);
     const status = await api.waitForRun(started.runId, RUN_TIMEOUT_MS);
     const m = manifest(started.runDir);
     assert.equal(status, 'finished', `eval run ended ${status}`);
