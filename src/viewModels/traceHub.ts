@@ -3,11 +3,16 @@
 import type { HostToTraceWebview, RunEvent, RunStatus, RunSummary, RunTraces } from '../protocol';
 import { join } from 'node:path';
 import { RunSeries } from '../runs/runSeries';
+import { readManifest } from '../runs/runDirectory';
+import { runLabels } from '../runs/runLabels';
+import type { RunManifest } from '../protocol';
 
 interface TrackedRun {
   summary: Omit<RunSummary, 'status' | 'error' | 'progress'>;
   series: RunSeries;
   statusDirty: boolean;
+  /** run.json, once the trainer has written it (names the run and its config). */
+  manifest?: RunManifest;
 }
 
 export class TraceHub {
@@ -32,6 +37,7 @@ export class TraceHub {
     if (this.runs.has(runId)) return;
     this.runs.set(runId, { summary: { runId, runDir, stage }, series: new RunSeries(), statusDirty: true });
     while (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
+    this.relabel();
     this.schedule();
   }
 
@@ -71,8 +77,34 @@ export class TraceHub {
     return [...this.runs.keys()];
   }
 
+  /** Reads the manifests not read yet and renames every run: names and differences depend on all. */
+  private relabel(): boolean {
+    let found = false;
+    for (const r of this.runs.values()) {
+      if (r.manifest) continue;
+      try {
+        r.manifest = readManifest(r.summary.runDir);
+      } catch {
+        r.manifest = undefined; // not written yet, or torn: tried again later
+      }
+      if (r.manifest) found = true;
+    }
+    const labels = runLabels([...this.runs.values()].map((r) => ({ runId: r.summary.runId, manifest: r.manifest })));
+    for (const r of this.runs.values()) {
+      const l = labels.get(r.summary.runId);
+      if (!l) continue;
+      const changed = l.name !== r.summary.name || (l.differs ?? []).join('\n') !== (r.summary.differs ?? []).join('\n');
+      if (changed) {
+        r.summary = { ...r.summary, name: l.name, differs: l.differs };
+        r.statusDirty = true;
+      }
+    }
+    return found;
+  }
+
   /** Everything, for a webview that just said `ready`; later deltas continue from here. */
   sendSnapshot(): void {
+    this.relabel();
     const runs: RunTraces[] = [...this.runs.values()].map((r) => ({
       ...this.summaryOf(r),
       series: r.series.snapshot(),
@@ -86,6 +118,7 @@ export class TraceHub {
   flush(): void {
     this.timer = undefined;
     this.lastFlush = Date.now();
+    if ([...this.runs.values()].some((r) => !r.manifest)) this.relabel();
     for (const r of this.runs.values()) {
       const series = r.series.takeDelta();
       if (series) {

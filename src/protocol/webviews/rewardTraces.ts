@@ -22,6 +22,10 @@ export interface RunSummary {
   status: RunStatus;
   /** Trainer error text when status is failed. */
   error?: string;
+  /** The config's name (run.json `config.name`, else the config file's stem). */
+  name?: string;
+  /** `key=value` of the config values that tell this run apart from the others in the view. */
+  differs?: string[];
   /** Latest progress; `phase` (run-event ProgressEvent.phase) while the run is in a phase before
    * its main steps, whose own steps `step`/`total` then count. */
   progress?: { step: number; total: number; eta: number | null; phase?: string };
@@ -87,6 +91,8 @@ const runSummaryFields = {
   stage: string,
   status: runStatus,
   error: optional(string),
+  name: optional(string),
+  differs: optional(arrayOf(string)),
   progress: optional(progress),
 };
 const runSummary: Validator<RunSummary> = object(runSummaryFields);
