@@ -2,7 +2,7 @@
 // line per run, and one chart panel per metric, all redrawn together once per animation frame.
 import type { HostToTraceWebview, RunSummary, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
 import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviews/rewardTraces';
-import { metricTitle } from '../../src/protocol/metrics';
+import { metricInfo, metricTitle, primaryMetricKeys } from '../../src/protocol/metrics';
 import { phaseLabel } from '../../src/protocol';
 import { ChartSync } from '../shared/charts/chartSync';
 import type { ChartLine} from '../shared/charts/lineChart';
@@ -15,7 +15,8 @@ import { TraceStore } from './store';
 /** UI state kept by VS Code across hides of the view. */
 export interface UiState {
   smoothing: number;
-  metrics: string[];
+  /** The panels the user chose; null: each shown stage's primary metrics (schema/metrics.json). */
+  metrics: string[] | null;
   hiddenRuns: string[];
 }
 
@@ -24,7 +25,7 @@ export interface AppHost {
   saveState(state: UiState): void;
 }
 
-const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: [...PRIMARY_TRACE_KEYS], hiddenRuns: [] };
+const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: null, hiddenRuns: [] };
 
 const EMPTY_TEXT = 'No runs yet — run “Fact-RLHF: Start PPO” on a *.rlhf.yaml config.';
 
@@ -93,8 +94,8 @@ export class TraceApp {
     this.picker.setAttribute('aria-label', 'Add a chart for another metric');
     this.picker.addEventListener('change', () => {
       const key = this.picker.value;
-      if (key && !this.state.metrics.includes(key)) {
-        this.state.metrics.push(key);
+      if (key && !this.shownMetrics().includes(key)) {
+        this.state.metrics = [...this.shownMetrics(), key];
         this.saveState();
         this.syncPanels();
         this.schedule();
@@ -166,7 +167,7 @@ export class TraceApp {
         if (hidden.has(runId)) continue;
         const track = run.tracks.get(panel.key);
         if (!track) continue;
-        lines.push({ id: runId, label: runId, color: this.colorOf(runId), ...this.store.prepare(track, weight) });
+        lines.push({ id: runId, label: runLabel(run.summary), color: this.colorOf(runId), ...this.store.prepare(track, weight) });
       }
       panel.chart.setLines(lines);
       panel.chart.draw(this.theme);
@@ -185,7 +186,7 @@ export class TraceApp {
     const hidden = new Set(this.state.hiddenRuns);
     for (const [runId, run] of this.store.runs) {
       if (hidden.has(runId)) continue;
-      for (const key of this.state.metrics) {
+      for (const key of this.shownMetrics()) {
         const s = run.tracks.get(key)?.series;
         if (!s || s.length === 0) continue;
         min = Math.min(min, s.steps[0]);
@@ -201,20 +202,32 @@ export class TraceApp {
   }
 
   private saveState(): void {
-    this.host.saveState({ ...this.state, metrics: [...this.state.metrics], hiddenRuns: [...this.state.hiddenRuns] });
+    this.host.saveState({ ...this.state, metrics: this.state.metrics && [...this.state.metrics], hiddenRuns: [...this.state.hiddenRuns] });
+  }
+
+  /** The panels shown: the user's choice, else the primary metrics of every stage in view
+   * (an SFT run opens on its loss, not on PPO's reward), PPO's before any run arrives. */
+  private shownMetrics(): string[] {
+    if (this.state.metrics) return this.state.metrics;
+    const keys: string[] = [];
+    for (const run of this.store.runs.values()) {
+      for (const k of primaryMetricKeys(run.summary.stage as Parameters<typeof primaryMetricKeys>[0])) if (!keys.includes(k)) keys.push(k);
+    }
+    return keys.length ? keys : [...PRIMARY_TRACE_KEYS];
   }
 
   // --- panels -------------------------------------------------------------------------------
 
   private syncPanels(): void {
+    const shown = this.shownMetrics();
     for (const [key, panel] of this.panels) {
-      if (!this.state.metrics.includes(key)) {
+      if (!shown.includes(key)) {
         panel.chart.destroy();
         panel.root.remove();
         this.panels.delete(key);
       }
     }
-    for (const key of this.state.metrics) {
+    for (const key of shown) {
       let panel = this.panels.get(key);
       if (!panel) panel = this.createPanel(key);
       this.panelsEl.append(panel.root); // keeps the order of state.metrics
@@ -242,15 +255,19 @@ export class TraceApp {
     remove.title = `Remove the ${key} chart`;
     remove.setAttribute('aria-label', `Remove the ${key} chart`);
     remove.addEventListener('click', () => {
-      this.state.metrics = this.state.metrics.filter((k) => k !== key);
+      this.state.metrics = this.shownMetrics().filter((k) => k !== key);
       this.saveState();
       this.syncPanels();
       this.schedule();
     });
     head.append(titles, latest, remove);
     root.append(head);
+    const info = metricInfo(key);
     const chart = new LineChart(root, {
       title: friendly ? `${friendly} (${key})` : key,
+      // Axis titles from the catalogue, with the unit; PPO's steps are iterations.
+      yTitle: `${info?.label ?? friendly ?? key}${info?.unit ? ` (${info.unit})` : ''}`,
+      xTitle: key.startsWith('ppo/') ? 'PPO iteration' : 'step',
       sync: this.sync,
       onSelect: (runId, step) => this.host.post({ type: 'selectStep', runId, step }),
     });
@@ -284,7 +301,7 @@ export class TraceApp {
   }
 
   private renderPicker(): void {
-    const shown = new Set(this.state.metrics);
+    const shown = new Set(this.shownMetrics());
     const available = this.store.keys().filter((k) => !shown.has(k));
     const placeholder = document.createElement('option');
     placeholder.value = '';
@@ -328,10 +345,13 @@ export class TraceApp {
     const toggle = el('button', 'run-toggle') as HTMLButtonElement;
     toggle.type = 'button';
     toggle.setAttribute('aria-pressed', String(!isHidden));
-    toggle.title = isHidden ? `Show ${runId} in the charts` : `Hide ${runId} from the charts`;
+    toggle.title = `${isHidden ? 'Show' : 'Hide'} ${runLabel(s)} (${runId}) ${isHidden ? 'in' : 'from'} the charts`;
     const sw = el('span', 'swatch');
     sw.style.backgroundColor = this.colorOf(runId);
-    toggle.append(sw, el('span', 'run-name', runId));
+    // The config's name and what sets this run apart; the folder name stays in the tooltip.
+    const name = el('span', 'run-name', s.name ?? runId);
+    toggle.append(sw, name);
+    if (s.differs?.length) toggle.append(el('span', 'run-differs', s.differs.join(' · ')));
     toggle.addEventListener('click', () => {
       const set = new Set(this.state.hiddenRuns);
       if (set.has(runId)) set.delete(runId);
@@ -388,6 +408,12 @@ export class TraceApp {
   }
 }
 
+/** A run as charts and tooltips name it: config name, then what differs from the other runs. */
+function runLabel(s: RunSummary): string {
+  const name = s.name ?? s.runId;
+  return s.differs?.length ? `${name} (${s.differs.join(', ')})` : name;
+}
+
 function el(tag: string, className: string, text?: string): HTMLElement {
   const e = document.createElement(tag);
   e.className = className;
@@ -398,7 +424,10 @@ function el(tag: string, className: string, text?: string): HTMLElement {
 function sanitizeState(saved: Partial<UiState> | undefined): UiState {
   const s = saved ?? {};
   const smoothing = typeof s.smoothing === 'number' && s.smoothing >= 0 && s.smoothing < 1 ? s.smoothing : DEFAULT_STATE.smoothing;
-  const metrics = Array.isArray(s.metrics) ? s.metrics.filter((m): m is string => typeof m === 'string') : [...DEFAULT_STATE.metrics];
+  let metrics = Array.isArray(s.metrics) ? s.metrics.filter((m): m is string => typeof m === 'string') : null;
+  // Earlier versions saved PPO's primary keys as soon as anything changed: that was the default,
+  // not a choice, and it must not pin PPO panels on an SFT run.
+  if (metrics && metrics.join('\n') === PRIMARY_TRACE_KEYS.join('\n')) metrics = null;
   const hiddenRuns = Array.isArray(s.hiddenRuns) ? s.hiddenRuns.filter((m): m is string => typeof m === 'string') : [];
   return { smoothing, metrics, hiddenRuns };
 }
