@@ -11,7 +11,7 @@ import Ajv from 'ajv';
 import type { Browser, Page } from 'playwright-core';
 import type { RunTraces } from '../../src/protocol/webviews/rewardTraces';
 import { loadRunTraces } from '../../src/viewModels/traces';
-import { DARK_PALETTE, LIGHT_PALETTE } from '../../webview/shared/charts/theme';
+import { DARK_PALETTE, LIGHT_PALETTE } from '../../webview/shared/charts/palette';
 import {
   buildBundle,
   DARK_THEME,

@@ -1,6 +1,10 @@
 // Colours and fonts from VS Code's theme variables, with fallbacks for each theme kind so the view
 // also reads well where a variable is missing. Re-read whenever VS Code switches the body class.
 
+import { DARK_PALETTE, LIGHT_PALETTE } from './palette';
+
+export { DARK_PALETTE, LIGHT_PALETTE };
+
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 
 export interface Theme {
@@ -27,10 +31,6 @@ interface Fallbacks {
   error: string;
   palette: string[];
 }
-
-/** The run colours on dark and on light themes (exported for the tests that look for them in pixels). */
-export const DARK_PALETTE: readonly string[] = ['#56b4e9', '#e69f00', '#cc79a7', '#f0e442', '#009e73', '#d55e00'];
-export const LIGHT_PALETTE: readonly string[] = ['#332288', '#d55e00', '#009988', '#882255', '#0072b2', '#b2182b'];
 
 const DARK: Fallbacks = {
   foreground: '#cccccc',
