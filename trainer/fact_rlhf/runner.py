@@ -45,15 +45,16 @@ def _apply_eval_flags(config: "ExperimentConfig", checkpoint: str | None, allow_
         config.data["eval"]["allow_random"] = True
 
 
-def _choose_eval_model(config: "ExperimentConfig") -> str:
+def _choose_eval_model(config: "ExperimentConfig", flagged: bool) -> str:
     """Writes the model the run evaluates into `eval.checkpoint` (so run.json says what was
-    evaluated); returns the line that says which and why. The preflight has refused what cannot be."""
+    evaluated); returns the line that says which and why (`flagged`: named by --checkpoint, as the
+    editor and `fact-rlhf eval` do once they have chosen). The preflight has refused what cannot be."""
     from .eval.sources import choose_eval_target
 
     choice = choose_eval_target(config.data)
     if not choice.random:
         config.data["eval"]["checkpoint"] = choice.target
-    return choice.note
+    return f"evaluating {choice.target} (--checkpoint)" if flagged else choice.note
 
 
 def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: StopRequest,
@@ -87,7 +88,7 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 _apply_eval_flags(config, checkpoint, allow_random)
             warnings = stage_checks(config, stage).raise_errors()
             if stage == "eval":
-                eval_note = _choose_eval_model(config)
+                eval_note = _choose_eval_model(config, bool(checkpoint))
             require_packages(TRAINER_PACKAGES)
             device = resolve_device(config)
             if resume:
