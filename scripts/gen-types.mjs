@@ -25,6 +25,18 @@ function catalogueData() {
     '',
   ].join('\n');
 }
+/** The run phases' labels (run-event.schema.json ProgressEvent.phase `x-labels`) as typed data. */
+function phaseData() {
+  const schema = JSON.parse(readFileSync(join(root, 'schema', 'run-event.schema.json'), 'utf8'));
+  const labels = schema.$defs?.ProgressEvent?.properties?.phase?.['x-labels'] ?? schema.definitions?.ProgressEvent?.properties?.phase?.['x-labels'];
+  if (!labels) throw new Error('run-event.schema.json: ProgressEvent.phase has no x-labels');
+  return [
+    '',
+    '/** What the editor and the CLI call each run phase (ProgressEvent.phase `x-labels`). */',
+    `export const PHASE_LABELS: Readonly<Record<NonNullable<ProgressEvent['phase']>, string>> = ${JSON.stringify(labels, null, 2)};`,
+    '',
+  ].join('\n');
+}
 for (const name of schemas) {
   let ts = await compileFromFile(join(root, 'schema', `${name}.schema.json`), {
     bannerComment: banner,
@@ -34,6 +46,7 @@ for (const name of schemas) {
     unreachableDefinitions: true,
   });
   if (name === 'metrics') ts += catalogueData();
+  if (name === 'run-event') ts += phaseData();
   const out = join(root, 'src', 'protocol', 'generated', `${name}.ts`);
   if (check) {
     if (!existsSync(out) || readFileSync(out, 'utf8') !== ts) stale.push(out);

@@ -23,6 +23,8 @@ export interface FactRlhfApi {
   validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
   /** The last "the trainer cannot start" notice shown (interpreter check before a launch). */
   lastInterpreterNotice(): InterpreterNotice | undefined;
+  /** The run status-bar item's text. */
+  statusBarText(): string;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -119,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     },
     traceViewStats: () => traces.stats(),
     alarmNotices: () => [...traces.alarmNotices],
+    statusBarText: () => statusBar.text,
     languageClientReady: () => clientStarted,
     validateConfig: async (uri) => {
       await clientStarted;

@@ -74,20 +74,27 @@ const HELP: Record<string, string> = {
   ),
   eval: stageHelp(
     'eval',
-    'Evaluates one model on the hallucination benchmarks in eval.benchmarks (shapes, pope, chair, mmhal),\nanswering every prompt greedily.',
-    `  eval.checkpoint         the model to evaluate (see below). Unset: model.policy, whose default
-                          builtin:tiny-llava is a randomly initialised model (a smoke test; it warns)
+    'Evaluates one model on the hallucination benchmarks in eval.benchmarks (shapes, pope, chair, mmhal),\nanswering every prompt greedily. The first line printed says which model and why that one.',
+    `  eval.checkpoint         the model to evaluate (see below). Unset: the newest finished policy run with
+                          a checkpoint under output_dir — ppo, else rl_init, else sft; with none,
+                          model.policy, unless that is builtin:tiny-llava (a randomly initialised
+                          model): that is refused unless eval.allow_random: true or --allow-random
   eval.benchmarks         which benchmarks (default: shapes); mmhal reads eval.mmhal_file or data.eval
   eval.max_new_tokens, eval.batch_size, eval.judge (the OpenAI-compatible MMHal-Bench rater)`,
     `  results.json            every score (also one metric event): score, hallucination rate, F1, CHAIR
   responses/<name>.jsonl  each benchmark's answers with their ratings
   <name>_responses.json   MMHal-format sets, with model_answer filled in (for the official scorer)
   world/                  the built-in benchmarks' images and questions`,
-    `choosing the checkpoint: set eval.checkpoint in the config (or in a small config that
-\`extends\` it) to
+    `choosing the checkpoint: --checkpoint PATH for one run, or eval.checkpoint in the config (or in a
+small config that \`extends\` it), set to
   - a ppo, sft or rl_init run folder: its latest checkpoint (checkpoints/latest);
   - one checkpoint of a run: <run folder>/checkpoints/step-N;
-  - an rm run folder (its best checkpoint, else its latest) or a Hugging Face LLaVA model folder.`,
+  - an rm run folder (its best checkpoint, else its latest) or a Hugging Face LLaVA model folder.
+In the editor, "Fact-RLHF: Evaluate Checkpoint..." lists the finished runs with checkpoints, newest first.
+
+eval options:
+  --checkpoint PATH the model to evaluate, over eval.checkpoint
+  --allow-random    evaluate a random builtin: model when nothing trained is found (a smoke test)`,
   ),
   validate: `usage: fact-rlhf validate FILE... [--json]
 

@@ -1,7 +1,7 @@
 // `fact-rlhf`: the terminal front end over src/runs (the same module the extension uses).
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Stage } from '../protocol';
+import { phaseLabel, type Stage } from '../protocol';
 import { RunManager } from '../runs/runManager';
 import { RunSeries } from '../runs/runSeries';
 import { resolveCliPython } from '../runs/pythonResolver';
@@ -14,6 +14,7 @@ import { chooseResumeRun, ResumeError } from './resume';
 import { runScore } from './score';
 import { runHealth } from './health';
 import { runMetrics } from './metrics';
+import { chooseEvalTarget, EvalTargetError, type EvalChoice } from '../runs/evalTarget';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -36,6 +37,9 @@ run options:
   --run-dir DIR     run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)
   --output-dir DIR  folder for run directories
   --resume          continue a run from its last checkpoint: --run-dir, else the newest one of the config
+  --checkpoint PATH eval: the model to evaluate (default: eval.checkpoint, else the newest finished
+                    ppo, rl_init or sft run under the output folder)
+  --allow-random    eval: allow a randomly initialised builtin: model when nothing trained is found
 
 \`fact-rlhf COMMAND --help\` says what a command reads and writes.
 `;
@@ -58,10 +62,13 @@ interface RunArgs {
   runDir?: string;
   outputDir?: string;
   resume: boolean;
+  /** eval: --checkpoint and --allow-random. */
+  checkpoint?: string;
+  allowRandom: boolean;
 }
 
-function parseRunArgs(argv: string[]): RunArgs {
-  const args: RunArgs = { resume: false };
+function parseRunArgs(argv: string[], stage: Stage): RunArgs {
+  const args: RunArgs = { resume: false, allowRandom: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -73,6 +80,8 @@ function parseRunArgs(argv: string[]): RunArgs {
     else if (a === '--run-dir') args.runDir = value();
     else if (a === '--output-dir') args.outputDir = value();
     else if (a === '--resume') args.resume = true;
+    else if (stage === 'eval' && a === '--checkpoint') args.checkpoint = value();
+    else if (stage === 'eval' && a === '--allow-random') args.allowRandom = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (!args.config) args.config = a;
     else throw new UsageError(`unexpected argument ${a}`);
@@ -83,7 +92,7 @@ function parseRunArgs(argv: string[]): RunArgs {
 class UsageError extends Error {}
 
 async function runStage(stage: Stage, argv: string[]): Promise<number> {
-  const args = parseRunArgs(argv);
+  const args = parseRunArgs(argv, stage);
   if (!args.config) throw new UsageError(`${stage} needs a CONFIG file`);
   const configPath = resolve(args.config);
   if (!existsSync(configPath)) {
@@ -104,6 +113,21 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let evalChoice: EvalChoice | undefined;
+  if (stage === 'eval') {
+    // The same rule the trainer applies, decided here so a refusal creates nothing and starts nothing.
+    try {
+      evalChoice = chooseEvalTarget(configPath, { checkpoint: args.checkpoint, allowRandom: args.allowRandom || undefined, outputDir: args.outputDir && resolve(args.outputDir) });
+    } catch (err) {
+      if (!(err instanceof EvalTargetError)) throw err;
+      process.stderr.write(`error: eval: ${err.message}
+  (nothing was started; \`fact-rlhf eval --help\` says how to choose a checkpoint)
+`);
+      return 2;
+    }
+    process.stderr.write(`fact-rlhf: ${evalChoice.note}
+`);
+  }
   const root = toolRoot();
   const python = resolveCliPython({ configured: args.python ?? process.env.FACT_RLHF_PYTHON, toolRoot: root, cwd: process.cwd() });
   const manager = new RunManager();
@@ -117,16 +141,27 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     runDir,
     outputDir: args.outputDir && resolve(args.outputDir),
     resume: args.resume,
+    evalCheckpoint: evalChoice?.checkpoint,
+    allowRandom: evalChoice?.allowRandom,
   });
   process.stderr.write(`fact-rlhf: ${stage} run ${handle.runId}\n  config: ${configPath}\n  python: ${python.path} (${python.source})\n  run folder: ${handle.runDir}\n`);
 
   const series = new RunSeries();
   const progress = new ProgressReporter(process.stderr);
   let corrupt = 0;
+  let phase: string | undefined;
   handle.on('events', (events) => {
     series.apply(events);
     for (const e of events) {
-      if (e.type === 'progress') {
+      if (e.type === 'progress' && e.phase) {
+        // A phase before the main steps: one line when it begins (a warm-up's own count follows on a TTY).
+        if (e.phase !== phase) {
+          phase = e.phase;
+          progress.clear();
+          process.stderr.write(`fact-rlhf: ${phaseLabel(e.phase)}${e.total > 0 ? ` (${e.total} steps)` : ''}…\n`);
+        }
+      } else if (e.type === 'progress') {
+        phase = undefined;
         progress.update({ step: e.step, total: e.total, eta: e.eta ?? null, label: PRIMARY_METRIC[stage].label, reward: series.last(PRIMARY_METRIC[stage].key), kl: stage === 'ppo' ? series.last(KL_KEY) : undefined });
       } else if (e.type === 'log' && (e.level === 'warning' || e.level === 'error')) {
         progress.clear();

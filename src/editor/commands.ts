@@ -7,6 +7,7 @@ import { InterpreterProblem, showInterpreterNotice } from './interpreterCheck';
 import { launchAllowed } from './trust';
 import { NEW_EXPERIMENT_COMMAND, newExperiment } from './newExperiment';
 import { pickConfig } from './configPicker';
+import type { EvalChoice } from '../runs/evalTarget';
 
 export interface StartedRun {
   runId: string;
@@ -19,13 +20,21 @@ const NOT_YET: Record<string, string> = {
   'factRlhf.scoreResponse': 'Score Response',
 };
 
-/** Commands that launch a trainer stage on a config. */
+/** Commands that launch a training stage on a config (Evaluate, below, first decides what it evaluates). */
 const STAGE_COMMANDS: Record<string, Stage> = {
   'factRlhf.startSft': 'sft',
   'factRlhf.trainRewardModel': 'rm',
   'factRlhf.startPpo': 'ppo',
-  'factRlhf.evaluate': 'eval',
 };
+
+/** What Evaluate may be told beyond the config (tests and the picker pass these). */
+export interface EvaluateOptions {
+  checkpoint?: string;
+  allowRandom?: boolean;
+}
+
+const CHOOSE = 'Choose Checkpoint…';
+const RANDOM = 'Evaluate Random Model';
 
 export function notAvailableMessage(title: string): string {
   return `Fact-RLHF: "${title}" is not available yet in this version. Use "Start PPO" on a *.rlhf.yaml config.`;
@@ -36,12 +45,25 @@ export function registerCommands(
   runs: () => Promise<RunController>,
   traces: RewardTraceViewProvider,
 ): void {
-  const startStage = async (stage: Stage, arg?: vscode.Uri): Promise<StartedRun | undefined> => {
+  const startStage = async (stage: Stage, arg?: vscode.Uri, evalOptions?: EvaluateOptions): Promise<StartedRun | undefined> => {
     if (!launchAllowed()) return undefined;
     const uri = arg instanceof vscode.Uri ? arg : await pickConfig(stage);
     if (!uri) return undefined;
     try {
-      const handle = await (await runs()).start(stage, uri);
+      const controller = await runs();
+      let choice: EvalChoice | undefined;
+      if (stage === 'eval') {
+        const decided = controller.evalChoice(uri, evalOptions);
+        if ('refused' in decided) {
+          // Nothing trained to evaluate: say so and offer the ways on, instead of scoring a random model.
+          const pick = await vscode.window.showErrorMessage(`Fact-RLHF: Evaluate: ${decided.refused}`, CHOOSE, RANDOM);
+          if (pick === CHOOSE) return await pickAndEvaluate(uri);
+          if (pick === RANDOM) return await startStage('eval', uri, { ...evalOptions, allowRandom: true });
+          return undefined;
+        }
+        choice = decided;
+      }
+      const handle = await controller.start(stage, uri, choice);
       void traces.reveal();
       return { runId: handle.runId, runDir: handle.runDir };
     } catch (err) {
@@ -51,10 +73,35 @@ export function registerCommands(
     }
   };
 
+  /** A QuickPick over the finished runs with checkpoints, newest first, the default marked. */
+  const pickAndEvaluate = async (arg?: vscode.Uri): Promise<StartedRun | undefined> => {
+    const uri = arg instanceof vscode.Uri ? arg : await pickConfig('eval');
+    if (!uri) return undefined;
+    const controller = await runs();
+    const found = controller.evaluableRuns(uri);
+    if (found.length === 0) {
+      void vscode.window.showWarningMessage(`Fact-RLHF: no finished ppo, rl_init or sft run with a checkpoint under ${controller.outputFolder(uri)}. Train one first.`);
+      return undefined;
+    }
+    const fallback = controller.defaultEvaluable(found);
+    const pick = await vscode.window.showQuickPick(
+      found.map((r) => ({
+        label: `${r.configName} · ${r.stage} · ${r.checkpoint}`,
+        description: `${new Date(r.started * 1000).toLocaleString()}${r === fallback ? ' · default' : ''}`,
+        detail: r.runDir,
+        run: r,
+      })),
+      { placeHolder: 'Checkpoint to evaluate (finished runs, newest first)', matchOnDetail: true },
+    );
+    return pick ? startStage('eval', uri, { checkpoint: pick.run.runDir }) : undefined;
+  };
+
   context.subscriptions.push(
     ...Object.entries(STAGE_COMMANDS).map(([command, stage]) =>
       vscode.commands.registerCommand(command, (uri?: vscode.Uri) => startStage(stage, uri)),
     ),
+    vscode.commands.registerCommand('factRlhf.evaluate', (uri?: vscode.Uri, options?: EvaluateOptions) => startStage('eval', uri, options)),
+    vscode.commands.registerCommand('factRlhf.evaluateCheckpoint', (uri?: vscode.Uri) => pickAndEvaluate(uri)),
     vscode.commands.registerCommand('factRlhf.stopRun', async () => {
       const controller = await runs();
       const result = await controller.stop();

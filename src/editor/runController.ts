@@ -9,6 +9,8 @@ import { firstErrorLine } from '../runs/interpreterProbe';
 import { ensureInterpreter, runSetUp, SET_UP_ACTION, SETUP_HINT } from './interpreterCheck';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
+import { chooseEvalTarget, defaultPolicyRun, EvalTargetError, evalOutputFolder, finishedPolicyRuns, type EvalChoice, type PolicyRun } from '../runs/evalTarget';
+import { showEvalResults } from './evalResultsView';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
@@ -33,7 +35,34 @@ export class RunController implements vscode.Disposable {
     return this.active;
   }
 
-  async start(stage: Stage, configUri: vscode.Uri): Promise<RunHandle> {
+  /** The folder this config's runs go to: the `factRlhf.outputDir` setting, else the config's output_dir. */
+  outputFolder(configUri: vscode.Uri): string {
+    const setting = vscode.workspace.getConfiguration('factRlhf', configUri).get<string>('outputDir')?.trim();
+    if (!setting) return evalOutputFolder(configUri.fsPath);
+    const folder = vscode.workspace.getWorkspaceFolder(configUri);
+    return folder ? vscode.Uri.joinPath(folder.uri, setting).fsPath : setting;
+  }
+
+  /** What Evaluate would evaluate for this config, or why nothing may be. */
+  evalChoice(configUri: vscode.Uri, opts: { checkpoint?: string; allowRandom?: boolean } = {}): EvalChoice | { refused: string } {
+    try {
+      return chooseEvalTarget(configUri.fsPath, { ...opts, outputDir: this.outputFolder(configUri) });
+    } catch (err) {
+      if (err instanceof EvalTargetError) return { refused: err.message };
+      throw err;
+    }
+  }
+
+  defaultEvaluable(runs: readonly PolicyRun[]): PolicyRun | undefined {
+    return defaultPolicyRun(runs);
+  }
+
+  /** Finished policy runs with a checkpoint under this config's output folder, newest first. */
+  evaluableRuns(configUri: vscode.Uri): PolicyRun[] {
+    return finishedPolicyRuns(this.outputFolder(configUri));
+  }
+
+  async start(stage: Stage, configUri: vscode.Uri, evalChoice?: EvalChoice): Promise<RunHandle> {
     if (!vscode.workspace.isTrusted) {
       throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to launch runs.');
     }
@@ -64,8 +93,13 @@ export class RunController implements vscode.Disposable {
       schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
       outputDir,
       env: { FACT_RLHF_SETUP_HINT: SETUP_HINT },
+      evalCheckpoint: evalChoice?.checkpoint,
+      allowRandom: evalChoice?.allowRandom,
     });
+    // A new run owns the status bar from its first second, before the trainer reports anything.
+    this.statusBar.showStarting(handle.runId, stage);
     this.output.info(`${stage} run ${handle.runId} started: python ${python.path} (${python.source}), folder ${handle.runDir}`);
+    if (evalChoice) this.output.info(`[${handle.runId}] ${evalChoice.note}`);
     this.watch(handle, stage);
     await this.rememberLive();
     return handle;
@@ -131,7 +165,7 @@ export class RunController implements vscode.Disposable {
       for (const e of events) {
         if (e.type === 'progress' && this.active === handle) {
           const reward = lastValue(this.traces, handle.runId);
-          this.statusBar.showProgress(handle.runId, stage, e.step, e.total, e.eta ?? null, reward);
+          this.statusBar.showProgress(handle.runId, stage, e.step, e.total, e.eta ?? null, reward, e.phase);
         } else if (e.type === 'log') {
           const line = `[${handle.runId}] ${e.message}`;
           if (e.level === 'error') this.output.error(line);
@@ -164,6 +198,12 @@ export class RunController implements vscode.Disposable {
       } else {
         this.output.info(`[${handle.runId}] ${result.status}`);
         void vscode.window.showInformationMessage(`Fact-RLHF run ${handle.runId} ${result.status}.`);
+        if (stage === 'eval' && result.status === 'finished') {
+          void showEvalResults(this.context, handle.runDir).then(
+            (shown) => { if (!shown) this.output.warn(`[${handle.runId}] finished without results.json`); },
+            (err: unknown) => this.output.warn(`[${handle.runId}] could not show the results: ${String(err)}`),
+          );
+        }
       }
     });
   }

@@ -1,5 +1,12 @@
 // Typed contracts shared by every TypeScript part. No runtime dependencies, no `vscode` import.
 export type { RunEvent, MetricEvent, SampleEvent, StatusEvent, CheckpointEvent, LogEvent, ProgressEvent } from './generated/run-event';
+export { PHASE_LABELS } from './generated/run-event';
+import { PHASE_LABELS } from './generated/run-event';
+
+/** A run phase as people read it: its schema label, else the name the trainer wrote. */
+export function phaseLabel(phase: string): string {
+  return (PHASE_LABELS as Record<string, string | undefined>)[phase] ?? phase.replace(/_/g, ' ');
+}
 export type { SampleRecord } from './generated/sample-record';
 export type { RunManifest } from './generated/run-manifest';
 export type { ExperimentConfig } from './generated/experiment';

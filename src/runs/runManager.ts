@@ -28,6 +28,10 @@ export interface StartOptions {
   runDir?: string;
   outputDir?: string;
   resume?: boolean;
+  /** `eval` only: the model to evaluate (the trainer's --checkpoint, over eval.checkpoint). */
+  evalCheckpoint?: string;
+  /** `eval` only: a random `builtin:` model may be evaluated (--allow-random). */
+  allowRandom?: boolean;
   env?: NodeJS.ProcessEnv;
   pollMs?: number;
   /** Grace period between SIGTERM and SIGKILL for this run (default: the manager's stopGraceMs). */
@@ -443,9 +447,11 @@ function fileSize(path: string): number {
 }
 
 /** The argument vector of a trainer launch (never a shell string). */
-export function trainerArgs(opts: Pick<StartOptions, 'stage' | 'configPath' | 'resume'>, runDir: string): string[] {
+export function trainerArgs(opts: Pick<StartOptions, 'stage' | 'configPath' | 'resume' | 'evalCheckpoint' | 'allowRandom'>, runDir: string): string[] {
   const args = ['-m', 'fact_rlhf', opts.stage, '--config', resolve(opts.configPath), '--run-dir', runDir];
   if (opts.resume) args.push('--resume');
+  if (opts.stage === 'eval' && opts.evalCheckpoint) args.push('--checkpoint', resolve(opts.evalCheckpoint));
+  if (opts.stage === 'eval' && opts.allowRandom) args.push('--allow-random');
   return args;
 }
 

@@ -9,6 +9,8 @@ import { EventFileReader } from '../runs/eventReader';
 import { eventsPath, readManifest, resolveRunPath } from '../runs/runDirectory';
 import { RunSeries } from '../runs/runSeries';
 import { AlarmTracker, flattenConfig } from './alarmTracker';
+import { runLabels } from '../runs/runLabels';
+import type { RunManifest } from '../protocol';
 
 interface TrackedRun {
   summary: Omit<RunSummary, 'status' | 'error' | 'progress'>;
@@ -16,6 +18,8 @@ interface TrackedRun {
   statusDirty: boolean;
   /** run.json's config has been looked for (it appears once the trainer has started). */
   configRead: boolean;
+  /** run.json, once the trainer has written it (names the run and its config). */
+  manifest?: RunManifest;
 }
 
 export class TraceHub {
@@ -51,6 +55,7 @@ export class TraceHub {
       this.runs.delete(oldest);
       this.alarms.forget(oldest);
     }
+    this.relabel();
     this.schedule();
   }
 
@@ -79,7 +84,10 @@ export class TraceHub {
     if (!run) return;
     const before = run.series.status;
     run.series.apply(events);
-    if (run.series.status !== before || events.some((e) => e.type === 'status')) run.statusDirty = true;
+    // Phases (data, reward warm-up...) come with no metric points, so no delta carries them: the
+    // status message does, from the run's first second.
+    const phased = events.some((e) => e.type === 'progress' && e.phase !== undefined);
+    if (run.series.status !== before || phased || events.some((e) => e.type === 'status')) run.statusDirty = true;
     if (!run.configRead && events.some((e) => e.type === 'metric')) this.readConfig(run);
     this.announce(runId, this.alarms.apply(runId, events));
     if (TERMINAL_STATUSES.includes(run.series.status)) this.finishAlarms(runId);
@@ -153,8 +161,34 @@ export class TraceHub {
     return [...this.runs.keys()];
   }
 
+  /** Reads the manifests not read yet and renames every run: names and differences depend on all. */
+  private relabel(): boolean {
+    let found = false;
+    for (const r of this.runs.values()) {
+      if (r.manifest) continue;
+      try {
+        r.manifest = readManifest(r.summary.runDir);
+      } catch {
+        r.manifest = undefined; // not written yet, or torn: tried again later
+      }
+      if (r.manifest) found = true;
+    }
+    const labels = runLabels([...this.runs.values()].map((r) => ({ runId: r.summary.runId, manifest: r.manifest })));
+    for (const r of this.runs.values()) {
+      const l = labels.get(r.summary.runId);
+      if (!l) continue;
+      const changed = l.name !== r.summary.name || (l.differs ?? []).join('\n') !== (r.summary.differs ?? []).join('\n');
+      if (changed) {
+        r.summary = { ...r.summary, name: l.name, differs: l.differs };
+        r.statusDirty = true;
+      }
+    }
+    return found;
+  }
+
   /** Everything, for a webview that just said `ready`; later deltas continue from here. */
   sendSnapshot(): void {
+    this.relabel();
     const runs: RunTraces[] = [...this.runs.values()].map((r) => {
       const { series, times } = r.series.snapshotWithTimes();
       const alarms = this.alarms.alarmsOf(r.summary.runId);
@@ -169,6 +203,7 @@ export class TraceHub {
   flush(): void {
     this.timer = undefined;
     this.lastFlush = Date.now();
+    if ([...this.runs.values()].some((r) => !r.manifest)) this.relabel();
     for (const r of this.runs.values()) {
       const delta = r.series.takeDeltaWithTimes();
       if (delta) {

@@ -11,6 +11,7 @@ import Ajv from 'ajv';
 import type { Browser, Page } from 'playwright-core';
 import type { RunTraces } from '../../src/protocol/webviews/rewardTraces';
 import { loadRunTraces } from '../../src/viewModels/traces';
+import { DARK_PALETTE, LIGHT_PALETTE } from '../../webview/shared/charts/palette';
 import {
   buildBundle,
   DARK_THEME,
@@ -256,8 +257,9 @@ test('reward-trace webview renders run directories in headless Chromium', async 
   page.on('console', (m) => {
     if (/Content.Security.Policy/i.test(m.text())) consoleCsp.push(m.text());
   });
-  const blue = DARK_THEME.vars['--vscode-charts-blue'];
-  const red = DARK_THEME.vars['--vscode-charts-red'];
+  // The first runs' colours: the view's own colour-blind-safe palette (theme.ts), not the theme's red/green chart tokens.
+  const blue = DARK_PALETTE[0];
+  const red = DARK_PALETTE[1];
   const [fact, baseline] = RUNS;
 
   await t.test('the page carries the strict CSP and shows the empty state before data', async () => {
@@ -415,7 +417,7 @@ test('reward-trace webview renders run directories in headless Chromium', async 
   });
 
   await t.test('the legend hides and shows a run', async () => {
-    const green = DARK_THEME.vars['--vscode-charts-green'];
+    const green = DARK_PALETTE[2];
     const failed = RUNS[2];
     assert.ok((await traceColour(page, REWARD, green)).pixels > 100, 'the third run is drawn in green');
     const toggle = page.locator(`.run[data-run-id="${failed.id}"] .run-toggle`);
@@ -430,7 +432,7 @@ test('reward-trace webview renders run directories in headless Chromium', async 
   });
 
   await t.test('light vs dark theme variables change the drawn line colour', async () => {
-    const lightBlue = LIGHT_THEME.vars['--vscode-charts-blue'];
+    const lightBlue = LIGHT_PALETTE[0];
     const darkBefore = await traceColour(page, REWARD, blue);
     const lightBefore = await traceColour(page, REWARD, lightBlue);
     assert.ok(darkBefore.pixels > 300 && lightBefore.pixels < 0.02 * darkBefore.pixels, `dark theme draws ${blue} (${darkBefore.pixels} vs ${lightBefore.pixels})`);
@@ -444,7 +446,7 @@ test('reward-trace webview renders run directories in headless Chromium', async 
     const lightAfter = await traceColour(page, REWARD, lightBlue);
     assert.ok(lightAfter.pixels > 300 && darkAfter.pixels < 0.02 * lightAfter.pixels, `light theme draws ${lightBlue} (${lightAfter.pixels} vs ${darkAfter.pixels})`);
     const swatch = await page.$eval(`.run[data-run-id="${fact.id}"] .swatch`, (e) => getComputedStyle(e as PageElement).backgroundColor);
-    assert.equal(swatch, 'rgb(11, 92, 173)', 'legend swatch follows the theme');
+    assert.equal(swatch, 'rgb(51, 34, 136)', 'legend swatch follows the theme');
     await page.screenshot({ path: join(RESULTS, 'reward-traces-light.png'), fullPage: true });
   });
 
@@ -490,7 +492,7 @@ if (realRunDir) {
     assert.ok((await page.textContent(`.run[data-run-id="${traces.runId}"]`))?.includes(traces.status));
     const reward = traces.series[REWARD];
     assert.ok(reward && reward.steps.length > 0, `the run has no ${REWARD} series`);
-    const trace = await traceColour(page, REWARD, DARK_THEME.vars['--vscode-charts-blue']);
+    const trace = await traceColour(page, REWARD, DARK_PALETTE[0]);
     const expectedColumns = Math.min(reward.steps.length, 10);
     assert.ok(trace.columns.length >= expectedColumns, `the reward line is drawn (${trace.columns.length} columns)`);
     await page.screenshot({ path: join(RESULTS, 'reward-traces-real-run.png'), fullPage: true });

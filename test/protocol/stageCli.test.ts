@@ -214,7 +214,9 @@ test('every command has its own --help; eval\'s says which checkpoint it evaluat
   assert.equal(started(), undefined, 'help starts nothing');
   const evalHelp = cli(['eval', '--help']).stdout;
   assert.match(evalHelp, /eval\.checkpoint +the model to evaluate/);
-  assert.match(evalHelp, /Unset: model\.policy, whose default\n +builtin:tiny-llava is a randomly initialised model/);
+  // Issue 15 item 13: unset, the newest finished policy run; a random built-in model only when asked.
+  assert.match(evalHelp, /Unset: the newest finished policy run with\n +a checkpoint under output_dir — ppo, else rl_init, else sft/);
+  assert.match(evalHelp, /builtin:tiny-llava \(a randomly initialised\n +model\): that is refused unless eval\.allow_random: true or --allow-random/);
   assert.match(evalHelp, /a ppo, sft or rl_init run folder: its latest checkpoint \(checkpoints\/latest\)/);
   assert.match(evalHelp, /<run folder>\/checkpoints\/step-N/);
   assert.match(evalHelp, /results\.json/);
@@ -224,4 +226,48 @@ test('every command has its own --help; eval\'s says which checkpoint it evaluat
   assert.equal(top.status, 0);
   for (const command of [...STAGES, 'validate']) assert.match(top.stdout, new RegExp(`\\n  ${command} `), command);
   assert.match(top.stdout, /fact-rlhf COMMAND --help/);
+});
+
+test('eval with no checkpoint named evaluates the newest finished ppo (else rl_init, else sft) run and says which; a random model only with --allow-random', () => {
+  write('evaldef/e.rlhf.yaml', 'version: 1\nname: e\ndata:\n  builtin: shapes\nlaunch:\n  device: cpu\n');
+  const finished = (folder: string, stage: string, at: number, checkpoint?: string): string => {
+    const runDir = fakeRun(folder, stage, at, null, checkpoint);
+    const m = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ ...m, status: 'finished', config: { name: 'other' } }));
+    return runDir;
+  };
+  // Nothing trained: refused before anything exists, with the ways on.
+  const none = cli(['eval', 'evaldef/e.rlhf.yaml']);
+  assert.equal(none.status, 2, none.stderr);
+  assert.match(none.stderr, /error: eval: nothing trained to evaluate: eval\.checkpoint is unset, no finished policy run \(ppo, rl_init, sft\)/);
+  assert.match(none.stderr, /eval\.allow_random: true \(fact-rlhf eval --allow-random\)/);
+  assert.equal(started(), undefined);
+  assert.ok(!fs.existsSync(path.join(dir, 'evaldef', 'runs')), 'no run folder');
+  // --allow-random: the trainer is started with the flag, and the line says it is a smoke test.
+  const random = cli(['eval', '--allow-random', '--run-dir', path.join(dir, 'evaldef', 'scratch', 'r'), 'evaldef/e.rlhf.yaml']);
+  assert.match(random.stderr, /fact-rlhf: evaluating builtin:tiny-llava at random initialisation \(eval\.allow_random\)/);
+  assert.match(started() ?? '', /--allow-random$/);
+  // sft, then rl_init, then ppo runs appear: each outranks the one before, the newest of a stage wins.
+  const sft = finished('evaldef/runs/a-sft-1', 'sft', 3000, 'step-2');
+  finished('evaldef/runs/a-ppo-0', 'ppo', 4000); // finished without a checkpoint: not a candidate
+  const pick = (): string => {
+    const res = cli(['eval', 'evaldef/e.rlhf.yaml']);
+    const args = started();
+    assert.ok(args, `Python was not started: ${res.stderr}`);
+    const chosen = /--checkpoint (\S+)/.exec(args)?.[1];
+    assert.ok(chosen, args);
+    assert.match(res.stderr, new RegExp(`fact-rlhf: evaluating ${chosen.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(checkpoint step-\\d\\): the newest finished \\w+ run under`));
+    return chosen;
+  };
+  assert.equal(pick(), sft);
+  const rlInit = finished('evaldef/runs/a-rl_init-1', 'rl_init', 1000, 'step-1');
+  assert.equal(pick(), rlInit);
+  finished('evaldef/runs/a-ppo-1', 'ppo', 1500, 'step-1');
+  const newest = finished('evaldef/runs/a-ppo-2', 'ppo', 2000, 'step-3');
+  assert.equal(pick(), newest);
+  // eval.checkpoint and --checkpoint still choose.
+  const own = cli(['eval', '--checkpoint', sft, 'evaldef/e.rlhf.yaml']);
+  assert.match(own.stderr, /\(chosen for this run\)/);
+  assert.ok(started()?.includes(`--checkpoint ${sft}`));
+  assert.match(cli(['ppo', '--allow-random', 'evaldef/e.rlhf.yaml']).stderr, /unknown option --allow-random/);
 });

@@ -79,3 +79,23 @@ test('sample files named by events are confined to the run folder', () => {
   assert.equal(hub.sampleFileNear('r', 2)?.path.includes('passwd') ?? false, false, 'a path that climbs out opens nothing');
   hub.dispose();
 });
+
+test('a phase (no metric points yet) reaches the webview in a status message from the first event', async () => {
+  const sent: HostToTraceWebview[] = [];
+  const hub = new TraceHub((m) => sent.push(m), 50);
+  hub.track('r', '/tmp/r', 'ppo');
+  hub.sendSnapshot();
+  hub.apply('r', [
+    { v: 1, t: 1, type: 'status', status: 'starting' },
+    { v: 1, t: 1.1, type: 'progress', step: 0, total: 0, eta: null, phase: 'setup' },
+  ]);
+  await new Promise((r) => setTimeout(r, 70));
+  hub.apply('r', [{ v: 1, t: 5, type: 'progress', step: 3, total: 30, eta: 9, phase: 'reward_warmup' }]);
+  await new Promise((r) => setTimeout(r, 70));
+  const progress = sent.flatMap((m) => (m.type === 'status' ? [m.run.progress] : []));
+  assert.deepEqual(progress, [
+    { step: 0, total: 0, eta: null, phase: 'setup' },
+    { step: 3, total: 30, eta: 9, phase: 'reward_warmup' },
+  ]);
+  hub.dispose();
+});

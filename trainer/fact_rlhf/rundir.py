@@ -247,6 +247,11 @@ class RunDirectory:
     def progress(self, step: int, total: int, eta: float | None) -> None:
         self.events.emit("progress", step=step, total=total, eta=eta)
 
+    def phase(self, name: str, step: int = 0, total: int = 0, eta: float | None = None) -> None:
+        """A `progress` event of a phase before the main steps (schema: ProgressEvent.phase), so
+        the editor shows what a run does from its first second (data, the reward warm-up...)."""
+        self.events.emit("progress", step=step, total=total, eta=eta, phase=name)
+
     def checkpoint(self, step: int, path: Path) -> None:
         self.events.emit("checkpoint", step=step, path=self.relative(path))
 

@@ -27,15 +27,38 @@ AVAILABLE = ("ppo", "sft", "rm", "rl_init", "eval")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: bool = False) -> int:
-    """Runs `stage` on the config file; returns the exit code."""
+def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: bool = False,
+              checkpoint: str | None = None, allow_random: bool = False) -> int:
+    """Runs `stage` on the config file; returns the exit code. For `eval`, `checkpoint` and
+    `allow_random` override `eval.checkpoint` and `eval.allow_random` (the CLI's flags)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
     # Signals are caught from the start: a stop during setup ends the run at its first check.
     with StopRequest() as stop:
-        return _run(stage, config_path, run_dir, resume, stop)
+        return _run(stage, config_path, run_dir, resume, stop, checkpoint, allow_random)
 
 
-def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: StopRequest) -> int:
+def _apply_eval_flags(config: "ExperimentConfig", checkpoint: str | None, allow_random: bool) -> None:
+    """The CLI's `--checkpoint` and `--allow-random` over `eval.checkpoint` and `eval.allow_random`."""
+    if checkpoint:
+        config.data["eval"]["checkpoint"] = os.path.abspath(os.path.expanduser(checkpoint))  # no symlink resolution: the path the caller named
+    if allow_random:
+        config.data["eval"]["allow_random"] = True
+
+
+def _choose_eval_model(config: "ExperimentConfig", flagged: bool) -> str:
+    """Writes the model the run evaluates into `eval.checkpoint` (so run.json says what was
+    evaluated); returns the line that says which and why (`flagged`: named by --checkpoint, as the
+    editor and `fact-rlhf eval` do once they have chosen). The preflight has refused what cannot be."""
+    from .eval.sources import choose_eval_target
+
+    choice = choose_eval_target(config.data)
+    if not choice.random:
+        config.data["eval"]["checkpoint"] = choice.target
+    return f"evaluating {choice.target} (--checkpoint)" if flagged else choice.note
+
+
+def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: StopRequest,
+         checkpoint: str | None = None, allow_random: bool = False) -> int:
     run: RunDirectory | None = None
     config: ExperimentConfig | None = None
     code: int | None = None
@@ -60,7 +83,12 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
             if resume and not run_dir:
                 raise UsageError("--resume needs --run-dir (the run to continue)")
             config = load_config(config_path)
+            eval_note = None
+            if stage == "eval":
+                _apply_eval_flags(config, checkpoint, allow_random)
             warnings = stage_checks(config, stage).raise_errors()
+            if stage == "eval":
+                eval_note = _choose_eval_model(config, bool(checkpoint))
             require_packages(TRAINER_PACKAGES)
             device = resolve_device(config)
             if resume:
@@ -87,6 +115,11 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
             pids = manifest_pids(ranks)
             run.write_manifest(config.data, config.hash(), config.path, device, resume=resume, world_size=ranks.world_size, pids=pids)
             run.status("starting")
+            run.phase("setup")  # the stage's imports (torch, transformers) take seconds: say so at once
+            if eval_note:
+                run.log(f"eval: {eval_note}")
+                if main_rank:
+                    print(f"[fact-rlhf] {eval_note}", file=sys.stderr, flush=True)
             if main_rank:
                 print(f"[fact-rlhf] {stage} run {run.path} on {device}" + (f" × {ranks.world_size} processes" if ranks.enabled else ""), file=sys.stderr, flush=True)
             for warning in warnings:

@@ -71,6 +71,11 @@ def write_config(folder: Path, name: str = "exp.rlhf.yaml", overrides: dict[str,
     return path
 
 
+def is_step_progress(event: dict[str, Any]) -> bool:
+    """A `progress` event of the stage's main steps (not of a phase before them: data, warm-up...)."""
+    return event["type"] == "progress" and "phase" not in event
+
+
 def read_events(run_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
 

@@ -21,7 +21,7 @@ from fact_rlhf.shapes.judge import judge_response
 from fact_rlhf.eval.stage import run_eval
 from fact_rlhf.rundir import RunDirectory
 from fact_rlhf.signals import StopRequest
-from run_helpers import read_events, schema_validator, statuses, uncatalogued, valid_events, write_config
+from run_helpers import read_events, schema_validator, statuses, uncatalogued, valid_events, write_config, is_step_progress
 
 PPO = {
     "data": {"num_images": 8},
@@ -100,7 +100,7 @@ def test_eval_run_directory_is_schema_valid(evaluated: tuple[Path, Path]) -> Non
     assert not list(schema_validator("run-manifest.schema.json").iter_errors(manifest))
     assert manifest["stage"] == "eval" and manifest["status"] == "finished"
     assert statuses(events) == ["starting", "running", "finished"]
-    progress = [(e["step"], e["total"]) for e in events if e["type"] == "progress"]
+    progress = [(e["step"], e["total"]) for e in events if is_step_progress(e)]
     total = 16 + 4 * 2 * 2 * 3 + 4 + 8  # shapes + POPE (≤2 yes + as many no, 3 splits) + CHAIR + MMHal
     assert progress[-1] == (total, total) and [s for s, _ in progress] == sorted(s for s, _ in progress)
 
@@ -197,7 +197,7 @@ def test_a_stop_leaves_no_results(tmp_path: Path) -> None:
     assert run_eval(config.data, run, "cpu", False, stop) == "stopped"
     run.close()
     assert not (run.path / "results.json").exists()
-    assert [e["step"] for e in read_events(run.path) if e["type"] == "progress"] == [4]
+    assert [e["step"] for e in read_events(run.path) if is_step_progress(e)] == [4]
     assert (run.path / "model" / "config.json").is_file()  # the random model was written into the run
 
 
@@ -205,3 +205,19 @@ def test_every_metric_key_is_in_the_metrics_catalogue(evaluated: tuple[Path, Pat
     """schema/metrics.json gives the editor its titles and units: a key the trainer writes
     without an entry there would show untitled."""
     assert not uncatalogued(read_events(evaluated[0]) + read_events(evaluated[1])), "add these keys to schema/metrics.json"
+
+
+def test_no_checkpoint_named_evaluates_the_newest_finished_ppo_run(evaluated: tuple[Path, Path]) -> None:
+    """The ppo run sits in the eval config's output folder: with eval.checkpoint unset it is the one
+    evaluated, run.json records it, and the log says which and why."""
+    ppo, first = evaluated
+    config = write_config(first.parent, "default.rlhf.yaml", {
+        **PPO, "output_dir": ".", "data": {"num_images": 8, "eval_questions": 8},
+        "eval": {"benchmarks": ["shapes"], "max_new_tokens": 4, "batch_size": 8}})
+    run = first.parent / "eval-default"
+    assert main(["eval", "--config", str(config), "--run-dir", str(run)]) == 0
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["config"]["eval"]["checkpoint"] == str(ppo)
+    logs = [e["message"] for e in read_events(run) if e["type"] == "log"]
+    assert any(f"evaluating {ppo}: the newest finished ppo run" in m for m in logs), logs
+    assert any(f"ppo checkpoint {ppo}/checkpoints/" in m for m in logs), logs

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fact_rlhf.cli import main
-from run_helpers import read_events, schema_validator, slope, start_trainer, statuses, uncatalogued, valid_events, wait_for_event, write_config
+from run_helpers import read_events, schema_validator, slope, start_trainer, statuses, uncatalogued, valid_events, wait_for_event, write_config, is_step_progress
 
 REQUIRED_METRICS = {
     "ppo/reward_total", "ppo/kl_sum", "ppo/kl_mean", "ppo/kl_coef", "ppo/score_rm", "ppo/score_eos_penalty",
@@ -67,12 +67,26 @@ def test_run_directory_is_schema_valid_and_complete(finished_run: Path) -> None:
     assert last_metric < len(events) - 1 and events[-1]["status"] == "finished"
     rm = next(e for e in events if e["type"] == "metric" and e["step"] == 0)["values"]
     assert 0.0 <= rm["rm/accuracy"] <= 1.0
-    assert [e["step"] for e in events if e["type"] == "progress"] == list(range(1, 13))
-    assert all(e["total"] == 12 for e in events if e["type"] == "progress")
+    assert [e["step"] for e in events if is_step_progress(e)] == list(range(1, 13))
+    assert all(e["total"] == 12 for e in events if is_step_progress(e))
     checkpoints = [(e["step"], e["path"]) for e in events if e["type"] == "checkpoint"]
     assert checkpoints == [(5, "checkpoints/step-5"), (10, "checkpoints/step-10"), (12, "checkpoints/step-12")]
     assert (finished_run / "checkpoints" / "latest").read_text().strip() == "step-12"
     assert (finished_run / "checkpoints" / "step-12" / "policy" / "adapter_model.safetensors").is_file()
+
+
+def test_phases_before_the_first_iteration(finished_run: Path) -> None:
+    """From its first second the run says what it does: setup, data, model, then the reward-model
+    warm-up counted step by step, all before the first PPO iteration's progress."""
+    events = read_events(finished_run)
+    first_step = next(i for i, e in enumerate(events) if is_step_progress(e))
+    phases = [(e["phase"], e["step"], e["total"]) for e in events[:first_step] if e["type"] == "progress"]
+    assert [p for p, _, _ in phases][:3] == ["setup", "data", "model"], phases
+    warmup = [(s, t) for p, s, t in phases if p == "reward_warmup"]
+    steps = warmup[-1][1]
+    assert warmup == [(i, steps) for i in range(steps + 1)] and steps > 0, warmup
+    assert not any("phase" in e for e in events[first_step:] if e["type"] == "progress")
+    assert events[1]["type"] == "progress" and events[1]["phase"] == "setup"  # right after `starting`
     assert (finished_run / "tokenizer.json").is_file()
     manifest = json.loads((finished_run / "run.json").read_text())
     assert manifest["status"] == "finished" and manifest["ended"] >= manifest["started"]
@@ -95,7 +109,7 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_reproduces_the_run(finished_ru
     run = tmp_path / "run"
     proc = start_trainer("ppo", config, run, subprocess.PIPE)
     try:
-        wait_for_event(proc, run, lambda e: e["type"] == "progress", timeout=120, poll=0.05)
+        wait_for_event(proc, run, lambda e: is_step_progress(e), timeout=120, poll=0.05)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
@@ -105,7 +119,7 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_reproduces_the_run(finished_ru
     assert stdout == ""  # stdout stays free
     events = assert_valid_run(run)
     assert statuses(events) == ["starting", "running", "stopped"]
-    stopped_at = max(e["step"] for e in events if e["type"] == "progress")
+    stopped_at = max(e["step"] for e in events if is_step_progress(e))
     assert 1 <= stopped_at < 5  # stopped long before the end, and before the first periodic checkpoint
     assert [e["step"] for e in events if e["type"] == "checkpoint"] == [stopped_at]
     latest = run / "checkpoints" / (run / "checkpoints" / "latest").read_text().strip()
@@ -115,7 +129,7 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_reproduces_the_run(finished_ru
     assert main(["ppo", "--config", str(config), "--run-dir", str(run), "--resume"]) == 0
     events = assert_valid_run(run)
     assert statuses(events) == ["starting", "running", "stopped", "starting", "running", "finished"]
-    assert [e["step"] for e in events if e["type"] == "progress"] == list(range(1, 13))
+    assert [e["step"] for e in events if is_step_progress(e)] == list(range(1, 13))
     manifest = json.loads((run / "run.json").read_text())
     assert len(manifest["pids"]) == 2 and manifest["status"] == "finished"
 

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from fact_rlhf.checkpoint import restore_rng, rng_tensors
 from fact_rlhf.cli import main
-from run_helpers import assert_events_valid, events_with_corrupt, read_events, start_trainer, statuses, wait_for_event, write_config
+from run_helpers import assert_events_valid, events_with_corrupt, read_events, start_trainer, statuses, wait_for_event, write_config, is_step_progress
 
 # Adaptive KL: the controller's coefficient is state the checkpoint must carry.
 RUN = {
@@ -43,7 +43,7 @@ def test_resume_after_kill_9_reproduces_the_uninterrupted_run(reference: Path, t
     proc = start_trainer("ppo", config, run, subprocess.DEVNULL)
     try:
         # Kill as soon as iteration 3 is reported: the last checkpoint (step 2) is behind it.
-        wait_for_event(proc, run, lambda e: e["type"] == "progress" and e["step"] >= 3, timeout=150, poll=0.02)
+        wait_for_event(proc, run, lambda e: is_step_progress(e) and e["step"] >= 3, timeout=150, poll=0.02)
         proc.send_signal(signal.SIGKILL)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -54,7 +54,7 @@ def test_resume_after_kill_9_reproduces_the_uninterrupted_run(reference: Path, t
         f.write(TORN)
 
     events, corrupt = events_with_corrupt(run)
-    killed_at = max(e["step"] for e in events if e["type"] == "progress")
+    killed_at = max(e["step"] for e in events if is_step_progress(e))
     latest = int((run / "checkpoints" / "latest").read_text().strip().split("-")[1])
     assert statuses(events) == ["starting", "running"]  # no goodbye: it was killed
     assert 2 <= latest < killed_at < 6, (latest, killed_at)
@@ -76,7 +76,7 @@ def test_resume_after_kill_9_reproduces_the_uninterrupted_run(reference: Path, t
     before, after = metrics(events[:resumed]), metrics(events[resumed:])
     assert [s for s, _ in before] == list(range(1, killed_at + 1))
     assert [s for s, _ in after] == list(range(latest + 1, 7))  # continues right after the checkpoint
-    assert [e["step"] for e in events[resumed:] if e["type"] == "progress"] == list(range(latest + 1, 7))
+    assert [e["step"] for e in events[resumed:] if is_step_progress(e)] == list(range(latest + 1, 7))
 
     expected = dict(metrics(read_events(reference)))
     assert len(expected) == 6

@@ -20,7 +20,7 @@ from fact_rlhf.sft.data import IGNORE, SftRecord, encode_example, load_conversat
 from fact_rlhf.sft.trainer import collate
 from fact_rlhf.stages.loading import load_source
 from fact_rlhf.stages.sources import resolve_policy
-from run_helpers import read_events, schema_validator, statuses, uncatalogued, valid_events
+from run_helpers import read_events, schema_validator, statuses, uncatalogued, valid_events, is_step_progress
 from stage_helpers import cached_run, metrics, stage_config
 
 
@@ -94,7 +94,7 @@ def test_the_loss_falls_and_the_run_directory_is_complete(sft_run: Path) -> None
     peak = max(lrs)
     assert peak == pytest.approx(3e-3, rel=0.05) and lrs[0] < peak and lrs[-1] < 0.02 * peak  # warm-up, cosine
     assert all(steps[s]["sft/tokens_per_s"] > 0 for s in steps)
-    assert [e["step"] for e in events if e["type"] == "progress"] == list(range(1, total + 1))
+    assert [e["step"] for e in events if is_step_progress(e)] == list(range(1, total + 1))
     assert [(e["step"], e["path"]) for e in events if e["type"] == "checkpoint"] == [(total, f"checkpoints/step-{total}")]
     manifest = json.loads((sft_run / "run.json").read_text())
     assert manifest["stage"] == "sft" and manifest["status"] == "finished"
@@ -151,7 +151,7 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_gives_the_same_losses(sft_run:
 
     def terminate_after_first_step() -> None:
         while not done.is_set():
-            if (run / "events.jsonl").is_file() and any(e["type"] == "progress" for e in read_events(run)):
+            if (run / "events.jsonl").is_file() and any(is_step_progress(e) for e in read_events(run)):
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
             time.sleep(0.01)
@@ -168,7 +168,7 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_gives_the_same_losses(sft_run:
         signal.signal(signal.SIGTERM, previous)
     events = read_events(run)
     assert statuses(events) == ["starting", "running", "stopped"]
-    stopped_at = max(e["step"] for e in events if e["type"] == "progress")
+    stopped_at = max(e["step"] for e in events if is_step_progress(e))
     assert 1 <= stopped_at < 40
     assert [e["step"] for e in events if e["type"] == "checkpoint"] == [stopped_at]
     assert (run / "checkpoints" / "latest").read_text().strip() == f"step-{stopped_at}"

@@ -11,7 +11,8 @@ import type {
   TraceWebviewToHost,
 } from '../../src/protocol/webviews/rewardTraces';
 import { PRIMARY_TRACE_KEYS } from '../../src/protocol/webviews/rewardTraces';
-import { metricTitle } from '../../src/protocol/metrics';
+import { metricInfo, metricTitle, primaryMetricKeys } from '../../src/protocol/metrics';
+import { phaseLabel } from '../../src/protocol';
 import { ChartSync } from '../shared/charts/chartSync';
 import type { ChartLine, ChartMarker, XAxisFormat } from '../shared/charts/lineChart';
 import { LineChart } from '../shared/charts/lineChart';
@@ -24,7 +25,8 @@ import { configDifferences, tracesCsv } from './exports';
 /** UI state kept by VS Code across hides of the view. */
 export interface UiState {
   smoothing: number;
-  metrics: string[];
+  /** The panels the user chose; null: each shown stage's primary metrics (schema/metrics.json). */
+  metrics: string[] | null;
   hiddenRuns: string[];
   /** x axis: training step, or wall time since each run's first point. */
   xAxis: XAxis;
@@ -39,7 +41,7 @@ export interface AppHost {
   saveExport(params: SaveExportParams): Promise<SaveExportResult>;
 }
 
-const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: [...PRIMARY_TRACE_KEYS], hiddenRuns: [], xAxis: 'step' };
+const DEFAULT_STATE: UiState = { smoothing: 0.6, metrics: null, hiddenRuns: [], xAxis: 'step' };
 
 const WALL_FORMAT: XAxisFormat = {
   tick: (x) => formatDuration(x),
@@ -118,8 +120,8 @@ export class TraceApp {
     this.picker.setAttribute('aria-label', 'Add a chart for another metric');
     this.picker.addEventListener('change', () => {
       const key = this.picker.value;
-      if (key && !this.state.metrics.includes(key)) {
-        this.state.metrics.push(key);
+      if (key && !this.shownMetrics().includes(key)) {
+        this.state.metrics = [...this.shownMetrics(), key];
         this.saveState();
         this.syncPanels();
         this.schedule();
@@ -229,7 +231,7 @@ export class TraceApp {
         const raw = run.tracks.get(panel.key);
         const track = this.drawnTrack(raw);
         if (!raw || !track) continue;
-        lines.push({ id: runId, label: runId, color: this.colorOf(runId), ...this.store.prepare(track, weight) });
+        lines.push({ id: runId, label: runLabel(run.summary), color: this.colorOf(runId), ...this.store.prepare(track, weight) });
         for (const a of run.alarms) {
           const x = wall ? wallTimeAtStep(raw, a.step) : a.step;
           if (x !== undefined) markers.push({ x, label: `⚠ ${a.rule} @ ${a.step}`, color: a.severity === 'error' ? this.theme.error : this.warningColor });
@@ -254,7 +256,7 @@ export class TraceApp {
     const hidden = new Set(this.state.hiddenRuns);
     for (const [runId, run] of this.store.runs) {
       if (hidden.has(runId)) continue;
-      for (const key of this.state.metrics) {
+      for (const key of this.shownMetrics()) {
         const s = this.drawnTrack(run.tracks.get(key))?.series;
         if (!s || s.length === 0) continue;
         min = Math.min(min, s.steps[0]);
@@ -270,7 +272,18 @@ export class TraceApp {
   }
 
   private saveState(): void {
-    this.host.saveState({ ...this.state, metrics: [...this.state.metrics], hiddenRuns: [...this.state.hiddenRuns] });
+    this.host.saveState({ ...this.state, metrics: this.state.metrics && [...this.state.metrics], hiddenRuns: [...this.state.hiddenRuns] });
+  }
+
+  /** The panels shown: the user's choice, else the primary metrics of every stage in view
+   * (an SFT run opens on its loss, not on PPO's reward), PPO's before any run arrives. */
+  private shownMetrics(): string[] {
+    if (this.state.metrics) return this.state.metrics;
+    const keys: string[] = [];
+    for (const run of this.store.runs.values()) {
+      for (const k of primaryMetricKeys(run.summary.stage as Parameters<typeof primaryMetricKeys>[0])) if (!keys.includes(k)) keys.push(k);
+    }
+    return keys.length ? keys : [...PRIMARY_TRACE_KEYS];
   }
 
   // --- export ------------------------------------------------------------------------------
@@ -280,7 +293,7 @@ export class TraceApp {
     const runs = [...this.store.runs].filter(([id]) => !hidden.has(id));
     const csv = tracesCsv({
       runs,
-      metrics: this.state.metrics,
+      metrics: this.shownMetrics(),
       xAxis: this.state.xAxis,
       range: this.sync.domain(),
       smoothing: this.state.smoothing,
@@ -307,14 +320,15 @@ export class TraceApp {
   // --- panels -------------------------------------------------------------------------------
 
   private syncPanels(): void {
+    const shown = this.shownMetrics();
     for (const [key, panel] of this.panels) {
-      if (!this.state.metrics.includes(key)) {
+      if (!shown.includes(key)) {
         panel.chart.destroy();
         panel.root.remove();
         this.panels.delete(key);
       }
     }
-    for (const key of this.state.metrics) {
+    for (const key of shown) {
       let panel = this.panels.get(key);
       if (!panel) panel = this.createPanel(key);
       this.panelsEl.append(panel.root); // keeps the order of state.metrics
@@ -342,7 +356,7 @@ export class TraceApp {
     remove.title = `Remove the ${key} chart`;
     remove.setAttribute('aria-label', `Remove the ${key} chart`);
     remove.addEventListener('click', () => {
-      this.state.metrics = this.state.metrics.filter((k) => k !== key);
+      this.state.metrics = this.shownMetrics().filter((k) => k !== key);
       this.saveState();
       this.syncPanels();
       this.schedule();
@@ -357,8 +371,12 @@ export class TraceApp {
     });
     head.append(titles, latest, png, remove);
     root.append(head);
+    const info = metricInfo(key);
     const chart = new LineChart(root, {
       title: friendly ? `${friendly} (${key})` : key,
+      // Axis titles from the catalogue, with the unit; PPO's steps are iterations.
+      yTitle: `${info?.label ?? friendly ?? key}${info?.unit ? ` (${info.unit})` : ''}`,
+      xTitle: key.startsWith('ppo/') ? 'PPO iteration' : 'step',
       sync: this.sync,
       onSelect: (runId, x) => {
         // On the wall-time axis the chart reports seconds: the host wants the point's step.
@@ -396,7 +414,7 @@ export class TraceApp {
   }
 
   private renderPicker(): void {
-    const shown = new Set(this.state.metrics);
+    const shown = new Set(this.shownMetrics());
     const available = this.store.keys().filter((k) => !shown.has(k));
     const placeholder = document.createElement('option');
     placeholder.value = '';
@@ -471,10 +489,13 @@ export class TraceApp {
     const toggle = el('button', 'run-toggle') as HTMLButtonElement;
     toggle.type = 'button';
     toggle.setAttribute('aria-pressed', String(!isHidden));
-    toggle.title = isHidden ? `Show ${runId} in the charts` : `Hide ${runId} from the charts`;
+    toggle.title = `${isHidden ? 'Show' : 'Hide'} ${runLabel(s)} (${runId}) ${isHidden ? 'in' : 'from'} the charts`;
     const sw = el('span', 'swatch');
     sw.style.backgroundColor = this.colorOf(runId);
-    toggle.append(sw, el('span', 'run-name', runId));
+    // The config's name and what sets this run apart; the folder name stays in the tooltip.
+    const name = el('span', 'run-name', s.name ?? runId);
+    toggle.append(sw, name);
+    if (s.differs?.length) toggle.append(el('span', 'run-differs', s.differs.join(' · ')));
     toggle.addEventListener('click', () => {
       const set = new Set(this.state.hiddenRuns);
       if (set.has(runId)) set.delete(runId);
@@ -492,9 +513,19 @@ export class TraceApp {
 
     const p = s.progress;
     const detail = el('div', 'run-detail');
-    if (p && p.total > 0) {
+    const live = s.status === 'running' || s.status === 'starting';
+    if (p?.phase && live && p.total <= 0) {
+      // A phase with no count of its own (data, the model): its name is the progress.
+      const phase = el('span', 'run-phase', `${phaseLabel(p.phase)}…`);
+      phase.dataset.phase = p.phase;
+      detail.append(phase);
+    } else if (!p && s.status === 'starting') {
+      detail.append(el('span', 'run-phase', 'starting the trainer…'));
+    }
+    if (p && p.total > 0 && (!p.phase || live)) {
       const frac = Math.min(1, Math.max(0, p.step / p.total));
-      const text = [`step ${p.step.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`];
+      const count = `${p.step.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`;
+      const text = [p.phase ? `${phaseLabel(p.phase)} ${count}` : `step ${count}`];
       if (s.status === 'running' || s.status === 'starting') {
         text.push(p.eta === null ? 'ETA –' : `ETA ${formatDuration(p.eta)}`);
       }
@@ -561,6 +592,12 @@ function readWarningColor(): string {
   return getComputedStyle(document.documentElement).getPropertyValue('--vscode-editorWarning-foreground').trim() || '#cca700';
 }
 
+/** A run as charts and tooltips name it: config name, then what differs from the other runs. */
+function runLabel(s: RunSummary): string {
+  const name = s.name ?? s.runId;
+  return s.differs?.length ? `${name} (${s.differs.join(', ')})` : name;
+}
+
 function el(tag: string, className: string, text?: string): HTMLElement {
   const e = document.createElement(tag);
   e.className = className;
@@ -571,7 +608,10 @@ function el(tag: string, className: string, text?: string): HTMLElement {
 function sanitizeState(saved: Partial<UiState> | undefined): UiState {
   const s = saved ?? {};
   const smoothing = typeof s.smoothing === 'number' && s.smoothing >= 0 && s.smoothing < 1 ? s.smoothing : DEFAULT_STATE.smoothing;
-  const metrics = Array.isArray(s.metrics) ? s.metrics.filter((m): m is string => typeof m === 'string') : [...DEFAULT_STATE.metrics];
+  let metrics = Array.isArray(s.metrics) ? s.metrics.filter((m): m is string => typeof m === 'string') : null;
+  // Earlier versions saved PPO's primary keys as soon as anything changed: that was the default,
+  // not a choice, and it must not pin PPO panels on an SFT run.
+  if (metrics && metrics.join('\n') === PRIMARY_TRACE_KEYS.join('\n')) metrics = null;
   const hiddenRuns = Array.isArray(s.hiddenRuns) ? s.hiddenRuns.filter((m): m is string => typeof m === 'string') : [];
   const xAxis: XAxis = s.xAxis === 'wall' ? 'wall' : 'step';
   return { smoothing, metrics, hiddenRuns, xAxis };

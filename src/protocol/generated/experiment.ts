@@ -486,9 +486,13 @@ export interface ExperimentConfig {
      */
     batch_size?: number;
     /**
-     * Model to evaluate: a ppo, sft, rl_init or rm run directory (its latest checkpoint), one of their checkpoint folders, or a model folder. Default: `model.policy` (`builtin:tiny-llava` evaluates a random model).
+     * Model to evaluate: a ppo, sft, rl_init or rm run directory (its latest checkpoint), one of their checkpoint folders, or a model folder. Default: the newest finished policy run with a checkpoint under `output_dir` (ppo, else rl_init, else sft; `x-eval-default`), else `model.policy` unless that is a random `builtin:` model (refused unless `eval.allow_random`).
      */
     checkpoint?: string;
+    /**
+     * Evaluate a randomly initialised `builtin:` model when no checkpoint is named and no finished policy run exists (a smoke test of the pipeline, not a result). Off: such an eval is refused. `fact-rlhf eval --allow-random` sets it for one run.
+     */
+    allow_random?: boolean;
     /**
      * OpenAI-compatible chat endpoint that rates MMHal-Bench answers (FACT_RLHF.md §6). Unset fields come from OPENAI_BASE_URL, OPENAI_API_KEY, FACT_RLHF_JUDGE_MODEL.
      */

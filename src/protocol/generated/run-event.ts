@@ -99,4 +99,17 @@ export interface ProgressEvent {
    * Seconds left, null when unknown.
    */
   eta?: number | null;
+  /**
+   * What a run does before (or between) its main steps; `step`/`total` then count that phase's own steps (0/0: not counted). Absent: the stage's main steps (training steps, PPO iterations, eval prompts). Readers that do not know a phase show its label from `x-labels`, or the name.
+   */
+  phase?: 'setup' | 'data' | 'model' | 'reward_warmup' | 'benchmarks';
 }
+
+/** What the editor and the CLI call each run phase (ProgressEvent.phase `x-labels`). */
+export const PHASE_LABELS: Readonly<Record<NonNullable<ProgressEvent['phase']>, string>> = {
+  "setup": "loading the trainer",
+  "data": "preparing data",
+  "model": "building the model",
+  "reward_warmup": "reward-model warm-up",
+  "benchmarks": "preparing benchmarks"
+};

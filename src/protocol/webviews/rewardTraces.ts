@@ -39,8 +39,13 @@ export interface RunSummary {
   status: RunStatus;
   /** Trainer error text when status is failed. */
   error?: string;
-  /** Latest progress. */
-  progress?: { step: number; total: number; eta: number | null };
+  /** The config's name (run.json `config.name`, else the config file's stem). */
+  name?: string;
+  /** `key=value` of the config values that tell this run apart from the others in the view. */
+  differs?: string[];
+  /** Latest progress; `phase` (run-event ProgressEvent.phase) while the run is in a phase before
+   * its main steps, whose own steps `step`/`total` then count. */
+  progress?: { step: number; total: number; eta: number | null; phase?: string };
   /**
    * run.json's resolved config flattened to dotted keys, each leaf JSON-encoded: lets the view show
    * which keys differ between overlaid runs.
@@ -128,13 +133,15 @@ const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished
 const seriesData: Validator<SeriesData> = object({ steps: numberArray(), values: numberArray(true) });
 const seriesTimes: Validator<SeriesTimes> = recordOf(numberArray());
 const seriesRecord = recordOf(seriesData);
-const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite) });
+const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite), phase: optional(string) });
 const runSummaryFields = {
   runId: string,
   runDir: string,
   stage: string,
   status: runStatus,
   error: optional(string),
+  name: optional(string),
+  differs: optional(arrayOf(string)),
   progress: optional(progress),
   config: optional(recordOf(string)),
 };

@@ -11,6 +11,7 @@ export function run(): Promise<void> {
     await import('./ppoRun.test');
     await import('./stopRun.test');
     await import('./newExperiment.test');
+    await import('./evaluate.test');
     await import('./commands.test');
     await import('./alarms.test');
   });

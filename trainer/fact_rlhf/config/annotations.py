@@ -1,6 +1,7 @@
 """Rules the trainer and the editor share, read from the schema's annotations (schema/experiment.schema.json)
 so each lives once: `x-batch-pair` (which global batch splits into which per-device micro-batch, per stage),
-`x-iterations` (how many PPO iterations a config runs) and `x-run-folder` (how a run folder is named).
+`x-iterations` (how many PPO iterations a config runs), `x-run-folder` (how a run folder is named) and
+`eval.checkpoint`'s `x-eval-default` (which run an eval with no checkpoint named evaluates).
 The language server reads the same annotations (language-server/src/engine/schema.ts, src/runs/runNaming.ts)."""
 from __future__ import annotations
 
@@ -37,4 +38,12 @@ def iteration_rule() -> dict[str, Any]:
 def run_folder_rule() -> dict[str, Any]:
     """`x-run-folder`: the run folder's name format, the unsafe-character rule, timestamp and collision suffix."""
     rule: dict[str, Any] = load_schema("experiment.schema.json")["x-run-folder"]
+    return rule
+
+
+@functools.lru_cache(maxsize=1)
+def eval_default_rule() -> dict[str, Any]:
+    """`eval.checkpoint.x-eval-default`: the run stages tried in order, the status a run must have,
+    and the config key of the folder searched (src/runs/evalTarget.ts reads the same rule)."""
+    rule: dict[str, Any] = load_schema("experiment.schema.json")["properties"]["eval"]["properties"]["checkpoint"]["x-eval-default"]
     return rule

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config.annotations import eval_default_rule
 from ..errors import UsageError
 from ..stages.sources import (
     ADAPTER_WEIGHTS, BASE_FILE, CHECKPOINTS, MANIFEST, POLICY_ADAPTER, SourceError, resolve_policy, run_checkpoint,
@@ -73,3 +75,72 @@ def mmhal_path(config: dict[str, Any], config_dir: Path | None) -> Path | None:
         return None
     path = Path(value).expanduser()
     return path if path.is_absolute() or config_dir is None else (config_dir / path).resolve()
+
+
+@dataclass(frozen=True)
+class EvalTarget:
+    """What an eval run evaluates and one line saying why that (for the log and the CLI)."""
+    target: str
+    note: str
+    random: bool  # a fresh `builtin:` model: allowed only with eval.allow_random
+
+
+def _manifest_or_none(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not a run, or one we cannot read: not a candidate
+    return data if isinstance(data, dict) else None
+
+
+def latest_policy_run(output_dir: Path) -> Path | None:
+    """The newest run under `output_dir` of the first stage in `x-eval-default` (ppo, rl_init, sft)
+    that has one with the required status and a checkpoint."""
+    rule = eval_default_rule()
+    try:
+        folders = [f for f in output_dir.iterdir() if f.is_dir()]
+    except OSError:
+        return None  # no output folder yet: no runs
+    found: dict[str, list[tuple[float, str, Path]]] = {}
+    for folder in folders:
+        manifest = _manifest_or_none(folder)
+        if manifest is None or manifest.get("status") != rule["status"] or manifest.get("stage") not in rule["stages"]:
+            continue
+        try:
+            if run_checkpoint(folder) is None:
+                continue
+        except SourceError:
+            continue  # finished without a checkpoint (or a dangling pointer)
+        found.setdefault(str(manifest["stage"]), []).append((float(manifest.get("started") or 0), folder.name, folder))
+    for stage in rule["stages"]:
+        if found.get(stage):
+            return max(found[stage])[2]
+    return None
+
+
+def choose_eval_target(config: dict[str, Any], allow_random: bool | None = None) -> EvalTarget:
+    """`eval.checkpoint` when set; else the newest finished policy run under the config's output
+    folder; else `model.policy` unless that is a random built-in model, which needs
+    `eval.allow_random` (or `allow_random`). Raises UsageError when nothing may be evaluated."""
+    ev = config["eval"]
+    allowed = bool(ev.get("allow_random")) if allow_random is None else allow_random
+    named = ev.get("checkpoint")
+    if named:
+        return EvalTarget(str(named), f"evaluating {named} (eval.checkpoint)", str(named).startswith("builtin:"))
+    output_dir = Path(config[eval_default_rule()["parent"]])
+    run = latest_policy_run(output_dir)
+    if run is not None:
+        stage = (_manifest_or_none(run) or {}).get("stage")
+        return EvalTarget(str(run), f"evaluating {run}: the newest finished {stage} run under {output_dir} "
+                                    "(eval.checkpoint is unset; set it to choose another)", False)
+    policy = str(config["model"]["policy"])
+    if not policy.startswith("builtin:"):
+        return EvalTarget(policy, f"evaluating {policy} (model.policy; no finished ppo, rl_init or sft run under {output_dir})", False)
+    if not allowed:
+        stages = ", ".join(eval_default_rule()["stages"])
+        raise UsageError(
+            f"nothing trained to evaluate: eval.checkpoint is unset, no finished policy run ({stages}) with a checkpoint is under "
+            f"{output_dir}, and model.policy is {policy}, a randomly initialised model. Train one first (fact-rlhf ppo/sft CONFIG), "
+            "set eval.checkpoint to a run folder or checkpoint, or set eval.allow_random: true (fact-rlhf eval --allow-random) "
+            "to score a random model as a smoke test")
+    return EvalTarget(policy, f"evaluating {policy} at random initialisation (eval.allow_random): a smoke test, not a result", True)

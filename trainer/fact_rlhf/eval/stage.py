@@ -87,7 +87,9 @@ def run_eval(config: dict[str, Any], run: RunDirectory, device: str, resume: boo
     seed_and_threads(config)
     config_path = run.manifest.get("config_path")
     config_dir = Path(config_path).parent if config_path else None
+    run.phase("model")
     model = load_eval_model(config, run.path, device, [vocabulary_text()])
+    run.phase("benchmarks")
     benchmarks = _benchmarks(config, run, model, config_dir)
     say(run, f"eval: {model.description} on {device}; "
              + ", ".join(f"{b.name} ({len(b.prompts)} prompts)" for b in benchmarks))

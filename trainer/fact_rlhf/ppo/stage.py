@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,12 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
     train_rm = checkpoint is None and not config["model"].get("reward_model")
     # Generated files (the built-in world, the tiny model) go to the run on rank 0 and to a
     # private folder on the other ranks, which generate the same files from the same seed.
+    run.phase("data")
     dataset = load_ppo_data(config, run.work_dir, need_pairs=train_rm)
     say(run, f"data: {len(dataset.prompts)} PPO prompts, {len(dataset.pairs)} preference pairs ({dataset.source})")
 
     # On resume every rank reads the tokenizer and base rank 0 saved (nothing is written then).
+    run.phase("model")
     stack, codec = build_stack(config, dataset, run.path if checkpoint is not None else run.work_dir, device, resume=checkpoint is not None)
     prompts = _fit_query_len(dataset.prompts, codec, ppo.query_len, run)
     trainer = PPOTrainer(stack, codec, prompts, ppo, int(config["seed"]), rm.fact_augmentation, run, stop.check())
@@ -90,7 +93,13 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         steps = ppo.reward_warmup_steps
         say(run, f"reward model warm-up: {steps} steps on {len(dataset.pairs)} pairs "
                  f"(fact augmentation {'on' if rm.fact_augmentation else 'off'})")
-        result = train_reward_model(stack, codec, dataset.pairs, rm, steps, int(config["seed"]), lambda m: say(run, m), stop.check())
+        run.phase("reward_warmup", 0, steps)
+        started = time.perf_counter()
+
+        def warmup_step(done: int) -> None:
+            elapsed = time.perf_counter() - started
+            run.phase("reward_warmup", done, steps, elapsed / done * (steps - done))
+        result = train_reward_model(stack, codec, dataset.pairs, rm, steps, int(config["seed"]), lambda m: say(run, m), stop.check(), warmup_step)
         # Every rank trained the same warm-up; rank 0's weights are the ones (GPU kernels need
         # not be bitwise reproducible across devices).
         group().broadcast(stack.adapter_params(REWARD) + list(stack.reward_head.parameters()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..config import ExperimentConfig
 from ..errors import UsageError
 from ..eval.judge_openai import JudgeConfig
-from ..eval.sources import mmhal_path, model_problem
+from ..eval.sources import choose_eval_target, mmhal_path, model_problem
 from .common import check_tiny
 from .models import BUILTIN_POLICIES
 from .problems import Collector
@@ -27,16 +27,25 @@ def eval_problems(config: ExperimentConfig) -> Collector:
             JudgeConfig.resolve(ev.get("judge") or {})
         except UsageError as exc:
             c.error(("eval", "judge"), str(exc), "judge-config")
-    target = str(ev.get("checkpoint") or model["policy"])
-    key = ("eval", "checkpoint") if ev.get("checkpoint") else ("model", "policy")
-    if target.startswith("builtin:") and target not in BUILTIN_POLICIES:
+    try:
+        choice = choose_eval_target(cfg)
+    except UsageError as exc:  # nothing trained to evaluate and a random model not allowed
+        c.error(("eval", "checkpoint"), str(exc), "untrained-model")
+        choice = None
+    target = choice.target if choice else ""
+    # A problem with the default (model.policy) points at model.policy; one with a run at eval.checkpoint.
+    key = ("model", "policy") if choice and not ev.get("checkpoint") and target == model["policy"] else ("eval", "checkpoint")
+    if choice is None:
+        if model["policy"] not in BUILTIN_POLICIES:
+            c.error(("model", "policy"), f"unknown built-in model {model['policy']!r}; available: {', '.join(BUILTIN_POLICIES)}", "model-folder")
+    elif target.startswith("builtin:") and target not in BUILTIN_POLICIES:
         c.error(key, f"unknown built-in model {target!r}; available: {', '.join(BUILTIN_POLICIES)}", "model-folder")
     else:
         problem = model_problem(target)
         if problem:
             c.error(key, problem, "model-folder")
-        elif target.startswith("builtin:"):
-            c.warn(key, "evaluating a randomly initialised model: set eval.checkpoint to a trained run (ppo, sft, rl_init) or checkpoint", "untrained-model")
+        elif choice.random:
+            c.warn(key, "evaluating a randomly initialised model (eval.allow_random): set eval.checkpoint to a trained run (ppo, sft, rl_init) or checkpoint for a result", "untrained-model")
     if model["policy"].startswith("builtin:"):
         check_tiny(c, model["tiny"])
     if launch["backend"] != "local" or launch["nodes"] > 1:

@@ -238,6 +238,7 @@ def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool,
     seed_and_threads(config)
     resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
     data_dir, model_dir = stage_folders(run, resuming)
+    run.phase("data")
     data = load_stage_data(config, data_dir, need="pairs")
     train_pairs, eval_pairs = split_pairs(data.pairs, hyper.held_out, seed)
     source = stage_source(config, data.corpus(), model_dir, resume=resuming)
@@ -245,6 +246,7 @@ def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool,
         say(run, f"model.policy {source.given} is an rl_init policy: the reward model is trained on its SFT base", "warning")
         source = source.base
     say(run, f"data: {len(train_pairs)} training pairs, {len(eval_pairs)} held out ({data.source}); model: {source.given}")
+    run.phase("model")
     stack, codec = reward_stack(config, source, device)
     trainer = RewardTrainer(stack, codec, train_pairs, eval_pairs, hyper, run, seed, base_record(source), stop.check())
     run.status("running")

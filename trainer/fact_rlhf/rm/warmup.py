@@ -49,7 +49,9 @@ def train_reward_model(
     seed: int,
     log: Callable[[str], None],
     should_stop: Callable[[], bool],
+    on_step: Callable[[int], None] | None = None,
 ) -> WarmupResult:
+    """`on_step(done)` after each optimiser step (the run's warm-up progress)."""
     start = time.perf_counter()
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
@@ -88,6 +90,8 @@ def train_reward_model(
         accs.append(step_acc)
         means.append(step_mean)
         done = step
+        if on_step is not None:
+            on_step(step)
         if step % hyper.eval_every == 0 and eval_pairs and step < steps:
             acc = pairwise_accuracy(stack, codec, eval_pairs, augment, seed, micro)
             log(f"reward model warm-up step {step}/{steps}: loss {step_loss:.3f}, held-out accuracy {acc:.2f}")

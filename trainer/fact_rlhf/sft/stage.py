@@ -62,6 +62,7 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     seed_and_threads(config)
     resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
     data_dir, model_dir = stage_folders(run, resuming)
+    run.phase("data")
     data = load_stage_data(config, data_dir, need="conversations")
     source = stage_source(config, data.corpus(), model_dir, resume=resuming)
     if source.policy_adapter is not None:
@@ -69,6 +70,7 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
                          "(an sft run, a model folder or builtin:tiny-llava)")
     say(run, f"data: {len(data.conversations)} conversations ({data.source}); model: {source.given}")
     model_cfg = config["model"]
+    run.phase("model")
     base, codec = load_source(source, model_cfg["dtype"], model_cfg["quantization"], device)
     max_length = min(int(section["max_length"]), int(model_cfg["max_length"]))
     examples = _examples(data.conversations, codec, max_length, run)

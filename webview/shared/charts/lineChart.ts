@@ -8,7 +8,7 @@ import { COLUMN_STRIDE, downsample, downsampleLod } from './downsample';
 import type { MinMaxPyramid } from './minMaxPyramid';
 import type { Series } from './series';
 import type { Theme } from './theme';
-import { formatStep, formatValue, niceTicks } from './ticks';
+import { axisTicks, formatStep, formatValue } from './ticks';
 
 export interface ChartLine {
   /** Run id: reported back on selection. */
@@ -27,6 +27,9 @@ export interface ChartLine {
 
 export interface LineChartOptions {
   title: string;
+  /** Axis titles drawn beside the axes: the metric's title and unit, and what the steps count. */
+  yTitle?: string;
+  xTitle?: string;
   sync: ChartSync;
   onSelect(runId: string, step: number): void;
 }
@@ -51,6 +54,8 @@ export const drawStats = { draws: 0, totalMs: 0, lastMs: 0 };
 
 const PAD = { top: 10, right: 14, bottom: 24, gapLeft: 8 };
 const DRAG_THRESHOLD_PX = 3;
+/** A click waits this long for a second one: a double-click resets the zoom and selects nothing. */
+export const DOUBLE_CLICK_MS = 350;
 
 interface Layout {
   left: number;
@@ -83,6 +88,8 @@ export class LineChart {
   private drag: { startX: number; from: StepRange; moved: boolean; pointerId: number } | null = null;
   /** The user is driving the crosshair with keys: keep it when the mouse leaves. */
   private keyboardMode = false;
+  /** A click's selection, waiting to learn whether it is the first half of a double-click. */
+  private pendingSelect: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     host: HTMLElement,
@@ -139,6 +146,7 @@ export class LineChart {
   }
 
   destroy(): void {
+    clearTimeout(this.pendingSelect);
     this.resizeObserver.disconnect();
     this.element.remove();
   }
@@ -182,22 +190,24 @@ export class LineChart {
     // Reduce every line to pixel columns first: the y range comes from what is visible.
     // The left margin depends on the y labels, which depend on the reduced data: start from the
     // last frame's margin and reduce again only when the labels' width changed.
+    const titleH = Math.round(theme.fontSize * 1.1 * dpr); // one line of axis title
+    const yTitleW = this.opts.yTitle ? titleH : 0;
     const probeLeft = this.layout.left > 0 ? this.layout.left : 48 * dpr;
     let plotW = Math.max(1, W - probeLeft - PAD.right * dpr);
     this.reduceAll(domain, plotW);
     let y = this.visibleYRange(plotW);
-    let yTicks = niceTicks(y.min, y.max, Math.max(2, Math.floor(H / dpr / 40)));
+    let yTicks = axisTicks(y.min, y.max, Math.max(2, Math.floor(H / dpr / 40)));
     let labelW = 0;
     for (const t of yTicks) labelW = Math.max(labelW, ctx.measureText(formatValue(t)).width);
-    const left = Math.ceil(labelW + PAD.gapLeft * dpr * 1.5);
+    const left = Math.ceil(yTitleW + labelW + PAD.gapLeft * dpr * 1.5);
     if (left !== probeLeft) {
       plotW = Math.max(1, W - left - PAD.right * dpr);
       this.reduceAll(domain, plotW);
       y = this.visibleYRange(plotW);
-      yTicks = niceTicks(y.min, y.max, Math.max(2, Math.floor(H / dpr / 40)));
+      yTicks = axisTicks(y.min, y.max, Math.max(2, Math.floor(H / dpr / 40)));
     }
     const top = PAD.top * dpr;
-    const bottom = H - PAD.bottom * dpr;
+    const bottom = H - PAD.bottom * dpr - (this.opts.xTitle ? titleH : 0);
     const layout: Layout = { left, top, right: left + plotW, bottom };
     this.layout = layout;
     this.yRange = y;
@@ -215,7 +225,8 @@ export class LineChart {
       ctx.moveTo(left, py);
       ctx.lineTo(left + plotW, py);
     }
-    const xTicks = niceTicks(domain.min, domain.max, Math.max(2, Math.floor(plotW / dpr / 80)));
+    const xTicks = axisTicks(domain.min, domain.max, Math.max(2, Math.floor(plotW / dpr / 80)));
+    this.tickCounts = { x: xTicks.length, y: yTicks.length };
     for (const t of xTicks) {
       const px = Math.round(xOf(t)) + 0.5;
       ctx.moveTo(px, top);
@@ -231,6 +242,7 @@ export class LineChart {
     ctx.textBaseline = 'top';
     const tickText = this.xFormat ? this.xFormat.tick : formatStep;
     for (const t of xTicks) ctx.fillText(tickText(t), xOf(t), bottom + 6 * dpr);
+    this.drawAxisTitles(theme, layout, titleH, H);
 
     // Lines, clipped to the plot.
     ctx.save();
@@ -483,9 +495,42 @@ export class LineChart {
   }
 
   /** Plot geometry in CSS pixels, on the canvas's data attributes (used by tests and tooling). */
+  private tickCounts = { x: 0, y: 0 };
+
+  /** The y title turned along the left edge, the x title centred under the step labels. */
+  private drawAxisTitles(theme: Theme, layout: Layout, titleH: number, H: number): void {
+    const { ctx, dpr } = this;
+    const { yTitle, xTitle } = this.opts;
+    ctx.save();
+    ctx.fillStyle = theme.muted;
+    ctx.font = `${Math.round(theme.fontSize * 0.8 * dpr)}px ${theme.fontFamily}`;
+    if (xTitle) {
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(xTitle, (layout.left + layout.right) / 2, H - 2 * dpr);
+    }
+    if (yTitle) {
+      const mid = (layout.top + layout.bottom) / 2;
+      ctx.translate(titleH * 0.55, mid);
+      ctx.rotate(-Math.PI / 2);
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      // Long titles are cut to the plot's height rather than drawn over the next panel.
+      let text = yTitle;
+      const room = layout.bottom - layout.top;
+      while (text.length > 4 && ctx.measureText(text).width > room) text = `${text.slice(0, -2).trimEnd()}…`;
+      ctx.fillText(text, 0, 0);
+    }
+    ctx.restore();
+  }
+
   private exposeLayout(): void {
     const { left, right, top, bottom } = this.layout;
     const ds = this.canvas.dataset;
+    ds.xTicks = String(this.tickCounts.x);
+    ds.yTicks = String(this.tickCounts.y);
+    ds.xTitle = this.opts.xTitle ?? '';
+    ds.yTitle = this.opts.yTitle ?? '';
     ds.plotLeft = String(left / this.dpr);
     ds.plotRight = String(right / this.dpr);
     ds.plotTop = String(top / this.dpr);
@@ -677,7 +722,17 @@ export class LineChart {
         const p = local(e);
         const s = this.stepAtX(p.x);
         const snapped = s === null ? null : this.snap(s);
-        if (snapped !== null) this.selectAt(snapped, p.y);
+        if (snapped === null) return;
+        if (this.pendingSelect !== undefined) {
+          // The second click of a double-click: the dblclick handler resets the zoom; nothing opens.
+          clearTimeout(this.pendingSelect);
+          this.pendingSelect = undefined;
+          return;
+        }
+        this.pendingSelect = setTimeout(() => {
+          this.pendingSelect = undefined;
+          this.selectAt(snapped, p.y);
+        }, DOUBLE_CLICK_MS);
       }
     };
     el.addEventListener('pointerup', endDrag);
@@ -705,7 +760,11 @@ export class LineChart {
       },
       { passive: false },
     );
-    el.addEventListener('dblclick', () => sync.reset());
+    el.addEventListener('dblclick', () => {
+      clearTimeout(this.pendingSelect);
+      this.pendingSelect = undefined;
+      sync.reset();
+    });
   }
 
   private bindKeys(): void {

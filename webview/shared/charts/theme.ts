@@ -1,6 +1,10 @@
 // Colours and fonts from VS Code's theme variables, with fallbacks for each theme kind so the view
 // also reads well where a variable is missing. Re-read whenever VS Code switches the body class.
 
+import { DARK_PALETTE, LIGHT_PALETTE } from './palette';
+
+export { DARK_PALETTE, LIGHT_PALETTE };
+
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 
 export interface Theme {
@@ -35,7 +39,9 @@ const DARK: Fallbacks = {
   grid: '#454545',
   focus: '#0078d4',
   error: '#f85149',
-  palette: ['#3794ff', '#f14c4c', '#89d185', '#cca700', '#d18616', '#b180d7'],
+  // Okabe–Ito (colour-blind safe), in an order whose first pairs never set red against green,
+  // all at least 3:1 against a dark sidebar; no brown (it sinks into dark backgrounds).
+  palette: [...DARK_PALETTE],
 };
 
 const LIGHT: Fallbacks = {
@@ -45,7 +51,10 @@ const LIGHT: Fallbacks = {
   grid: '#e5e5e5',
   focus: '#005fb8',
   error: '#e51400',
-  palette: ['#1a85ff', '#e51400', '#388a34', '#bf8803', '#d18616', '#652d90'],
+  // Tol's indigo, teal, wine and red with Okabe–Ito vermillion and blue (indigo first: the focus-blue
+  // selection line must not pass for a run): at least 3:1 against a
+  // light sidebar and apart under deuteranopia and protanopia; no yellow (no light theme carries it).
+  palette: [...LIGHT_PALETTE],
 };
 
 const HC: Fallbacks = {
@@ -65,7 +74,6 @@ const HC_LIGHT: Fallbacks = {
   focus: '#006bbd',
 };
 
-const PALETTE_VARS = ['blue', 'red', 'green', 'yellow', 'orange', 'purple'].map((c) => `--vscode-charts-${c}`);
 
 export function themeKind(body: HTMLElement): ThemeKind {
   const c = body.classList;
@@ -93,7 +101,8 @@ export function readTheme(body: HTMLElement = document.body): Theme {
     axis: v('--vscode-descriptionForeground', fb.muted),
     focus: v('--vscode-focusBorder', fb.focus),
     error: v('--vscode-errorForeground', fb.error),
-    palette: PALETTE_VARS.map((name, i) => v(name, fb.palette[i])),
+    // Not the theme's --vscode-charts-* colours: they pair red with green and include a dark orange.
+    palette: [...fb.palette],
     fontFamily: v('--vscode-font-family', 'system-ui, -apple-system, "Segoe UI", sans-serif'),
     fontSize,
   };

@@ -15,6 +15,14 @@ export function niceTicks(min: number, max: number, maxCount: number): number[] 
   return ticks;
 }
 
+/** Nice ticks, at least three of them inside [min, max] when the range allows (a lone tick says
+ * nothing about scale): tries finer steps until three fit. */
+export function axisTicks(min: number, max: number, maxCount: number): number[] {
+  let ticks = niceTicks(min, max, maxCount);
+  for (let n = Math.max(maxCount, 2) + 1; ticks.length < 3 && n <= 24 && max > min; n++) ticks = niceTicks(min, max, n);
+  return ticks;
+}
+
 /** Value label: up to 4 significant digits, scientific for very large or small magnitudes. */
 export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return '–';
