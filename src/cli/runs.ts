@@ -1,7 +1,7 @@
 // `fact-rlhf runs [DIR] [--json]`: the runs under DIR (default: the current folder) with status,
 // stage, progress and headline figure. DIR may be a run folder, an output folder holding run
 // folders, or a folder of experiment configs (their output folders are listed, as the runs view does).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatAge } from '../runs/duration';
 import { RunCatalog, type RunInfo } from '../runs/runCatalog';
@@ -14,7 +14,7 @@ const SKIP = new Set(['node_modules', '.git', '.venv', 'dist']);
 /** Experiment configs under `dir`, a few levels deep (the CLI has no workspace index). */
 export function findConfigs(dir: string, depth = 3): string[] {
   const out: string[] = [];
-  let entries: import('node:fs').Dirent[];
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

@@ -1,7 +1,7 @@
 // Connects the run manager to the editor: which interpreter, where runs go, Workspace Trust, the
 // output channel, the status bar, the trace view, and re-attaching to live runs after a reload.
 import * as vscode from 'vscode';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Stage } from '../protocol';
 import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
 import { resolvePython } from '../runs/pythonResolver';
@@ -11,10 +11,14 @@ import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
 import { LIVE_RUNS_KEY } from './liveRuns';
+import { pythonFromExtension } from './pythonExtension';
 
 export class RunController implements vscode.Disposable {
   readonly manager = new RunManager();
   private active: RunHandle | undefined;
+  private readonly changedEmitter = new vscode.EventEmitter<void>();
+  /** A run started, was re-attached or ended (the runs view refreshes). */
+  readonly onDidChangeRuns = this.changedEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -28,7 +32,7 @@ export class RunController implements vscode.Disposable {
     return this.active;
   }
 
-  async start(stage: Stage, configUri: vscode.Uri): Promise<RunHandle> {
+  async start(stage: Stage, configUri: vscode.Uri, target: { runDir?: string; resume?: boolean } = {}): Promise<RunHandle> {
     if (!vscode.workspace.isTrusted) {
       throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to launch runs.');
     }
@@ -56,6 +60,8 @@ export class RunController implements vscode.Disposable {
       trainerRoot: vscode.Uri.joinPath(root, 'trainer').fsPath,
       schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
       outputDir,
+      runDir: target.runDir,
+      resume: target.resume,
     });
     this.output.info(`${stage} run ${handle.runId} started: python ${python.path} (${python.source}), folder ${handle.runDir}`);
     this.watch(handle, stage);
@@ -68,6 +74,41 @@ export class RunController implements vscode.Disposable {
     if (!run) return undefined;
     this.output.info(`stopping ${run.runId} (checkpoint, then exit)`);
     return run.stop();
+  }
+
+  /** Stops the run in `runDir`: ours, or one found live on disk (re-attached first, so its end is seen). */
+  async stopRun(runDir: string): Promise<RunResult | undefined> {
+    const dir = resolve(runDir);
+    let handle = this.manager.list().find((r) => r.runDir === dir);
+    if (!handle) {
+      const manifest = readManifest(dir);
+      if (!manifest) return undefined;
+      handle = this.manager.attach(dir);
+      this.watch(handle, manifest.stage);
+    }
+    this.output.info(`stopping ${handle.runId} (checkpoint, then exit)`);
+    const result = handle.stop();
+    if (handle.stopRefusal) throw new Error(handle.stopRefusal);
+    return result;
+  }
+
+  /** Continues a run from its latest checkpoint (the trainer's --resume), with its own config. */
+  async resumeRun(runDir: string): Promise<RunHandle> {
+    const dir = resolve(runDir);
+    const manifest = readManifest(dir);
+    if (!manifest) throw new Error(`${dir} is not a run folder (no run.json)`);
+    if (!manifest.config_path) throw new Error(`run ${manifest.id} does not record its config file; resume it from a terminal with --run-dir`);
+    if (manifest.stage === 'eval') throw new Error('an eval run has no checkpoint to continue from; run the evaluation again');
+    const live = this.manager.list().find((r) => r.runDir === dir && (r.status === 'starting' || r.status === 'running'));
+    if (live) throw new Error(`run ${manifest.id} is still running`);
+    // The resumed launch replays the folder's whole history: drop what the view holds of it first.
+    this.traces.hub.untrack(manifest.id);
+    return this.start(manifest.stage, vscode.Uri.file(manifest.config_path), { runDir: dir, resume: true });
+  }
+
+  /** Run folders of the runs this window watches that are still live. */
+  liveRunDirs(): string[] {
+    return this.manager.list().filter((r) => r.status === 'starting' || r.status === 'running').map((r) => r.runDir);
   }
 
   /** Re-attaches to runs that were live before a window reload. */
@@ -97,12 +138,14 @@ export class RunController implements vscode.Disposable {
 
   dispose(): void {
     // Runs keep going when the window closes; they are re-attached on the next activation.
+    this.changedEmitter.dispose();
   }
 
   private watch(handle: RunHandle, stage: Stage): void {
     this.active = handle;
     void vscode.commands.executeCommand('setContext', 'factRlhf.runActive', true);
     this.traces.hub.track(handle.runId, handle.runDir, stage);
+    this.changedEmitter.fire();
     handle.on('events', (events) => {
       this.traces.hub.apply(handle.runId, events);
       for (const e of events) {
@@ -126,6 +169,7 @@ export class RunController implements vscode.Disposable {
       this.statusBar.showStatus(handle.runId, result.status);
       if (this.active === handle) void vscode.commands.executeCommand('setContext', 'factRlhf.runActive', false);
       void this.rememberLive();
+      this.changedEmitter.fire();
       if (result.status === 'failed') {
         this.output.error(`[${handle.runId}] failed: ${result.error ?? 'unknown error'}`);
         void vscode.window.showErrorMessage(`Fact-RLHF run ${handle.runId} failed: ${firstLine(result.error)}`, 'Show Log').then((pick) => {
@@ -151,21 +195,4 @@ function lastValue(traces: RewardTraceViewProvider, runId: string): number | nul
 function firstLine(text: string | undefined): string {
   const lines = (text ?? 'unknown error').trim().split('\n');
   return lines[lines.length - 1].slice(0, 300);
-}
-
-interface PythonExtensionApi {
-  environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined };
-}
-
-/** The interpreter the Python extension has selected, when it is installed. */
-async function pythonFromExtension(resource: vscode.Uri): Promise<string | undefined> {
-  const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
-  if (!ext) return undefined;
-  try {
-    const api = ext.isActive ? ext.exports : await ext.activate();
-    const path = api?.environments?.getActiveEnvironmentPath(resource)?.path;
-    return path && path !== 'python' ? path : undefined;
-  } catch {
-    return undefined;
-  }
 }
