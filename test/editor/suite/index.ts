@@ -8,6 +8,7 @@ export function run(): Promise<void> {
     await import('./diagnostics.test');
     await import('./languageFeatures.test');
     await import('./ppoRun.test');
+    await import('./runsView.test');
     await import('./commands.test');
   });
 }
