@@ -10,5 +10,6 @@ export function run(): Promise<void> {
     await import('./ppoRun.test');
     await import('./runsView.test');
     await import('./commands.test');
+    await import('./trainerEnvironment.test');
   });
 }
