@@ -10,6 +10,8 @@ import { registerCommands } from './editor/commands';
 import type { RunController } from './editor/runController';
 import { hasRememberedLiveRuns } from './editor/liveRuns';
 import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpreterCheck';
+import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
+import type { RunsView } from './editor/runsView';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -49,9 +51,11 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   );
   const runs = (): Promise<RunController> =>
     (loading ??= import('./editor/runController').then((m) => {
-      controller = new m.RunController(context, traces, statusBar, log());
-      context.subscriptions.push(controller);
-      return controller;
+      const c = new m.RunController(context, traces, statusBar, log());
+      controller = c;
+      context.subscriptions.push(c);
+      void runsView.then((v) => v.attachController(c)); // assigned in activate(), before any command can start a run
+      return c;
     }));
 
   context.subscriptions.push(
@@ -65,6 +69,13 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     }),
   );
   registerCommands(context, runs, traces);
+  context.subscriptions.push(vscode.commands.registerCommand(SET_UP_TRAINER_ENVIRONMENT, () => setUpTrainerEnvironment(context, log)));
+  // The runs view loads right after activation (it reads run folders); it follows the controller once that exists.
+  const runsView: Promise<RunsView> = import('./editor/runsView').then((m) => {
+    const v = m.registerRunsView(context, runs, () => controller, traces);
+    if (controller) v.attachController(controller);
+    return v;
+  });
   // Until the sample inspector lands, a click on a chart point opens that step's sample records.
   context.subscriptions.push(
     traces.onSelectStep(({ runId, step }) => void traces.openSamplesAt(runId, step)),

@@ -114,6 +114,58 @@ options:
   --json            one diagnostic object per line
   -h, --help        this help
 `,
+  runs: `usage: fact-rlhf runs [DIR] [--json]
+
+Lists runs with their stage, status (\`interrupted\`: the trainer is gone without a final status),
+progress, headline figure (schema/metrics.json) and age; health alarms below the table.
+
+reads:
+  DIR (default: the current folder): a run folder, a folder of run folders, or a folder whose
+  *.rlhf.yaml configs (3 levels deep) name output folders (their output_dir, following \`extends\`)
+
+writes:
+  nothing. stdout: a table, or with --json one JSON array of run objects.
+
+options:
+  --json            one JSON array
+  -h, --help        this help
+`,
+  resume: `usage: fact-rlhf resume RUN_DIR [--python PATH]
+
+Continues a stopped or interrupted run from its latest checkpoint: the same as
+\`fact-rlhf STAGE CONFIG --resume --run-dir RUN_DIR\` with the stage and config read from run.json.
+
+reads:
+  RUN_DIR/run.json (stage, config_path), RUN_DIR/checkpoints/latest; refused when the run is live or
+  has no checkpoint
+
+writes:
+  RUN_DIR: appends to events.jsonl and trainer.log, new checkpoints; run.json records the launch
+
+options:
+  --python PATH     Python interpreter
+  -h, --help        this help
+`,
+  'launch-script': `usage: fact-rlhf launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR] [--python PATH]
+
+Prints the script a multi-GPU launch would run, for review: a torchrun command line for this node, or
+an sbatch script (#SBATCH lines, then srun torchrun with c10d rendezvous). Every path and value is
+quoted for POSIX sh; nothing from the config or a path is evaluated by the shell.
+
+reads:
+  CONFIG and its \`extends\` chain (launch.gpus, launch.nodes, output_dir, name)
+
+writes:
+  nothing. stdout: the script (\`sbatch FILE\` or \`sh FILE\` runs it).
+
+options:
+  --backend B       torchrun or slurm
+  --gpus N          processes (GPUs) per node (default: launch.gpus)
+  --stage S         sft, rm, rl_init, ppo (default) or eval
+  --run-dir DIR     run folder (default: a new one under the config's output_dir)
+  --python PATH     interpreter whose folder goes first on PATH (its torchrun)
+  -h, --help        this help
+`,
 };
 
 /** The help of `command`, or undefined when it has none here (its own handler may answer). */

@@ -15,6 +15,9 @@ import { runScore } from './score';
 import { runHealth } from './health';
 import { runMetrics } from './metrics';
 import { chooseEvalTarget, EvalTargetError, type EvalChoice } from '../runs/evalTarget';
+import { runRuns } from './runs';
+import { planResume } from './resumeRun';
+import { runLaunchScript } from './launchScriptCmd';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -31,6 +34,11 @@ commands:
   health PATH       training-health rules on a run folder or log; --json; --config FILE (its monitor:
                     thresholds); exit 1 on an alarm, 0 healthy, 2 bad input
   metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
+  runs [DIR]        the runs under DIR (a run folder, an output folder, or a folder of configs) with
+                    status, stage, progress, headline figure and age; --json
+  resume RUN_DIR    continue a run from its latest checkpoint (stage and config from its run.json)
+  launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR]
+                    print the torchrun command line or sbatch script a launch would run (runs nothing)
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, the tool's .venv, ./.venv, python3)
@@ -220,6 +228,19 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'score') return await runScore(rest, toolRoot());
     if (command === 'health') return runHealth(rest);
     if (command === 'metrics') return runMetrics(rest);
+    if (command === 'runs') return runRuns(rest);
+    if (command === 'launch-script') return runLaunchScript(rest, toolRoot());
+    if (command === 'resume') {
+      let plan;
+      try {
+        plan = planResume(rest);
+      } catch (err) {
+        if (!(err instanceof ResumeError)) throw err;
+        process.stderr.write(`error: ${err.message}\n`);
+        return 2;
+      }
+      return await runStage(plan.stage, plan.argv);
+    }
     const stage = STAGES[command];
     if (!stage) throw new UsageError(`unknown command "${command}"`);
     return await runStage(stage, rest);

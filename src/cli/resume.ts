@@ -2,14 +2,17 @@
 // without it, the newest run of the same config and stage (named by runNaming, under the config's
 // output folder) that has one. Checked before anything is created or started: the trainer would
 // otherwise find out only after a fresh run folder was made.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RunManifest, Stage } from '../protocol';
-import { CHECKPOINTS_DIR, MANIFEST_FILE, readManifest } from '../runs/runDirectory';
+import { MANIFEST_FILE, readManifest } from '../runs/runDirectory';
+import { LATEST_CHECKPOINT, latestCheckpoint } from '../runs/runCatalog';
 import { defaultRunDirectory, runFolderPrefix } from '../runs/runNaming';
 
 /** The trainer's pointer to the checkpoint a resume continues from (checkpoint.py `LATEST`). */
-const LATEST = 'latest';
+const LATEST = LATEST_CHECKPOINT;
+
+export { latestCheckpoint };
 
 export class ResumeError extends Error {}
 
@@ -19,23 +22,6 @@ export interface ResumeChoice {
   checkpoint: string;
   /** One line for the user: which run and why that one. */
   note: string;
-}
-
-/** The checkpoint `checkpoints/latest` names, when it exists. */
-export function latestCheckpoint(runDir: string): string | undefined {
-  const pointer = join(runDir, CHECKPOINTS_DIR, LATEST);
-  let name: string;
-  try {
-    name = readFileSync(pointer, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-  if (!name) return undefined;
-  try {
-    return statSync(join(runDir, CHECKPOINTS_DIR, name)).isDirectory() ? name : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function isAlive(pid: number): boolean {
@@ -109,7 +95,7 @@ export function chooseResumeRun(opts: Options): ResumeChoice {
   };
 }
 
-function explicitRun(runDir: string, stage: Stage): ResumeChoice {
+export function explicitRun(runDir: string, stage: Stage): ResumeChoice {
   if (!existsSync(join(runDir, MANIFEST_FILE))) {
     throw new ResumeError(`--resume: ${runDir} is not a run folder (no ${MANIFEST_FILE}); --run-dir must name the run to continue`);
   }

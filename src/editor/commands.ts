@@ -63,7 +63,7 @@ export function registerCommands(
         }
         choice = decided;
       }
-      const handle = await controller.start(stage, uri, choice);
+      const handle = await controller.start(stage, uri, { evalChoice: choice });
       void traces.reveal();
       return { runId: handle.runId, runDir: handle.runDir };
     } catch (err) {

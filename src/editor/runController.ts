@@ -1,6 +1,7 @@
 // Connects the run manager to the editor: which interpreter, where runs go, Workspace Trust, the
 // output channel, the status bar, the trace view, and re-attaching to live runs after a reload.
 import * as vscode from 'vscode';
+import { resolve } from 'node:path';
 import type { Stage } from '../protocol';
 import { TERMINAL_STATUSES } from '../protocol';
 import { RunManager, type RunHandle, type RunResult } from '../runs/runManager';
@@ -15,6 +16,7 @@ import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
 
 import { LIVE_RUNS_KEY, type LiveRun } from './liveRuns';
+import { pythonFromExtension } from './pythonExtension';
 
 export class RunController implements vscode.Disposable {
   // The grace period before SIGKILL: a real 7B iteration takes minutes, so it is the user's to set.
@@ -22,6 +24,9 @@ export class RunController implements vscode.Disposable {
     stopGraceMs: 1000 * vscode.workspace.getConfiguration('factRlhf').get<number>('stopGracePeriodSeconds', 30),
   });
   private active: RunHandle | undefined;
+  private readonly changedEmitter = new vscode.EventEmitter<void>();
+  /** A run started, was re-attached or ended (the runs view refreshes). */
+  readonly onDidChangeRuns = this.changedEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -62,7 +67,9 @@ export class RunController implements vscode.Disposable {
     return finishedPolicyRuns(this.outputFolder(configUri));
   }
 
-  async start(stage: Stage, configUri: vscode.Uri, evalChoice?: EvalChoice): Promise<RunHandle> {
+  /** Starts a stage on a config; `runDir` + `resume` continue an existing run (the runs view's Resume). */
+  async start(stage: Stage, configUri: vscode.Uri, opts: { evalChoice?: EvalChoice; runDir?: string; resume?: boolean } = {}): Promise<RunHandle> {
+    const { evalChoice } = opts;
     if (!vscode.workspace.isTrusted) {
       throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to launch runs.');
     }
@@ -95,6 +102,8 @@ export class RunController implements vscode.Disposable {
       env: { FACT_RLHF_SETUP_HINT: SETUP_HINT },
       evalCheckpoint: evalChoice?.checkpoint,
       allowRandom: evalChoice?.allowRandom,
+      runDir: opts.runDir,
+      resume: opts.resume,
     });
     // A new run owns the status bar from its first second, before the trainer reports anything.
     this.statusBar.showStarting(handle.runId, stage);
@@ -122,6 +131,41 @@ export class RunController implements vscode.Disposable {
       void vscode.window.showWarningMessage(`Fact-RLHF did not stop ${run.runId}: ${run.stopRefusal}`);
     }
     return stopping;
+  }
+
+  /** Stops the run in `runDir`: ours, or one found live on disk (re-attached first, so its end is seen). */
+  async stopRun(runDir: string): Promise<RunResult | undefined> {
+    const dir = resolve(runDir);
+    let handle = this.manager.list().find((r) => r.runDir === dir);
+    if (!handle) {
+      const manifest = readManifest(dir);
+      if (!manifest) return undefined;
+      handle = this.manager.attach(dir);
+      this.watch(handle, manifest.stage);
+    }
+    this.output.info(`stopping ${handle.runId} (checkpoint, then exit)`);
+    const result = handle.stop();
+    if (handle.stopRefusal) throw new Error(handle.stopRefusal);
+    return result;
+  }
+
+  /** Continues a run from its latest checkpoint (the trainer's --resume), with its own config. */
+  async resumeRun(runDir: string): Promise<RunHandle> {
+    const dir = resolve(runDir);
+    const manifest = readManifest(dir);
+    if (!manifest) throw new Error(`${dir} is not a run folder (no run.json)`);
+    if (!manifest.config_path) throw new Error(`run ${manifest.id} does not record its config file; resume it from a terminal with --run-dir`);
+    if (manifest.stage === 'eval') throw new Error('an eval run has no checkpoint to continue from; run the evaluation again');
+    const live = this.manager.list().find((r) => r.runDir === dir && (r.status === 'starting' || r.status === 'running'));
+    if (live) throw new Error(`run ${manifest.id} is still running`);
+    // The resumed launch replays the folder's whole history: drop what the view holds of it first.
+    this.traces.hub.untrack(manifest.id);
+    return this.start(manifest.stage, vscode.Uri.file(manifest.config_path), { runDir: dir, resume: true });
+  }
+
+  /** Run folders of the runs this window watches that are still live. */
+  liveRunDirs(): string[] {
+    return this.manager.list().filter((r) => r.status === 'starting' || r.status === 'running').map((r) => r.runDir);
   }
 
   /** Re-attaches to runs that were live before a window reload. */
@@ -154,12 +198,14 @@ export class RunController implements vscode.Disposable {
 
   dispose(): void {
     // Runs keep going when the window closes; they are re-attached on the next activation.
+    this.changedEmitter.dispose();
   }
 
   private watch(handle: RunHandle, stage: Stage): void {
     this.active = handle;
     void vscode.commands.executeCommand('setContext', 'factRlhf.runActive', true);
     this.traces.hub.track(handle.runId, handle.runDir, stage);
+    this.changedEmitter.fire();
     handle.on('events', (events) => {
       this.traces.hub.apply(handle.runId, events);
       for (const e of events) {
@@ -187,6 +233,7 @@ export class RunController implements vscode.Disposable {
       this.statusBar.showStatus(handle.runId, result.status);
       if (this.active === handle) void vscode.commands.executeCommand('setContext', 'factRlhf.runActive', false);
       void this.rememberLive();
+      this.changedEmitter.fire();
       if (result.status === 'failed') {
         this.output.error(`[${handle.runId}] failed: ${result.error ?? 'unknown error'}`);
         // A package the pre-launch check does not probe (e.g. pillow) can still be missing.
@@ -224,21 +271,4 @@ function lastValue(traces: RewardTraceViewProvider, runId: string): number | nul
 /** The trainer's first error, not the last line of whatever traceback came after it. */
 function firstLine(text: string | undefined): string {
   return (firstErrorLine(text) ?? 'unknown error').slice(0, 300);
-}
-
-interface PythonExtensionApi {
-  environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined };
-}
-
-/** The interpreter the Python extension has selected, when it is installed. */
-async function pythonFromExtension(resource: vscode.Uri): Promise<string | undefined> {
-  const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
-  if (!ext) return undefined;
-  try {
-    const api = ext.isActive ? ext.exports : await ext.activate();
-    const path = api?.environments?.getActiveEnvironmentPath(resource)?.path;
-    return path && path !== 'python' ? path : undefined;
-  } catch {
-    return undefined;
-  }
 }

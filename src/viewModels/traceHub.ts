@@ -79,6 +79,17 @@ export class TraceHub {
     return runId;
   }
 
+  /** Drops a run (its folder is about to be re-read from the start, e.g. by a resume); the view gets a fresh snapshot. */
+  untrack(runId: string): boolean {
+    if (!this.runs.delete(runId)) return false;
+    this.sendSnapshot();
+    return true;
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   apply(runId: string, events: readonly RunEvent[]): void {
     const run = this.runs.get(runId);
     if (!run) return;

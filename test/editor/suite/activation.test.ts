@@ -14,6 +14,15 @@ const CONTRIBUTED = [
   'factRlhf.evaluate',
   'factRlhf.newExperiment',
   'factRlhf.evaluateCheckpoint',
+  'factRlhf.setUpTrainerEnvironment',
+  'factRlhf.runs.refresh',
+  'factRlhf.runs.showTraces',
+  'factRlhf.runs.openSamples',
+  'factRlhf.runs.stop',
+  'factRlhf.runs.resume',
+  'factRlhf.runs.compare',
+  'factRlhf.runs.revealFolder',
+  'factRlhf.runs.delete',
 ];
 
 describe('activation', () => {

@@ -13,6 +13,8 @@ export function run(): Promise<void> {
     await import('./newExperiment.test');
     await import('./evaluate.test');
     await import('./commands.test');
+    await import('./runsView.test');
+    await import('./trainerEnvironment.test');
     await import('./alarms.test');
   });
 }
