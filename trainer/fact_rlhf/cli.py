@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, help="experiment file (*.rlhf.yaml)")
         p.add_argument("--run-dir", help="run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)")
         p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+        p.add_argument("--allow-config-change", action="store_true",
+                       help="with --resume: continue although the config differs from the run's (the earlier one is kept in run.json)")
     add_export_arguments(sub.add_parser(EXPORT_COMMAND, help="export a run's reward model to ONNX (model.onnx, tokenizer.json, rm.json)"))
     add_demo_arguments(sub.add_parser(DEMO_COMMAND, help="the whole pipeline on the built-in world over several seeds, one results table"))
     from .score.command import COMMAND as SCORE_COMMAND, add_arguments as add_score_arguments
@@ -46,6 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_score(args)
     if args.stage not in runner.STAGES:
         return run_export(args)
-    return runner.run_stage(args.stage, args.config, args.run_dir, args.resume)
+    return runner.run_stage(args.stage, args.config, args.run_dir, args.resume, args.allow_config_change)
 
 
