@@ -107,14 +107,14 @@ def _safetensors_problem(path: Path) -> str | None:
 
 
 def checkpoint_problem(folder: Path) -> str | None:
-    """None when the checkpoint folder is complete (its state file parses and every weights
-    file loads), else what is wrong with it."""
+    """None when the checkpoint folder is complete (its state file is there and every weights
+    file is whole: header and tensor data as long as the header says), else what is wrong."""
     if not folder.is_dir():
         return "is missing"
-    try:
-        json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return f"has no readable {STATE_FILE}"
+    # The state file must be there; a state file that does not parse is an error the resume
+    # reports (with its traceback), not a reason to pass over the checkpoint silently.
+    if not (folder / STATE_FILE).is_file():
+        return f"has no {STATE_FILE}"
     weights = sorted(folder.rglob("*.safetensors"))
     if not weights:
         return "holds no weights"

@@ -6,7 +6,6 @@ written: a writer bug shows up here, not as a confused chart in the editor.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
 import os
@@ -23,6 +22,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from .config.annotations import run_folder_rule
 from .config.schema import validator
 from .errors import UsageError
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt's byte-range lock plays the same part
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
 
 if TYPE_CHECKING:
     from .config import ExperimentConfig
@@ -169,7 +174,11 @@ def _lock_run(path: Path) -> Any:
     process ends, kill -9 included); records who holds it. Raises UsageError naming the holder."""
     file = open(path / LOCK_FILE, "a+", encoding="utf-8")
     try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fcntl is not None:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            file.seek(0)
+            msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
     except OSError:
         file.seek(0)
         try:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 STAGES = ("ppo", "sft", "rm", "rl_init", "eval")
 AVAILABLE = ("ppo", "sft", "rm", "rl_init", "eval")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Config keys a resume may change without --allow-config-change (`key:` / `key.` prefixes of
+# config_changes lines): the launch settings and the output folder, not what is trained.
+RESUME_FREE_KEYS = ("launch.", "output_dir:")
 
 
 def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: bool = False, allow_config_change: bool = False) -> int:
@@ -99,13 +102,19 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                     raise UsageError(f"--resume: {run.path} has no checkpoint (checkpoints/latest) to continue from")
                 previous = run.read_manifest() or {}
                 if previous.get("config_hash") not in (None, config.hash()):
-                    changes = config_changes(previous.get("config") or {}, config.redact(config.data))
-                    if not allow_config_change:
+                    everything = config_changes(previous.get("config") or {}, config.redact(config.data))
+                    # Where and how it runs may change (a checkpoint resumes under ddp, fsdp or in one
+                    # process; --run-dir names the folder): what it trains may not.
+                    changes = [c for c in everything if not c.startswith(RESUME_FREE_KEYS)]
+                    if not changes:
+                        warnings.append(f"--resume with other launch settings: {'; '.join(everything)}")
+                    elif not allow_config_change:
                         shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
                         raise UsageError(f"--resume: the config differs from the one this run started with ({shown or 'config hash'}); "
                                          "resume with the run's config, or pass --allow-config-change to continue with this one "
                                          "(the earlier config stays in run.json's config_history)")
-                    warnings.append(f"--resume with a changed config (--allow-config-change): {'; '.join(changes) or 'config hash'}")
+                    else:
+                        warnings.append(f"--resume with a changed config (--allow-config-change): {'; '.join(everything)}")
             from .distributed import init_group, manifest_pids, needs_relaunch, planned_world_size, relaunch
 
             if needs_relaunch(config, stage):  # launch.backend: torchrun, started as one plain process
