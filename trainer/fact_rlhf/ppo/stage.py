@@ -55,6 +55,17 @@ def _fit_query_len(prompts: list[PromptRecord], codec: Codec, query_len: int, ru
     return kept
 
 
+def _warmup_state(checkpoint: Path) -> dict[str, Any]:
+    """How far the checkpoint's reward-model warm-up got (complete when not recorded: older
+    checkpoints; a state file that does not parse is reported when the checkpoint loads)."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"complete": True}
+    warmup = state.get("reward_warmup") if isinstance(state, dict) else None
+    return warmup if isinstance(warmup, dict) else {"complete": True}
+
+
 def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
     """Returns the final status, `finished` or `stopped`."""
     ppo, rm = PPOHyper.from_config(config["ppo"]), RewardHyper.from_config(config["reward_model"])
@@ -63,7 +74,7 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         torch.set_num_threads(int(config["launch"]["threads"]))
     checkpoint = latest_checkpoint(run.path / CHECKPOINTS_DIR, report=lambda m: say(run, m, "warning")) if resume else None
     if checkpoint is not None:
-        warmup = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8")).get("reward_warmup", {"complete": True})
+        warmup = _warmup_state(checkpoint)
         if not warmup.get("complete", True):
             # The run stopped during the warm-up, before any PPO iteration: its checkpoint holds a
             # half-trained reward model, which PPO must never use. Start over as a new run would.
