@@ -18,7 +18,7 @@ import random
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from peft import get_peft_model_state_dict, set_peft_model_state_dict
@@ -30,6 +30,127 @@ from .sharding import full_cpu, is_sharded, loading_whole_tensors, shard_like
 
 LATEST = "latest"
 RNG_FILE = "rng.safetensors"
+STATE_FILE = "trainer_state.json"
+
+
+class Diverged(RuntimeError):
+    """Training produced non-finite losses, gradients or weights: the run fails, and no
+    checkpoint of such weights becomes `latest`."""
+
+
+# --- committing a checkpoint folder -------------------------------------------------------------
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Every file's data, then every folder's entries, on disk (deepest first)."""
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(Path(root))
+
+
+def commit_folder(checkpoints: Path, name: str, fill: "Callable[[Path], None]") -> Path:
+    """`checkpoints/<name>/` as a trusted checkpointer writes it: filled in a temporary folder,
+    fsynced, renamed into place (an existing folder of that name is moved aside first, never
+    deleted before the new one is in: a kill in between leaves `.old-<name>`, which
+    `latest_checkpoint` finds), then the parent fsynced. Point `latest` at it afterwards."""
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    final, tmp, old = checkpoints / name, checkpoints / f".tmp-{name}", checkpoints / f".old-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    fill(tmp)
+    _fsync_tree(tmp)
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+    os.replace(tmp, final)
+    _fsync_dir(checkpoints)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def point_latest(checkpoints: Path, folder: Path) -> None:
+    """Atomically replaces the `latest` pointer (written, fsynced, renamed, parent fsynced)."""
+    pointer = checkpoints / (LATEST + ".tmp")
+    with open(pointer, "w", encoding="utf-8") as f:
+        f.write(folder.name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(pointer, checkpoints / LATEST)
+    _fsync_dir(checkpoints)
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """Why a safetensors file would not load (read from its header, not its tensors)."""
+    size = path.stat().st_size
+    if size < 8:
+        return "empty file" if size == 0 else "truncated file"
+    with open(path, "rb") as f:
+        length = int.from_bytes(f.read(8), "little")
+        if length <= 0 or 8 + length > size:
+            return "truncated header"
+        try:
+            header = json.loads(f.read(length))
+        except ValueError:
+            return "unreadable header"
+    ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
+    if 8 + length + max(ends, default=0) > size:
+        return "truncated tensor data"
+    return None
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """None when the checkpoint folder is complete (its state file is there and every weights
+    file is whole: header and tensor data as long as the header says), else what is wrong."""
+    if not folder.is_dir():
+        return "is missing"
+    # The state file must be there; a state file that does not parse is an error the resume
+    # reports (with its traceback), not a reason to pass over the checkpoint silently.
+    if not (folder / STATE_FILE).is_file():
+        return f"has no {STATE_FILE}"
+    weights = sorted(folder.rglob("*.safetensors"))
+    if not weights:
+        return "holds no weights"
+    for path in weights:
+        problem = _safetensors_problem(path)
+        if problem:
+            return f"{path.relative_to(folder).as_posix()}: {problem}"
+        if path.name == "adapter_model.safetensors" and not (path.parent / "adapter_config.json").is_file():
+            return f"{path.parent.relative_to(folder).as_posix()}: adapter_config.json is missing"
+    return None
+
+
+def _step_of(folder: Path) -> int:
+    try:
+        return int(folder.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def latest_checkpoint(checkpoints: Path, report: "Callable[[str], None] | None" = None) -> Path | None:
+    """The folder `latest` names when it is complete; otherwise the newest complete `step-N`
+    (`report` is told which and why: a kill between two renames or a torn file)."""
+    pointer = checkpoints / LATEST
+    named = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+    if named and checkpoint_problem(checkpoints / named) is None:
+        return checkpoints / named
+    if not checkpoints.is_dir():
+        return None
+    candidates = [p for p in checkpoints.iterdir() if p.is_dir() and (p.name.startswith("step-") or p.name == f".old-{named}")]
+    for folder in sorted(candidates, key=lambda p: (_step_of(p), p.name.startswith("step-")), reverse=True):
+        if checkpoint_problem(folder) is None:
+            if report is not None:
+                why = f"checkpoint {named} {checkpoint_problem(checkpoints / named)}" if named else "no `latest` pointer"
+                report(f"{why}; resuming from {folder.name}, the newest complete checkpoint")
+            return folder
+    return None
 
 
 def step_dir(checkpoints: Path, step: int) -> Path:
@@ -156,29 +277,22 @@ def save_checkpoint(
     moments = optimizer_tensors(optimizer, keep=write) if optimizer is not None else None
     if not write:
         return None
-    final = step_dir(checkpoints, step)
-    tmp = checkpoints / f".tmp-step-{step}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    write_adapters(stack, tmp, adapters)
-    if moments is not None:
-        save_file(moments, str(tmp / "optimizer.safetensors"))
-    save_file({k: v.contiguous() for k, v in rng_tensors().items()}, str(tmp / RNG_FILE))
-    (tmp / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2) + "\n", encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    pointer = checkpoints / (LATEST + ".tmp")
-    pointer.write_text(final.name + "\n", encoding="utf-8")
-    os.replace(pointer, checkpoints / LATEST)
+    bad = [f"{group}/{key}" for group, tensors in adapters.items() for key, t in tensors.items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise Diverged(f"non-finite weights at step {step} ({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''}): "
+                       "checkpoint not written, `latest` stays on the last finite one")
+
+    def fill(tmp: Path) -> None:
+        write_adapters(stack, tmp, adapters)
+        if moments is not None:
+            save_file(moments, str(tmp / "optimizer.safetensors"))
+        save_file({k: v.contiguous() for k, v in rng_tensors().items()}, str(tmp / RNG_FILE))
+        (tmp / STATE_FILE).write_text(json.dumps(trainer_state, indent=2) + "\n", encoding="utf-8")
+
+    final = commit_folder(checkpoints, step_dir(checkpoints, step).name, fill)
+    point_latest(checkpoints, final)
     return final
-
-
-def latest_checkpoint(checkpoints: Path) -> Path | None:
-    pointer = checkpoints / LATEST
-    if not pointer.is_file():
-        return None
-    folder = checkpoints / pointer.read_text(encoding="utf-8").strip()
-    return folder if folder.is_dir() else None
 
 
 def load_checkpoint(folder: Path, stack: ModelStack, optimizer: torch.optim.Optimizer | None) -> dict[str, Any]:

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
                                                 "ppo, else rl_init, else sft run under output_dir)")
             p.add_argument("--allow-random", action="store_true",
                            help="allow a randomly initialised builtin: model when nothing trained is found (eval.allow_random)")
+        p.add_argument("--allow-config-change", action="store_true",
+                       help="with --resume: continue although the config differs from the run's (the earlier one is kept in run.json)")
     add_export_arguments(sub.add_parser(EXPORT_COMMAND, help="export a run's reward model to ONNX (model.onnx, tokenizer.json, rm.json)"))
     add_demo_arguments(sub.add_parser(DEMO_COMMAND, help="the whole pipeline on the built-in world over several seeds, one results table"))
     from .score.command import COMMAND as SCORE_COMMAND, add_arguments as add_score_arguments
@@ -52,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stage not in runner.STAGES:
         return run_export(args)
     if args.stage == "eval":
-        return runner.run_stage(args.stage, args.config, args.run_dir, args.resume, args.checkpoint, args.allow_random)
-    return runner.run_stage(args.stage, args.config, args.run_dir, args.resume)
+        return runner.run_stage(args.stage, args.config, args.run_dir, args.resume, args.checkpoint, args.allow_random,
+                                allow_config_change=args.allow_config_change)
+    return runner.run_stage(args.stage, args.config, args.run_dir, args.resume, allow_config_change=args.allow_config_change)
 
 

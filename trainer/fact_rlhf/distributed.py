@@ -276,13 +276,13 @@ def needs_relaunch(config: "ExperimentConfig", stage: str) -> bool:
     return stage in DISTRIBUTED_STAGES and config.data["launch"]["backend"] == "torchrun" and not under_torchrun()
 
 
-def torchrun_argv(nproc: int, stage: str, config_path: Path, run_dir: Path, resume: bool) -> list[str]:
+def torchrun_argv(nproc: int, stage: str, config_path: Path, run_dir: Path, resume: bool, allow_config_change: bool = False) -> list[str]:
     """The workers' command line (an argument array, never a shell string)."""
     argv = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
         "-m", "fact_rlhf", stage, "--config", str(config_path), "--run-dir", str(run_dir),
     ]
-    return argv + (["--resume"] if resume else [])
+    return argv + (["--resume"] if resume else []) + (["--allow-config-change"] if allow_config_change else [])
 
 
 def _worker_pids(run: "RunDirectory", launcher: int) -> list[int]:
@@ -310,7 +310,7 @@ def _last_status(run: "RunDirectory") -> str | None:
     return status
 
 
-def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device: str, resume: bool) -> int:
+def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device: str, resume: bool, allow_config_change: bool = False) -> int:
     """Runs the stage as `torch.distributed.run --standalone` workers and waits for them.
 
     Stop signals go to the workers themselves (their pids are in run.json), so each finishes its
@@ -327,7 +327,7 @@ def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device
         if nproc > available:
             key = ("launch", "processes") if config.data["launch"].get("processes") else ("launch", "gpus")
             raise ConfigError([config.problem(key, f"{nproc} processes, one per GPU, but this node has {available} GPU(s)")])
-    argv = torchrun_argv(nproc, stage, config.path, run.path, resume)
+    argv = torchrun_argv(nproc, stage, config.path, run.path, resume, allow_config_change)
     env = {**os.environ, LAUNCHER_PID_ENV: str(os.getpid()), "PYTHONPATH": _pythonpath()}
     print(f"[fact-rlhf] launching {nproc} processes: {' '.join(argv[1:6])}", file=sys.stderr, flush=True)
     pending: list[int] = []

@@ -24,6 +24,8 @@ def error_text(exc: BaseException) -> str:
 
 
 def record_failure(run: "RunDirectory | None", stage: str, message: str, config: "ExperimentConfig | None") -> None:
+    if config is not None:
+        message = config.redact(message)  # a path from `${VAR}` shows the variable, not its value
     print(f"error: {message}", file=sys.stderr, flush=True)
     if run is None:
         return
@@ -33,7 +35,8 @@ def record_failure(run: "RunDirectory | None", stage: str, message: str, config:
             if existing:
                 run.manifest = existing
             else:
-                run.write_manifest(config.data if config else {}, config.hash() if config else "", config.path if config else None, None)
+                run.write_manifest(config.data if config else {}, config.hash() if config else "", config.path if config else None, None,
+                                   given_paths=config.given_paths if config else None)
         run.status("failed", error=message)
     except Exception as exc:  # the error being reported matters more than this one
         print(f"error: could not record the failure in {run.path}: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ written: a writer bug shows up here, not as a confused chart in the editor.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -16,10 +17,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .config.annotations import run_folder_rule
 from .config.schema import validator
+from .errors import UsageError
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt's byte-range lock plays the same part
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
 
 if TYPE_CHECKING:
     from .config import ExperimentConfig
@@ -30,6 +38,10 @@ EVENTS_FILE = "events.jsonl"
 SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
 LAUNCH_NONCE_ENV = "FACT_RLHF_LAUNCH_NONCE"
+LOCK_FILE = ".lock"
+LAUNCHER_PID_ENV = "FACT_RLHF_LAUNCHER_PID"  # distributed.py sets it for the workers of a re-launch
+HEARTBEAT_ENV = "FACT_RLHF_HEARTBEAT_S"  # seconds between heartbeat events during a long save
+HEARTBEAT_SECONDS = 5.0
 
 
 def _folder_name(config: "ExperimentConfig", stage: str, timestamp: str) -> str:
@@ -96,30 +108,107 @@ def git_revision(folder: Path) -> str | None:
 
 
 class EventLog:
-    """Appends schema-valid events to events.jsonl, one whole line per write, flushed."""
+    """Appends schema-valid events to events.jsonl, one whole line per write, flushed.
 
-    def __init__(self, path: Path) -> None:
+    Before each write it checks that the path still names the file it has open: a log someone
+    deleted or renamed would swallow every later event (`finished` too) without a trace. It
+    then opens a new events.jsonl at the path and says so in its first line."""
+
+    def __init__(self, path: Path, redact: "Callable[[Any], Any] | None" = None) -> None:
         self.path = path
+        self.redact = redact or (lambda value: value)
         self._lock = threading.Lock()
-        self._file = open(path, "a", encoding="utf-8")
-        if self._file.tell() > 0 and not _ends_with_newline(path):
+        self._written = 0  # events written to the open file
+        self._file = self._open()
+
+    def _open(self) -> Any:
+        file = open(self.path, "a", encoding="utf-8")
+        if file.tell() > 0 and not _ends_with_newline(self.path):
             # A writer killed mid-line (kill -9) left a torn last line: end it, so readers skip
             # it as one corrupt line instead of merging it with the next event.
-            self._file.write("\n")
-            self._file.flush()
+            file.write("\n")
+            file.flush()
+        return file
+
+    def _replaced(self) -> bool:
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        mine = os.fstat(self._file.fileno())
+        return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
+
+    def _line(self, type_: str, fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        event = finite({"v": PROTOCOL_VERSION, "t": time.time(), "type": type_, **self.redact(fields)})
+        _check("run-event.schema.json", event)
+        return event, json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
-        event = finite({"v": PROTOCOL_VERSION, "t": time.time(), "type": type_, **fields})
-        _check("run-event.schema.json", event)
-        line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+        event, line = self._line(type_, fields)
         with self._lock:
+            if self._replaced():
+                before = self._written
+                self._file.close()
+                self._file = self._open()
+                self._written = 0
+                _, note = self._line("log", {"level": "error", "message": (
+                    f"{EVENTS_FILE} was deleted or replaced while the run wrote it: {before} earlier events of this "
+                    "launch are not in this file (they went to the file that was moved away)")})
+                self._file.write(note)
+                self._written += 1
             self._file.write(line)
             self._file.flush()
+            self._written += 1
         return event
 
     def close(self) -> None:
         with self._lock:
             self._file.close()
+
+
+def _holder_text(run: Path, lock: dict[str, Any]) -> str:
+    """Who holds a run's lock, from the lock file and run.json (its latest launch, if listed)."""
+    try:
+        manifest = json.loads((run / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    launches = manifest.get("launches") if isinstance(manifest, dict) else None
+    launch = launches[-1] if isinstance(launches, list) and launches and isinstance(launches[-1], dict) else {}
+    host = lock.get("host") or launch.get("host") or manifest.get("host", "?")
+    pid = lock.get("pid") or launch.get("pid") or "?"
+    started = lock.get("started")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)) if isinstance(started, (int, float)) else "?"
+    start_time = launch.get("start_time") if launch.get("pid") == pid else None
+    return f"host {host}, pid {pid}, started {when}" + (f" (process start time {start_time})" if start_time else "")
+
+
+def _lock_run(path: Path) -> Any:
+    """Takes the run's exclusive lock for the life of this process (the OS drops it when the
+    process ends, kill -9 included); records who holds it. Raises UsageError naming the holder."""
+    file = open(path / LOCK_FILE, "a+", encoding="utf-8")
+    try:
+        if fcntl is not None:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            file.seek(0)
+            msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+    except OSError:
+        file.seek(0)
+        try:
+            holder = json.loads(file.read() or "{}")
+        except ValueError:
+            holder = {}
+        file.close()
+        launcher = os.environ.get(LAUNCHER_PID_ENV)
+        if launcher and str(holder.get("pid")) == launcher:
+            return None  # a worker of a torchrun re-launch: its launcher holds the lock for the run
+        raise UsageError(f"run directory {path} is in use by another trainer ({_holder_text(path, holder)}); "
+                         "wait for it to end or stop it, or choose another --run-dir") from None
+    file.seek(0)
+    file.truncate()
+    file.write(json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}) + "\n")
+    file.flush()
+    return file
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -151,10 +240,15 @@ class RunDirectory:
         self.stage = stage
         self.writer = writer
         self._scratch: Path | None = None
+        self._lock_file: Any = None
+        self.redact: Callable[[Any], Any] = lambda value: value  # set once the config is known
         if writer:
             self.path.mkdir(parents=True, exist_ok=True)
-        self.events: EventLog | _NoEvents = EventLog(self.path / EVENTS_FILE) if writer else _NoEvents()
+            self._lock_file = _lock_run(self.path)  # before anything is written
+        self.events: EventLog | _NoEvents = EventLog(self.path / EVENTS_FILE, lambda v: self.redact(v)) if writer else _NoEvents()
         self.manifest: dict[str, Any] = {}
+        # On --resume run.json is rewritten only once the checkpoint has loaded (see write_manifest).
+        self._manifest_deferred = False
 
     @property
     def work_dir(self) -> Path:
@@ -179,9 +273,13 @@ class RunDirectory:
         resume: bool = False,
         world_size: int = 1,
         pids: list[int] | None = None,
+        given_paths: dict[str, str] | None = None,
     ) -> None:
         """Writes run.json; on resume keeps `started` and appends this launch's `pids` (this
-        process by default; the launcher and every rank in a multi-process run)."""
+        process by default; the launcher and every rank in a multi-process run). On resume the
+        file is written only by `commit_manifest`, once the checkpoint has loaded: a resume that
+        fails before leaves the run's record as it was. A changed config keeps the earlier ones
+        in `config_history`. `given_paths`: path keys as written (with `${VAR}`)."""
         previous = self.read_manifest() if resume else None
         leader = (pids or [os.getpid()])[0]  # the process the editor signals to stop this launch
         launch = {"host": socket.gethostname(), "pid": leader, "start_time": process_start_time(leader),
@@ -204,8 +302,28 @@ class RunDirectory:
         }
         if device:
             manifest["device"] = device
+        if given_paths:
+            manifest["config_given_paths"] = dict(given_paths)
+        history = list(previous.get("config_history", [])) if previous else []
+        if previous and previous.get("config_hash") != config_hash:
+            history.append({"config_hash": previous.get("config_hash", ""), "config": previous.get("config", {}), "replaced": time.time()})
+        if history:
+            manifest["config_history"] = history
         self.manifest = manifest
+        self._manifest_deferred = resume
         self._save_manifest()
+
+    def keep_manifest(self) -> None:
+        """This launch leaves run.json as it is (a resume that never began): statuses go to the
+        events only."""
+        self._manifest_deferred = True
+
+    def commit_manifest(self) -> None:
+        """Writes a resumed run's manifest (with its current status) now that its checkpoint has
+        loaded; nothing to do otherwise."""
+        if self._manifest_deferred:
+            self._manifest_deferred = False
+            self._save_manifest()
 
     def read_manifest(self) -> dict[str, Any] | None:
         try:
@@ -216,9 +334,9 @@ class RunDirectory:
             return None
 
     def _save_manifest(self) -> None:
-        if not self.writer:
+        if not self.writer or self._manifest_deferred:
             return
-        manifest = finite(self.manifest)
+        manifest = finite(self.redact(self.manifest))
         _check("run-manifest.schema.json", manifest)
         tmp = self.path / (MANIFEST_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
@@ -240,6 +358,29 @@ class RunDirectory:
 
     def log(self, message: str, level: str = "info") -> None:
         self.events.emit("log", level=level, message=message)
+
+    @contextlib.contextmanager
+    def heartbeat(self, what: str, every: float | None = None) -> Iterator[None]:
+        """While the body runs (a checkpoint of a large model can take minutes), a `log` event
+        every `every` seconds (FACT_RLHF_HEARTBEAT_S, default 5): the editor sees the trainer
+        alive and busy, not hung, and does not give up on a graceful stop too early."""
+        interval = every if every is not None else float(os.environ.get(HEARTBEAT_ENV) or HEARTBEAT_SECONDS)
+        done = threading.Event()
+        start = time.monotonic()
+
+        def beat() -> None:
+            while not done.wait(interval):
+                self.log(f"{what}: still working ({time.monotonic() - start:.0f}s)")
+
+        thread = threading.Thread(target=beat, name="fact-rlhf-heartbeat", daemon=True)
+        if self.writer:
+            thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            if thread.is_alive():
+                thread.join()
 
     def metric(self, step: int, values: dict[str, float | None]) -> None:
         self.events.emit("metric", step=step, values=values)
@@ -281,5 +422,8 @@ class RunDirectory:
 
     def close(self) -> None:
         self.events.close()
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock; the file stays (removing it would race a new holder)
+            self._lock_file = None
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

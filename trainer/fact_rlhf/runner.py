@@ -25,16 +25,20 @@ if TYPE_CHECKING:
 STAGES = ("ppo", "sft", "rm", "rl_init", "eval")
 AVAILABLE = ("ppo", "sft", "rm", "rl_init", "eval")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Config keys a resume may change without --allow-config-change (`key:` / `key.` prefixes of
+# config_changes lines): the launch settings and the output folder, not what is trained.
+RESUME_FREE_KEYS = ("launch.", "output_dir:")
 
 
 def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: bool = False,
-              checkpoint: str | None = None, allow_random: bool = False) -> int:
+              checkpoint: str | None = None, allow_random: bool = False, allow_config_change: bool = False) -> int:
     """Runs `stage` on the config file; returns the exit code. For `eval`, `checkpoint` and
-    `allow_random` override `eval.checkpoint` and `eval.allow_random` (the CLI's flags)."""
+    `allow_random` override `eval.checkpoint` and `eval.allow_random` (the CLI's flags).
+    `allow_config_change`: a resume may continue with a config that differs from the run's (refused otherwise)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
     # Signals are caught from the start: a stop during setup ends the run at its first check.
     with StopRequest() as stop:
-        return _run(stage, config_path, run_dir, resume, stop, checkpoint, allow_random)
+        return _run(stage, config_path, run_dir, resume, stop, checkpoint, allow_random, allow_config_change)
 
 
 def _apply_eval_flags(config: "ExperimentConfig", checkpoint: str | None, allow_random: bool) -> None:
@@ -57,8 +61,30 @@ def _choose_eval_model(config: "ExperimentConfig", flagged: bool) -> str:
     return f"evaluating {choice.target} (--checkpoint)" if flagged else choice.note
 
 
+def _require_utf8(what: str, path: str | os.PathLike[str]) -> None:
+    """run.json, events and the editor all carry paths as UTF-8 text: a name that is not (a
+    folder named in another encoding arrives as surrogate escapes) is refused up front."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} {ascii(os.fspath(path))} is not valid UTF-8; the run directory contract (run.json, "
+                         "events.jsonl) holds paths as UTF-8 text: rename it or choose another") from None
+
+
+def config_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """`key: old → new` for each leaf that differs (nested mappings compared key by key)."""
+    out: list[str] = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b, name = old.get(key, "(unset)"), new.get(key, "(unset)"), f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(config_changes(a, b, name + "."))
+        elif a != b:
+            out.append(f"{name}: {a!r} → {b!r}")
+    return out
+
+
 def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: StopRequest,
-         checkpoint: str | None = None, allow_random: bool = False) -> int:
+         checkpoint: str | None = None, allow_random: bool = False, allow_config_change: bool = False) -> int:
     run: RunDirectory | None = None
     config: ExperimentConfig | None = None
     code: int | None = None
@@ -72,7 +98,9 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
             from .preflight import check_world_size, resolve_device, stage_checks
             from .rundir import MANIFEST_FILE, RunDirectory, default_run_dir
 
+            _require_utf8("the config file", config_path)
             if run_dir:
+                _require_utf8("--run-dir", run_dir)
                 if main_rank and not resume and (Path(run_dir) / MANIFEST_FILE).exists():
                     # Never mix two runs in one events.jsonl (nor mark the old one failed).
                     raise UsageError(f"--run-dir {run_dir} already holds a run ({MANIFEST_FILE}); "
@@ -86,6 +114,8 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
             eval_note = None
             if stage == "eval":
                 _apply_eval_flags(config, checkpoint, allow_random)
+            if run is not None:
+                run.redact = config.redact  # environment values never reach events or run.json
             warnings = stage_checks(config, stage).raise_errors()
             if stage == "eval":
                 eval_note = _choose_eval_model(config, bool(checkpoint))
@@ -98,22 +128,39 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 assert run is not None
                 if latest_checkpoint(run.path / CHECKPOINTS_DIR) is None:
                     raise UsageError(f"--resume: {run.path} has no checkpoint (checkpoints/latest) to continue from")
+                previous = run.read_manifest() or {}
+                if previous.get("config_hash") not in (None, config.hash()):
+                    everything = config_changes(previous.get("config") or {}, config.redact(config.data))
+                    # Where and how it runs may change (a checkpoint resumes under ddp, fsdp or in one
+                    # process; --run-dir names the folder): what it trains may not.
+                    changes = [c for c in everything if not c.startswith(RESUME_FREE_KEYS)]
+                    if not changes:
+                        warnings.append(f"--resume with other launch settings: {'; '.join(everything)}")
+                    elif not allow_config_change:
+                        shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+                        raise UsageError(f"--resume: the config differs from the one this run started with ({shown or 'config hash'}); "
+                                         "resume with the run's config, or pass --allow-config-change to continue with this one "
+                                         "(the earlier config stays in run.json's config_history)")
+                    else:
+                        warnings.append(f"--resume with a changed config (--allow-config-change): {'; '.join(everything)}")
             from .distributed import init_group, manifest_pids, needs_relaunch, planned_world_size, relaunch
 
             if needs_relaunch(config, stage):  # launch.backend: torchrun, started as one plain process
                 run = run or RunDirectory(default_run_dir(config, stage), stage)
                 check_world_size(config, planned_world_size(config.data["launch"], device), stage)
-                code = relaunch(config, stage, run, device, resume)
+                run.redact = config.redact
+                code = relaunch(config, stage, run, device, resume, allow_config_change)
                 return code
             ranks, device = init_group(device)
             check_world_size(config, ranks.world_size, stage)
             if run is None:  # rank 0 names the run for everyone
-                run = RunDirectory(Path(ranks.broadcast_text(str(default_run_dir(config, stage)))), stage, writer=main_rank)
-            previous = run.read_manifest() if resume else None
-            if previous and previous.get("config_hash") != config.hash():
-                warnings.append("--resume: the config differs from the one this run started with; continuing with the new one")
+                folder = ranks.broadcast_text(str(default_run_dir(config, stage)))
+                _require_utf8("the run directory", folder)
+                run = RunDirectory(Path(folder), stage, writer=main_rank)
+                run.redact = config.redact
             pids = manifest_pids(ranks)
-            run.write_manifest(config.data, config.hash(), config.path, device, resume=resume, world_size=ranks.world_size, pids=pids)
+            run.write_manifest(config.data, config.hash(), config.path, device, resume=resume, world_size=ranks.world_size,
+                               pids=pids, given_paths=config.given_paths)
             run.status("starting")
             run.phase("setup")  # the stage's imports (torch, transformers) take seconds: say so at once
             if eval_note:
@@ -121,12 +168,14 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 if main_rank:
                     print(f"[fact-rlhf] {eval_note}", file=sys.stderr, flush=True)
             if main_rank:
-                print(f"[fact-rlhf] {stage} run {run.path} on {device}" + (f" × {ranks.world_size} processes" if ranks.enabled else ""), file=sys.stderr, flush=True)
+                print(config.redact(f"[fact-rlhf] {stage} run {run.path} on {device}") + (f" × {ranks.world_size} processes" if ranks.enabled else ""), file=sys.stderr, flush=True)
             for warning in warnings:
                 run.log(warning, "warning")
                 if main_rank:
-                    print(f"warning: {warning}", file=sys.stderr)
+                    print(config.redact(f"warning: {warning}"), file=sys.stderr)
         except UsageError as exc:
+            if run is not None and resume and not run.manifest:
+                run.keep_manifest()  # a resume refused before it began leaves run.json as it was
             record_failure(run, stage, str(exc), config)
             return EXIT_USAGE
         code = _train(run, stage, config, device, resume, stop)
@@ -172,7 +221,8 @@ def _train(run: "RunDirectory", stage: str, config: "ExperimentConfig", device: 
         return EXIT_OK
     except Exception as exc:
         record_failure(run, stage, error_text(exc), config)
-        traceback.print_exc(file=sys.stderr)
+        print(config.redact(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_FAILED
+    run.commit_manifest()  # a stage without a checkpoint to load (eval) records its resume now
     run.status(status)  # after the last metric event
     return EXIT_OK

@@ -112,6 +112,7 @@ def test_a_resumed_loop_continues_from_its_position_and_a_saved_position_is_not_
     loop.position = 2
     assert loop.train(stage, saved=True) == ("stopped", [])
     assert stage.calls == []  # stopped before a step: step-2 is already on disk
+    run.close()  # one RunDirectory at a time holds a run's lock
     loop, stage, run = loop_for(tmp_path, total=4, every=10)
     loop.position = 2
     status, history = loop.train(stage, saved=True)

@@ -12,6 +12,23 @@ export interface RunManifest {
   config: {};
   config_path?: string | null;
   config_hash: string;
+  /**
+   * Path keys whose value named an environment variable, as written in the config (dotted key -> text with ${VAR}); `config` holds the resolved path with each variable's value shown as ${VAR}.
+   */
+  config_given_paths?: {
+    [k: string]: string;
+  };
+  /**
+   * Configs this run ran with before a --resume --allow-config-change replaced them, oldest first.
+   */
+  config_history?: {
+    config_hash: string;
+    config: {};
+    /**
+     * When the resume that changed it began (unix seconds).
+     */
+    replaced: number;
+  }[];
   git_revision?: string | null;
   host: string;
   pids: number[];

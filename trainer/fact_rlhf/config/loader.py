@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import yaml
 
 from ..errors import ConfigError
 from .schema import dotted, load_schema, schema_problems, with_defaults
-from .yaml_source import JsonPath, YamlDocument, duplicate_keys, leaf_paths, parse_yaml
+from .yaml_source import JsonPath, YamlDocument, YamlShapeError, duplicate_keys, leaf_paths, parse_yaml
 
 # Keys holding file or folder paths; relative ones are resolved against the file that set them.
 @functools.lru_cache(maxsize=1)
@@ -57,6 +58,15 @@ class ExperimentConfig:
     # (file, line) of every key some file set; defaults have none.
     sources: dict[JsonPath, tuple[str, int]] = field(default_factory=dict)
     chain: list[Path] = field(default_factory=list)
+    # Path keys written with `$VAR`/`${VAR}` (dotted key -> the text as written), and the
+    # variables they expanded (name -> value): errors, events and run.json show the name.
+    given_paths: dict[str, str] = field(default_factory=dict)
+    expanded: dict[str, str] = field(default_factory=dict)
+
+    def redact(self, value: Any) -> Any:
+        """`value` (a string, or strings inside lists and mappings) with every expanded
+        variable's value replaced by `${NAME}`: an environment value may be a secret."""
+        return redact_values(value, self.expanded)
 
     def get(self, dotted_key: str) -> Any:
         node: Any = self.data
@@ -102,6 +112,8 @@ def _read_document(path: Path, referrer: str | None) -> YamlDocument:
         raise ConfigError([f"{shown}: cannot read config file: {exc}"]) from exc
     try:
         doc = parse_yaml(text, shown)
+    except YamlShapeError as exc:
+        raise ConfigError([f"{shown}:{exc.line}: YAML: {exc.message}"]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -133,7 +145,32 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve_paths(data: dict[str, Any], owners: dict[JsonPath, Path], main: Path) -> None:
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# Shorter values would turn up inside unrelated words of a message (and are no secret).
+_MIN_REDACTED = 4
+
+
+def redact_values(value: Any, expanded: dict[str, str]) -> Any:
+    """See ExperimentConfig.redact."""
+    if not expanded:
+        return value
+    if isinstance(value, str):
+        for name, text in sorted(expanded.items(), key=lambda kv: -len(kv[1])):
+            if len(text) >= _MIN_REDACTED:
+                value = value.replace(text, "${" + name + "}")
+        return value
+    if isinstance(value, dict):
+        return {k: redact_values(v, expanded) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_values(v, expanded) for v in value]
+    return value
+
+
+def _resolve_paths(data: dict[str, Any], owners: dict[JsonPath, Path], main: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Makes path keys absolute (expanding `~` and environment variables); returns the keys
+    that named a variable (as written) and the variables' values."""
+    given: dict[str, str] = {}
+    expanded: dict[str, str] = {}
     for path in _schema_path_keys():
         parent: Any = data
         for part in path[:-1]:
@@ -144,7 +181,12 @@ def _resolve_paths(data: dict[str, Any], owners: dict[JsonPath, Path], main: Pat
         if not isinstance(value, str) or value == "" or value.startswith("builtin:"):
             continue
         base = owners.get(path, main).parent
+        names = [a or b for a, b in _VARIABLE.findall(value) if (a or b) in os.environ]
+        if names:
+            given[dotted(path)] = value
+            expanded.update({name: os.environ[name] for name in names})
         parent[path[-1]] = str((base / os.path.expanduser(os.path.expandvars(value))).resolve())
+    return given, expanded
 
 
 def load_config(path: str | os.PathLike[str]) -> ExperimentConfig:
@@ -186,5 +228,5 @@ def load_config(path: str | os.PathLike[str]) -> ExperimentConfig:
     if problems:
         raise ConfigError(problems)
     config.data = with_defaults(merged)
-    _resolve_paths(config.data, owners, main)
+    config.given_paths, config.expanded = _resolve_paths(config.data, owners, main)
     return config

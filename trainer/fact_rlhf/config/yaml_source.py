@@ -72,8 +72,58 @@ class YamlDocument:
         return target.start_mark.line + 1
 
 
+# Limits on the shape of a config before it is built. A real config nests a few levels and uses
+# a handful of aliases; an alias bomb (each level aliasing the one before nine times) expands
+# exponentially, and every later walk (duplicate keys, schema, merge) would follow the aliases.
+MAX_ALIAS_EXPANSION = 100  # alias references, an alias inside an aliased node counted each time (as the language server's maxAliasCount)
+MAX_NESTING = 64  # mappings and lists inside each other (the composer recurses per level)
+
+
+class YamlShapeError(ValueError):
+    """The document is too deep or expands too many aliases; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line, self.message = line, message
+        super().__init__(message)
+
+
+def check_shape(text: str) -> None:
+    """One streaming pass over the parser's events (no recursion, no expansion): refuses a
+    document nested deeper than MAX_NESTING or whose aliases expand beyond MAX_ALIAS_EXPANSION.
+    Raises YamlShapeError, or yaml.YAMLError on a syntax error."""
+    inner: dict[str, int] = {}  # anchor -> alias references its node expands to
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, alias references inside so far)
+    total = 0
+    for event in yaml.parse(text, Loader=Yaml12Loader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(open_nodes) >= MAX_NESTING:
+                raise YamlShapeError(line, f"nested deeper than {MAX_NESTING} levels")
+            open_nodes.append((event.anchor, 0))
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, count = open_nodes.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, count = None, 1 + inner.get(str(event.anchor), 0)
+            total += count
+            if total > MAX_ALIAS_EXPANSION:
+                raise YamlShapeError(line, f"aliases expand beyond {MAX_ALIAS_EXPANSION} references (an alias bomb?); "
+                                           "write the values out or use fewer aliases")
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, count = event.anchor, 0
+        else:
+            continue
+        if anchor is not None:
+            inner[anchor] = count
+        if open_nodes:
+            top_anchor, top_count = open_nodes[-1]
+            open_nodes[-1] = (top_anchor, top_count + count)
+
+
 def parse_yaml(text: str, path: str) -> YamlDocument:
-    """Parses one YAML document; raises yaml.YAMLError (with marks) on syntax errors."""
+    """Parses one YAML document; raises yaml.YAMLError (with marks) on syntax errors and
+    YamlShapeError on a document too deep or with too many aliases."""
+    check_shape(text)
     loader = Yaml12Loader(text)
     try:
         root = loader.get_single_node()

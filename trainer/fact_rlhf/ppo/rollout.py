@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -92,6 +93,7 @@ def collect(
     keys: list[int],
     fact_rngs: list[random.Random],
     group: Group,
+    phase: Callable[[str], None] | None = None,
 ) -> Rollout:
     """This rank's share of the rollout batch. `keys` seed each sample's tokens and `fact_rngs`
     shuffle each sample's facts, so a sample does not depend on the batch it is generated in.
@@ -114,6 +116,8 @@ def collect(
             responses.append(cut if cut else [codec.eos_id])
             has_eos.append(ended if cut else True)
     t1 = time.perf_counter()
+    if phase is not None:
+        phase("scoring")  # a stop requested during generation ends the iteration here
 
     # Full sequences: prompts left-padded to one width, responses right-padded to another.
     p_ids, p_mask = left_pad(prompt_ids, codec.pad_id)

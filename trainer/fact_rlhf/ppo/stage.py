@@ -1,6 +1,7 @@
 """The `ppo` stage: data → models → (reward-model warm-up) → PPO loop, in a run directory."""
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -55,13 +56,32 @@ def _fit_query_len(prompts: list[PromptRecord], codec: Codec, query_len: int, ru
     return kept
 
 
+def _warmup_state(checkpoint: Path) -> dict[str, Any]:
+    """How far the checkpoint's reward-model warm-up got (complete when not recorded: older
+    checkpoints; a state file that does not parse is reported when the checkpoint loads)."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"complete": True}
+    warmup = state.get("reward_warmup") if isinstance(state, dict) else None
+    return warmup if isinstance(warmup, dict) else {"complete": True}
+
+
 def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest) -> str:
     """Returns the final status, `finished` or `stopped`."""
     ppo, rm = PPOHyper.from_config(config["ppo"]), RewardHyper.from_config(config["reward_model"])
     torch.manual_seed(int(config["seed"]))
     if config["launch"].get("threads"):
         torch.set_num_threads(int(config["launch"]["threads"]))
-    checkpoint = latest_checkpoint(run.path / CHECKPOINTS_DIR) if resume else None
+    checkpoint = latest_checkpoint(run.path / CHECKPOINTS_DIR, report=lambda m: say(run, m, "warning")) if resume else None
+    if checkpoint is not None:
+        warmup = _warmup_state(checkpoint)
+        if not warmup.get("complete", True):
+            # The run stopped during the warm-up, before any PPO iteration: its checkpoint holds a
+            # half-trained reward model, which PPO must never use. Start over as a new run would.
+            say(run, f"the reward-model warm-up was stopped at step {warmup.get('steps', '?')}/{warmup.get('total', '?')} "
+                     f"before PPO began; redoing it from the start ({run.relative(checkpoint)} is not used)", "warning")
+            checkpoint = None
     train_rm = checkpoint is None and not config["model"].get("reward_model")
     # Generated files (the built-in world, the tiny model) go to the run on rank 0 and to a
     # private folder on the other ranks, which generate the same files from the same seed.
@@ -100,6 +120,8 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
             elapsed = time.perf_counter() - started
             run.phase("reward_warmup", done, steps, elapsed / done * (steps - done))
         result = train_reward_model(stack, codec, dataset.pairs, rm, steps, int(config["seed"]), lambda m: say(run, m), stop.check(), warmup_step)
+        if result.stopped:  # the checkpoint the loop writes at the stop says so; a resume redoes it
+            trainer.reward_warmup = {"complete": False, "steps": result.steps, "total": steps}
         # Every rank trained the same warm-up; rank 0's weights are the ones (GPU kernels need
         # not be bitwise reproducible across devices).
         group().broadcast(stack.adapter_params(REWARD) + list(stack.reward_head.parameters()))

@@ -24,7 +24,7 @@ from ..algo.kl import per_token_kl
 from ..algo.kl_controller import make_kl_controller
 from ..algo.losses import policy_loss, value_loss
 from ..algo.rewards import shaped_rewards
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoint import Diverged, load_checkpoint, restore_rng, rng_tensors, save_checkpoint
 from ..config.annotations import iteration_rule
 from ..data.records import PromptRecord
 from ..distributed import Group, group
@@ -41,7 +41,7 @@ from .sampling import sample_key
 from ..stages.schedule import resumable_scheduler
 from .train_module import PolicyValue, wrap_for_ranks
 from ..stages.batches import seeded_batch
-from ..stages.loop import Loop, Stage, Values, rank0_save
+from ..stages.loop import Loop, Stage, StopInStep, Values, rank0_save
 from .hyper import PPOHyper
 
 
@@ -91,6 +91,8 @@ class PPOTrainer(Stage):
         self._module: torch.nn.Module | None = None  # built at the first update (after the RM warm-up)
         # What the iteration's metric event is followed by: its sample records and the KL update.
         self._recorded: tuple[Rollout, Advantages, float] | None = None
+        # Written into each checkpoint: how far the reward-model warm-up got (run_ppo sets it).
+        self.reward_warmup: dict[str, int | bool] = {"complete": True}
         if self.group.enabled:
             everything = [*stack.model.parameters(), *stack.value_head.parameters(), *stack.reward_head.parameters()]
             run.log(f"model placement: {placement_note(self.group, everything)}")
@@ -170,12 +172,31 @@ class PPOTrainer(Stage):
                 # head) and a joint clip would shrink the policy step with them.
                 norms.append(clip_grad_norm(self.policy_params, ppo.grad_clip))
                 value_norms.append(clip_grad_norm(self.value_params, ppo.grad_clip))
+                self._check_update(pg_loss.item(), vf_loss.item(), norms[-1], value_norms[-1])
                 self.optimizer.step()
+                if not all(bool(torch.isfinite(p).all()) for p in self.params):
+                    raise Diverged(f"training diverged at iteration {self.iteration + 1}: the optimiser step made weights non-finite "
+                                   f"(learning rate {self.optimizer.param_groups[0]['lr']:g})")
         totals = self.group.sum([sums[k] for k in keys] + [float(count)])
         stats = {k: v / max(totals[-1], 1.0) for k, v in zip(keys, totals)}
         stats["grad_norm"] = sum(norms) / max(len(norms), 1)  # the same on every rank (after all-reduce)
         stats["value_grad_norm"] = sum(value_norms) / max(len(value_norms), 1)
         return stats
+
+    def _check_update(self, pg_loss: float, vf_loss: float, norm: float, value_norm: float) -> None:
+        """Before the optimiser step: a non-finite loss or gradient would poison every weight."""
+        figures = {"policy_loss": pg_loss, "value_loss": vf_loss, "grad_norm": norm, "value_grad_norm": value_norm}
+        bad = {k: v for k, v in figures.items() if not math.isfinite(v)}
+        if bad:
+            raise Diverged(f"training diverged at iteration {self.iteration + 1}: non-finite "
+                           f"{', '.join(f'{k}={v}' for k, v in bad.items())} (learning rate {self.optimizer.param_groups[0]['lr']:g}); "
+                           "the last checkpoint holds the last finite weights")
+
+    def _phase(self, before: str) -> None:
+        """A stop point inside an iteration, before `before` changes any state (every rank
+        calls it at the same point: the stop is agreed across ranks)."""
+        if self.group.any(self.should_stop()):
+            raise StopInStep(before)
 
     # --- checkpoints --------------------------------------------------------------------------
     def save(self) -> Path | None:
@@ -188,6 +209,7 @@ class PPOTrainer(Stage):
             "scheduler_position": self.iteration,
             "data_position": self.iteration * self.ppo.rollout_batch_size,  # prompts consumed
             "world_size": self.group.world_size,
+            "reward_warmup": dict(self.reward_warmup),
         }
 
         # save_checkpoint gathers and writes in one call (only where `write`).
@@ -212,9 +234,19 @@ class PPOTrainer(Stage):
         share = range(len(batch))[self.group.share(len(batch))]
         keys = [sample_key(self.seed, position, i) for i in share]
         fact_rngs = [random.Random(f"{self.seed}-rm-{step}-{i}") for i in share]
-        ro = collect(self.stack, self.codec, self.encoder, [batch[i] for i in share], self.ppo,
-                     self.fact_augmentation, self.stop_id, keys, fact_rngs, self.group)
-        adv = self.advantages(ro)
+        # A stop is honoured between phases (rollout, scoring, advantages, optimisation), not
+        # only between iterations: the state is still that of `position` completed iterations,
+        # so the RNG is put back and the checkpoint resumes exactly.
+        rng = rng_tensors()
+        try:
+            ro = collect(self.stack, self.codec, self.encoder, [batch[i] for i in share], self.ppo,
+                         self.fact_augmentation, self.stop_id, keys, fact_rngs, self.group, phase=self._phase)
+            self._phase("advantages")
+            adv = self.advantages(ro)
+            self._phase("optimisation")
+        except StopInStep:
+            restore_rng(rng)
+            raise
         t_opt = time.perf_counter()
         stats = self.update(ro, adv)
         t_opt = self.group.max([time.perf_counter() - t_opt])[0]

@@ -202,7 +202,7 @@ class RewardTrainer(Stage):
         return self._checkpoint(BEST, with_state=False, make_latest=False)
 
     def resume(self) -> Path | None:
-        folder = latest_checkpoint(self.checkpoints)
+        folder = latest_checkpoint(self.checkpoints, report=lambda message: self.run.log(message, "warning"))
         if folder is None:
             return None
         load_adapters(self.stack, folder, names=(REWARD,))

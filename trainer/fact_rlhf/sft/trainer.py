@@ -205,7 +205,7 @@ class SupervisedTrainer(Stage):
         return rank0_save(self.ranks, gather, write)
 
     def resume(self) -> Path | None:
-        folder = latest_checkpoint(self.checkpoints)
+        folder = latest_checkpoint(self.checkpoints, report=lambda message: self.run.log(message, "warning"))
         if folder is None:
             return None
         self.weights.load(folder)

@@ -4,7 +4,6 @@ tens of gigabytes). The layout matches the PPO checkpoints where they overlap.""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from peft import PeftModel, get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 
 # One format for optimizer state and RNG across stages (checkpoint.py writes PPO's).
-from ..checkpoint import LATEST, RNG_FILE, _restore_optimizer, optimizer_tensors, restore_rng, rng_tensors, step_dir
+from ..checkpoint import RNG_FILE, _restore_optimizer, commit_folder, optimizer_tensors, point_latest, restore_rng, rng_tensors, step_dir
 from ..sharding import full_cpu, loading_whole_tensors
 from .sources import ADAPTER_WEIGHTS, BASE_FILE
 
@@ -26,23 +25,9 @@ STATE_FILE = "trainer_state.json"
 def write_checkpoint(checkpoints: Path, name: str, fill: Callable[[Path], None], make_latest: bool, keep: set[str] | None = None) -> Path:
     """Writes `checkpoints/<name>/` through `fill(tmp_folder)`; with `make_latest` points
     `latest` at it and removes the other `step-*` folders (except those named in `keep`)."""
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    final, tmp = checkpoints / name, checkpoints / f".tmp-{name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    fill(tmp)
-    if final.exists():
-        old = checkpoints / f".old-{name}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
+    final = commit_folder(checkpoints, name, fill)  # fsynced, renamed in; see checkpoint.py
     if make_latest:
-        pointer = checkpoints / (LATEST + ".tmp")
-        pointer.write_text(final.name + "\n", encoding="utf-8")
-        os.replace(pointer, checkpoints / LATEST)
+        point_latest(checkpoints, final)
         for other in checkpoints.glob("step-*"):
             if other.name != final.name and other.name not in (keep or set()):
                 shutil.rmtree(other, ignore_errors=True)

@@ -8,16 +8,36 @@ a step and the stop agreement need it); only rank 0 writes (RunDirectory writes 
 `rank0_save` gathers on every rank that must take part and writes on rank 0)."""
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from ..checkpoint import Diverged
 from ..distributed import Group
 from ..rundir import RunDirectory
 
 Values = dict[str, float | None]
 Gathered = TypeVar("Gathered")
+
+
+class StopInStep(Exception):
+    """Raised by a stage's `train_step` at a phase boundary when a stop was requested (agreed
+    across ranks) before the step changed any state: the step is abandoned and redone on resume."""
+
+    def __init__(self, phase: str) -> None:
+        self.phase = phase
+        super().__init__(phase)
+
+
+def check_finite(step: int, values: "Values") -> None:
+    """Losses and gradient norms must be finite: a diverged run fails (its weights are garbage)
+    instead of reporting `finished`, and its checkpoint is never written."""
+    bad = [k for k, v in values.items() if ("loss" in k or "grad_norm" in k) and isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise Diverged(f"training diverged at step {step}: non-finite {', '.join(f'{k}={values[k]}' for k in bad[:4])}; "
+                       "lower the learning rate or the gradient clip (the last checkpoint holds the last finite weights)")
 
 
 class Stage:
@@ -65,7 +85,8 @@ class Loop:
         return sum(recent) / len(recent) * (self.total - self.position)
 
     def _save(self, stage: Stage) -> None:
-        path = stage.save()
+        with self.run.heartbeat(f"saving the checkpoint of step {self.position}"):
+            path = stage.save()
         if path is not None:
             self.run.checkpoint(self.position, path)
 
@@ -75,9 +96,16 @@ class Loop:
         before the first step writes none."""
         history: list[Values] = []
         saved_at = self.position if saved else -1
+        self.run.commit_manifest()  # a resume has loaded its checkpoint: run.json may now say so
         while self.position < self.total and not self.ranks.any(self.should_stop()):  # all ranks stop together
             start = time.perf_counter()
-            values = stage.train_step(self.position)
+            try:
+                values = stage.train_step(self.position)
+            except StopInStep as stop:
+                self.run.log(f"stop requested during step {self.position + 1} (before {stop.phase}): the step is abandoned "
+                             f"and redone on --resume")
+                break
+            check_finite(self.position + 1, values)
             self.position += 1
             self.seconds.append(time.perf_counter() - start)
             due = self.position % self.every == 0 or self.position == self.total
