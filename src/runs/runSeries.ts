@@ -1,9 +1,54 @@
 // Accumulates one run's metric series from events and hands out what is new since the last delta,
-// so the trace view gets one snapshot then small batched deltas.
+// so the trace view gets one snapshot then small batched deltas. Points live in growable Float64
+// columns (null → NaN): a million-step run stays compact, goes to the webview as typed arrays, and
+// can be loaded from (and appended to) the columnar cache without a per-point conversion.
 import type { RunEvent, SeriesData, RunSummary, RunStatus } from '../protocol';
 
+/** One metric's columns: the first `length` entries of `steps`/`values` are filled. */
+export class SeriesColumn {
+  steps: Float64Array;
+  values: Float64Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.steps = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  /** Adopts filled columns (e.g. read from the cache); further pushes grow them. */
+  static from(steps: Float64Array, values: Float64Array, length = Math.min(steps.length, values.length)): SeriesColumn {
+    const c = new SeriesColumn(0);
+    c.steps = steps;
+    c.values = values;
+    c.length = length;
+    return c;
+  }
+
+  push(step: number, value: number | null): void {
+    if (this.length === this.steps.length) this.grow();
+    this.steps[this.length] = step;
+    this.values[this.length] = value === null ? Number.NaN : value;
+    this.length++;
+  }
+
+  /** Exact-size copies of points [from, length): a view would carry its whole buffer through postMessage. */
+  slice(from = 0): SeriesData {
+    return { steps: this.steps.slice(from, this.length), values: this.values.slice(from, this.length) };
+  }
+
+  private grow(): void {
+    const cap = Math.max(64, this.steps.length * 2);
+    const s = new Float64Array(cap);
+    const v = new Float64Array(cap);
+    s.set(this.steps.subarray(0, this.length));
+    v.set(this.values.subarray(0, this.length));
+    this.steps = s;
+    this.values = v;
+  }
+}
+
 export class RunSeries {
-  private readonly series = new Map<string, SeriesData>();
+  private readonly series = new Map<string, SeriesColumn>();
   /** Per key: how many points were already handed out by takeDelta(). */
   private readonly sent = new Map<string, number>();
   status: RunStatus = 'starting';
@@ -21,11 +66,10 @@ export class RunSeries {
           for (const key in e.values) {
             let s = this.series.get(key);
             if (!s) {
-              s = { steps: [], values: [] };
+              s = new SeriesColumn();
               this.series.set(key, s);
             }
-            s.steps.push(e.step);
-            s.values.push(e.values[key]);
+            s.push(e.step, e.values[key]);
             this.pointCount++;
           }
           if (e.step > this.lastStep) this.lastStep = e.step;
@@ -46,20 +90,35 @@ export class RunSeries {
     }
   }
 
+  /** Sets a whole metric column (the cache's load path); replaces what the key held. */
+  setColumn(key: string, column: SeriesColumn): void {
+    const before = this.series.get(key);
+    this.pointCount += column.length - (before?.length ?? 0);
+    this.series.set(key, column);
+    for (let i = 0; i < column.length; i++) if (column.steps[i] > this.lastStep) this.lastStep = column.steps[i];
+  }
+
   keys(): string[] {
     return [...this.series.keys()];
   }
 
-  get(key: string): SeriesData | undefined {
+  /** A metric's columns (live: they grow as events arrive). */
+  column(key: string): SeriesColumn | undefined {
     return this.series.get(key);
+  }
+
+  /** A metric's filled points as views (valid until the next apply); NaN where the log had null. */
+  get(key: string): SeriesData | undefined {
+    const s = this.series.get(key);
+    return s ? { steps: s.steps.subarray(0, s.length), values: s.values.subarray(0, s.length) } : undefined;
   }
 
   /** All points, and marks them as sent. */
   snapshot(): Record<string, SeriesData> {
     const out: Record<string, SeriesData> = {};
     for (const [key, s] of this.series) {
-      out[key] = { steps: s.steps.slice(), values: s.values.slice() };
-      this.sent.set(key, s.steps.length);
+      out[key] = s.slice();
+      this.sent.set(key, s.length);
     }
     return out;
   }
@@ -69,10 +128,10 @@ export class RunSeries {
     let out: Record<string, SeriesData> | undefined;
     for (const [key, s] of this.series) {
       const from = this.sent.get(key) ?? 0;
-      if (from < s.steps.length) {
+      if (from < s.length) {
         out ??= {};
-        out[key] = { steps: s.steps.slice(from), values: s.values.slice(from) };
-        this.sent.set(key, s.steps.length);
+        out[key] = s.slice(from);
+        this.sent.set(key, s.length);
       }
     }
     return out;
@@ -87,9 +146,11 @@ export class RunSeries {
     return best;
   }
 
-  /** The last value of a metric, if any. */
+  /** The last value of a metric (null where the log had null or a non-finite number), if any. */
   last(key: string): number | null | undefined {
     const s = this.series.get(key);
-    return s && s.values.length ? s.values[s.values.length - 1] : undefined;
+    if (!s || s.length === 0) return undefined;
+    const v = s.values[s.length - 1];
+    return Number.isNaN(v) ? null : v;
   }
 }

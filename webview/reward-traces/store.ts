@@ -1,7 +1,8 @@
 // The webview's copy of every run's traces, applied from the host's snapshot/delta/status messages.
 // Series live in typed arrays (Series); each carries its EMA cache and the first index changed
 // since it was last drawn, so smoothing is extended rather than recomputed on every delta.
-import type { RunSummary, RunTraces, SeriesData, TraceDeltaMessage } from '../../src/protocol/webviews/rewardTraces';
+import type { RunSummary, RunTraces, TraceDeltaMessage, WireSeriesData } from '../../src/protocol/webviews/rewardTraces';
+import { isFloat64Array } from '../../src/protocol/guards';
 import { Series } from '../shared/charts/series';
 import { MinMaxPyramid } from '../shared/charts/minMaxPyramid';
 import { EmaCache } from '../shared/charts/smoothing';
@@ -98,13 +99,16 @@ export class TraceStore {
   }
 }
 
-function appendAll(state: RunState, series: Record<string, SeriesData>): void {
+const isColumn = (c: unknown): boolean => Array.isArray(c) || isFloat64Array(c);
+
+function appendAll(state: RunState, series: Record<string, WireSeriesData>): void {
   for (const [key, data] of Object.entries(series)) {
-    if (!data || !Array.isArray(data.steps) || !Array.isArray(data.values)) continue;
+    if (!data || !isColumn(data.steps) || !isColumn(data.values)) continue;
     let track = state.tracks.get(key);
     if (!track) {
       track = {
-        series: new Series(Math.max(64, data.steps.length)),
+        // A typed-array column is taken over as the series' storage (no copy); plain arrays are copied in.
+        series: isFloat64Array(data.steps) ? new Series(0) : new Series(Math.max(64, data.steps.length)),
         ema: new EmaCache(),
         rawLod: new MinMaxPyramid(),
         smoothLod: new MinMaxPyramid(),

@@ -5,15 +5,28 @@
 
 import type { RunStatus } from '../index';
 import type { Validator } from '../guards';
-import { finite, integer, literal, nullable, numberArray, object, optional, recordOf, string, arrayOf } from '../guards';
+import { finite, integer, literal, nullable, numberColumn, object, optional, recordOf, string, arrayOf } from '../guards';
 import { defineContract } from '../ipc';
 import { primaryMetricKeys } from '../metrics';
 
-/** Columnar series of one metric: steps[i] pairs with values[i]. */
+/**
+ * Columnar series of one metric: steps[i] pairs with values[i]; NaN in values where the log had null.
+ * Typed arrays, so a snapshot of millions of points crosses postMessage as a few buffers (structured
+ * clone in a browser, VS Code's ArrayBuffer transfer from the extension host) instead of number[].
+ */
 export interface SeriesData {
+  steps: Float64Array;
+  values: Float64Array;
+}
+
+/** The same in plain arrays (null = no value): what a JSON-only sender writes; the webview takes both. */
+export interface PlainSeriesData {
   steps: number[];
   values: (number | null)[];
 }
+
+/** A series as it may arrive in a message. */
+export type WireSeriesData = SeriesData | PlainSeriesData;
 
 export interface RunSummary {
   runId: string;
@@ -28,7 +41,7 @@ export interface RunSummary {
 
 export interface RunTraces extends RunSummary {
   /** Metric key (group/name) → series. */
-  series: Record<string, SeriesData>;
+  series: Record<string, WireSeriesData>;
 }
 
 export interface TraceSnapshotMessage {
@@ -40,7 +53,7 @@ export interface TraceDeltaMessage {
   type: 'delta';
   runId: string;
   /** Metric key → points appended since the previous snapshot/delta. */
-  series: Record<string, SeriesData>;
+  series: Record<string, WireSeriesData>;
   progress?: RunSummary['progress'];
 }
 
@@ -77,7 +90,7 @@ export const PRIMARY_TRACE_KEYS: readonly string[] = primaryMetricKeys('ppo');
 // --- runtime validators: every inbound message is checked against these before it is acted on ---
 
 const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished', 'failed', 'stopped');
-const seriesData: Validator<SeriesData> = object({ steps: numberArray(), values: numberArray(true) });
+const seriesData: Validator<WireSeriesData> = object({ steps: numberColumn(), values: numberColumn(true) }) as Validator<WireSeriesData>;
 const seriesRecord = recordOf(seriesData);
 const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite) });
 const runSummaryFields = {
