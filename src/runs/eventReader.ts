@@ -40,6 +40,23 @@ export interface AsyncReadOptions extends ReadOptions {
   sliceBytes?: number;
 }
 
+/**
+ * Where a reader stands, so a later reader can go on from there without re-reading (the series cache
+ * stores it). `offset` is the first byte not consumed: a torn last line is not part of it and is read
+ * again by the reader that resumes.
+ */
+export interface ReaderCheckpoint {
+  offset: number;
+  lineNumber: number;
+  /** Inside an over-long line that is being skipped up to its newline. */
+  skipping: boolean;
+  /** The last line was delivered by a final read without its newline. */
+  endedWithoutNewline: boolean;
+  corruptCount: number;
+  nonFiniteCount: number;
+  corruptSamples: CorruptLine[];
+}
+
 export interface EventFileReaderOptions {
   /** Longest line accepted, in bytes (default MAX_LINE_BYTES); a longer one is skipped and counted. */
   maxLineBytes?: number;
@@ -90,6 +107,51 @@ export class EventFileReader {
 
   get bytesConsumed(): number {
     return this.offset;
+  }
+
+  /** Where this reader stands (see ReaderCheckpoint). */
+  checkpoint(): ReaderCheckpoint {
+    return {
+      offset: this.offset,
+      lineNumber: this.lineNumber,
+      skipping: this.skipping,
+      endedWithoutNewline: this.endedWithoutNewline,
+      corruptCount: this.corruptCount,
+      nonFiniteCount: this.nonFiniteCount,
+      corruptSamples: this.corruptSamples.slice(),
+    };
+  }
+
+  /**
+   * Goes on from a checkpoint of the same file instead of its first byte. Only before the first read;
+   * the caller has checked that the file still holds the bytes the checkpoint covered (the series
+   * cache checks size and a checksum of the tail). A later replaced file still starts over.
+   */
+  resume(c: ReaderCheckpoint): void {
+    if (this.offset !== 0 || this.pendingBytes !== 0 || this.identity !== undefined) throw new Error(`${this.path}: resume() before the first read only`);
+    this.offset = c.offset;
+    this.lineNumber = c.lineNumber;
+    this.skipping = c.skipping;
+    this.endedWithoutNewline = c.endedWithoutNewline;
+    this.corruptCount = c.corruptCount;
+    this.nonFiniteCount = c.nonFiniteCount;
+    this.corruptSamples.length = 0;
+    this.corruptSamples.push(...c.corruptSamples.slice(0, 20));
+    // Remember the file as it is now, so a log replaced after this point is noticed by the next read.
+    try {
+      const fd = openSync(this.path, 'r');
+      try {
+        const stat = fstatSync(fd);
+        const head = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
+        if (head.length) readSync(fd, head, 0, head.length, 0);
+        this.identity = `${stat.dev}:${stat.ino}`;
+        this.head = head;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // No file now: the first read that finds one checks it then.
+    }
   }
 
   /** Reads what was appended since the last call. A missing file reads as empty. */

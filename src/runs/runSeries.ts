@@ -90,6 +90,18 @@ export class RunSeries {
     }
   }
 
+  /** Forgets everything (the log was replaced and is read again from its start). */
+  clear(): void {
+    this.series.clear();
+    this.sent.clear();
+    this.status = 'starting';
+    this.error = undefined;
+    this.progress = undefined;
+    this.lastStep = -1;
+    this.pointCount = 0;
+    this.sampleFiles.length = 0;
+  }
+
   /** Sets a whole metric column (the cache's load path); replaces what the key held. */
   setColumn(key: string, column: SeriesColumn): void {
     const before = this.series.get(key);
