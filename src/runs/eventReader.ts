@@ -7,7 +7,7 @@ import { openSync, readSync, closeSync, fstatSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { RunEvent } from '../protocol';
-import { checkRunEvent } from './schemaValidation';
+import { checkRunEvent, takeMetricEventFast } from './schemaValidation';
 
 export interface CorruptLine {
   /** 1-based line number in events.jsonl. */
@@ -377,12 +377,20 @@ export class EventFileReader {
   private parseLine(line: string, result: ReadResult): void {
     // A UTF-8 byte order mark (some editors write one) is not part of the first event.
     if (this.lineNumber === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    if (line.trim().length === 0) return;
+    // A line that starts with `{` is not blank; only others need the trim.
+    if (line.charCodeAt(0) !== 0x7b && line.trim().length === 0) return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
       this.recordCorrupt({ line: this.lineNumber, error: `not JSON: ${(err as Error).message}` }, result);
+      return;
+    }
+    // Metric lines (nearly all of a run): one check that is the schema's and the sanitising's at once.
+    const nonFinite = takeMetricEventFast(value);
+    if (nonFinite >= 0) {
+      this.nonFiniteCount += nonFinite;
+      result.events.push(value as RunEvent);
       return;
     }
     if (this.validate) {
