@@ -26,9 +26,7 @@ export function runMetrics(argv: string[], out = process.stdout, err = process.s
     const rows: MetricRow[] = series.keys().sort().map((key) => {
       const s = series.get(key)!;
       const n = s.steps.length;
-      // The columns hold NaN where the log had null; the report keeps saying null.
-      const value = (i: number): number | null => (Number.isNaN(s.values[i]) ? null : s.values[i]);
-      const row: MetricRow = { key, count: n, first: { step: s.steps[0], value: value(0) }, last: { step: s.steps[n - 1], value: value(n - 1) } };
+      const row: MetricRow = { key, count: n, first: { step: s.steps[0], value: s.values[0] }, last: { step: s.steps[n - 1], value: s.values[n - 1] } };
       const source = reader.renamed.get(key);
       if (source) row.source = source;
       return row;

@@ -6,6 +6,7 @@
 import { openSync, readSync, closeSync, fstatSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
+import * as bufferModule from 'node:buffer';
 import type { RunEvent } from '../protocol';
 import { checkRunEvent, takeMetricEventFast } from './schemaValidation';
 
@@ -31,14 +32,17 @@ export interface ReadOptions {
   final?: boolean;
   /** Read no further than this byte offset (the rest stays for the next call). */
   limit?: number;
-}
-
-export interface AsyncReadOptions extends ReadOptions {
-  /** Called with each slice's events as soon as it is parsed; the returned result then holds none. */
+  /**
+   * Called with each slice's events as soon as it is parsed; the returned result then holds none.
+   * A consumer that folds events into columns (RunSeries) lets them die young instead of holding a
+   * whole long run's event objects at once.
+   */
   onBatch?: (batch: ReadResult) => void;
-  /** Bytes per slice between yields to the event loop (default 1 MiB). */
+  /** Bytes per slice (default 4 MiB for readNew, 1 MiB between yields for readNewAsync). */
   sliceBytes?: number;
 }
+
+export type AsyncReadOptions = ReadOptions;
 
 /**
  * Where a reader stands, so a later reader can go on from there without re-reading (the series cache
@@ -170,18 +174,28 @@ export class EventFileReader {
       const head = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
       if (head.length) readSync(fd, head, 0, head.length, 0);
       this.checkIdentity(stat, head, result);
+      const onBatch = options.onBatch;
+      if (result.reset && onBatch) onBatch({ events: [], corrupt: [], reset: true });
       let position = this.position;
       const end = Math.min(stat.size, options.limit ?? Infinity);
-      const chunkBytes = Math.min(CHUNK, this.maxLineBytes);
+      const chunkBytes = Math.max(1, Math.min(options.sliceBytes ?? CHUNK, this.maxLineBytes));
+      let chunk: Buffer | undefined;
       while (position < end) {
         const length = Math.min(chunkBytes, end - position);
-        const chunk = Buffer.allocUnsafe(length);
+        // One buffer for every slice: consume() keeps no reference into it (a torn line is copied).
+        if (!chunk || chunk.length < length) chunk = Buffer.allocUnsafe(length);
         const got = readSync(fd, chunk, 0, length, position);
         if (got <= 0) break;
         position += got;
-        this.consume(got === length ? chunk : chunk.subarray(0, got), result);
+        const target: ReadResult = onBatch ? { events: [], corrupt: [] } : result;
+        this.consume(chunk.subarray(0, got), target);
+        if (onBatch && (target.events.length || target.corrupt.length)) onBatch(target);
       }
-      if (options.final && position >= stat.size) this.flushPending(result);
+      if (options.final && position >= stat.size) {
+        const target: ReadResult = onBatch ? { events: [], corrupt: [] } : result;
+        this.flushPending(target);
+        if (onBatch && (target.events.length || target.corrupt.length)) onBatch(target);
+      }
     } finally {
       this.busy = false;
       closeSync(fd);
@@ -319,7 +333,7 @@ export class EventFileReader {
     if (lastNewline >= start) {
       // Decode the complete lines at once (one string conversion per chunk, then split). A chunk is
       // never longer than the line limit, so no line inside it can exceed the limit.
-      const text = chunk.toString('utf8', start, lastNewline);
+      const text = decode(chunk, start, lastNewline);
       this.offset += lastNewline + 1 - start;
       let from = 0;
       while (from <= text.length) {
@@ -346,7 +360,8 @@ export class EventFileReader {
       this.skipping = true;
       return;
     }
-    this.pending.push(bytes);
+    // A copy: the slice buffer is reused for the next read.
+    this.pending.push(Buffer.from(bytes));
     this.pendingBytes = total;
   }
 
@@ -445,6 +460,17 @@ export class EventFileReader {
     if (this.corruptSamples.length < 20) this.corruptSamples.push(c);
     result.corrupt.push(c);
   }
+}
+
+const isAscii: ((input: Uint8Array) => boolean) | undefined = (bufferModule as { isAscii?: (input: Uint8Array) => boolean }).isAscii;
+
+/**
+ * UTF-8 text of bytes [start, end). A run's log is nearly always ASCII, and for ASCII latin1 gives the
+ * same string with a plain copy (a native check first, where Node has one: ≥ 18.15 / 19.6).
+ */
+function decode(chunk: Buffer, start: number, end: number): string {
+  if (isAscii && isAscii(chunk.subarray(start, end))) return chunk.toString('latin1', start, end);
+  return chunk.toString('utf8', start, end);
 }
 
 /**

@@ -2,7 +2,7 @@
 // so the trace view gets one snapshot then small batched deltas. Points live in growable Float64
 // columns (null → NaN): a million-step run stays compact, goes to the webview as typed arrays, and
 // can be loaded from (and appended to) the columnar cache without a per-point conversion.
-import type { RunEvent, SeriesData, RunSummary, RunStatus } from '../protocol';
+import type { PlainSeriesData, RunEvent, SeriesData, RunSummary, RunStatus } from '../protocol';
 
 /** One metric's columns: the first `length` entries of `steps`/`values` are filled. */
 export class SeriesColumn {
@@ -58,22 +58,39 @@ export class RunSeries {
   pointCount = 0;
   /** Sample-record files by step (relative to the run directory), in arrival order. */
   readonly sampleFiles: { step: number; path: string }[] = [];
+  /** The previous metric line's keys and their columns, by position. */
+  private readonly recentKeys: string[] = [];
+  private readonly recentColumns: SeriesColumn[] = [];
 
   apply(events: readonly RunEvent[]): void {
     for (const e of events) {
       switch (e.type) {
-        case 'metric':
-          for (const key in e.values) {
-            let s = this.series.get(key);
+        case 'metric': {
+          // A run's lines repeat their keys in the same order: the column of the key at the same
+          // position of the previous line is checked first, before the map.
+          const values = e.values;
+          const step = e.step;
+          let i = 0;
+          for (const key in values) {
+            let s: SeriesColumn | undefined = this.recentKeys[i] === key ? this.recentColumns[i] : undefined;
             if (!s) {
-              s = new SeriesColumn();
-              this.series.set(key, s);
+              s = this.series.get(key);
+              if (!s) {
+                s = new SeriesColumn();
+                this.series.set(key, s);
+              }
+              if (i < 256) {
+                this.recentKeys[i] = key;
+                this.recentColumns[i] = s;
+              }
             }
-            s.push(e.step, e.values[key]);
-            this.pointCount++;
+            s.push(step, values[key]);
+            i++;
           }
-          if (e.step > this.lastStep) this.lastStep = e.step;
+          this.pointCount += i;
+          if (step > this.lastStep) this.lastStep = step;
           break;
+        }
         case 'status':
           this.status = e.status;
           if (e.error) this.error = e.error;
@@ -93,6 +110,8 @@ export class RunSeries {
   /** Forgets everything (the log was replaced and is read again from its start). */
   clear(): void {
     this.series.clear();
+    this.recentKeys.length = 0;
+    this.recentColumns.length = 0;
     this.sent.clear();
     this.status = 'starting';
     this.error = undefined;
@@ -107,6 +126,8 @@ export class RunSeries {
     const before = this.series.get(key);
     this.pointCount += column.length - (before?.length ?? 0);
     this.series.set(key, column);
+    this.recentKeys.length = 0;
+    this.recentColumns.length = 0;
     for (let i = 0; i < column.length; i++) if (column.steps[i] > this.lastStep) this.lastStep = column.steps[i];
   }
 
@@ -119,10 +140,16 @@ export class RunSeries {
     return this.series.get(key);
   }
 
-  /** A metric's filled points as views (valid until the next apply); NaN where the log had null. */
-  get(key: string): SeriesData | undefined {
+  /**
+   * A metric's points as plain arrays, null where the log had null (a copy: for reports and tests;
+   * the trace view and the cache use column()).
+   */
+  get(key: string): PlainSeriesData | undefined {
     const s = this.series.get(key);
-    return s ? { steps: s.steps.subarray(0, s.length), values: s.values.subarray(0, s.length) } : undefined;
+    if (!s) return undefined;
+    const steps = Array.from(s.steps.subarray(0, s.length));
+    const values: (number | null)[] = Array.from(s.values.subarray(0, s.length), (v) => (Number.isNaN(v) ? null : v));
+    return { steps, values };
   }
 
   /** All points, and marks them as sent. */

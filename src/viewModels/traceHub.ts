@@ -35,6 +35,17 @@ export class TraceHub {
     this.schedule();
   }
 
+  /**
+   * Tracks a run whose series are already loaded (e.g. from the series cache); later apply() calls
+   * add to them. A run already tracked keeps its series.
+   */
+  adopt(runId: string, runDir: string, stage: string, series: RunSeries): void {
+    if (this.runs.has(runId)) return;
+    this.runs.set(runId, { summary: { runId, runDir, stage }, series, statusDirty: true });
+    while (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
+    this.schedule();
+  }
+
   apply(runId: string, events: readonly RunEvent[]): void {
     const run = this.runs.get(runId);
     if (!run) return;
