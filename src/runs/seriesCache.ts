@@ -358,35 +358,41 @@ export class CachedRun {
     this.savedOffset = this.reader.bytesConsumed;
   }
 
+  /**
+   * Reads what the log gained, slice by slice, into `series` (and the cache as it goes). The events
+   * come back in the result, or to `onBatch` per slice, which keeps a long cold read from holding
+   * every event object at once.
+   */
   readNew(options: ReadOptions = {}): ReadResult {
-    const result = this.reader.readNew(options);
-    this.take(result);
-    this.maybeSave(options.final === true);
-    return result;
-  }
-
-  /** Sliced, yielding between slices (a cold open of a long run); saves as it goes. */
-  async readNewAsync(options: AsyncReadOptions = {}): Promise<ReadResult> {
-    const onBatch = options.onBatch;
     const total: ReadResult = { events: [], corrupt: [] };
-    await this.reader.readNewAsync({
-      ...options,
-      onBatch: (batch) => {
-        this.take(batch);
-        this.maybeSave(false);
-        if (onBatch) onBatch(batch);
-        else {
-          if (batch.reset) {
-            total.reset = true;
-            total.events.length = 0;
-          }
-          for (const e of batch.events) total.events.push(e);
-          for (const c of batch.corrupt) total.corrupt.push(c);
-        }
-      },
-    });
+    this.reader.readNew({ ...options, onBatch: this.batches(options.onBatch, total) });
     this.maybeSave(options.final === true);
     return total;
+  }
+
+  /** The same, yielding to the event loop between slices. */
+  async readNewAsync(options: AsyncReadOptions = {}): Promise<ReadResult> {
+    const total: ReadResult = { events: [], corrupt: [] };
+    await this.reader.readNewAsync({ ...options, onBatch: this.batches(options.onBatch, total) });
+    this.maybeSave(options.final === true);
+    return total;
+  }
+
+  private batches(onBatch: ((batch: ReadResult) => void) | undefined, total: ReadResult): (batch: ReadResult) => void {
+    return (batch) => {
+      this.take(batch);
+      this.maybeSave(false);
+      if (onBatch) {
+        onBatch(batch);
+        return;
+      }
+      if (batch.reset) {
+        total.reset = true;
+        total.events.length = 0;
+      }
+      for (const e of batch.events) total.events.push(e);
+      for (const c of batch.corrupt) total.corrupt.push(c);
+    };
   }
 
   /** Writes what is new to the cache now. */
