@@ -13,7 +13,7 @@
 // extent or into a new extent at the end of the file, and the small header is rewritten atomically
 // (temp file + rename) after the data. A failed write (read-only folder, full disk) switches the
 // cache off for this reader: it costs speed, never correctness.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,6 +59,9 @@ interface CacheHeader {
   };
   binBytes: number;
   keys: CachedKey[];
+  /** Who wrote this header, and its sequence number: a second writer of the same cache is noticed. */
+  writer: string;
+  seq: number;
 }
 
 export type CacheLoad =
@@ -116,6 +119,9 @@ export class SeriesCache {
   saves = 0;
   private keys = new Map<string, CachedKey>();
   private binBytes = 0;
+  private readonly writer = randomBytes(8).toString('hex');
+  /** The header last loaded or written by this reader (writer and seq), to notice another writer. */
+  private lastHeader: { writer: string; seq: number } | undefined;
 
   constructor(
     readonly runDir: string,
@@ -167,6 +173,7 @@ export class SeriesCache {
       series.sampleFiles.push(...header.run.sampleFiles);
       this.keys = new Map(header.keys.map((k) => [k.key, { ...k, extents: k.extents.map((e) => [e[0], e[1]] as Extent) }]));
       this.binBytes = header.binBytes;
+      this.lastHeader = { writer: header.writer, seq: header.seq };
       return { ok: true, series, reader: header.reader };
     } catch (err) {
       return { ok: false, reason: `unreadable columns: ${(err as Error).message}` };
@@ -203,6 +210,13 @@ export class SeriesCache {
   save(series: RunSeries, reader: ReaderCheckpoint): boolean {
     if (this.disabled) return false;
     try {
+      // Two readers of one run (two windows) would interleave their extents: the one that finds a
+      // header it did not write or load since stops writing (the other's cache stays good).
+      const onDisk = this.peekHeader();
+      if (onDisk && (!this.lastHeader || onDisk.writer !== this.lastHeader.writer || onDisk.seq !== this.lastHeader.seq)) {
+        this.disabled = 'another reader is writing this series cache';
+        return false;
+      }
       for (const [key, k] of this.keys) {
         const c = series.column(key);
         if (!c || c.length < k.count) {
@@ -231,10 +245,13 @@ export class SeriesCache {
         run: { status: series.status, error: series.error, progress: series.progress, sampleFiles: series.sampleFiles },
         binBytes: this.binBytes,
         keys: [...this.keys.values()],
+        writer: this.writer,
+        seq: (this.lastHeader?.seq ?? 0) + 1,
       };
       const tmp = `${this.headerPath}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(header));
       renameSync(tmp, this.headerPath);
+      this.lastHeader = { writer: header.writer, seq: header.seq };
       this.saves++;
       return true;
     } catch (err) {
@@ -243,10 +260,21 @@ export class SeriesCache {
     }
   }
 
+  /** The writer and sequence number of the header on disk, if there is a readable one. */
+  private peekHeader(): { writer: string; seq: number } | undefined {
+    try {
+      const h = JSON.parse(readFileSync(this.headerPath, 'utf8')) as Partial<CacheHeader>;
+      return { writer: String(h.writer), seq: Number(h.seq) };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Forgets the cache on disk and in memory (the next save starts a new one). */
   discard(): void {
     this.keys.clear();
     this.binBytes = 0;
+    this.lastHeader = undefined;
     for (const p of [this.headerPath, this.binPath]) {
       try {
         rmSync(p, { force: true });

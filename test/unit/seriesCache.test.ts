@@ -264,3 +264,25 @@ test('a replaced log after a cached open starts over, series and cache alike', a
     cleanup();
   }
 });
+
+test('two readers of one run: the second writer stops, the cache stays true to the log', () => {
+  const { dir, log, cleanup } = tempRun();
+  try {
+    writeFileSync(log, lines(0, 500));
+    const a = new CachedRun(dir, { saveEveryBytes: 1, saveEveryMs: 0 });
+    const b = new CachedRun(dir, { saveEveryBytes: 1, saveEveryMs: 0 });
+    a.readNew();
+    b.readNew(); // finds a's header, which it neither loaded nor wrote
+    assert.match(b.cache!.disabled ?? '', /another reader/);
+    appendFileSync(log, lines(500, 900));
+    a.readNew();
+    b.readNew();
+    assert.equal(a.cache!.disabled, undefined);
+    assertSameSeries(b.series, fromLog(log));
+    const c = new CachedRun(dir);
+    assert.equal(c.cacheState, 'hit');
+    assertSameSeries(c.series, fromLog(log));
+  } finally {
+    cleanup();
+  }
+});
