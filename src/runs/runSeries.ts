@@ -122,13 +122,15 @@ export class RunSeries {
   }
 
   /** Sets a whole metric column (the cache's load path); replaces what the key held. */
-  setColumn(key: string, column: SeriesColumn): void {
+  setColumn(key: string, column: SeriesColumn, lastStep?: number): void {
     const before = this.series.get(key);
     this.pointCount += column.length - (before?.length ?? 0);
     this.series.set(key, column);
     this.recentKeys.length = 0;
     this.recentColumns.length = 0;
-    for (let i = 0; i < column.length; i++) if (column.steps[i] > this.lastStep) this.lastStep = column.steps[i];
+    // The caller may know the column's largest step (the cache records it); else scan for it.
+    if (lastStep !== undefined) this.lastStep = Math.max(this.lastStep, lastStep);
+    else for (let i = 0; i < column.length; i++) if (column.steps[i] > this.lastStep) this.lastStep = column.steps[i];
   }
 
   keys(): string[] {

@@ -41,6 +41,8 @@ interface CachedKey {
   extents: Extent[];
   /** The last point, checked on load: a header that got ahead of its data is not trusted. */
   last: [number, number | null] | null;
+  /** The largest step in the column (a resumed run's steps need not ascend). */
+  maxStep: number;
 }
 
 interface CacheHeader {
@@ -152,8 +154,11 @@ export class SeriesCache {
       if (fstatSync(fd).size < header.binBytes) return { ok: false, reason: 'column file shorter than its header says' };
       const series = new RunSeries();
       for (const k of header.keys) {
-        const steps = new Float64Array(k.count);
-        const values = new Float64Array(k.count);
+        // Headroom for the points a live run adds next: an exact-size column would be copied whole
+        // by its first push. Untouched pages of a fresh array cost no time.
+        const capacity = k.count + Math.max(1024, k.count >>> 3);
+        const steps = new Float64Array(capacity);
+        const values = new Float64Array(capacity);
         let filled = 0;
         for (const [offset, capacity] of k.extents) {
           const n = Math.min(capacity, k.count - filled);
@@ -165,7 +170,7 @@ export class SeriesCache {
         }
         if (filled !== k.count) return { ok: false, reason: `column ${k.key} holds ${filled} of ${k.count} points` };
         if (!sameLast(k, steps, values)) return { ok: false, reason: `column ${k.key} does not end with the point its header records` };
-        series.setColumn(k.key, SeriesColumn.from(steps, values, k.count));
+        series.setColumn(k.key, SeriesColumn.from(steps, values, k.count), typeof k.maxStep === 'number' ? k.maxStep : undefined);
       }
       series.status = header.run.status;
       series.error = header.run.error;
@@ -287,10 +292,11 @@ export class SeriesCache {
   private append(fd: number, key: string, c: SeriesColumn): void {
     let k = this.keys.get(key);
     if (!k) {
-      k = { key, count: 0, extents: [], last: null };
+      k = { key, count: 0, extents: [], last: null, maxStep: -1 };
       this.keys.set(key, k);
     }
     let written = k.count;
+    for (let i = written; i < c.length; i++) if (c.steps[i] > k.maxStep) k.maxStep = c.steps[i];
     // Fill the free end of each extent in turn, adding extents at the end of the file as needed.
     let start = 0;
     for (const [offset, capacity] of k.extents) {
