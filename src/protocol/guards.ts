@@ -78,6 +78,22 @@ export function numberArray(withNull = false): Validator<(number | null)[]> {
   };
 }
 
+/**
+ * A column of a series: a Float64Array (any float64 is a number; NaN stands for "no value"), or a
+ * number[] as numberArray checks it. The typed array is accepted as it is, with no per-element loop.
+ */
+export function numberColumn(withNull: true): Validator<Float64Array | (number | null)[]>;
+export function numberColumn(withNull?: false): Validator<Float64Array | number[]>;
+export function numberColumn(withNull = false): Validator<Float64Array | (number | null)[]> {
+  const plain = withNull ? numberArray(true) : numberArray();
+  return { check: (value, path) => (isFloat64Array(value) ? undefined : plain.check(value, path)) };
+}
+
+/** instanceof, or the tag for an array made in another realm (a frame, a worker). */
+export function isFloat64Array(value: unknown): value is Float64Array {
+  return value instanceof Float64Array || Object.prototype.toString.call(value) === '[object Float64Array]';
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -6,8 +6,9 @@
 import { openSync, readSync, closeSync, fstatSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
+import * as bufferModule from 'node:buffer';
 import type { RunEvent } from '../protocol';
-import { checkRunEvent } from './schemaValidation';
+import { checkRunEvent, takeMetricEventFast } from './schemaValidation';
 
 export interface CorruptLine {
   /** 1-based line number in events.jsonl. */
@@ -31,13 +32,33 @@ export interface ReadOptions {
   final?: boolean;
   /** Read no further than this byte offset (the rest stays for the next call). */
   limit?: number;
+  /**
+   * Called with each slice's events as soon as it is parsed; the returned result then holds none.
+   * A consumer that folds events into columns (RunSeries) lets them die young instead of holding a
+   * whole long run's event objects at once.
+   */
+  onBatch?: (batch: ReadResult) => void;
+  /** Bytes per slice (default 4 MiB for readNew, 1 MiB between yields for readNewAsync). */
+  sliceBytes?: number;
 }
 
-export interface AsyncReadOptions extends ReadOptions {
-  /** Called with each slice's events as soon as it is parsed; the returned result then holds none. */
-  onBatch?: (batch: ReadResult) => void;
-  /** Bytes per slice between yields to the event loop (default 1 MiB). */
-  sliceBytes?: number;
+export type AsyncReadOptions = ReadOptions;
+
+/**
+ * Where a reader stands, so a later reader can go on from there without re-reading (the series cache
+ * stores it). `offset` is the first byte not consumed: a torn last line is not part of it and is read
+ * again by the reader that resumes.
+ */
+export interface ReaderCheckpoint {
+  offset: number;
+  lineNumber: number;
+  /** Inside an over-long line that is being skipped up to its newline. */
+  skipping: boolean;
+  /** The last line was delivered by a final read without its newline. */
+  endedWithoutNewline: boolean;
+  corruptCount: number;
+  nonFiniteCount: number;
+  corruptSamples: CorruptLine[];
 }
 
 export interface EventFileReaderOptions {
@@ -92,6 +113,51 @@ export class EventFileReader {
     return this.offset;
   }
 
+  /** Where this reader stands (see ReaderCheckpoint). */
+  checkpoint(): ReaderCheckpoint {
+    return {
+      offset: this.offset,
+      lineNumber: this.lineNumber,
+      skipping: this.skipping,
+      endedWithoutNewline: this.endedWithoutNewline,
+      corruptCount: this.corruptCount,
+      nonFiniteCount: this.nonFiniteCount,
+      corruptSamples: this.corruptSamples.slice(),
+    };
+  }
+
+  /**
+   * Goes on from a checkpoint of the same file instead of its first byte. Only before the first read;
+   * the caller has checked that the file still holds the bytes the checkpoint covered (the series
+   * cache checks size and a checksum of the tail). A later replaced file still starts over.
+   */
+  resume(c: ReaderCheckpoint): void {
+    if (this.offset !== 0 || this.pendingBytes !== 0 || this.identity !== undefined) throw new Error(`${this.path}: resume() before the first read only`);
+    this.offset = c.offset;
+    this.lineNumber = c.lineNumber;
+    this.skipping = c.skipping;
+    this.endedWithoutNewline = c.endedWithoutNewline;
+    this.corruptCount = c.corruptCount;
+    this.nonFiniteCount = c.nonFiniteCount;
+    this.corruptSamples.length = 0;
+    this.corruptSamples.push(...c.corruptSamples.slice(0, 20));
+    // Remember the file as it is now, so a log replaced after this point is noticed by the next read.
+    try {
+      const fd = openSync(this.path, 'r');
+      try {
+        const stat = fstatSync(fd);
+        const head = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
+        if (head.length) readSync(fd, head, 0, head.length, 0);
+        this.identity = `${stat.dev}:${stat.ino}`;
+        this.head = head;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // No file now: the first read that finds one checks it then.
+    }
+  }
+
   /** Reads what was appended since the last call. A missing file reads as empty. */
   readNew(options: ReadOptions = {}): ReadResult {
     const result: ReadResult = { events: [], corrupt: [] };
@@ -108,18 +174,28 @@ export class EventFileReader {
       const head = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
       if (head.length) readSync(fd, head, 0, head.length, 0);
       this.checkIdentity(stat, head, result);
+      const onBatch = options.onBatch;
+      if (result.reset && onBatch) onBatch({ events: [], corrupt: [], reset: true });
       let position = this.position;
       const end = Math.min(stat.size, options.limit ?? Infinity);
-      const chunkBytes = Math.min(CHUNK, this.maxLineBytes);
+      const chunkBytes = Math.max(1, Math.min(options.sliceBytes ?? CHUNK, this.maxLineBytes));
+      let chunk: Buffer | undefined;
       while (position < end) {
         const length = Math.min(chunkBytes, end - position);
-        const chunk = Buffer.allocUnsafe(length);
+        // One buffer for every slice: consume() keeps no reference into it (a torn line is copied).
+        if (!chunk || chunk.length < length) chunk = Buffer.allocUnsafe(length);
         const got = readSync(fd, chunk, 0, length, position);
         if (got <= 0) break;
         position += got;
-        this.consume(got === length ? chunk : chunk.subarray(0, got), result);
+        const target: ReadResult = onBatch ? { events: [], corrupt: [] } : result;
+        this.consume(chunk.subarray(0, got), target);
+        if (onBatch && (target.events.length || target.corrupt.length)) onBatch(target);
       }
-      if (options.final && position >= stat.size) this.flushPending(result);
+      if (options.final && position >= stat.size) {
+        const target: ReadResult = onBatch ? { events: [], corrupt: [] } : result;
+        this.flushPending(target);
+        if (onBatch && (target.events.length || target.corrupt.length)) onBatch(target);
+      }
     } finally {
       this.busy = false;
       closeSync(fd);
@@ -257,7 +333,7 @@ export class EventFileReader {
     if (lastNewline >= start) {
       // Decode the complete lines at once (one string conversion per chunk, then split). A chunk is
       // never longer than the line limit, so no line inside it can exceed the limit.
-      const text = chunk.toString('utf8', start, lastNewline);
+      const text = decode(chunk, start, lastNewline);
       this.offset += lastNewline + 1 - start;
       let from = 0;
       while (from <= text.length) {
@@ -284,7 +360,8 @@ export class EventFileReader {
       this.skipping = true;
       return;
     }
-    this.pending.push(bytes);
+    // A copy: the slice buffer is reused for the next read.
+    this.pending.push(Buffer.from(bytes));
     this.pendingBytes = total;
   }
 
@@ -315,12 +392,20 @@ export class EventFileReader {
   private parseLine(line: string, result: ReadResult): void {
     // A UTF-8 byte order mark (some editors write one) is not part of the first event.
     if (this.lineNumber === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    if (line.trim().length === 0) return;
+    // A line that starts with `{` is not blank; only others need the trim.
+    if (line.charCodeAt(0) !== 0x7b && line.trim().length === 0) return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
       this.recordCorrupt({ line: this.lineNumber, error: `not JSON: ${(err as Error).message}` }, result);
+      return;
+    }
+    // Metric lines (nearly all of a run): one check that is the schema's and the sanitising's at once.
+    const nonFinite = takeMetricEventFast(value);
+    if (nonFinite >= 0) {
+      this.nonFiniteCount += nonFinite;
+      result.events.push(value as RunEvent);
       return;
     }
     if (this.validate) {
@@ -375,6 +460,17 @@ export class EventFileReader {
     if (this.corruptSamples.length < 20) this.corruptSamples.push(c);
     result.corrupt.push(c);
   }
+}
+
+const isAscii: ((input: Uint8Array) => boolean) | undefined = (bufferModule as { isAscii?: (input: Uint8Array) => boolean }).isAscii;
+
+/**
+ * UTF-8 text of bytes [start, end). A run's log is nearly always ASCII, and for ASCII latin1 gives the
+ * same string with a plain copy (a native check first, where Node has one: ≥ 18.15 / 19.6).
+ */
+function decode(chunk: Buffer, start: number, end: number): string {
+  if (isAscii && isAscii(chunk.subarray(start, end))) return chunk.toString('latin1', start, end);
+  return chunk.toString('utf8', start, end);
 }
 
 /**

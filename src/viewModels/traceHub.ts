@@ -90,6 +90,23 @@ export class TraceHub {
     return this.runs.has(runId);
   }
 
+  /**
+   * Tracks a run whose series are already loaded (e.g. from the series cache); later apply() calls
+   * add to them. A run already tracked keeps its series.
+   */
+  adopt(runId: string, runDir: string, stage: string, series: RunSeries): void {
+    if (this.runs.has(runId)) return;
+    this.runs.set(runId, { summary: { runId, runDir, stage }, series, statusDirty: true, configRead: false });
+    this.alarms.track(runId, runDir);
+    while (this.runs.size > this.maxRuns) {
+      const oldest = this.runs.keys().next().value as string;
+      this.runs.delete(oldest);
+      this.alarms.forget(oldest);
+    }
+    this.relabel();
+    this.schedule();
+  }
+
   apply(runId: string, events: readonly RunEvent[]): void {
     const run = this.runs.get(runId);
     if (!run) return;

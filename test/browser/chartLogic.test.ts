@@ -42,6 +42,30 @@ test('Series appends, searches, and replaces the tail when a resumed run rewinds
   assert.deepEqual(Array.from(s.values.subarray(2)), [30, 40, 50]);
 });
 
+test('Series takes typed columns over without copying, and copies (with resume semantics) when it must', () => {
+  const steps = new Float64Array([0, 1, 2, 5]);
+  const values = new Float64Array([1, Number.NaN, 3, 4]);
+  const s = new Series(0);
+  assert.equal(s.append(steps, values), 0);
+  assert.equal(s.steps.buffer, steps.buffer, 'the snapshot column is the series storage');
+  assert.equal(s.values.buffer, values.buffer);
+  assert.ok(Number.isNaN(s.values[1]));
+  // Appending after adoption grows into a new buffer; the adopted points are kept.
+  assert.equal(s.append(new Float64Array([6, 7]), new Float64Array([6, 7])), 4);
+  assert.deepEqual(Array.from(s.steps), [0, 1, 2, 5, 6, 7]);
+  // A typed delta that rewinds (a resumed run) replaces the tail, as plain arrays do.
+  assert.equal(s.append(new Float64Array([5, 6]), new Float64Array([50, 60])), 3);
+  assert.deepEqual(Array.from(s.steps), [0, 1, 2, 5, 6]);
+  assert.deepEqual(Array.from(s.values.subarray(3)), [50, 60]);
+  // Steps not ascending inside one typed column: not adopted, read point by point.
+  const t = new Series(0);
+  const unsorted = new Float64Array([0, 2, 1, 3]);
+  assert.equal(t.append(unsorted, new Float64Array([0, 20, 10, 30])), 0);
+  assert.notEqual(t.steps.buffer, unsorted.buffer);
+  assert.deepEqual(Array.from(t.steps), [0, 1, 3]);
+  assert.deepEqual(Array.from(t.values), [0, 10, 30]);
+});
+
 test('EMA is debiased, skips NaN, and the incremental cache matches a full recompute', () => {
   assert.deepEqual(Array.from(ema([5, 5, 5], 0.9)), [5, 5, 5]);
   assert.deepEqual(Array.from(ema([1, 2, 3], 0)), [1, 2, 3]);

@@ -4,7 +4,7 @@
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import type { RunTraces, SeriesData } from '../../src/protocol/webviews/rewardTraces';
+import type { RunTraces, PlainSeriesData } from '../../src/protocol/webviews/rewardTraces';
 import { primaryMetricKeys } from '../../src/protocol/metrics';
 import { DARK_PALETTE, LIGHT_PALETTE } from '../../webview/shared/charts/palette';
 import { buildBundle, DARK_THEME, launchChromium, nextPosted, openView, postedCount, sendToView, servePage, type PageCanvas, type PageDocument, type PageElement, type PageServer, type PageWindow } from './harness';
@@ -28,12 +28,12 @@ after(async () => {
   await server?.close();
 });
 
-function series(n: number, f: (i: number) => number, from = 1): SeriesData {
+function series(n: number, f: (i: number) => number, from = 1): PlainSeriesData {
   return { steps: Array.from({ length: n }, (_, i) => i + from), values: Array.from({ length: n }, (_, i) => f(i)) };
 }
 
 function run(runId: string, stage: string, keys: string[], extra: Partial<RunTraces> = {}): RunTraces {
-  const s: Record<string, SeriesData> = {};
+  const s: Record<string, PlainSeriesData> = {};
   keys.forEach((k, j) => (s[k] = series(12, (i) => Math.sin(i / 3 + j) + i / 10)));
   return { runId, runDir: `/runs/${runId}`, stage, status: 'finished', series: s, ...extra };
 }

@@ -14,13 +14,15 @@ test('snapshot then batched deltas carry every point exactly once', async () => 
   assert.equal(sent.length, 1);
   const snap = sent[0];
   assert.ok(snap.type === 'snapshot');
-  assert.deepEqual(snap.runs[0].series['ppo/reward_total'], { steps: [1, 2], values: [-2, -1] });
+  // Columns are Float64Arrays now; the points are compared as plain numbers.
+  const first = snap.runs[0].series['ppo/reward_total'];
+  assert.deepEqual({ steps: Array.from(first.steps), values: Array.from(first.values) }, { steps: [1, 2], values: [-2, -1] });
 
   for (let s = 3; s <= 10; s++) hub.apply('run-a', [metric(s, s)]);
   await new Promise((r) => setTimeout(r, 120));
   const deltas = sent.filter((m) => m.type === 'delta');
   assert.ok(deltas.length >= 1 && deltas.length <= 3, `batched: ${deltas.length} deltas for 8 events`);
-  const steps = deltas.flatMap((d) => (d.type === 'delta' ? d.series['ppo/reward_total'].steps : []));
+  const steps = deltas.flatMap((d) => (d.type === 'delta' ? Array.from(d.series['ppo/reward_total'].steps) : []));
   assert.deepEqual(steps, [3, 4, 5, 6, 7, 8, 9, 10]);
   hub.dispose();
 });
@@ -97,5 +99,49 @@ test('a phase (no metric points yet) reaches the webview in a status message fro
     { step: 0, total: 0, eta: null, phase: 'setup' },
     { step: 3, total: 30, eta: 9, phase: 'reward_warmup' },
   ]);
+  hub.dispose();
+});
+
+test('typed arrays end to end: Float64Array columns (null as NaN) survive a structured clone and the contract', async () => {
+  const { rewardTracesContract } = await import('../../src/protocol/webviews/rewardTraces');
+  const { decodeForView } = await import('../../src/protocol/ipc');
+  const sent: HostToTraceWebview[] = [];
+  const hub = new TraceHub((m) => sent.push(m), 1000);
+  hub.track('r', '/tmp/r', 'ppo');
+  hub.apply('r', [
+    metric(0, 0.5),
+    { v: 1, t: 1, type: 'metric', step: 1, values: { 'ppo/reward_total': null, 'ppo/kl_sum': 0.25 } },
+    metric(2, 1.5),
+  ]);
+  hub.sendSnapshot();
+  const snap = sent[0];
+  assert.ok(snap.type === 'snapshot');
+  const reward = snap.runs[0].series['ppo/reward_total'];
+  assert.ok(reward.steps instanceof Float64Array && reward.values instanceof Float64Array, 'the host sends typed arrays');
+  // Exact-size arrays: a view over a larger buffer would carry the whole buffer through postMessage.
+  assert.equal(reward.steps.buffer.byteLength, 3 * 8);
+  // What postMessage does to it (structured clone keeps the typed arrays and NaN).
+  const cloned = structuredClone(snap);
+  const decoded = decodeForView(rewardTracesContract, cloned);
+  assert.equal(decoded.kind, 'notification', JSON.stringify(decoded));
+  const got = cloned.runs[0].series['ppo/reward_total'];
+  assert.ok(got.values instanceof Float64Array);
+  assert.deepEqual(Array.from(got.steps), [0, 1, 2]);
+  assert.equal(got.values[0], 0.5);
+  assert.ok(Number.isNaN(got.values[1]), 'null travels as NaN');
+  assert.equal(got.values[2], 1.5);
+  assert.deepEqual(Array.from(cloned.runs[0].series['ppo/kl_sum'].steps), [1]);
+  assert.equal(hub.lastValue('r', 'ppo/reward_total'), 1.5);
+  hub.apply('r', [{ v: 1, t: 3, type: 'metric', step: 3, values: { 'ppo/reward_total': null } }]);
+  assert.equal(hub.lastValue('r', 'ppo/reward_total'), null, 'a null last value reads back as null, not NaN');
+  hub.flush();
+  const delta = sent.find((m) => m.type === 'delta');
+  assert.ok(delta && delta.type === 'delta');
+  const d = structuredClone(delta).series['ppo/reward_total'];
+  assert.ok(d.steps instanceof Float64Array);
+  assert.deepEqual(Array.from(d.steps), [3]);
+  assert.ok(Number.isNaN(d.values[0]));
+  // A string smuggled into a column is still refused.
+  assert.equal(decodeForView(rewardTracesContract, { type: 'delta', runId: 'r', series: { k: { steps: new Float64Array([1]), values: ['x'] } } }).kind, 'invalid');
   hub.dispose();
 });

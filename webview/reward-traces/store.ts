@@ -1,7 +1,8 @@
 // The webview's copy of every run's traces, applied from the host's snapshot/delta/status messages.
 // Series live in typed arrays (Series); each carries its EMA cache and the first index changed
 // since it was last drawn, so smoothing is extended rather than recomputed on every delta.
-import type { RunSummary, RunTraces, SeriesData, SeriesTimes, TraceAlarm, TraceDeltaMessage } from '../../src/protocol/webviews/rewardTraces';
+import type { RunSummary, RunTraces, SeriesTimes, TraceAlarm, TraceDeltaMessage, WireSeriesData } from '../../src/protocol/webviews/rewardTraces';
+import { isFloat64Array } from '../../src/protocol/guards';
 import { Series } from '../shared/charts/series';
 import { MinMaxPyramid } from '../shared/charts/minMaxPyramid';
 import { EmaCache } from '../shared/charts/smoothing';
@@ -138,9 +139,12 @@ export class TraceStore {
   }
 }
 
-function newTrack(capacity: number): Track {
+const isColumn = (c: unknown): boolean => Array.isArray(c) || isFloat64Array(c);
+
+/** `adopt`: the first column is a typed array, taken over as the series' storage (no copy); plain arrays are copied in. */
+function newTrack(capacity: number, adopt = false): Track {
   return {
-    series: new Series(Math.max(64, capacity)),
+    series: adopt ? new Series(0) : new Series(Math.max(64, capacity)),
     ema: new EmaCache(),
     rawLod: new MinMaxPyramid(),
     smoothLod: new MinMaxPyramid(),
@@ -158,17 +162,17 @@ function appendTo(track: Track, xs: ArrayLike<number>, values: ArrayLike<number 
   track.smoothDirtyFrom = Math.min(track.smoothDirtyFrom, changed);
 }
 
-function appendAll(state: RunState, series: Record<string, SeriesData>, times: SeriesTimes | undefined): void {
+function appendAll(state: RunState, series: Record<string, WireSeriesData>, times: SeriesTimes | undefined): void {
   if (times && state.t0 === undefined) {
     let t0 = Infinity;
     for (const t of Object.values(times)) if (t.length && t[0] < t0) t0 = t[0];
     if (t0 < Infinity) state.t0 = t0;
   }
   for (const [key, data] of Object.entries(series)) {
-    if (!data || !Array.isArray(data.steps) || !Array.isArray(data.values)) continue;
+    if (!data || !isColumn(data.steps) || !isColumn(data.values)) continue;
     let track = state.tracks.get(key);
     if (!track) {
-      track = newTrack(data.steps.length);
+      track = newTrack(data.steps.length, isFloat64Array(data.steps));
       state.tracks.set(key, track);
     }
     appendTo(track, data.steps, data.values);

@@ -6,12 +6,22 @@
 
 import type { RunStatus } from '../index';
 import type { Validator } from '../guards';
-import { finite, integer, literal, nullable, numberArray, object, optional, recordOf, string, arrayOf } from '../guards';
+import { finite, integer, literal, nullable, numberColumn, object, optional, recordOf, string, arrayOf } from '../guards';
 import { defineContract } from '../ipc';
 import { primaryMetricKeys } from '../metrics';
 
-/** Columnar series of one metric: steps[i] pairs with values[i]. */
+/**
+ * Columnar series of one metric: steps[i] pairs with values[i]; NaN in values where the log had null.
+ * Typed arrays, so a snapshot of millions of points crosses postMessage as a few buffers (structured
+ * clone in a browser, VS Code's ArrayBuffer transfer from the extension host) instead of number[].
+ */
 export interface SeriesData {
+  steps: Float64Array;
+  values: Float64Array;
+}
+
+/** The same in plain arrays (null = no value): what a JSON-only sender writes; the webview takes both. */
+export interface PlainSeriesData {
   steps: number[];
   values: (number | null)[];
 }
@@ -20,7 +30,7 @@ export interface SeriesData {
  * Metric key → wall time (unix seconds, the event's `t`) of each point of that key's SeriesData,
  * index for index; a column beside the series so sources without wall time simply leave it out.
  */
-export type SeriesTimes = Record<string, number[]>;
+export type SeriesTimes = Record<string, Float64Array | number[]>;
 
 /** A health alarm as the view shows it (src/runs/health's Alarm, less its evidence). */
 export interface TraceAlarm {
@@ -31,6 +41,8 @@ export interface TraceAlarm {
   detectedAt: number;
   message: string;
 }
+/** A series as it may arrive in a message. */
+export type WireSeriesData = SeriesData | PlainSeriesData;
 
 export interface RunSummary {
   runId: string;
@@ -55,7 +67,7 @@ export interface RunSummary {
 
 export interface RunTraces extends RunSummary {
   /** Metric key (group/name) → series. */
-  series: Record<string, SeriesData>;
+  series: Record<string, WireSeriesData>;
   times?: SeriesTimes;
   /** Health alarms raised so far. */
   alarms?: TraceAlarm[];
@@ -70,7 +82,7 @@ export interface TraceDeltaMessage {
   type: 'delta';
   runId: string;
   /** Metric key → points appended since the previous snapshot/delta. */
-  series: Record<string, SeriesData>;
+  series: Record<string, WireSeriesData>;
   times?: SeriesTimes;
   progress?: RunSummary['progress'];
 }
@@ -130,8 +142,8 @@ export const PRIMARY_TRACE_KEYS: readonly string[] = primaryMetricKeys('ppo');
 // --- runtime validators: every inbound message is checked against these before it is acted on ---
 
 const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished', 'failed', 'stopped');
-const seriesData: Validator<SeriesData> = object({ steps: numberArray(), values: numberArray(true) });
-const seriesTimes: Validator<SeriesTimes> = recordOf(numberArray());
+const seriesData: Validator<WireSeriesData> = object({ steps: numberColumn(), values: numberColumn(true) }) as Validator<WireSeriesData>;
+const seriesTimes: Validator<SeriesTimes> = recordOf(numberColumn()) as Validator<SeriesTimes>;
 const seriesRecord = recordOf(seriesData);
 const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite), phase: optional(string) });
 const runSummaryFields = {

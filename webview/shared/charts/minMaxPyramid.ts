@@ -28,18 +28,34 @@ export class MinMaxPyramid {
       const mins = this.mins[k];
       const maxs = this.maxs[k];
       const j0 = Math.floor(from / BRANCH);
-      for (let j = j0; j < len; j++) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        const end = Math.min((j + 1) * BRANCH, srcLen);
-        for (let t = j * BRANCH; t < end; t++) {
-          const a = srcMin[t];
-          const b = srcMax[t];
-          if (a < lo) lo = a;
-          if (b > hi) hi = b;
+      if (srcMin === srcMax) {
+        // The first level reads the values themselves: one load per point (NaN fails both tests).
+        for (let j = j0; j < len; j++) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          const end = Math.min((j + 1) * BRANCH, srcLen);
+          for (let t = j * BRANCH; t < end; t++) {
+            const a = srcMin[t];
+            if (a < lo) lo = a;
+            if (a > hi) hi = a;
+          }
+          mins[j] = lo;
+          maxs[j] = hi;
         }
-        mins[j] = lo;
-        maxs[j] = hi;
+      } else {
+        for (let j = j0; j < len; j++) {
+          let lo = Infinity;
+          let hi = -Infinity;
+          const end = Math.min((j + 1) * BRANCH, srcLen);
+          for (let t = j * BRANCH; t < end; t++) {
+            const a = srcMin[t];
+            const b = srcMax[t];
+            if (a < lo) lo = a;
+            if (b > hi) hi = b;
+          }
+          mins[j] = lo;
+          maxs[j] = hi;
+        }
       }
       this.lengths[k] = len;
       from = j0;

@@ -39,6 +39,7 @@ export class Series {
    */
   append(steps: ArrayLike<number>, values: ArrayLike<number | null>): number {
     const count = Math.min(steps.length, values.length);
+    if (this.n === 0 && steps instanceof Float64Array && values instanceof Float64Array && count > 0 && this.adopt(steps, values, count)) return 0;
     let firstChanged = this.n;
     for (let i = 0; i < count; i++) {
       const step = steps[i];
@@ -53,6 +54,20 @@ export class Series {
       this.n++;
     }
     return firstChanged;
+  }
+
+  /**
+   * Takes typed columns over as storage when they need no rewriting (steps strictly ascending): a
+   * snapshot of a million points becomes a series without a per-point copy. The arrays are the
+   * message's own (structured clone made them for this page), so nothing else holds them.
+   */
+  private adopt(steps: Float64Array, values: Float64Array, count: number): boolean {
+    for (let i = 1; i < count; i++) if (!(steps[i] > steps[i - 1])) return false;
+    if (steps[0] !== steps[0]) return false;
+    this.stepBuf = steps.length === count ? steps : steps.subarray(0, count);
+    this.valueBuf = values.length === count ? values : values.subarray(0, count);
+    this.n = count;
+    return true;
   }
 
   /** First index whose step is >= step (n when none). */

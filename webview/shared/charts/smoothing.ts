@@ -26,17 +26,20 @@ export class EmaCache {
       this.out = next;
     }
     const src = series.values;
+    // Locals, so the loop over millions of points does not reload fields on every iteration.
+    const out = this.out;
+    const u = 1 - w;
     let acc = this.acc;
     let norm = this.norm;
     for (let i = from; i < len; i++) {
       const v = src[i];
       if (v !== v) {
-        this.out[i] = Number.NaN;
+        out[i] = Number.NaN;
         continue;
       }
-      acc = acc * w + (1 - w) * v;
-      norm = norm * w + (1 - w);
-      this.out[i] = acc / norm;
+      acc = acc * w + u * v;
+      norm = norm * w + u;
+      out[i] = acc / norm;
     }
     this.acc = acc;
     this.norm = norm;
