@@ -132,7 +132,7 @@ test('the hub sends alarms to the view at once and in the snapshot, with wall ti
       run.alarms?.map((a) => a.step),
       [10],
     );
-    assert.deepEqual(run.times?.['ppo/reward_total'].slice(0, 3), [1.7e9, 1.7e9 + 1, 1.7e9 + 2]);
+    assert.deepEqual(Array.from(run.times?.['ppo/reward_total'] ?? []).slice(0, 3), [1.7e9, 1.7e9 + 1, 1.7e9 + 2]);
     assert.equal(run.times?.['ppo/reward_total'].length, run.series['ppo/reward_total'].steps.length);
     assert.equal(run.config?.['ppo.kl_coef'], '0.1');
 
