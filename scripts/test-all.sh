@@ -39,9 +39,10 @@ node_tests() { # label files...
 for tier in $tiers; do
   case "$tier" in
     static)
-      log "static: generated types, tsc, eslint, ruff and mypy (Python)"
+      log "static: generated types, tsc, eslint, prettier, ruff (lint and format) and mypy (Python)"
       if node scripts/gen-types.mjs --check && node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/tsc --noEmit -p webview && node_modules/.bin/eslint . \
-        && .venv/bin/ruff check --no-cache . && (cd trainer && ../.venv/bin/mypy); then
+        && node_modules/.bin/prettier --check --log-level warn . \
+        && .venv/bin/ruff check --no-cache . && .venv/bin/ruff format --check --no-cache . && (cd trainer && ../.venv/bin/mypy); then
         passed=$((passed + 1))
       else
         failed=$((failed + 1)); failures+=("static checks")
