@@ -10,7 +10,18 @@ const TOOLKIT = {
 const boundaries = (options) => ({ 'local/boundaries': ['error', options] });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tools/**', '.tools/**', '.venv/**', 'src/protocol/generated/**', 'test-results/**', '.test-work/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'tools/**',
+      '.tools/**',
+      '.venv/**',
+      'src/protocol/generated/**',
+      'test-results/**',
+      '.test-work/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -29,7 +40,12 @@ export default tseslint.config(
   {
     // The webview host's logic and page stay VS Code-free so unit and browser tests run them as they are.
     files: ['src/editor/webviews/channel.ts', 'src/editor/webviews/webviewHtml.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ ...VSCODE, message: 'VS Code-free by design: the vscode shell is webviewHost.ts.' }, TOOLKIT] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ ...VSCODE, message: 'VS Code-free by design: the vscode shell is webviewHost.ts.' }, TOOLKIT] },
+      ],
+    },
   },
   {
     files: ['webview/shared/toolkit.ts'],
@@ -38,11 +54,19 @@ export default tseslint.config(
   // Dependencies point one way: editor → viewModels → runs → protocol, cli → runs, webview → protocol.
   {
     files: ['webview/**/*.ts'],
-    rules: boundaries({ only: ['webview', 'src/protocol'], packages: [], message: 'webview code talks to the host only through src/protocol' }),
+    rules: boundaries({
+      only: ['webview', 'src/protocol'],
+      packages: [],
+      message: 'webview code talks to the host only through src/protocol',
+    }),
   },
   {
     files: ['webview/shared/toolkit.ts'],
-    rules: boundaries({ only: ['webview', 'src/protocol'], packages: ['@vscode/webview-ui-toolkit'], message: 'webview code talks to the host only through src/protocol' }),
+    rules: boundaries({
+      only: ['webview', 'src/protocol'],
+      packages: ['@vscode/webview-ui-toolkit'],
+      message: 'webview code talks to the host only through src/protocol',
+    }),
   },
   {
     files: ['src/protocol/**/*.ts'],
@@ -50,19 +74,32 @@ export default tseslint.config(
   },
   {
     files: ['src/protocol/lsp.ts'],
-    rules: boundaries({ only: ['src/protocol'], packages: ['vscode-languageserver-protocol'], message: 'the protocol imports nothing outside itself' }),
+    rules: boundaries({
+      only: ['src/protocol'],
+      packages: ['vscode-languageserver-protocol'],
+      message: 'the protocol imports nothing outside itself',
+    }),
   },
   {
     files: ['src/runs/**/*.ts'],
-    rules: boundaries({ forbid: ['src/cli', 'src/editor', 'src/viewModels', 'src/extension.ts'], message: 'runs/ is below the CLI, the view models and the editor' }),
+    rules: boundaries({
+      forbid: ['src/cli', 'src/editor', 'src/viewModels', 'src/extension.ts'],
+      message: 'runs/ is below the CLI, the view models and the editor',
+    }),
   },
   {
     files: ['src/viewModels/**/*.ts'],
-    rules: boundaries({ forbid: ['src/editor', 'src/cli', 'src/extension.ts'], message: 'view models are VS Code-free and below the editor' }),
+    rules: boundaries({
+      forbid: ['src/editor', 'src/cli', 'src/extension.ts'],
+      message: 'view models are VS Code-free and below the editor',
+    }),
   },
   {
     files: ['src/cli/**/*.ts'],
-    rules: boundaries({ forbid: ['src/editor', 'src/viewModels', 'src/extension.ts'], message: 'the CLI stands on runs/, not on the editor' }),
+    rules: boundaries({
+      forbid: ['src/editor', 'src/viewModels', 'src/extension.ts'],
+      message: 'the CLI stands on runs/, not on the editor',
+    }),
   },
   {
     files: ['src/editor/statusBar.ts'],
@@ -74,14 +111,21 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/scoring/worker.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [
-        { name: 'onnxruntime-node', message: 'Only src/scoring/worker.ts imports onnxruntime-node (DESIGN.md §2).' },
-        { name: 'tokenizers', message: 'Only src/scoring/worker.ts imports the native tokenizer.' },
-      ] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'onnxruntime-node', message: 'Only src/scoring/worker.ts imports onnxruntime-node (DESIGN.md §2).' },
+            { name: 'tokenizers', message: 'Only src/scoring/worker.ts imports the native tokenizer.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/scoring/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The scorer must not import vscode (DESIGN.md §2).' }] }] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The scorer must not import vscode (DESIGN.md §2).' }] }],
+    },
   },
 );

@@ -45,7 +45,9 @@ function main(): void {
     }
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];
-    console.log(`dist/extension.js load, ${repeats} fresh processes: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms`);
+    console.log(
+      `dist/extension.js load, ${repeats} fresh processes: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms`,
+    );
     console.log(`bar: module load + activate() < 100 ms (activate() itself is printed by the editor suite)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ Measures, at the same batch and lengths:
 
 Without a GPU and without --smoke it runs the smoke mode and says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,14 +77,30 @@ SMOKE = Size("smoke", 256, 64, 2, 4, 128, 32, 2, 2, 32, 8, 12, torch.float32, 8)
 
 def build(size: Size, device: torch.device) -> LlavaForConditionalGeneration:
     config = LlavaConfig(
-        vision_config=CLIPVisionConfig(hidden_size=size.vision_hidden, intermediate_size=4 * size.vision_hidden,
-                                       num_hidden_layers=size.vision_layers, num_attention_heads=size.vision_heads,
-                                       image_size=size.image, patch_size=size.patch),
-        text_config=LlamaConfig(vocab_size=size.vocab, hidden_size=size.hidden, intermediate_size=size.intermediate,
-                                num_hidden_layers=size.layers, num_attention_heads=size.heads, num_key_value_heads=size.heads,
-                                max_position_embeddings=4096, pad_token_id=PAD, bos_token_id=BOS, eos_token_id=EOS,
-                                tie_word_embeddings=False),
-        image_token_index=IMAGE, image_seq_length=(size.image // size.patch) ** 2, pad_token_id=PAD,
+        vision_config=CLIPVisionConfig(
+            hidden_size=size.vision_hidden,
+            intermediate_size=4 * size.vision_hidden,
+            num_hidden_layers=size.vision_layers,
+            num_attention_heads=size.vision_heads,
+            image_size=size.image,
+            patch_size=size.patch,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=size.vocab,
+            hidden_size=size.hidden,
+            intermediate_size=size.intermediate,
+            num_hidden_layers=size.layers,
+            num_attention_heads=size.heads,
+            num_key_value_heads=size.heads,
+            max_position_embeddings=4096,
+            pad_token_id=PAD,
+            bos_token_id=BOS,
+            eos_token_id=EOS,
+            tie_word_embeddings=False,
+        ),
+        image_token_index=IMAGE,
+        image_seq_length=(size.image // size.patch) ** 2,
+        pad_token_id=PAD,
     )
     previous = torch.get_default_dtype()
     torch.set_default_dtype(size.dtype)
@@ -134,8 +151,8 @@ def prompts(size: Size, batch: int, device: torch.device) -> SeqBatch:
     ids = torch.full((batch, width), PAD, dtype=torch.long)
     mask = torch.zeros((batch, width), dtype=torch.long)
     for i, r in enumerate(rows):
-        ids[i, width - len(r):] = torch.tensor(r)
-        mask[i, width - len(r):] = 1
+        ids[i, width - len(r) :] = torch.tensor(r)
+        mask[i, width - len(r) :] = 1
     pixels = torch.randn(batch, 3, size.image, size.image, generator=g).to(size.dtype)
     return SeqBatch(ids, mask, pixels)
 
@@ -146,12 +163,21 @@ def hf_generate(stack: ModelStack, batch: SeqBatch, new_tokens: int) -> torch.Te
     dev = stack.device
     with torch.no_grad():
         out = stack.model.generate(
-            input_ids=batch.input_ids.to(dev), attention_mask=batch.attention_mask.to(dev),
-            pixel_values=batch.pixel_values.to(dev), do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
-            max_new_tokens=new_tokens, min_new_tokens=new_tokens, pad_token_id=PAD, eos_token_id=None,
-            suppress_tokens=stack.suppress_ids, use_cache=True,
+            input_ids=batch.input_ids.to(dev),
+            attention_mask=batch.attention_mask.to(dev),
+            pixel_values=batch.pixel_values.to(dev),
+            do_sample=True,
+            temperature=1.0,
+            top_p=1.0,
+            top_k=0,
+            max_new_tokens=new_tokens,
+            min_new_tokens=new_tokens,
+            pad_token_id=PAD,
+            eos_token_id=None,
+            suppress_tokens=stack.suppress_ids,
+            use_cache=True,
         )
-    return out[:, batch.input_ids.shape[1]:]
+    return out[:, batch.input_ids.shape[1] :]
 
 
 def synthetic_rollout(stack: ModelStack, batch: SeqBatch, responses: torch.Tensor) -> tuple[Rollout, Advantages]:
@@ -159,8 +185,11 @@ def synthetic_rollout(stack: ModelStack, batch: SeqBatch, responses: torch.Tenso
     (what PPO's update consumes); rewards and advantages are random (their values do not change
     the cost)."""
     n, width = responses.shape
-    full = SeqBatch(torch.cat([batch.input_ids, responses.cpu()], 1),
-                    torch.cat([batch.attention_mask, torch.ones_like(responses.cpu())], 1), batch.pixel_values)
+    full = SeqBatch(
+        torch.cat([batch.input_ids, responses.cpu()], 1),
+        torch.cat([batch.attention_mask, torch.ones_like(responses.cpu())], 1),
+        batch.pixel_values,
+    )
     with torch.no_grad():
         logits = stack.response_logits(full, width)
         logprobs = torch.log_softmax(logits, -1).gather(-1, responses.to(stack.device).unsqueeze(-1)).squeeze(-1).cpu()
@@ -169,10 +198,23 @@ def synthetic_rollout(stack: ModelStack, batch: SeqBatch, responses: torch.Tenso
     mask = torch.ones(n, width)
     g = torch.Generator().manual_seed(1)
     advantages, returns = torch.randn(n, width, generator=g), torch.randn(n, width, generator=g)
-    records = [PromptRecord(id=str(i), image=Path("synthetic.png"), conversations=[{"from": "human", "value": "<image>\n?"}]) for i in range(n)]
-    ro = Rollout(prompts=records, batch=full, responses=responses.cpu(), mask=mask, has_eos=[False] * n, texts=[""] * n,
-                 logprobs=logprobs, ref_logprobs=logprobs.clone(), values=values, rm_scores=torch.zeros(n),
-                 terms=[ScoreTerms(0.0, 0.0, 0.0)] * n, entropy=0.0)
+    records = [
+        PromptRecord(id=str(i), image=Path("synthetic.png"), conversations=[{"from": "human", "value": "<image>\n?"}]) for i in range(n)
+    ]
+    ro = Rollout(
+        prompts=records,
+        batch=full,
+        responses=responses.cpu(),
+        mask=mask,
+        has_eos=[False] * n,
+        texts=[""] * n,
+        logprobs=logprobs,
+        ref_logprobs=logprobs.clone(),
+        values=values,
+        rm_scores=torch.zeros(n),
+        terms=[ScoreTerms(0.0, 0.0, 0.0)] * n,
+        entropy=0.0,
+    )
     return ro, Advantages(torch.zeros(n, width), torch.zeros(n, width), advantages, returns)
 
 
@@ -204,9 +246,12 @@ def plain_ppo_step(stack: ModelStack, optimizer: torch.optim.Optimizer, ro: Roll
 def trainer_for(stack: ModelStack, codec: TinyCodec, batch: int, micro: int, run_dir: Path) -> PPOTrainer:
     """Our PPOTrainer on the real config defaults, set to one optimiser step per update."""
     config = load_config(REPO / "examples" / "tiny-ppo.rlhf.yaml").data
-    config["ppo"].update({"rollout_batch_size": batch, "step_batch_size": batch, "step_per_device_batch_size": micro,
-                          "ppo_epochs": 1, "learning_rate": 1e-5})
-    records = [PromptRecord(id=str(i), image=Path("synthetic.png"), conversations=[{"from": "human", "value": "<image>\n?"}]) for i in range(batch)]
+    config["ppo"].update(
+        {"rollout_batch_size": batch, "step_batch_size": batch, "step_per_device_batch_size": micro, "ppo_epochs": 1, "learning_rate": 1e-5}
+    )
+    records = [
+        PromptRecord(id=str(i), image=Path("synthetic.png"), conversations=[{"from": "human", "value": "<image>\n?"}]) for i in range(batch)
+    ]
     return PPOTrainer(stack, codec, records, config, RunDirectory(run_dir, "ppo"), lambda: False)
 
 
@@ -236,8 +281,12 @@ def main() -> None:
     t0 = time.perf_counter()
     base = build(size, device)
     n_params = sum(p.numel() for p in base.parameters())
-    lora = {"r": size.lora_r, "alpha": 16, "dropout": 0.0,
-            "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
+    lora = {
+        "r": size.lora_r,
+        "alpha": 16,
+        "dropout": 0.0,
+        "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    }
     stack = ModelStack(base, lora, [IMAGE, PAD, BOS], 1.0).to(device)
     words = [f"w{i}" for i in range(size.vocab - len(SPECIAL_TOKENS))]
     codec = TinyCodec(build_word_tokenizer([" ".join(words)]), (size.image // size.patch) ** 2, size.image)
@@ -270,8 +319,10 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
     prompt_len = batch.input_ids.shape[1]
     print(f"\n{size.name}: {n_params / 1e6:,.1f}M parameters, {size.dtype}, {name}; built in {build_s:.1f} s")
-    print(f"batch {batch_size}, prompt {prompt_len} tokens (left-padded), {new_tokens} new tokens per row, "
-          f"PPO micro-batch {micro}, median of {args.repeats}\n")
+    print(
+        f"batch {batch_size}, prompt {prompt_len} tokens (left-padded), {new_tokens} new tokens per row, "
+        f"PPO micro-batch {micro}, median of {args.repeats}\n"
+    )
     print("| measure | ours | plain HF | ours / plain |\n|---|---|---|---|")
     print(f"| rollout tokens/s | {tokens / ours_s:,.0f} | {tokens / hf_s:,.0f} | {hf_s / ours_s:.2f}× |")
     print(f"| rollout seconds | {ours_s:.3f} | {hf_s:.3f} | |")
@@ -280,10 +331,19 @@ def main() -> None:
         print(f"| peak memory rollout (GiB) | {memory['rollout_ours']:.2f} | {memory['rollout_hf_generate']:.2f} | |")
         print(f"| peak memory PPO step (GiB) | {memory['ppo_step_ours']:.2f} | {memory['ppo_step_plain']:.2f} | |")
         print(f"weights + adapters resident: {memory['weights']:.2f} GiB")
-    figures = {"model": size.name, "parameters": n_params, "dtype": str(size.dtype), "device": name, "batch": batch_size,
-               "prompt_len": prompt_len, "new_tokens": new_tokens, "micro": micro,
-               "rollout_tokens_per_s": {"ours": tokens / ours_s, "hf_generate": tokens / hf_s},
-               "ppo_step_s": {"ours": ours_step_s, "plain": plain_step_s}, "peak_memory_gib": memory}
+    figures = {
+        "model": size.name,
+        "parameters": n_params,
+        "dtype": str(size.dtype),
+        "device": name,
+        "batch": batch_size,
+        "prompt_len": prompt_len,
+        "new_tokens": new_tokens,
+        "micro": micro,
+        "rollout_tokens_per_s": {"ours": tokens / ours_s, "hf_generate": tokens / hf_s},
+        "ppo_step_s": {"ours": ours_step_s, "plain": plain_step_s},
+        "peak_memory_gib": memory,
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 

@@ -9,7 +9,18 @@
 //     appended and read from the cached offset.
 //  3. The time from a line written to it being read by a live watcher.
 // Run: node --import tsx bench/ingest.bench.ts [MB for part 1 = 100] [steps for part 2 = 1000000]
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, appendFileSync, statSync, openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  writeFileSync,
+  readFileSync,
+  rmSync,
+  appendFileSync,
+  statSync,
+  openSync,
+  writeSync,
+  closeSync,
+  mkdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { EventFileReader } from '../src/runs/eventReader';
@@ -27,7 +38,10 @@ const keys = Array.from({ length: 20 }, (_, i) => `ppo/metric_${i}`);
 
 // Part 2 uses the trainer's own first 20 PPO metric names (schema/metrics.json), so its lines are
 // as long as a real run's (~850 bytes).
-const ppoKeys = (metricsCatalogue as { metrics: { key: string }[] }).metrics.map((m) => m.key).filter((k) => k.startsWith('ppo/')).slice(0, 20);
+const ppoKeys = (metricsCatalogue as { metrics: { key: string }[] }).metrics
+  .map((m) => m.key)
+  .filter((k) => k.startsWith('ppo/'))
+  .slice(0, 20);
 
 function line(step: number, names: readonly string[] = keys): string {
   const values: Record<string, number> = {};
@@ -79,7 +93,11 @@ const variants: { label: string; fn: () => number }[] = [
     label: 'plain readFileSync + split + JSON.parse',
     fn: () => {
       let count = 0;
-      for (const l of readFileSync(file, 'utf8').split('\n')) if (l) { JSON.parse(l); count++; }
+      for (const l of readFileSync(file, 'utf8').split('\n'))
+        if (l) {
+          JSON.parse(l);
+          count++;
+        }
       return count;
     },
   },
@@ -214,6 +232,8 @@ async function latency(): Promise<void> {
   }
   void handle.stop();
   waits.sort((a, b) => a - b);
-  console.log(`\nline written → read by the watcher: median ${waits[Math.floor(waits.length / 2)].toFixed(0)} ms, max ${waits[waits.length - 1].toFixed(0)} ms (bar for line → chart: < 250 ms; the view adds ≤ 250 ms of batching at 4 updates/s)`);
+  console.log(
+    `\nline written → read by the watcher: median ${waits[Math.floor(waits.length / 2)].toFixed(0)} ms, max ${waits[waits.length - 1].toFixed(0)} ms (bar for line → chart: < 250 ms; the view adds ≤ 250 ms of batching at 4 updates/s)`,
+  );
 }
 void latency().then(() => rmSync(dir, { recursive: true, force: true }));

@@ -49,7 +49,12 @@ function positions(): number[] {
 }
 
 const host = createNodeHost({ env: {} });
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, node ${process.version}`,
+);
 console.log(`config: ${path.relative(ROOT, FILE)} (${TEXT.length} bytes, ${TEXT.split('\n').length} lines)\n`);
 
 // Full validation: parse, extends, schema, cross-field, files, YAML 1.1 portability.
@@ -94,7 +99,10 @@ async function overStdio(): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const line = i % lines.length;
     const character = Math.min(lines[line].length, 4);
-    await conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: i + 2 }, contentChanges: [{ text: i % 2 ? TEXT : `${TEXT}\n` }] });
+    await conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: i + 2 },
+      contentChanges: [{ text: i % 2 ? TEXT : `${TEXT}\n` }],
+    });
     let t = performance.now();
     await conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line, character } });
     completion.push(performance.now() - t);
@@ -116,19 +124,33 @@ async function overStdio(): Promise<void> {
 async function bigDataFile(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fact-rlhf-ls-bench-'));
   try {
-    const record = JSON.stringify({ id: 'x', image: 'coco/000000123456.jpg', conversations: [{ from: 'human', value: '<image>\nWhat is unusual about this image? Describe it in detail, please.' }, { from: 'gpt', value: '' }], caption_type: 1, length_bonus: 1.0 });
+    const record = JSON.stringify({
+      id: 'x',
+      image: 'coco/000000123456.jpg',
+      conversations: [
+        { from: 'human', value: '<image>\nWhat is unusual about this image? Describe it in detail, please.' },
+        { from: 'gpt', value: '' },
+      ],
+      caption_type: 1,
+      length_bonus: 1.0,
+    });
     const n = Math.ceil(50e6 / (record.length + 2));
     fs.writeFileSync(path.join(dir, 'prompts.json'), `[\n${Array.from({ length: n }, () => record).join(',\n')}\n]\n`);
     const mb = fs.statSync(path.join(dir, 'prompts.json')).size / 1e6;
     const file = path.join(dir, 'big.rlhf.yaml');
-    const text = 'data:\n  ppo_prompts: prompts.json\n  preference: prompts.json\nppo:\n  rollout_batch_size: 512\n  rollout_per_device_batch_size: 32\n  total_epochs: 4\n';
+    const text =
+      'data:\n  ppo_prompts: prompts.json\n  preference: prompts.json\nppo:\n  rollout_batch_size: 512\n  rollout_per_device_batch_size: 32\n  total_epochs: 4\n';
     fs.writeFileSync(file, text);
     console.log(`\nconfig naming a ${mb.toFixed(1)} MB prompt file (${n.toLocaleString('en')} records, in the page cache):`);
     const t0 = performance.now();
     const a = analyze(text, file, createNodeHost({ env: {} }));
-    console.log(`  CLI host (synchronous): first analysis ${(performance.now() - t0).toFixed(0)} ms (counted ${a.derived?.promptCount} records); the next ones hit the mtime cache`);
+    console.log(
+      `  CLI host (synchronous): first analysis ${(performance.now() - t0).toFixed(0)} ms (counted ${a.derived?.promptCount} records); the next ones hit the mtime cache`,
+    );
 
-    const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'language-server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'language-server.js'), '--stdio'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
     const publishes: number[] = [];
     conn.onNotification('textDocument/publishDiagnostics', () => {
@@ -139,7 +161,9 @@ async function bigDataFile(): Promise<void> {
     await conn.sendNotification('initialized', {});
     // Start-up first (the schema validator compiles once): open a small config and wait for its diagnostics.
     const warm = pathToFileURL(path.join(dir, 'warm.rlhf.yaml')).toString();
-    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri: warm, languageId: 'yaml', version: 1, text: 'data:\n  builtin: shapes\n' } });
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: warm, languageId: 'yaml', version: 1, text: 'data:\n  builtin: shapes\n' },
+    });
     while (publishes.length === 0) await new Promise((r) => setTimeout(r, 10));
     publishes.length = 0;
     const uri = pathToFileURL(file).toString();
@@ -152,7 +176,10 @@ async function bigDataFile(): Promise<void> {
       const t = performance.now();
       await conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 6, character: 2 } });
       latencies.push(performance.now() - t);
-      const hints = (await conn.sendRequest('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 8, character: 0 } } })) as Array<{ label: string }>;
+      const hints = (await conn.sendRequest('textDocument/inlayHint', {
+        textDocument: { uri },
+        range: { start: { line: 0, character: 0 }, end: { line: 8, character: 0 } },
+      })) as Array<{ label: string }>;
       if (hints.some((h) => h.label.includes('iterations'))) {
         counted = performance.now() - opened;
         break;
@@ -160,8 +187,12 @@ async function bigDataFile(): Promise<void> {
       await new Promise((r) => setTimeout(r, 10));
     }
     const s = stats(latencies);
-    console.log(`  server (background reads): first publish ${((publishes[0] ?? NaN) - opened).toFixed(0)} ms after open, record count landed after ${counted.toFixed(0)} ms;`);
-    console.log(`  ${latencies.length} completion requests meanwhile: median ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms`);
+    console.log(
+      `  server (background reads): first publish ${((publishes[0] ?? NaN) - opened).toFixed(0)} ms after open, record count landed after ${counted.toFixed(0)} ms;`,
+    );
+    console.log(
+      `  ${latencies.length} completion requests meanwhile: median ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms`,
+    );
     await conn.sendRequest('shutdown');
     await conn.sendNotification('exit');
     conn.dispose();

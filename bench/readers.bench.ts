@@ -15,10 +15,15 @@ const tags = 20;
 const dir = mkdtempSync(join(tmpdir(), 'fact-rlhf-readers-bench-'));
 const python = venvPython(root);
 
-const w = spawnSync(python, [join(root, 'test', 'fixtures', 'write_tensorboard.py'), dir, String(steps), String(tags)], { encoding: 'utf8' });
+const w = spawnSync(python, [join(root, 'test', 'fixtures', 'write_tensorboard.py'), dir, String(steps), String(tags)], {
+  encoding: 'utf8',
+});
 if (w.status !== 0) throw new Error(w.stderr);
 const sub = join(dir, 'simple');
-const file = join(sub, readdirSync(sub).find((n) => n.includes('tfevents'))!);
+const file = join(
+  sub,
+  readdirSync(sub).find((n) => n.includes('tfevents'))!,
+);
 const scalars = steps * tags;
 console.log(`event file: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${steps} steps × ${tags} scalars (SummaryWriter)`);
 
@@ -33,7 +38,9 @@ for (let i = 0; i < 3; i++) {
 }
 if (read !== scalars) throw new Error(`read ${read} scalars, expected ${scalars}`);
 const ours = scalars / 1e6 / best;
-console.log(`${'ours: TensorBoardReader (CRC-checked)'.padEnd(52)} ${ours.toFixed(3).padStart(7)} M scalars/s  (best of 3: ${best.toFixed(3)} s)`);
+console.log(
+  `${'ours: TensorBoardReader (CRC-checked)'.padEnd(52)} ${ours.toFixed(3).padStart(7)} M scalars/s  (best of 3: ${best.toFixed(3)} s)`,
+);
 
 // TensorBoard's loaders, timed inside Python (import time excluded), best of 3.
 const py = `
@@ -63,6 +70,8 @@ const p = spawnSync(python, ['-c', py, file, String(scalars)], { encoding: 'utf8
 if (p.status !== 0) throw new Error(p.stderr);
 for (const line of p.stdout.trim().split('\n')) {
   const [name, rate, secs, reps] = line.split('\t');
-  console.log(`${`tensorboard: ${name}`.padEnd(52)} ${Number(rate).toFixed(3).padStart(7)} M scalars/s  (best of ${reps}: ${secs} s)  → ours ${(ours / Number(rate)).toFixed(1)}×`);
+  console.log(
+    `${`tensorboard: ${name}`.padEnd(52)} ${Number(rate).toFixed(3).padStart(7)} M scalars/s  (best of ${reps}: ${secs} s)  → ours ${(ours / Number(rate)).toFixed(1)}×`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

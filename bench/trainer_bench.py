@@ -8,6 +8,7 @@ and the progress events' clock). The first iteration is reported apart (lazy ini
 
     .venv/bin/python bench/trainer_bench.py [--iterations 6] [--threads 1] [--batch 64] [--json FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,11 +33,17 @@ def bench_config(folder: Path, batch: int, iterations: int, threads: int) -> Pat
     config = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     config["output_dir"] = str(folder)
     config["data"]["num_images"] = max(32, batch)  # 3 prompts per image: an epoch covers several batches
-    config["ppo"].update({
-        "rollout_batch_size": batch, "rollout_per_device_batch_size": batch,
-        "step_batch_size": batch // 2, "step_per_device_batch_size": batch // 2,
-        "max_iterations": iterations, "reward_warmup_steps": 10, "save_every": 1000,
-    })
+    config["ppo"].update(
+        {
+            "rollout_batch_size": batch,
+            "rollout_per_device_batch_size": batch,
+            "step_batch_size": batch // 2,
+            "step_per_device_batch_size": batch // 2,
+            "max_iterations": iterations,
+            "reward_warmup_steps": 10,
+            "save_every": 1000,
+        }
+    )
     config["launch"]["threads"] = threads
     path = folder / f"bench-{threads}.rlhf.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -50,8 +57,13 @@ def run_once(batch: int, iterations: int, threads: int) -> dict[str, Any]:
         run = folder / "run"
         env = {**os.environ, "PYTHONPATH": str(REPO / "trainer")}
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "fact_rlhf", "ppo", "--config", str(config), "--run-dir", str(run)],
-                              env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "fact_rlhf", "ppo", "--config", str(config), "--run-dir", str(run)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         wall = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"trainer failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -63,8 +75,15 @@ def run_once(batch: int, iterations: int, threads: int) -> dict[str, Any]:
     for i, m in enumerate(metrics):
         seconds = clock[i + 1] - clock[i]
         phases = {p: float(m[p]) for p in PHASES}
-        rows.append({"iteration": seconds, **phases, "other": seconds - sum(phases.values()),
-                     "tokens_per_s": float(m["perf/tokens_per_s"]), "response_length": float(m["ppo/response_length"])})
+        rows.append(
+            {
+                "iteration": seconds,
+                **phases,
+                "other": seconds - sum(phases.values()),
+                "tokens_per_s": float(m["perf/tokens_per_s"]),
+                "response_length": float(m["ppo/response_length"]),
+            }
+        )
     return {"threads": threads, "batch": batch, "process_wall_s": wall, "first": rows[0], "steady": rows[1:]}
 
 
@@ -75,17 +94,25 @@ def mean(rows: list[dict[str, float]], key: str) -> float:
 def print_table(result: dict[str, Any]) -> None:
     steady = result["steady"]
     total = mean(steady, "iteration")
-    print(f"\nrollout batch {result['batch']}, {result['threads']} thread(s): {total:.2f} s per PPO iteration "
-          f"(mean of {len(steady)} after the first; first {result['first']['iteration']:.2f} s; "
-          f"whole process {result['process_wall_s']:.1f} s incl. imports, data, RM warm-up)")
+    print(
+        f"\nrollout batch {result['batch']}, {result['threads']} thread(s): {total:.2f} s per PPO iteration "
+        f"(mean of {len(steady)} after the first; first {result['first']['iteration']:.2f} s; "
+        f"whole process {result['process_wall_s']:.1f} s incl. imports, data, RM warm-up)"
+    )
     print("| phase | s / iteration | share |\n|---|---|---|")
-    for key, label in ((PHASES[0], "generation (sampling, KV cache)"), (PHASES[1], "scoring (policy/ref/value/RM forwards)"),
-                       (PHASES[2], "optimisation (4 PPO steps)"), ("other", "advantages, metrics, samples, events")):
+    for key, label in (
+        (PHASES[0], "generation (sampling, KV cache)"),
+        (PHASES[1], "scoring (policy/ref/value/RM forwards)"),
+        (PHASES[2], "optimisation (4 PPO steps)"),
+        ("other", "advantages, metrics, samples, events"),
+    ):
         value = mean(steady, key)
         print(f"| {label} | {value:.3f} | {100 * value / total:.0f}% |")
     print(f"| **total** | **{total:.3f}** | 100% |")
-    print(f"rollout throughput {mean(steady, 'tokens_per_s'):.0f} response tokens/s of generation; "
-          f"mean response length {mean(steady, 'response_length'):.1f} tokens")
+    print(
+        f"rollout throughput {mean(steady, 'tokens_per_s'):.0f} response tokens/s of generation; "
+        f"mean response length {mean(steady, 'response_length'):.1f} tokens"
+    )
 
 
 def main() -> None:
@@ -97,8 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.iterations < 2:
         parser.error("--iterations must be at least 2 (the first is reported apart)")
-    print(f"trainer bench: tiny LLaVA ({EXAMPLE.name}), {os.cpu_count()} CPU cores, load average "
-          f"{os.getloadavg()[0]:.2f} at start")
+    print(f"trainer bench: tiny LLaVA ({EXAMPLE.name}), {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f} at start")
     results = [run_once(args.batch, args.iterations, int(t)) for t in args.threads.split(",")]
     for result in results:
         print_table(result)

@@ -27,11 +27,15 @@ const BASE = fs.readFileSync(BASE_FILE, 'utf8');
 const SCHEMA_FILE = path.join(ROOT, 'schema', 'experiment.schema.json');
 const SCHEMA_URI = pathToFileURL(SCHEMA_FILE).toString();
 const YAML_LS = path.join(ROOT, 'node_modules', 'yaml-language-server', 'bin', 'yaml-language-server');
-const YAML_LS_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'yaml-language-server', 'package.json'), 'utf8')) as { version: string }).version;
+const YAML_LS_VERSION = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'yaml-language-server', 'package.json'), 'utf8')) as { version: string }
+).version;
 /** Each server's fixed wait between a change and its validation (ours: server.ts; theirs: yamlSettings.validationDelayMs). */
 const DEBOUNCE_MS = { ours: 80, yamlls: 200 } as const;
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '500' }, 'e2e-runs': { type: 'string', default: '40' } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '500' }, 'e2e-runs': { type: 'string', default: '40' } },
+});
 const RUNS = Number(args.runs);
 const E2E_RUNS = Number(args['e2e-runs']);
 
@@ -61,18 +65,47 @@ function mutate(name: string, what: string, from: string, to: string, alsoAt: st
 
 const VARIANTS: Variant[] = [
   mutate('misspelt key', '`kl_coeff: 0.1`', '  kl_coef: 0.1', '  kl_coeff: 0.1'),
-  mutate('reference-code flag name', '`noptepochs: 2` (the LLaVA-RLHF scripts\' flag)', '  ppo_epochs: 2', '  noptepochs: 2'),
+  mutate('reference-code flag name', "`noptepochs: 2` (the LLaVA-RLHF scripts' flag)", '  ppo_epochs: 2', '  noptepochs: 2'),
   mutate('duplicate key', '`kl_coef` twice', '  kl_coef: 0.1\n', '  kl_coef: 0.1\n  kl_coef: 0.05\n', ['  kl_coef: 0.05']),
   mutate('wrong type', '`kl_coef: "0.1"` (quoted)', '  kl_coef: 0.1', '  kl_coef: "0.1"'),
   mutate('YAML 1.1 boolean', '`whiten: yes`', '  whiten: true', '  whiten: yes'),
   mutate('out of range', '`no_eos_penalty: 8.0` (a penalty > 0)', '  no_eos_penalty: -8.0', '  no_eos_penalty: 8.0'),
   mutate('enum typo', '`kl_estimator: k4`', '  kl_estimator: k1', '  kl_estimator: k4'),
-  mutate('batch not divisible across GPUs', '`rollout_batch_size: 500` on 8 GPUs', '  rollout_batch_size: 512', '  rollout_batch_size: 500', ['  gpus: 8']),
-  mutate('step batch does not divide rollout', '`step_batch_size: 384` of 512', '  step_batch_size: 256', '  step_batch_size: 384', ['  rollout_batch_size: 512']),
-  mutate('length budget', '`response_len: 1984`: 128 + 1984 > max_length 2048', '  response_len: 896', '  response_len: 1984', ['  query_len: 128', '  max_length: 2048']),
-  mutate('missing file', '`facts: ./data/facts.json` (no such file)', '  facts: ${LLAVA_RLHF_DATA}/facts.json', '  facts: ./data/facts.json'),
-  mutate('fact augmentation without facts', '`data.facts` removed', '  facts: ${LLAVA_RLHF_DATA}/facts.json                  # COCO captions and A-OKVQA rationales per image\n', '', ['  fact_augmentation: true']),
-  mutate('bad extends', '`extends: ./base.rlhf.yaml` (no such file)', 'version: 1\n', 'version: 1\nextends: ./base.rlhf.yaml\n', [], 'extends: ./base.rlhf.yaml'),
+  mutate(
+    'batch not divisible across GPUs',
+    '`rollout_batch_size: 500` on 8 GPUs',
+    '  rollout_batch_size: 512',
+    '  rollout_batch_size: 500',
+    ['  gpus: 8'],
+  ),
+  mutate('step batch does not divide rollout', '`step_batch_size: 384` of 512', '  step_batch_size: 256', '  step_batch_size: 384', [
+    '  rollout_batch_size: 512',
+  ]),
+  mutate('length budget', '`response_len: 1984`: 128 + 1984 > max_length 2048', '  response_len: 896', '  response_len: 1984', [
+    '  query_len: 128',
+    '  max_length: 2048',
+  ]),
+  mutate(
+    'missing file',
+    '`facts: ./data/facts.json` (no such file)',
+    '  facts: ${LLAVA_RLHF_DATA}/facts.json',
+    '  facts: ./data/facts.json',
+  ),
+  mutate(
+    'fact augmentation without facts',
+    '`data.facts` removed',
+    '  facts: ${LLAVA_RLHF_DATA}/facts.json                  # COCO captions and A-OKVQA rationales per image\n',
+    '',
+    ['  fact_augmentation: true'],
+  ),
+  mutate(
+    'bad extends',
+    '`extends: ./base.rlhf.yaml` (no such file)',
+    'version: 1\n',
+    'version: 1\nextends: ./base.rlhf.yaml\n',
+    [],
+    'extends: ./base.rlhf.yaml',
+  ),
 ];
 const TIMED = ['misspelt key', 'batch not divisible across GPUs', 'missing file'];
 
@@ -84,9 +117,18 @@ class StdioServer {
   private versions = new Map<string, number>();
   readonly stderr: string[] = [];
 
-  private constructor(readonly label: string, readonly proc: ChildProcess, readonly conn: MessageConnection) {}
+  private constructor(
+    readonly label: string,
+    readonly proc: ChildProcess,
+    readonly conn: MessageConnection,
+  ) {}
 
-  static async start(label: string, argv: string[], settings: Record<string, unknown>, initializationOptions?: unknown): Promise<StdioServer> {
+  static async start(
+    label: string,
+    argv: string[],
+    settings: Record<string, unknown>,
+    initializationOptions?: unknown,
+  ): Promise<StdioServer> {
     const env = { ...process.env };
     delete env.LLAVA_RLHF_DATA; // the recipe's ${VAR} paths stay unchecked, as on a laptop
     delete env.LLAVA_RLHF_MODELS;
@@ -105,7 +147,9 @@ class StdioServer {
       }
     });
     // The settings a client answers `workspace/configuration` with (yaml-language-server pulls them).
-    conn.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) => p.items.map((i) => (i.section ? settings[i.section] ?? null : settings)));
+    conn.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) =>
+      p.items.map((i) => (i.section ? (settings[i.section] ?? null) : settings)),
+    );
     conn.onRequest(() => null); // client/registerCapability, window/workDoneProgress/create, ...
     conn.onNotification(() => undefined);
     conn.listen();
@@ -114,7 +158,10 @@ class StdioServer {
       rootUri: pathToFileURL(ROOT).toString(),
       capabilities: {
         workspace: { configuration: true },
-        textDocument: { publishDiagnostics: { relatedInformation: true }, codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'refactor'] } } } },
+        textDocument: {
+          publishDiagnostics: { relatedInformation: true },
+          codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'refactor'] } } },
+        },
       },
       initializationOptions,
     });
@@ -126,8 +173,18 @@ class StdioServer {
   /** The next diagnostics published for `uri` after `after` (performance.now()). */
   next(uri: string, after: number, timeoutMs = 15000): Promise<{ at: number; diagnostics: Diagnostic[] }> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.label}: no diagnostics for ${uri} within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`)), timeoutMs);
-      this.waiters.push({ uri, after, resolve: (v) => { clearTimeout(timer); resolve(v); } });
+      const timer = setTimeout(
+        () => reject(new Error(`${this.label}: no diagnostics for ${uri} within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        uri,
+        after,
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+      });
     });
   }
 
@@ -230,14 +287,22 @@ async function inProcess(dir: string, configs: Array<{ label: string; text: stri
 
 // ---- 1b. end to end over stdio -------------------------------------------------------------------
 
-async function endToEnd(ours: StdioServer, theirs: StdioServer, dir: string, configs: Array<{ label: string; text: string }>): Promise<string[]> {
+async function endToEnd(
+  ours: StdioServer,
+  theirs: StdioServer,
+  dir: string,
+  configs: Array<{ label: string; text: string }>,
+): Promise<string[]> {
   const rows: string[] = [];
   for (const c of configs) {
     const file = path.join(dir, `e2e-${c.label.replace(/\W+/g, '-')}.rlhf.yaml`);
     fs.writeFileSync(file, c.text);
     const uri = pathToFileURL(file).toString();
     const samples: Record<'ours' | 'yamlls', number[]> = { ours: [], yamlls: [] };
-    for (const [key, server] of [['ours', ours], ['yamlls', theirs]] as const) {
+    for (const [key, server] of [
+      ['ours', ours],
+      ['yamlls', theirs],
+    ] as const) {
       await server.openAndSettle(uri, c.text, 300);
       for (let i = 0; i < E2E_RUNS + 5; i++) {
         const t = await server.changeAndTime(uri, i % 2 ? c.text : `${c.text}\n`);
@@ -273,17 +338,37 @@ interface Finding {
 }
 
 /** Diagnostics a variant adds over the clean recipe; "found" when one sits on a line of the mistake. */
-async function findings(server: StdioServer, uri: string, variant: Variant, base: Diagnostic[], got: Diagnostic[], tag: (d: Diagnostic) => string): Promise<Finding> {
+async function findings(
+  server: StdioServer,
+  uri: string,
+  variant: Variant,
+  base: Diagnostic[],
+  got: Diagnostic[],
+  tag: (d: Diagnostic) => string,
+): Promise<Finding> {
   const baseKeys = new Set(base.map(key));
   const added = got.filter((d) => !baseKeys.has(key(d)));
   const onTarget = added.filter((d) => variant.lines.includes(d.range.start.line));
-  if (onTarget.length === 0) return { found: false, summary: added.length ? `— (only elsewhere: ${added.map((d) => describe(d, tag)).join('; ')})` : '—', fixes: '' };
+  if (onTarget.length === 0)
+    return {
+      found: false,
+      summary: added.length ? `— (only elsewhere: ${added.map((d) => describe(d, tag)).join('; ')})` : '—',
+      fixes: '',
+    };
   const titles: string[] = [];
   for (const d of onTarget) {
-    const actions = (await server.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } })) as Array<{ title: string }> | null;
+    const actions = (await server.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d], only: ['quickfix'] },
+    })) as Array<{ title: string }> | null;
     for (const a of actions ?? []) if (!titles.includes(a.title)) titles.push(a.title);
   }
-  return { found: true, summary: onTarget.map((d) => describe(d, tag)).join('; '), fixes: titles.length ? cell(titles.join('; '), 60) : 'none' };
+  return {
+    found: true,
+    summary: onTarget.map((d) => describe(d, tag)).join('; '),
+    fixes: titles.length ? cell(titles.join('; '), 60) : 'none',
+  };
 }
 
 async function main(): Promise<void> {
@@ -308,7 +393,12 @@ async function main(): Promise<void> {
   const theirs = await StdioServer.start('yaml-language-server', [YAML_LS, '--stdio'], yamlSettings);
   try {
     console.log(`# fact-rlhf language server vs yaml-language-server ${YAML_LS_VERSION} (same JSON Schema)`);
-    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, no GPU, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log(
+      `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, no GPU, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    );
     console.log(`config: examples/llava-rlhf-13b.rlhf.yaml (${BASE.length} bytes, ${BASE.split('\n').length} lines)\n`);
 
     // The comparison first: it also proves yaml-language-server really applies our schema.
@@ -319,11 +409,16 @@ async function main(): Promise<void> {
     const baseTheirs = await theirs.openAndSettle(baseUri, BASE);
     ours.close(baseUri);
     theirs.close(baseUri);
-    console.log(`clean 13B recipe: fact-rlhf ${baseOurs.length} diagnostics, yaml-language-server ${baseTheirs.length}${baseTheirs.length ? ` (${baseTheirs.map((d) => d.message).join('; ')})` : ''}\n`);
+    console.log(
+      `clean 13B recipe: fact-rlhf ${baseOurs.length} diagnostics, yaml-language-server ${baseTheirs.length}${baseTheirs.length ? ` (${baseTheirs.map((d) => d.message).join('; ')})` : ''}\n`,
+    );
 
     const ourTag = (d: Diagnostic): string => `\`${String(d.code)}\``;
     const theirTag = (): string => '';
-    const table = ['| broken config | mistake | fact-rlhf | its quick fixes | yaml-language-server | its quick fixes |', '|---|---|---|---|---|---|'];
+    const table = [
+      '| broken config | mistake | fact-rlhf | its quick fixes | yaml-language-server | its quick fixes |',
+      '|---|---|---|---|---|---|',
+    ];
     let onlyOurs = 0;
     let onlyTheirs = 0;
     let both = 0;
@@ -347,11 +442,19 @@ async function main(): Promise<void> {
     console.log(table.join('\n'));
     console.log(`\nfound by both: ${both}, only fact-rlhf: ${onlyOurs}, only yaml-language-server: ${onlyTheirs}, of ${VARIANTS.length}\n`);
 
-    const timed = [{ label: '13B recipe (clean)', text: BASE }, ...VARIANTS.filter((v) => TIMED.includes(v.name)).map((v) => ({ label: v.name, text: v.text }))];
-    const head = ['| config | fact-rlhf median / p99 (ms) | yaml-language-server median / p99 (ms) | ratio (theirs / ours) |', '|---|---|---|---|'];
+    const timed = [
+      { label: '13B recipe (clean)', text: BASE },
+      ...VARIANTS.filter((v) => TIMED.includes(v.name)).map((v) => ({ label: v.name, text: v.text })),
+    ];
+    const head = [
+      '| config | fact-rlhf median / p99 (ms) | yaml-language-server median / p99 (ms) | ratio (theirs / ours) |',
+      '|---|---|---|---|',
+    ];
     console.log(`## Full validation in process (${RUNS} runs each; our analyze vs yaml-language-server's doValidation)\n`);
     console.log([...head, ...(await inProcess(dir, timed))].join('\n'));
-    console.log(`\n## End to end over stdio: didChange → publishDiagnostics minus the debounce (ours ${DEBOUNCE_MS.ours} ms, theirs ${DEBOUNCE_MS.yamlls} ms), ${E2E_RUNS} changes each\n`);
+    console.log(
+      `\n## End to end over stdio: didChange → publishDiagnostics minus the debounce (ours ${DEBOUNCE_MS.ours} ms, theirs ${DEBOUNCE_MS.yamlls} ms), ${E2E_RUNS} changes each\n`,
+    );
     console.log([...head, ...(await endToEnd(ours, theirs, dir, timed))].join('\n'));
   } finally {
     await ours.stop();

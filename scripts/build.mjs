@@ -41,7 +41,14 @@ const allBuilds = [
   },
   // Each app's stylesheet lives beside the app and is served from dist/webview: copied byte for byte
   // (the `copy` loader), which also keeps it current in watch mode.
-  { ...common, sourcemap: false, minify: false, loader: { '.css': 'copy' }, entryPoints: ['webview/reward-traces/reward-traces.css'], outfile: 'dist/webview/reward-traces.css' },
+  {
+    ...common,
+    sourcemap: false,
+    minify: false,
+    loader: { '.css': 'copy' },
+    entryPoints: ['webview/reward-traces/reward-traces.css'],
+    outfile: 'dist/webview/reward-traces.css',
+  },
 ];
 
 // `--only a,b` builds the bundles whose entry path contains a or b (e.g. --only language-server).

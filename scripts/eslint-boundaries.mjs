@@ -53,7 +53,10 @@ const rule = {
         return;
       }
       if (packages !== 'any' && !packages.includes(packageOf(spec))) {
-        context.report({ node, message: `${here} may not import the package '${packageOf(spec)}'${packages.length ? ` (allowed: ${packages.join(', ')})` : ''}: ${message}` });
+        context.report({
+          node,
+          message: `${here} may not import the package '${packageOf(spec)}'${packages.length ? ` (allowed: ${packages.join(', ')})` : ''}: ${message}`,
+        });
       }
     }
 

@@ -28,7 +28,8 @@ function catalogueData() {
 /** The run phases' labels (run-event.schema.json ProgressEvent.phase `x-labels`) as typed data. */
 function phaseData() {
   const schema = JSON.parse(readFileSync(join(root, 'schema', 'run-event.schema.json'), 'utf8'));
-  const labels = schema.$defs?.ProgressEvent?.properties?.phase?.['x-labels'] ?? schema.definitions?.ProgressEvent?.properties?.phase?.['x-labels'];
+  const labels =
+    schema.$defs?.ProgressEvent?.properties?.phase?.['x-labels'] ?? schema.definitions?.ProgressEvent?.properties?.phase?.['x-labels'];
   if (!labels) throw new Error('run-event.schema.json: ProgressEvent.phase has no x-labels');
   return [
     '',

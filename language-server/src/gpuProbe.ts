@@ -65,17 +65,30 @@ export function findExecutable(name: string, opts: LookupOptions): string | unde
  * undefined (through `done`) when there is no tool or no GPU.
  */
 export function probeGpuMemory(done: (gib: number | undefined) => void, env: NodeJS.ProcessEnv = process.env): void {
-  const tool = findExecutable('nvidia-smi', { pathEnv: env.PATH ?? env.Path, platform: process.platform, pathExt: env.PATHEXT, extraDirs: driverDirs(process.platform, env) });
+  const tool = findExecutable('nvidia-smi', {
+    pathEnv: env.PATH ?? env.Path,
+    platform: process.platform,
+    pathExt: env.PATHEXT,
+    extraDirs: driverDirs(process.platform, env),
+  });
   if (!tool) {
     done(undefined);
     return;
   }
-  execFile(tool, ['--query-gpu=memory.total', '--format=csv,noheader,nounits'], { timeout: 5000, cwd: os.tmpdir(), windowsHide: true }, (err, stdout) => {
-    if (err) {
-      done(undefined);
-      return;
-    }
-    const mib = stdout.split('\n').map((l) => Number(l.trim())).filter((n) => Number.isFinite(n) && n > 0);
-    done(mib.length === 0 ? undefined : Math.min(...mib) / 1024);
-  });
+  execFile(
+    tool,
+    ['--query-gpu=memory.total', '--format=csv,noheader,nounits'],
+    { timeout: 5000, cwd: os.tmpdir(), windowsHide: true },
+    (err, stdout) => {
+      if (err) {
+        done(undefined);
+        return;
+      }
+      const mib = stdout
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => Number.isFinite(n) && n > 0);
+      done(mib.length === 0 ? undefined : Math.min(...mib) / 1024);
+    },
+  );
 }

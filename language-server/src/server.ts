@@ -194,13 +194,25 @@ function lineColRange(x: { line: number; column: number; endLine: number; endCol
 }
 
 function toLspDiagnostic(doc: TextDocument, a: Analysis, d: EngineDiagnostic): Diagnostic {
-  const related: DiagnosticRelatedInformation[] = d.related.map((r) => ({ location: { uri: uriOf(r.file), range: lineColRange(r) }, message: r.message }));
+  const related: DiagnosticRelatedInformation[] = d.related.map((r) => ({
+    location: { uri: uriOf(r.file), range: lineColRange(r) },
+    message: r.message,
+  }));
   if (d.file === a.file.path) {
-    return { range: { start: doc.positionAt(d.start), end: doc.positionAt(d.end) }, severity: SEVERITY[d.severity], code: d.code, source: 'fact-rlhf', message: d.message, relatedInformation: related.length ? related : undefined };
+    return {
+      range: { start: doc.positionAt(d.start), end: doc.positionAt(d.end) },
+      severity: SEVERITY[d.severity],
+      code: d.code,
+      source: 'fact-rlhf',
+      message: d.message,
+      relatedInformation: related.length ? related : undefined,
+    };
   }
   // A problem in an inherited file: shown on this file's `extends`, with a link to the place.
   const ext = findPath(a.file, ['extends']);
-  const range = ext ? { start: doc.positionAt(ext.valueRange[0]), end: doc.positionAt(ext.valueRange[1]) } : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const range = ext
+    ? { start: doc.positionAt(ext.valueRange[0]), end: doc.positionAt(ext.valueRange[1]) }
+    : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   return {
     range,
     severity: SEVERITY[d.severity],
@@ -231,7 +243,10 @@ const validateNow = safe('validate', undefined, (uri: string): void => {
 function schedule(uri: string, delay = DEBOUNCE_MS): void {
   const old = timers.get(uri);
   if (old) clearTimeout(old);
-  timers.set(uri, setTimeout(() => validateNow(uri), delay));
+  timers.set(
+    uri,
+    setTimeout(() => validateNow(uri), delay),
+  );
 }
 
 /** Open documents that inherit from `path` are stale once it changes. */
@@ -251,7 +266,8 @@ function revalidateAll(): void {
 }
 
 connection.onInitialize((params): InitializeResult => {
-  const opts = params.initializationOptions as { gpuMemoryGiB?: unknown; fileCheckWaitMs?: unknown; workspaceTrusted?: unknown } | undefined;
+  const opts = params.initializationOptions as
+    { gpuMemoryGiB?: unknown; fileCheckWaitMs?: unknown; workspaceTrusted?: unknown } | undefined;
   if (typeof opts?.fileCheckWaitMs === 'number' && opts.fileCheckWaitMs >= 0) fileCheckWaitMs = opts.fileCheckWaitMs;
   inlayRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
   workspaceTrusted = opts?.workspaceTrusted !== false;
@@ -346,7 +362,12 @@ connection.onHover(
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return null;
     const h = hover(analysisOf(doc), doc.offsetAt(params.position));
-    return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: { start: doc.positionAt(h.start), end: doc.positionAt(h.end) } } : null;
+    return h
+      ? {
+          contents: { kind: MarkupKind.Markdown, value: h.markdown },
+          range: { start: doc.positionAt(h.start), end: doc.positionAt(h.end) },
+        }
+      : null;
   }),
 );
 
@@ -381,7 +402,12 @@ connection.languages.inlayHint.on(
     if (!doc) return [];
     const from = doc.offsetAt(params.range.start);
     const to = doc.offsetAt(params.range.end);
-    return inlayHints(analysisOf(doc), from, to).map((h) => ({ position: doc.positionAt(h.offset), label: h.label, tooltip: h.tooltip, paddingLeft: true }));
+    return inlayHints(analysisOf(doc), from, to).map((h) => ({
+      position: doc.positionAt(h.offset),
+      label: h.label,
+      tooltip: h.tooltip,
+      paddingLeft: true,
+    }));
   }),
 );
 
@@ -408,7 +434,9 @@ connection.onCodeAction(
         const changes: Record<string, TextEdit[]> = {};
         for (const edit of e.fix.edits) (changes[uriOf(e.fix.file)] ??= []).push(toTextEdit(doc, a.file.path, e.fix.file, edit));
         const lspDiag = e.diagnostic ? toLspDiagnostic(doc, a, e.diagnostic) : undefined;
-        const matching = lspDiag ? params.context.diagnostics.filter((d) => d.code === lspDiag.code && sameRange(d.range, lspDiag.range)) : [];
+        const matching = lspDiag
+          ? params.context.diagnostics.filter((d) => d.code === lspDiag.code && sameRange(d.range, lspDiag.range))
+          : [];
         return {
           title: e.fix.title,
           kind: e.kind === 'quickfix' ? CodeActionKind.QuickFix : CodeActionKind.Refactor,
@@ -424,7 +452,10 @@ connection.onDocumentLinks(
   safe('document links', [], (params): DocumentLink[] => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return [];
-    return documentLinks(analysisOf(doc)).map((l) => ({ range: { start: doc.positionAt(l.start), end: doc.positionAt(l.end) }, target: uriOf(l.target) }));
+    return documentLinks(analysisOf(doc)).map((l) => ({
+      range: { start: doc.positionAt(l.start), end: doc.positionAt(l.end) },
+      target: uriOf(l.target),
+    }));
   }),
 );
 
@@ -434,7 +465,10 @@ connection.onCodeLens(
     if (!doc) return [];
     return codeLenses(analysisOf(doc)).map((l) => {
       const pos = doc.positionAt(l.offset);
-      return { range: { start: pos, end: pos }, command: { title: l.title, command: l.command, arguments: l.command ? [doc.uri] : undefined } };
+      return {
+        range: { start: pos, end: pos },
+        command: { title: l.title, command: l.command, arguments: l.command ? [doc.uri] : undefined },
+      };
     });
   }),
 );

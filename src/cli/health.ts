@@ -29,7 +29,9 @@ export function parseSourceArgs(command: string, argv: string[], withConfig = fa
     else if (path === undefined) path = a;
     else return `${command}: unexpected argument ${a}`;
   }
-  return path === undefined ? `${command} needs a PATH (a run folder, a TensorBoard log folder or event file, a JSONL log)` : { path, json, config };
+  return path === undefined
+    ? `${command} needs a PATH (a run folder, a TensorBoard log folder or event file, a JSONL log)`
+    : { path, json, config };
 }
 
 /** The resolved `monitor:` section of an experiment config file. */
@@ -67,13 +69,21 @@ export function runHealth(argv: string[], out = process.stdout, err = process.st
     }
     const alarms = monitor.alarms;
     if (args.json) {
-      out.write(`${JSON.stringify({ path: args.path, format: reader.format, steps: monitor.steps, corrupt, rules: monitor.ruleIds, healthy: alarms.length === 0, alarms })}\n`);
+      out.write(
+        `${JSON.stringify({ path: args.path, format: reader.format, steps: monitor.steps, corrupt, rules: monitor.ruleIds, healthy: alarms.length === 0, alarms })}\n`,
+      );
     } else {
-      out.write(`${args.path} (${reader.format}): ${monitor.steps} steps, ${monitor.ruleIds.length} rules${corrupt ? `, ${corrupt} corrupt records skipped` : ''}\n`);
+      out.write(
+        `${args.path} (${reader.format}): ${monitor.steps} steps, ${monitor.ruleIds.length} rules${corrupt ? `, ${corrupt} corrupt records skipped` : ''}\n`,
+      );
       if (!alarms.length) out.write('healthy: no alarm\n');
       for (const a of alarms) {
         out.write(`${a.severity.toUpperCase()} ${a.rule} from step ${a.step} (seen at ${a.detectedAt}): ${a.message}\n`);
-        out.write(`  evidence: ${Object.entries(a.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+        out.write(
+          `  evidence: ${Object.entries(a.evidence)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}\n`,
+        );
       }
     }
     return alarms.length ? 1 : 0;

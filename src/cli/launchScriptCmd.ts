@@ -53,7 +53,8 @@ export function runLaunchScript(argv: string[], toolRoot: string, out = process.
   if (!existsSync(configPath)) return fail(`config file not found: ${configPath}`);
   let gpus: number;
   if (gpusArg !== undefined) {
-    if (!/^\d+$/.test(gpusArg) || Number(gpusArg) < 1) return fail(`--gpus must be a whole number of at least 1, got ${JSON.stringify(gpusArg)}`);
+    if (!/^\d+$/.test(gpusArg) || Number(gpusArg) < 1)
+      return fail(`--gpus must be a whole number of at least 1, got ${JSON.stringify(gpusArg)}`);
     gpus = Number(gpusArg);
   } else {
     gpus = Math.max(1, launchValue(configPath, 'gpus') ?? 1);

@@ -125,7 +125,11 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
   if (stage === 'eval') {
     // The same rule the trainer applies, decided here so a refusal creates nothing and starts nothing.
     try {
-      evalChoice = chooseEvalTarget(configPath, { checkpoint: args.checkpoint, allowRandom: args.allowRandom || undefined, outputDir: args.outputDir && resolve(args.outputDir) });
+      evalChoice = chooseEvalTarget(configPath, {
+        checkpoint: args.checkpoint,
+        allowRandom: args.allowRandom || undefined,
+        outputDir: args.outputDir && resolve(args.outputDir),
+      });
     } catch (err) {
       if (!(err instanceof EvalTargetError)) throw err;
       process.stderr.write(`error: eval: ${err.message}
@@ -152,7 +156,9 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
     evalCheckpoint: evalChoice?.checkpoint,
     allowRandom: evalChoice?.allowRandom,
   });
-  process.stderr.write(`fact-rlhf: ${stage} run ${handle.runId}\n  config: ${configPath}\n  python: ${python.path} (${python.source})\n  run folder: ${handle.runDir}\n`);
+  process.stderr.write(
+    `fact-rlhf: ${stage} run ${handle.runId}\n  config: ${configPath}\n  python: ${python.path} (${python.source})\n  run folder: ${handle.runDir}\n`,
+  );
 
   const series = new RunSeries();
   const progress = new ProgressReporter(process.stderr);
@@ -170,7 +176,14 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
         }
       } else if (e.type === 'progress') {
         phase = undefined;
-        progress.update({ step: e.step, total: e.total, eta: e.eta ?? null, label: PRIMARY_METRIC[stage].label, reward: series.last(PRIMARY_METRIC[stage].key), kl: stage === 'ppo' ? series.last(KL_KEY) : undefined });
+        progress.update({
+          step: e.step,
+          total: e.total,
+          eta: e.eta ?? null,
+          label: PRIMARY_METRIC[stage].label,
+          reward: series.last(PRIMARY_METRIC[stage].key),
+          kl: stage === 'ppo' ? series.last(KL_KEY) : undefined,
+        });
       } else if (e.type === 'log' && (e.level === 'warning' || e.level === 'error')) {
         progress.clear();
         process.stderr.write(`${e.level}: ${e.message}\n`);
@@ -179,7 +192,11 @@ async function runStage(stage: Stage, argv: string[]): Promise<number> {
   });
   handle.on('corrupt', (lines) => (corrupt += lines.length));
   const verbose = process.env.FACT_RLHF_VERBOSE === '1';
-  if (verbose) handle.on('output', (line) => { progress.clear(); process.stderr.write(`  ${line}\n`); });
+  if (verbose)
+    handle.on('output', (line) => {
+      progress.clear();
+      process.stderr.write(`  ${line}\n`);
+    });
 
   let interrupted = false;
   const onSigint = (): void => {

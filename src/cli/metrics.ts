@@ -23,14 +23,22 @@ export function runMetrics(argv: string[], out = process.stdout, err = process.s
     const { events, corrupt } = reader.readNew();
     const series = new RunSeries();
     series.apply(events);
-    const rows: MetricRow[] = series.keys().sort().map((key) => {
-      const s = series.get(key)!;
-      const n = s.steps.length;
-      const row: MetricRow = { key, count: n, first: { step: s.steps[0], value: s.values[0] }, last: { step: s.steps[n - 1], value: s.values[n - 1] } };
-      const source = reader.renamed.get(key);
-      if (source) row.source = source;
-      return row;
-    });
+    const rows: MetricRow[] = series
+      .keys()
+      .sort()
+      .map((key) => {
+        const s = series.get(key)!;
+        const n = s.steps.length;
+        const row: MetricRow = {
+          key,
+          count: n,
+          first: { step: s.steps[0], value: s.values[0] },
+          last: { step: s.steps[n - 1], value: s.values[n - 1] },
+        };
+        const source = reader.renamed.get(key);
+        if (source) row.source = source;
+        return row;
+      });
     if (args.json) {
       out.write(`${JSON.stringify({ path: args.path, format: reader.format, corrupt, metrics: rows })}\n`);
       return 0;
@@ -41,7 +49,9 @@ export function runMetrics(argv: string[], out = process.stdout, err = process.s
     out.write(`${'key'.padEnd(width)}  ${'count'.padStart(7)}  ${'first (step)'.padStart(20)}  ${'last (step)'.padStart(20)}\n`);
     for (const r of rows) {
       const name = r.source ? `${r.key} (${r.source})` : r.key;
-      out.write(`${name.padEnd(width)}  ${String(r.count).padStart(7)}  ${`${fmt(r.first.value)} (${r.first.step})`.padStart(20)}  ${`${fmt(r.last.value)} (${r.last.step})`.padStart(20)}\n`);
+      out.write(
+        `${name.padEnd(width)}  ${String(r.count).padStart(7)}  ${`${fmt(r.first.value)} (${r.first.step})`.padStart(20)}  ${`${fmt(r.last.value)} (${r.last.step})`.padStart(20)}\n`,
+      );
     }
     return 0;
   } catch (e) {

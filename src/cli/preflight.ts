@@ -20,7 +20,9 @@ export function preflightConfig(configPath: string, command: string, out: Writab
   for (const d of diagnostics) out.write(`${formatDiagnostic(d)}\n`);
   if (errors > 0) {
     const counts = `${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}`;
-    out.write(`error: ${command}: the config has ${counts}; nothing was started (no run folder, no trainer). Fix them and run again (\`fact-rlhf validate\` checks without running).\n`);
+    out.write(
+      `error: ${command}: the config has ${counts}; nothing was started (no run folder, no trainer). Fix them and run again (\`fact-rlhf validate\` checks without running).\n`,
+    );
   }
   return { ok: errors === 0, errors, warnings };
 }

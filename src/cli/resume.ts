@@ -55,7 +55,8 @@ interface Options {
 
 export function chooseResumeRun(opts: Options): ResumeChoice {
   // The trainer's eval stage writes no checkpoint: a stopped evaluation starts over.
-  if (opts.stage === 'eval') throw new ResumeError('--resume: an eval run has no checkpoint to continue from; run `fact-rlhf eval CONFIG` again without --resume');
+  if (opts.stage === 'eval')
+    throw new ResumeError('--resume: an eval run has no checkpoint to continue from; run `fact-rlhf eval CONFIG` again without --resume');
   if (opts.runDir) return explicitRun(resolve(opts.runDir), opts.stage);
   const configPath = resolve(opts.configPath);
   const outputDir = dirname(defaultRunDirectory(configPath, opts.stage, opts.outputDir));
@@ -84,10 +85,15 @@ export function chooseResumeRun(opts: Options): ResumeChoice {
     const seen = candidates.length
       ? ` (${candidates.length} ${opts.stage} run${candidates.length === 1 ? '' : 's'} of it there, none with a checkpoint${candidates.some((c) => c.live) ? ' that is not still running' : ''})`
       : '';
-    throw new ResumeError(`--resume: no ${what} with a checkpoint (checkpoints/${LATEST}) under ${outputDir}${seen}; start a new run without --resume, or name the run with --run-dir`);
+    throw new ResumeError(
+      `--resume: no ${what} with a checkpoint (checkpoints/${LATEST}) under ${outputDir}${seen}; start a new run without --resume, or name the run with --run-dir`,
+    );
   }
   const newest = candidates[0];
-  const why = newest === usable ? 'the newest' : `the newest with a checkpoint (${basename(newest.dir)} is newer but ${newest.live ? 'still running' : 'has none'})`;
+  const why =
+    newest === usable
+      ? 'the newest'
+      : `the newest with a checkpoint (${basename(newest.dir)} is newer but ${newest.live ? 'still running' : 'has none'})`;
   return {
     runDir: usable.dir,
     checkpoint: usable.checkpoint as string,

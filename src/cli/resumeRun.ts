@@ -37,7 +37,10 @@ export function planResume(argv: string[]): ResumePlan {
     throw new ResumeError(`resume: ${(err as Error).message}`);
   }
   if (!manifest) throw new ResumeError(`resume: ${dir} is not a run folder (no ${MANIFEST_FILE})`);
-  if (!manifest.config_path) throw new ResumeError(`resume: ${resolve(dir, MANIFEST_FILE)} does not name its config file (config_path); run \`fact-rlhf ${manifest.stage} CONFIG --resume --run-dir ${dir}\``);
+  if (!manifest.config_path)
+    throw new ResumeError(
+      `resume: ${resolve(dir, MANIFEST_FILE)} does not name its config file (config_path); run \`fact-rlhf ${manifest.stage} CONFIG --resume --run-dir ${dir}\``,
+    );
   const choice = explicitRun(dir, manifest.stage);
   return { stage: manifest.stage, argv: [manifest.config_path, '--resume', '--run-dir', dir, ...passthrough], note: choice.note };
 }

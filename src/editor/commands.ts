@@ -80,7 +80,9 @@ export function registerCommands(
     const controller = await runs();
     const found = controller.evaluableRuns(uri);
     if (found.length === 0) {
-      void vscode.window.showWarningMessage(`Fact-RLHF: no finished ppo, rl_init or sft run with a checkpoint under ${controller.outputFolder(uri)}. Train one first.`);
+      void vscode.window.showWarningMessage(
+        `Fact-RLHF: no finished ppo, rl_init or sft run with a checkpoint under ${controller.outputFolder(uri)}. Train one first.`,
+      );
       return undefined;
     }
     const fallback = controller.defaultEvaluable(found);

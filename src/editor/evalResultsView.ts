@@ -12,7 +12,9 @@ class ResultsProvider implements vscode.TextDocumentContentProvider {
   provideTextDocumentContent(uri: vscode.Uri): string {
     const runDir = decodeURIComponent(uri.query);
     const results = readEvalResults(runDir);
-    return results ? formatEvalResults(runDir, results) : `# ${basename(runDir)}\n\nNo results.json in \`${runDir}\` (a stopped or failed evaluation writes none).\n`;
+    return results
+      ? formatEvalResults(runDir, results)
+      : `# ${basename(runDir)}\n\nNo results.json in \`${runDir}\` (a stopped or failed evaluation writes none).\n`;
   }
 }
 

@@ -10,7 +10,15 @@ import { firstErrorLine } from '../runs/interpreterProbe';
 import { ensureInterpreter, runSetUp, SET_UP_ACTION, SETUP_HINT } from './interpreterCheck';
 import { readManifest } from '../runs/runDirectory';
 import { REWARD_KEY } from '../runs/runSummary';
-import { chooseEvalTarget, defaultPolicyRun, EvalTargetError, evalOutputFolder, finishedPolicyRuns, type EvalChoice, type PolicyRun } from '../runs/evalTarget';
+import {
+  chooseEvalTarget,
+  defaultPolicyRun,
+  EvalTargetError,
+  evalOutputFolder,
+  finishedPolicyRuns,
+  type EvalChoice,
+  type PolicyRun,
+} from '../runs/evalTarget';
 import { showEvalResults } from './evalResultsView';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import type { RunStatusBar } from './statusBar';
@@ -68,7 +76,11 @@ export class RunController implements vscode.Disposable {
   }
 
   /** Starts a stage on a config; `runDir` + `resume` continue an existing run (the runs view's Resume). */
-  async start(stage: Stage, configUri: vscode.Uri, opts: { evalChoice?: EvalChoice; runDir?: string; resume?: boolean } = {}): Promise<RunHandle> {
+  async start(
+    stage: Stage,
+    configUri: vscode.Uri,
+    opts: { evalChoice?: EvalChoice; runDir?: string; resume?: boolean } = {},
+  ): Promise<RunHandle> {
     const { evalChoice } = opts;
     if (!vscode.workspace.isTrusted) {
       throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to launch runs.');
@@ -87,9 +99,7 @@ export class RunController implements vscode.Disposable {
     // Before any run folder exists: a launch that cannot start leaves nothing behind.
     await ensureInterpreter(python, this.output);
     const outputSetting = settings.get<string>('outputDir')?.trim();
-    const outputDir = outputSetting
-      ? (folder ? vscode.Uri.joinPath(folder.uri, outputSetting).fsPath : outputSetting)
-      : undefined;
+    const outputDir = outputSetting ? (folder ? vscode.Uri.joinPath(folder.uri, outputSetting).fsPath : outputSetting) : undefined;
 
     const root = this.context.extensionUri;
     const handle = this.manager.start({
@@ -154,7 +164,8 @@ export class RunController implements vscode.Disposable {
     const dir = resolve(runDir);
     const manifest = readManifest(dir);
     if (!manifest) throw new Error(`${dir} is not a run folder (no run.json)`);
-    if (!manifest.config_path) throw new Error(`run ${manifest.id} does not record its config file; resume it from a terminal with --run-dir`);
+    if (!manifest.config_path)
+      throw new Error(`run ${manifest.id} does not record its config file; resume it from a terminal with --run-dir`);
     if (manifest.stage === 'eval') throw new Error('an eval run has no checkpoint to continue from; run the evaluation again');
     const live = this.manager.list().find((r) => r.runDir === dir && (r.status === 'starting' || r.status === 'running'));
     if (live) throw new Error(`run ${manifest.id} is still running`);
@@ -165,7 +176,10 @@ export class RunController implements vscode.Disposable {
 
   /** Run folders of the runs this window watches that are still live. */
   liveRunDirs(): string[] {
-    return this.manager.list().filter((r) => r.status === 'starting' || r.status === 'running').map((r) => r.runDir);
+    return this.manager
+      .list()
+      .filter((r) => r.status === 'starting' || r.status === 'running')
+      .map((r) => r.runDir);
   }
 
   /** Re-attaches to runs that were live before a window reload. */
@@ -226,7 +240,9 @@ export class RunController implements vscode.Disposable {
     });
     handle.on('output', (line) => this.output.trace(`[${handle.runId}] ${line}`));
     handle.on('corrupt', (lines) =>
-      this.output.warn(`[${handle.runId}] skipped ${lines.length} corrupt line(s) in events.jsonl, e.g. line ${lines[0].line}: ${lines[0].error}`),
+      this.output.warn(
+        `[${handle.runId}] skipped ${lines.length} corrupt line(s) in events.jsonl, e.g. line ${lines[0].line}: ${lines[0].error}`,
+      ),
     );
     handle.on('exit', (result) => {
       this.traces.hub.setStatus(handle.runId, result.status, result.error);
@@ -247,7 +263,9 @@ export class RunController implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Fact-RLHF run ${handle.runId} ${result.status}.`);
         if (stage === 'eval' && result.status === 'finished') {
           void showEvalResults(this.context, handle.runDir).then(
-            (shown) => { if (!shown) this.output.warn(`[${handle.runId}] finished without results.json`); },
+            (shown) => {
+              if (!shown) this.output.warn(`[${handle.runId}] finished without results.json`);
+            },
             (err: unknown) => this.output.warn(`[${handle.runId}] could not show the results: ${String(err)}`),
           );
         }

@@ -81,7 +81,10 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
       item.contextValue = 'group';
       return item;
     }
-    const item = new vscode.TreeItem(node.label, node.kind === 'run' && node.alarms.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      node.label,
+      node.kind === 'run' && node.alarms.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = node.key;
     item.description = node.description;
     item.tooltip = node.tooltip;
@@ -123,7 +126,9 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     for (const w of this.outputWatchers) w.dispose();
     this.outputWatchers = this.outputDirs.flatMap((dir) => {
       // Watched from the parent: the output folder itself may not exist until the first run.
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(dir)), `${basenameOf(dir)}/*/{run.json,events.jsonl,checkpoints/latest}`));
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(dirname(dir)), `${basenameOf(dir)}/*/{run.json,events.jsonl,checkpoints/latest}`),
+      );
       const on = (): void => this.scheduleRefresh();
       return [w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on)];
     });
@@ -167,7 +172,16 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
       const sel = this.view.selection.find((n) => n.kind === 'run');
       return sel?.kind === 'run' ? sel : undefined;
     }
-    const dir = typeof arg === 'string' ? arg : arg instanceof vscode.Uri ? arg.fsPath : arg.kind === 'alarm' ? arg.runDir : arg.kind === 'run' ? arg.info.dir : undefined;
+    const dir =
+      typeof arg === 'string'
+        ? arg
+        : arg instanceof vscode.Uri
+          ? arg.fsPath
+          : arg.kind === 'alarm'
+            ? arg.runDir
+            : arg.kind === 'run'
+              ? arg.info.dir
+              : undefined;
     if (!dir) return undefined;
     this.refreshNow();
     return this.model.find(dir);
@@ -176,7 +190,9 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
   /** Adds a run to the reward-trace view (a finished one is read from its events file). */
   async showTraces(run: RunNode): Promise<void> {
     const hub = this.traces.hub;
-    const live = this.controller()?.manager.list().some((h) => h.runDir === run.info.dir);
+    const live = this.controller()
+      ?.manager.list()
+      .some((h) => h.runDir === run.info.dir);
     if (!live && !hub.has(run.info.id)) {
       const reader = new EventFileReader(eventsPath(run.info.dir));
       const events: RunEvent[] = [];
@@ -223,7 +239,8 @@ export function registerRunsView(
     if (!run) throw new Error('choose a run in the Runs view first');
     return run;
   };
-  const guarded = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R | undefined> => {
       try {
         return await fn(...args);
@@ -243,78 +260,100 @@ export function registerRunsView(
       await view.reloadSources();
       return view.items();
     }),
-    vscode.commands.registerCommand('factRlhf.runs.showTraces', guarded(async (arg: RunArg) => {
-      const run = need(arg);
-      await view.showTraces(run);
-      return run.info.id;
-    })),
-    vscode.commands.registerCommand('factRlhf.runs.openSamples', guarded(async (arg: RunArg) => {
-      const run = need(arg);
-      const file = run.info.latestSamples && resolveRunPath(run.info.dir, run.info.latestSamples);
-      if (!file) {
-        void vscode.window.showInformationMessage(`Fact-RLHF: run ${run.info.id} has no sample records yet.`);
-        return undefined;
-      }
-      // Until the sample inspector lands, the newest sample records open as text.
-      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-      return file;
-    })),
-    vscode.commands.registerCommand('factRlhf.runs.stop', guarded(async (arg: RunArg) => {
-      const run = need(arg);
-      if (!run.info.live) throw new Error(`run ${run.info.id} is not running`);
-      const result = await (await runs()).stopRun(run.info.dir);
-      view.scheduleRefresh();
-      return result?.status;
-    })),
-    vscode.commands.registerCommand('factRlhf.runs.resume', guarded(async (arg: RunArg) => {
-      const run = need(arg);
-      if (!vscode.workspace.isTrusted) throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to resume runs.');
-      if (run.info.live) throw new Error(`run ${run.info.id} is still running`);
-      if (!run.info.checkpoint) throw new Error(`run ${run.info.id} has no checkpoint (checkpoints/latest) to continue from`);
-      const handle = await (await runs()).resumeRun(run.info.dir);
-      view.scheduleRefresh();
-      void traces.reveal();
-      return { runId: handle.runId, runDir: handle.runDir, checkpoint: run.info.checkpoint };
-    })),
-    vscode.commands.registerCommand('factRlhf.runs.compare', guarded(async (arg: RunArg, many?: readonly RunsTreeNode[]) => {
-      let pair = selected(arg, many);
-      if (pair.length < 2) {
-        const first = pair[0] ?? need(arg);
-        const others = view.model.runs().filter((r) => r.info.dir !== first.info.dir);
-        if (!others.length) throw new Error('there is no other run to compare with');
-        const pick = await vscode.window.showQuickPick(
-          others.map((r) => ({ label: r.info.id, description: r.description, run: r })),
-          { placeHolder: `Compare ${first.info.id} with…` },
+    vscode.commands.registerCommand(
+      'factRlhf.runs.showTraces',
+      guarded(async (arg: RunArg) => {
+        const run = need(arg);
+        await view.showTraces(run);
+        return run.info.id;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'factRlhf.runs.openSamples',
+      guarded(async (arg: RunArg) => {
+        const run = need(arg);
+        const file = run.info.latestSamples && resolveRunPath(run.info.dir, run.info.latestSamples);
+        if (!file) {
+          void vscode.window.showInformationMessage(`Fact-RLHF: run ${run.info.id} has no sample records yet.`);
+          return undefined;
+        }
+        // Until the sample inspector lands, the newest sample records open as text.
+        await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+        return file;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'factRlhf.runs.stop',
+      guarded(async (arg: RunArg) => {
+        const run = need(arg);
+        if (!run.info.live) throw new Error(`run ${run.info.id} is not running`);
+        const result = await (await runs()).stopRun(run.info.dir);
+        view.scheduleRefresh();
+        return result?.status;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'factRlhf.runs.resume',
+      guarded(async (arg: RunArg) => {
+        const run = need(arg);
+        if (!vscode.workspace.isTrusted)
+          throw new Error('Training is disabled in an untrusted workspace. Trust the workspace to resume runs.');
+        if (run.info.live) throw new Error(`run ${run.info.id} is still running`);
+        if (!run.info.checkpoint) throw new Error(`run ${run.info.id} has no checkpoint (checkpoints/latest) to continue from`);
+        const handle = await (await runs()).resumeRun(run.info.dir);
+        view.scheduleRefresh();
+        void traces.reveal();
+        return { runId: handle.runId, runDir: handle.runDir, checkpoint: run.info.checkpoint };
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'factRlhf.runs.compare',
+      guarded(async (arg: RunArg, many?: readonly RunsTreeNode[]) => {
+        let pair = selected(arg, many);
+        if (pair.length < 2) {
+          const first = pair[0] ?? need(arg);
+          const others = view.model.runs().filter((r) => r.info.dir !== first.info.dir);
+          if (!others.length) throw new Error('there is no other run to compare with');
+          const pick = await vscode.window.showQuickPick(
+            others.map((r) => ({ label: r.info.id, description: r.description, run: r })),
+            { placeHolder: `Compare ${first.info.id} with…` },
+          );
+          if (!pick) return undefined;
+          pair = [first, pick.run];
+        }
+        for (const r of pair.slice(0, 2)) await view.showTraces(r);
+        return pair.slice(0, 2).map((r) => r.info.id);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'factRlhf.runs.revealFolder',
+      guarded(async (arg: RunArg) => {
+        const run = need(arg);
+        const uri = vscode.Uri.file(run.info.dir);
+        // Inside the workspace the Explorer shows it; elsewhere the OS file manager.
+        await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
+        return run.info.dir;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'factRlhf.runs.delete',
+      guarded(async (arg: RunArg, many?: readonly RunsTreeNode[]) => {
+        const targets = selected(arg, many);
+        if (!targets.length) throw new Error('choose a run in the Runs view first');
+        const live = targets.filter((r) => r.info.live);
+        if (live.length) throw new Error(`run ${live[0].info.id} is still running: stop it before deleting it`);
+        const names = targets.map((r) => r.info.id).join(', ');
+        const answer = await vscode.window.showWarningMessage(
+          `Delete ${targets.length === 1 ? 'the run folder' : `${targets.length} run folders`} ${names}? Its checkpoints, samples and events are removed from disk.`,
+          { modal: true },
+          'Delete',
         );
-        if (!pick) return undefined;
-        pair = [first, pick.run];
-      }
-      for (const r of pair.slice(0, 2)) await view.showTraces(r);
-      return pair.slice(0, 2).map((r) => r.info.id);
-    })),
-    vscode.commands.registerCommand('factRlhf.runs.revealFolder', guarded(async (arg: RunArg) => {
-      const run = need(arg);
-      const uri = vscode.Uri.file(run.info.dir);
-      // Inside the workspace the Explorer shows it; elsewhere the OS file manager.
-      await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
-      return run.info.dir;
-    })),
-    vscode.commands.registerCommand('factRlhf.runs.delete', guarded(async (arg: RunArg, many?: readonly RunsTreeNode[]) => {
-      const targets = selected(arg, many);
-      if (!targets.length) throw new Error('choose a run in the Runs view first');
-      const live = targets.filter((r) => r.info.live);
-      if (live.length) throw new Error(`run ${live[0].info.id} is still running: stop it before deleting it`);
-      const names = targets.map((r) => r.info.id).join(', ');
-      const answer = await vscode.window.showWarningMessage(
-        `Delete ${targets.length === 1 ? 'the run folder' : `${targets.length} run folders`} ${names}? Its checkpoints, samples and events are removed from disk.`,
-        { modal: true },
-        'Delete',
-      );
-      if (answer !== 'Delete') return [];
-      for (const r of targets) deleteRunFolder(r.info.dir);
-      view.refreshNow();
-      return targets.map((r) => r.info.dir);
-    })),
+        if (answer !== 'Delete') return [];
+        for (const r of targets) deleteRunFolder(r.info.dir);
+        view.refreshNow();
+        return targets.map((r) => r.info.dir);
+      }),
+    ),
   );
   return view;
 }

@@ -16,7 +16,15 @@ export class RunStatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
-  showProgress(runId: string, stage: string, step: number, total: number, eta: number | null, reward: number | null | undefined, phase?: string): void {
+  showProgress(
+    runId: string,
+    stage: string,
+    step: number,
+    total: number,
+    eta: number | null,
+    reward: number | null | undefined,
+    phase?: string,
+  ): void {
     if (phase) {
       // A phase before the main steps (data, reward-model warm-up): its name, and its own count when it has one.
       const count = total > 0 ? ` ${step}/${total}` : '…';
@@ -42,7 +50,8 @@ export class RunStatusBar implements vscode.Disposable {
   }
 
   showStatus(runId: string, status: RunStatus): void {
-    const icon = status === 'finished' ? '$(check)' : status === 'failed' ? '$(error)' : status === 'stopped' ? '$(debug-stop)' : '$(sync~spin)';
+    const icon =
+      status === 'finished' ? '$(check)' : status === 'failed' ? '$(error)' : status === 'stopped' ? '$(debug-stop)' : '$(sync~spin)';
     this.item.text = `${icon} Fact-RLHF: ${status}`;
     this.item.tooltip = `Run ${runId}: ${status}`;
     this.item.backgroundColor = status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;

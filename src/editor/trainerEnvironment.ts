@@ -21,7 +21,7 @@ async function chooseTarget(context: vscode.ExtensionContext): Promise<{ venv: s
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (folders.length === 0) {
     const pick = await vscode.window.showInformationMessage(
-      'Fact-RLHF: no folder is open. Create the trainer environment in the extension\'s own storage (used by every window)?',
+      "Fact-RLHF: no folder is open. Create the trainer environment in the extension's own storage (used by every window)?",
       { modal: true },
       'Create There',
     );
@@ -29,11 +29,17 @@ async function chooseTarget(context: vscode.ExtensionContext): Promise<{ venv: s
     mkdirSync(context.globalStorageUri.fsPath, { recursive: true });
     return { venv: join(context.globalStorageUri.fsPath, '.venv') };
   }
-  const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder to create the trainer environment (.venv) in' });
+  const folder =
+    folders.length === 1
+      ? folders[0]
+      : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder to create the trainer environment (.venv) in' });
   return folder ? { venv: join(folder.uri.fsPath, '.venv'), folder } : undefined;
 }
 
-export async function setUpTrainerEnvironment(context: vscode.ExtensionContext, log: () => vscode.LogOutputChannel): Promise<TrainerEnvironmentResult | undefined> {
+export async function setUpTrainerEnvironment(
+  context: vscode.ExtensionContext,
+  log: () => vscode.LogOutputChannel,
+): Promise<TrainerEnvironmentResult | undefined> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showErrorMessage('Fact-RLHF: setting up the trainer environment installs and runs code; trust the workspace first.');
     return undefined;
@@ -45,7 +51,9 @@ export async function setUpTrainerEnvironment(context: vscode.ExtensionContext, 
   const selected = await pythonFromExtension(target.folder?.uri);
   const basePython = selected && selected !== venvInterpreter(target.venv) ? selected : undefined;
   const out = log();
-  out.info(`setting up the trainer environment: bash ${script} (FACT_RLHF_VENV=${target.venv}${basePython ? `, PYTHON=${basePython}` : ''})`);
+  out.info(
+    `setting up the trainer environment: bash ${script} (FACT_RLHF_VENV=${target.venv}${basePython ? `, PYTHON=${basePython}` : ''})`,
+  );
 
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Fact-RLHF: setting up the trainer environment', cancellable: true },
@@ -74,13 +82,19 @@ export async function setUpTrainerEnvironment(context: vscode.ExtensionContext, 
   }
   if (!result.ok) {
     const why = result.tail.filter((l) => /error/i.test(l)).pop() ?? result.tail[result.tail.length - 1] ?? `exit code ${result.exitCode}`;
-    void vscode.window.showErrorMessage(`Fact-RLHF: the trainer environment could not be set up: ${why}`, 'Show Log').then((p) => p && out.show(true));
+    void vscode.window
+      .showErrorMessage(`Fact-RLHF: the trainer environment could not be set up: ${why}`, 'Show Log')
+      .then((p) => p && out.show(true));
     return undefined;
   }
   const settings = vscode.workspace.getConfiguration('factRlhf', target.folder?.uri);
   // A workspace setting; per folder only in a multi-root workspace (each folder may have its own .venv).
   const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-  const where = !target.folder ? vscode.ConfigurationTarget.Global : multiRoot ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
+  const where = !target.folder
+    ? vscode.ConfigurationTarget.Global
+    : multiRoot
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : vscode.ConfigurationTarget.Workspace;
   await settings.update('pythonPath', result.python, where);
   out.info(`trainer environment ready: factRlhf.pythonPath = ${result.python}`);
   void vscode.window.showInformationMessage(`Fact-RLHF: trainer environment ready. factRlhf.pythonPath now points at ${result.python}.`);

@@ -71,7 +71,8 @@ export function numberArray(withNull = false): Validator<(number | null)[]> {
       if (!Array.isArray(value)) return `${at(path)} must be an array, got ${describe(value)}`;
       for (let i = 0; i < value.length; i++) {
         const v: unknown = value[i];
-        if (typeof v !== 'number' && !(withNull && v === null)) return `${path}[${i}] must be a number${withNull ? ' or null' : ''}, got ${describe(v)}`;
+        if (typeof v !== 'number' && !(withNull && v === null))
+          return `${path}[${i}] must be a number${withNull ? ' or null' : ''}, got ${describe(v)}`;
       }
       return undefined;
     },

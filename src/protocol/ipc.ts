@@ -27,8 +27,7 @@ export interface RequestMessage<M extends string = string, P = unknown> {
 }
 
 export type ReplyMessage<R = unknown> =
-  | { type: 'reply'; id: number; ok: true; result: R }
-  | { type: 'reply'; id: number; ok: false; error: string };
+  { type: 'reply'; id: number; ok: true; result: R } | { type: 'reply'; id: number; ok: false; error: string };
 
 /** Message `type` → the whole message. */
 export type MessageSpecs = Record<string, WireMessage>;

@@ -28,7 +28,11 @@ function pct(value: unknown): string {
 }
 
 function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
 const TITLES: Record<string, string> = {
@@ -39,18 +43,34 @@ const TITLES: Record<string, string> = {
 };
 
 function mmhalSection(m: Metrics): string[] {
-  const out = table(['MMHal score (0–6)', 'Hallucination rate', 'Questions'], [[num(m.score, 2), pct(m.hallucination_rate), num(m.count, 0)]]);
+  const out = table(
+    ['MMHal score (0–6)', 'Hallucination rate', 'Questions'],
+    [[num(m.score, 2), pct(m.hallucination_rate), num(m.count, 0)]],
+  );
   const perType = m.per_type && typeof m.per_type === 'object' ? (m.per_type as Record<string, unknown>) : {};
   const counts = m.per_type_count && typeof m.per_type_count === 'object' ? (m.per_type_count as Record<string, unknown>) : {};
   const types = Object.keys(perType);
   if (types.length) {
-    out.push('', ...table(['Question type', 'Score', 'Questions'], types.map((t) => [t, num(perType[t], 2), num(counts[t], 0)])));
+    out.push(
+      '',
+      ...table(
+        ['Question type', 'Score', 'Questions'],
+        types.map((t) => [t, num(perType[t], 2), num(counts[t], 0)]),
+      ),
+    );
   }
   return out;
 }
 
 function popeSection(m: Metrics): string[] {
-  const row = (name: string, s: Metrics): string[] => [name, num(s.f1, 3), num(s.accuracy, 3), num(s.precision, 3), num(s.recall, 3), pct(s.yes_ratio)];
+  const row = (name: string, s: Metrics): string[] => [
+    name,
+    num(s.f1, 3),
+    num(s.accuracy, 3),
+    num(s.precision, 3),
+    num(s.recall, 3),
+    pct(s.yes_ratio),
+  ];
   const rows = [row('all', m)];
   for (const [k, v] of Object.entries(m)) if (v && typeof v === 'object' && 'f1' in v) rows.push(row(k, v as Metrics));
   return table(['POPE split', 'F1', 'Accuracy', 'Precision', 'Recall', 'Yes ratio'], rows);
@@ -61,7 +81,9 @@ function chairSection(m: Metrics): string[] {
 }
 
 function otherSection(m: Metrics): string[] {
-  const rows = Object.entries(m).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, num(v, 4)]);
+  const rows = Object.entries(m)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [k, num(v, 4)]);
   return table(['Metric', 'Value'], rows);
 }
 
@@ -72,7 +94,9 @@ export function formatEvalResults(runDir: string, results: EvalResults): string 
   try {
     const m = readManifest(runDir);
     const config = (m?.config ?? {}) as { eval?: { checkpoint?: string }; model?: { policy?: string } };
-    evaluated = config.eval?.checkpoint ?? `${config.model?.policy ?? 'unknown model'}${config.model?.policy?.startsWith('builtin:') ? ' (random initialisation)' : ''}`;
+    evaluated =
+      config.eval?.checkpoint ??
+      `${config.model?.policy ?? 'unknown model'}${config.model?.policy?.startsWith('builtin:') ? ' (random initialisation)' : ''}`;
     runId = m?.id ?? runDir;
   } catch {
     // the table still helps without the manifest
@@ -85,7 +109,8 @@ export function formatEvalResults(runDir: string, results: EvalResults): string 
     else if (name === 'pope') lines.push(...popeSection(metrics));
     else if (name === 'chair') lines.push(...chairSection(metrics));
     else lines.push(...otherSection(metrics));
-    if (typeof metrics.mean_response_length === 'number') lines.push('', `Mean response length: ${num(metrics.mean_response_length, 1)} tokens`);
+    if (typeof metrics.mean_response_length === 'number')
+      lines.push('', `Mean response length: ${num(metrics.mean_response_length, 1)} tokens`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -143,7 +143,8 @@ export interface EvalOptions {
 export function chooseEvalTarget(configPath: string, opts: EvalOptions = {}): EvalChoice {
   const keys = readEvalKeys(resolve(configPath));
   const allowRandom = opts.allowRandom ?? keys.allowRandom ?? false;
-  if (opts.checkpoint) return { checkpoint: resolve(opts.checkpoint), allowRandom, note: `evaluating ${resolve(opts.checkpoint)} (chosen for this run)` };
+  if (opts.checkpoint)
+    return { checkpoint: resolve(opts.checkpoint), allowRandom, note: `evaluating ${resolve(opts.checkpoint)} (chosen for this run)` };
   if (keys.checkpoint) return { checkpoint: keys.checkpoint, allowRandom, note: `evaluating ${keys.checkpoint} (eval.checkpoint)` };
   const outputDir = evalOutputFolder(configPath, opts.outputDir);
   const run = defaultPolicyRun(finishedPolicyRuns(outputDir));
@@ -156,7 +157,8 @@ export function chooseEvalTarget(configPath: string, opts: EvalOptions = {}): Ev
     };
   }
   const policy = keys.policy ?? 'builtin:tiny-llava';
-  if (!policy.startsWith('builtin:')) return { allowRandom, note: `evaluating ${policy} (model.policy; no finished ${RULE.stages.join(', ')} run under ${outputDir})` };
+  if (!policy.startsWith('builtin:'))
+    return { allowRandom, note: `evaluating ${policy} (model.policy; no finished ${RULE.stages.join(', ')} run under ${outputDir})` };
   if (!allowRandom) {
     throw new EvalTargetError(
       `nothing trained to evaluate: eval.checkpoint is unset, no finished policy run (${RULE.stages.join(', ')}) with a checkpoint is under ${outputDir}, ` +

@@ -132,7 +132,8 @@ export class EventFileReader {
    * cache checks size and a checksum of the tail). A later replaced file still starts over.
    */
   resume(c: ReaderCheckpoint): void {
-    if (this.offset !== 0 || this.pendingBytes !== 0 || this.identity !== undefined) throw new Error(`${this.path}: resume() before the first read only`);
+    if (this.offset !== 0 || this.pendingBytes !== 0 || this.identity !== undefined)
+      throw new Error(`${this.path}: resume() before the first read only`);
     this.offset = c.offset;
     this.lineNumber = c.lineNumber;
     this.skipping = c.skipping;

@@ -121,7 +121,13 @@ export class RunCatalog {
       }
     }
     if (!t) {
-      t = { reader: new EventFileReader(eventsPath(dir)), series: new RunSeries(), monitor: monitorFor(manifest), sawStatus: false, manifestMtime: mm };
+      t = {
+        reader: new EventFileReader(eventsPath(dir)),
+        series: new RunSeries(),
+        monitor: monitorFor(manifest),
+        sawStatus: false,
+        manifestMtime: mm,
+      };
       this.runs.set(dir, t);
     }
     t.manifest = manifest;

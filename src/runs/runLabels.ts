@@ -58,7 +58,8 @@ export function runLabels(runs: ReadonlyArray<{ runId: string; manifest: RunMani
   const out = new Map<string, RunLabel>();
   runs.forEach((r, i) => {
     const config = (r.manifest?.config ?? {}) as { name?: unknown };
-    const name = typeof config.name === 'string' && config.name ? config.name : r.manifest?.config_path ? stem(r.manifest.config_path) : r.runId;
+    const name =
+      typeof config.name === 'string' && config.name ? config.name : r.manifest?.config_path ? stem(r.manifest.config_path) : r.runId;
     const differs = known[i] ? differing.slice(0, MAX_DIFFS).map((k) => `${k}=${show(flats[i].get(k))}`) : [];
     out.set(r.runId, { name, differs });
   });

@@ -447,7 +447,10 @@ function fileSize(path: string): number {
 }
 
 /** The argument vector of a trainer launch (never a shell string). */
-export function trainerArgs(opts: Pick<StartOptions, 'stage' | 'configPath' | 'resume' | 'evalCheckpoint' | 'allowRandom'>, runDir: string): string[] {
+export function trainerArgs(
+  opts: Pick<StartOptions, 'stage' | 'configPath' | 'resume' | 'evalCheckpoint' | 'allowRandom'>,
+  runDir: string,
+): string[] {
   const args = ['-m', 'fact_rlhf', opts.stage, '--config', resolve(opts.configPath), '--run-dir', runDir];
   if (opts.resume) args.push('--resume');
   if (opts.stage === 'eval' && opts.evalCheckpoint) args.push('--checkpoint', resolve(opts.evalCheckpoint));

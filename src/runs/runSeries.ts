@@ -104,7 +104,9 @@ export class RunSeries {
           if (e.error) this.error = e.error;
           break;
         case 'progress':
-          this.progress = e.phase ? { step: e.step, total: e.total, eta: e.eta ?? null, phase: e.phase } : { step: e.step, total: e.total, eta: e.eta ?? null };
+          this.progress = e.phase
+            ? { step: e.step, total: e.total, eta: e.eta ?? null, phase: e.phase }
+            : { step: e.step, total: e.total, eta: e.eta ?? null };
           break;
         case 'sample':
           this.sampleFiles.push({ step: e.step, path: e.path });

@@ -48,7 +48,10 @@ const EVAL_KEYS = primaryMetricKeys('eval');
 export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number | undefined {
   const n = Math.min(xs.length, ys.length);
   if (n < 2) return undefined;
-  let sx = 0, sy = 0, sxx = 0, sxy = 0;
+  let sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
   for (let i = 0; i < n; i++) {
     sx += xs[i];
     sy += ys[i];
@@ -59,11 +62,21 @@ export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]):
   return den === 0 ? undefined : (n * sxy - sx * sy) / den;
 }
 
-export function summarize(series: RunSeries, result: RunResult, wallSeconds: number, corruptLines: number, stage: Stage = 'ppo'): RunSummaryFigures {
+export function summarize(
+  series: RunSeries,
+  result: RunResult,
+  wallSeconds: number,
+  corruptLines: number,
+  stage: Stage = 'ppo',
+): RunSummaryFigures {
   const primary = PRIMARY_METRIC[stage];
   const reward = series.get(primary.key);
   const pairs: [number, number][] = [];
-  if (reward) reward.steps.forEach((s, i) => { const v = reward.values[i]; if (v !== null && Number.isFinite(v)) pairs.push([s, v]); });
+  if (reward)
+    reward.steps.forEach((s, i) => {
+      const v = reward.values[i];
+      if (v !== null && Number.isFinite(v)) pairs.push([s, v]);
+    });
   const kl = series.last(KL_KEY);
   const extra: [string, number][] = [];
   for (const key of EVAL_KEYS) {
@@ -79,7 +92,10 @@ export function summarize(series: RunSeries, result: RunResult, wallSeconds: num
     iterations: Math.max(0, series.lastStep),
     firstReward: pairs[0]?.[1],
     finalReward: pairs[pairs.length - 1]?.[1],
-    rewardTrend: leastSquaresSlope(pairs.map((p) => p[0]), pairs.map((p) => p[1])),
+    rewardTrend: leastSquaresSlope(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    ),
     finalKl: kl === null ? undefined : kl,
     wallSeconds,
     corruptLines,

@@ -107,7 +107,5 @@ const lastKeys: string[] = [];
 
 export const checkRunEvent = (value: unknown): Checked<RunEvent> =>
   isValidMetricEventFast(value) ? { ok: true, value: value as RunEvent } : check('run-event', runEventSchema, value);
-export const checkSampleRecord = (value: unknown): Checked<SampleRecord> =>
-  check('sample-record', sampleRecordSchema, value);
-export const checkRunManifest = (value: unknown): Checked<RunManifest> =>
-  check('run-manifest', runManifestSchema, value);
+export const checkSampleRecord = (value: unknown): Checked<SampleRecord> => check('sample-record', sampleRecordSchema, value);
+export const checkRunManifest = (value: unknown): Checked<RunManifest> => check('run-manifest', runManifestSchema, value);

@@ -14,7 +14,20 @@
 // (temp file + rename) after the data. A failed write (read-only folder, full disk) switches the
 // cache off for this reader: it costs speed, never correctness.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PROTOCOL_VERSION, type RunStatus, type RunSummary } from '../protocol';
@@ -66,9 +79,7 @@ interface CacheHeader {
   seq: number;
 }
 
-export type CacheLoad =
-  | { ok: true; series: RunSeries; reader: ReaderCheckpoint }
-  | { ok: false; reason: string };
+export type CacheLoad = { ok: true; series: RunSeries; reader: ReaderCheckpoint } | { ok: false; reason: string };
 
 function sha1(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('hex');
@@ -110,7 +121,8 @@ function writeExactly(fd: number, source: Uint8Array, position: number): void {
   while (put < source.length) put += writeSync(fd, source, put, source.length - put, position + put);
 }
 
-const bytesOf = (a: Float64Array, from: number, to: number): Uint8Array => new Uint8Array(a.buffer, a.byteOffset + from * 8, (to - from) * 8);
+const bytesOf = (a: Float64Array, from: number, to: number): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset + from * 8, (to - from) * 8);
 
 export class SeriesCache {
   readonly binPath: string;
@@ -140,7 +152,10 @@ export class SeriesCache {
     try {
       header = JSON.parse(readFileSync(this.headerPath, 'utf8')) as CacheHeader;
     } catch (err) {
-      return { ok: false, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no cache' : `unreadable header: ${(err as Error).message}` };
+      return {
+        ok: false,
+        reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no cache' : `unreadable header: ${(err as Error).message}`,
+      };
     }
     const reason = this.checkHeader(header);
     if (reason) return { ok: false, reason };
@@ -165,7 +180,8 @@ export class SeriesCache {
           if (n <= 0) break;
           if (offset + capacity * 16 > header.binBytes) return { ok: false, reason: `extent of ${k.key} outside the column file` };
           if (!readExactly(fd, bytesOf(steps, filled, filled + n), offset)) return { ok: false, reason: 'column file ended early' };
-          if (!readExactly(fd, bytesOf(values, filled, filled + n), offset + capacity * 8)) return { ok: false, reason: 'column file ended early' };
+          if (!readExactly(fd, bytesOf(values, filled, filled + n), offset + capacity * 8))
+            return { ok: false, reason: 'column file ended early' };
           filled += n;
         }
         if (filled !== k.count) return { ok: false, reason: `column ${k.key} holds ${filled} of ${k.count} points` };

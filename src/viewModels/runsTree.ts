@@ -126,8 +126,13 @@ export function runNode(info: RunInfo, nowMs: number): RunNode {
       alarm,
       label: alarm.rule,
       description: `from step ${alarm.step}`,
-      tooltip: `${alarm.message}\n${Object.entries(alarm.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}`,
-      icon: alarm.severity === 'error' ? { id: 'error', color: 'problemsErrorIcon.foreground' } : { id: 'warning', color: 'problemsWarningIcon.foreground' },
+      tooltip: `${alarm.message}\n${Object.entries(alarm.evidence)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+      icon:
+        alarm.severity === 'error'
+          ? { id: 'error', color: 'problemsErrorIcon.foreground' }
+          : { id: 'warning', color: 'problemsWarningIcon.foreground' },
     })),
   };
 }
@@ -176,11 +181,20 @@ export class RunsTreeModel {
     for (const [dir, runDirs] of byGroup) {
       const runs = runDirs.filter((r) => !seen.has(r)).map((r) => (seen.add(r), runNode(this.catalog.read(r), nowMs)));
       runs.sort((a, b) => Number(b.info.live) - Number(a.info.live) || b.info.updated - a.info.updated);
-      groups.push({ kind: 'group', key: `group:${dir}`, dir, label: this.labelFor(dir), description: `${runs.length} run${runs.length === 1 ? '' : 's'}`, runs });
+      groups.push({
+        kind: 'group',
+        key: `group:${dir}`,
+        dir,
+        label: this.labelFor(dir),
+        description: `${runs.length} run${runs.length === 1 ? '' : 's'}`,
+        runs,
+      });
     }
     for (const known of this.catalog.known()) if (!seen.has(known)) this.catalog.forget(known);
     this.groups = groups;
-    const signature = JSON.stringify(groups.map((g) => [g.dir, g.runs.map((r) => [r.key, r.description, r.icon.id, r.contextValue, r.tooltip])]));
+    const signature = JSON.stringify(
+      groups.map((g) => [g.dir, g.runs.map((r) => [r.key, r.description, r.icon.id, r.contextValue, r.tooltip])]),
+    );
     const changed = signature !== this.signature;
     this.signature = signature;
     return changed;

@@ -3,7 +3,7 @@
 // and the CSP of renderWebviewHtml.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { Columns} from '../../webview/shared/charts/downsample';
+import type { Columns } from '../../webview/shared/charts/downsample';
 import { COLUMN_STRIDE, downsample, downsampleLod } from '../../webview/shared/charts/downsample';
 import { MinMaxPyramid } from '../../webview/shared/charts/minMaxPyramid';
 import { Series } from '../../webview/shared/charts/series';
@@ -71,7 +71,7 @@ test('EMA is debiased, skips NaN, and the incremental cache matches a full recom
   assert.deepEqual(Array.from(ema([1, 2, 3], 0)), [1, 2, 3]);
   const e = ema([0, 10], 0.5);
   assert.equal(e[0], 0);
-  assert.ok(Math.abs(e[1] - 10 * 0.5 / 0.75) < 1e-12);
+  assert.ok(Math.abs(e[1] - (10 * 0.5) / 0.75) < 1e-12);
   assert.ok(Number.isNaN(ema([1, Number.NaN, 3], 0.5)[1]));
 
   const r = rng(7);
@@ -142,7 +142,10 @@ test('MinMaxPyramid updated incrementally equals one built from scratch (appends
     const len = 1 + Math.floor(r() * 400);
     const steps = Array.from({ length: len }, (_, i) => next + i);
     next += len;
-    let changed = s.append(steps, steps.map(() => r() * 10 - 5));
+    let changed = s.append(
+      steps,
+      steps.map(() => r() * 10 - 5),
+    );
     if (batch === 25) {
       next -= 300; // resume from an earlier checkpoint
       changed = Math.min(changed, s.append([next], [99]));
@@ -194,12 +197,19 @@ test('renderWebviewHtml writes the strict CSP, nonces the script and escapes its
     `default-src 'none'; img-src https://*.vscode-cdn.net data:; style-src https://*.vscode-cdn.net 'nonce-${nonce}'; ` +
       `script-src 'nonce-${nonce}'; font-src https://*.vscode-cdn.net;`,
   );
-  assert.ok(html.includes(`<script nonce="${nonce}" src="https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/reward-traces.js?a=1&amp;b=&quot;2&quot;"></script>`));
+  assert.ok(
+    html.includes(
+      `<script nonce="${nonce}" src="https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/reward-traces.js?a=1&amp;b=&quot;2&quot;"></script>`,
+    ),
+  );
   assert.ok(html.includes('<link rel="stylesheet" href="https://file+.vscode-resource.vscode-cdn.net/ext/media/reward-traces.css"'));
   assert.ok(html.includes('<title>Traces &lt;&amp;&gt;</title>'));
   assert.equal((html.match(/<script/g) ?? []).length, 1, 'exactly one script, the nonced bundle');
   // A web extension's cspSource lists its CDN too: several sources are fine, a new directive is not.
-  assert.match(renderWebviewHtml({ title: 't', scriptUri: 's', cspSource: 'https://cdn.example/ext/ https://*.vscode-cdn.net', nonce }), /img-src https:\/\/cdn\.example\/ext\/ https:\/\/\*\.vscode-cdn\.net data:/);
+  assert.match(
+    renderWebviewHtml({ title: 't', scriptUri: 's', cspSource: 'https://cdn.example/ext/ https://*.vscode-cdn.net', nonce }),
+    /img-src https:\/\/cdn\.example\/ext\/ https:\/\/\*\.vscode-cdn\.net data:/,
+  );
   assert.throws(() => renderWebviewHtml({ title: 't', scriptUri: 's', cspSource: "x; script-src 'unsafe-inline'", nonce }), /cspSource/);
   assert.throws(() => renderWebviewHtml({ title: 't', scriptUri: 's', cspSource: 'x', nonce: "a' 'unsafe-inline" }), /nonce/);
 });

@@ -247,11 +247,9 @@ export async function nextPosted<T extends TraceWebviewToHost['type']>(
   from: number,
   timeout = 10_000,
 ): Promise<Extract<TraceWebviewToHost, { type: T }>> {
-  const handle = await page.waitForFunction(
-    ([t, i]) => window.__posted.slice(i).find((m) => m.type === t) ?? null,
-    [type, from] as const,
-    { timeout },
-  );
+  const handle = await page.waitForFunction(([t, i]) => window.__posted.slice(i).find((m) => m.type === t) ?? null, [type, from] as const, {
+    timeout,
+  });
   return (await handle.jsonValue()) as Extract<TraceWebviewToHost, { type: T }>;
 }
 

@@ -341,7 +341,10 @@ test('reward-trace webview renders run directories in headless Chromium', async 
     // The appended -3s are the new minimum: they sit at the bottom of the plot.
     const tail = after.columns.filter(([x]) => x > lastBefore + 2);
     assert.ok(tail.length > 0);
-    assert.ok(Math.max(...tail.map((c) => c[2])) > after.plot.bottom - 0.1 * (after.plot.bottom - after.plot.top), 'new points drawn at the bottom');
+    assert.ok(
+      Math.max(...tail.map((c) => c[2])) > after.plot.bottom - 0.1 * (after.plot.bottom - after.plot.top),
+      'new points drawn at the bottom',
+    );
     assert.match((await page.textContent(`.run[data-run-id="${baseline.id}"]`)) ?? '', /step 131 \/ 200 · ETA 1m 44s/);
     assert.match((await page.textContent(`.panel[data-metric="${REWARD}"] .panel-latest`)) ?? '', /-3\b/);
   });
@@ -397,7 +400,10 @@ test('reward-trace webview renders run directories in headless Chromium', async 
     assert.ok(span(zoomed.plot) < 0.8 * span(before.plot), `zoomed span ${span(zoomed.plot)} vs ${span(before.plot)}`);
     assert.equal(await page.isEnabled('.reset'), true);
     // The step axis is shared: the KL panel follows.
-    const kl = await page.$eval(`.panel[data-metric="${KL}"] canvas`, (c) => Number((c as PageElement).dataset.stepMax) - Number((c as PageElement).dataset.stepMin));
+    const kl = await page.$eval(
+      `.panel[data-metric="${KL}"] canvas`,
+      (c) => Number((c as PageElement).dataset.stepMax) - Number((c as PageElement).dataset.stepMin),
+    );
     assert.ok(Math.abs(kl - span(zoomed.plot)) < 1e-6);
     await page.mouse.dblclick(before.canvasLeft + (left + right) / 2, before.canvasTop + (top + bottom) / 2);
     await nextFrame(page);
@@ -425,7 +431,7 @@ test('reward-trace webview renders run directories in headless Chromium', async 
     await nextFrame(page);
     assert.equal(await page.getAttribute(`.run[data-run-id="${failed.id}"] .run-toggle`, 'aria-pressed'), 'false');
     assert.equal((await traceColour(page, REWARD, green)).pixels, 0, 'a hidden run is not drawn');
-    assert.deepEqual((await page.evaluate(() => window.__state) as { hiddenRuns: string[] }).hiddenRuns, [failed.id]);
+    assert.deepEqual(((await page.evaluate(() => window.__state)) as { hiddenRuns: string[] }).hiddenRuns, [failed.id]);
     await page.locator(`.run[data-run-id="${failed.id}"] .run-toggle`).click();
     await nextFrame(page);
     assert.ok((await traceColour(page, REWARD, green)).pixels > 100, 'shown again');
@@ -435,7 +441,10 @@ test('reward-trace webview renders run directories in headless Chromium', async 
     const lightBlue = LIGHT_PALETTE[0];
     const darkBefore = await traceColour(page, REWARD, blue);
     const lightBefore = await traceColour(page, REWARD, lightBlue);
-    assert.ok(darkBefore.pixels > 300 && lightBefore.pixels < 0.02 * darkBefore.pixels, `dark theme draws ${blue} (${darkBefore.pixels} vs ${lightBefore.pixels})`);
+    assert.ok(
+      darkBefore.pixels > 300 && lightBefore.pixels < 0.02 * darkBefore.pixels,
+      `dark theme draws ${blue} (${darkBefore.pixels} vs ${lightBefore.pixels})`,
+    );
     await page.evaluate((t) => {
       // What VS Code does on a theme switch: new variables on <html>, new class on <body>.
       for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(k, v);
@@ -444,7 +453,10 @@ test('reward-trace webview renders run directories in headless Chromium', async 
     await nextFrame(page);
     const darkAfter = await traceColour(page, REWARD, blue);
     const lightAfter = await traceColour(page, REWARD, lightBlue);
-    assert.ok(lightAfter.pixels > 300 && darkAfter.pixels < 0.02 * lightAfter.pixels, `light theme draws ${lightBlue} (${lightAfter.pixels} vs ${darkAfter.pixels})`);
+    assert.ok(
+      lightAfter.pixels > 300 && darkAfter.pixels < 0.02 * lightAfter.pixels,
+      `light theme draws ${lightBlue} (${lightAfter.pixels} vs ${darkAfter.pixels})`,
+    );
     const swatch = await page.$eval(`.run[data-run-id="${fact.id}"] .swatch`, (e) => getComputedStyle(e as PageElement).backgroundColor);
     assert.equal(swatch, 'rgb(51, 34, 136)', 'legend swatch follows the theme');
     await page.screenshot({ path: join(RESULTS, 'reward-traces-light.png'), fullPage: true });

@@ -32,7 +32,13 @@ declare const document: PageDocument;
 declare function requestAnimationFrame(callback: () => void): number;
 
 const REWARD = 'ppo/reward_total';
-const metric = (step: number, reward: number): RunEvent => ({ v: 1, t: step, type: 'metric', step, values: { [REWARD]: reward, 'ppo/kl_sum': step / 100 } });
+const metric = (step: number, reward: number): RunEvent => ({
+  v: 1,
+  t: step,
+  type: 'metric',
+  step,
+  values: { [REWARD]: reward, 'ppo/kl_sum': step / 100 },
+});
 
 let server: PageServer;
 let browser: Browser;
@@ -53,7 +59,9 @@ function viewState(page: Page): Promise<string> {
   return page.evaluate(() => {
     const runs = document.querySelector('.runs')?.textContent ?? '';
     const panels = document.querySelector('.panels');
-    const canvases = panels ? (panels as unknown as { querySelectorAll(s: string): { length: number } }).querySelectorAll('canvas').length : 0;
+    const canvases = panels
+      ? (panels as unknown as { querySelectorAll(s: string): { length: number } }).querySelectorAll('canvas').length
+      : 0;
     return JSON.stringify({ runs, canvases, state: window.__state });
   });
 }
@@ -127,8 +135,15 @@ test('the reward-trace webview and its host drop malformed messages and keep wor
     assert.equal(await viewState(page), before, 'the view state did not change');
     assert.equal(await postedCount(page), posted0, 'nothing was rendered or posted in reaction');
     assert.equal(await page.isVisible('.run[data-run-id="run-b"]'), false);
-    assert.deepEqual(pageErrors.filter((e) => !/dropped a malformed message/.test(e)), [], 'no page errors');
-    assert.ok(pageErrors.filter((e) => /reward-traces webview: dropped a malformed message/.test(e)).length >= malformed.length, 'each drop is logged');
+    assert.deepEqual(
+      pageErrors.filter((e) => !/dropped a malformed message/.test(e)),
+      [],
+      'no page errors',
+    );
+    assert.ok(
+      pageErrors.filter((e) => /reward-traces webview: dropped a malformed message/.test(e)).length >= malformed.length,
+      'each drop is logged',
+    );
     assert.match((await page.evaluate(() => window.factRlhfMessageStats.lastDropped)) ?? '', /reply 1 answers no pending request/);
   });
 
@@ -168,7 +183,10 @@ test('the reward-trace webview and its host drop malformed messages and keep wor
     assert.equal(hub.snapshotsSent, snapshots0);
     const drops = hostLog.filter((l) => l.startsWith('reward-traces webview: dropped a malformed message'));
     assert.equal(drops.length, channel.stats.dropped);
-    assert.ok(drops.some((l) => l.includes('selectStep: step must be an integer, got 1.5')), drops.join('\n'));
+    assert.ok(
+      drops.some((l) => l.includes('selectStep: step must be an integer, got 1.5')),
+      drops.join('\n'),
+    );
   });
 
   await t.test('a well-formed selectStep from the page still reaches the host', async () => {

@@ -97,7 +97,8 @@ function checkPrerequisites() {
   if (main && !existsSync(resolve(paths.extension, main)) && !existsSync(resolve(paths.extension, `${main}.js`))) {
     fatal(`the extension's main ${resolve(paths.extension, main)} is missing: run \`npm run build\``);
   }
-  if (!existsSync(paths.python)) console.warn(`editor tests: warning: ${paths.python} is missing; runs will fail (bash scripts/setup-python.sh)`);
+  if (!existsSync(paths.python))
+    console.warn(`editor tests: warning: ${paths.python} is missing; runs will fail (bash scripts/setup-python.sh)`);
 }
 
 /**
@@ -112,7 +113,8 @@ function prepareWorkspace() {
   const workspace = inRepo ? join(mirror, rel) : join(mirror, 'workspace');
   const skip = (src) => !/(^|[/\\])(runs|node_modules|\.vscode)$/.test(src);
   cpSync(paths.workspace, workspace, { recursive: true, filter: skip });
-  if (inRepo && existsSync(join(ROOT, 'examples'))) cpSync(join(ROOT, 'examples'), join(mirror, 'examples'), { recursive: true, filter: skip });
+  if (inRepo && existsSync(join(ROOT, 'examples')))
+    cpSync(join(ROOT, 'examples'), join(mirror, 'examples'), { recursive: true, filter: skip });
   return workspace;
 }
 
@@ -148,7 +150,9 @@ function writeSettings(workspace) {
 function pruneScratch() {
   const parent = dirname(scratch);
   if (!existsSync(parent)) return;
-  const old = readdirSync(parent).filter((d) => /^\d+-\d+$/.test(d)).sort((a, b) => Number(b.split('-')[0]) - Number(a.split('-')[0]));
+  const old = readdirSync(parent)
+    .filter((d) => /^\d+-\d+$/.test(d))
+    .sort((a, b) => Number(b.split('-')[0]) - Number(a.split('-')[0]));
   for (const d of old.slice(2)) rmSync(join(parent, d), { recursive: true, force: true });
 }
 
@@ -194,18 +198,24 @@ async function startServer(port, userDataDir) {
   writeFileSync(configFile, 'auth: none\n');
   const args = [
     paths.codeServer,
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', join(scratch, 'extensions'),
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    join(scratch, 'extensions'),
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
     '--ignore-last-opened',
     // Without it the workbench ignores the test payload in the URL.
-    '--vscode-option', 'enable-smoke-test-driver',
+    '--vscode-option',
+    'enable-smoke-test-driver',
   ];
   state.serverLog = createWriteStream(join(resultsDir, 'editor-server.log'));
   // Its own process group, so one signal reaches code-server and every helper it starts.
@@ -216,7 +226,10 @@ async function startServer(port, userDataDir) {
   let exited = false;
   server.on('exit', (code, signal) => {
     exited = true;
-    if (!state.cleaning) console.error(`editor tests: code-server exited early (code ${code}, signal ${signal}); see ${join(resultsDir, 'editor-server.log')}`);
+    if (!state.cleaning)
+      console.error(
+        `editor tests: code-server exited early (code ${code}, signal ${signal}); see ${join(resultsDir, 'editor-server.log')}`,
+      );
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -259,8 +272,11 @@ async function installVsix(vsix, userDataDir) {
   const { code, output } = await runQuiet(paths.node, args, { cwd: scratch, env: serverEnv(home) });
   if (code !== 0) throw new Error(`code-server --install-extension failed (exit ${code}):\n${output.trim()}`);
   // The only extension in this fresh folder is ours (publisher.name-version).
-  const installed = readdirSync(extensionsDir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(extensionsDir, d.name, 'package.json')));
-  if (installed.length !== 1) throw new Error(`expected one installed extension in ${extensionsDir}, found ${installed.map((d) => d.name).join(', ') || 'none'}`);
+  const installed = readdirSync(extensionsDir, { withFileTypes: true }).filter(
+    (d) => d.isDirectory() && existsSync(join(extensionsDir, d.name, 'package.json')),
+  );
+  if (installed.length !== 1)
+    throw new Error(`expected one installed extension in ${extensionsDir}, found ${installed.map((d) => d.name).join(', ') || 'none'}`);
   return join(extensionsDir, installed[0].name);
 }
 
@@ -281,7 +297,12 @@ async function remoteAuthority(baseUrl) {
   const html = await (await fetch(baseUrl)).text();
   const tag = /<meta[^>]*id="vscode-workbench-web-configuration"[^>]*data-settings="([^"]*)"/.exec(html);
   if (!tag) throw new Error(`no vscode-workbench-web-configuration meta tag at ${baseUrl}`);
-  const json = tag[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const json = tag[1]
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   const authority = JSON.parse(json).remoteAuthority;
   if (typeof authority !== 'string' || !authority) throw new Error('the workbench configuration has no remoteAuthority');
   return authority;
@@ -330,8 +351,14 @@ async function runWorkbench(baseUrl, workspace, extensionPath) {
     handleSIGTERM: false,
     handleSIGHUP: false,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
     ],
   });
   state.browser = browser;
@@ -450,7 +477,9 @@ async function finish(exitCode, extra = {}) {
   if (exitCode === 0 && !opts.keep) rmSync(scratch, { recursive: true, force: true });
   else console.error(`editor tests: scratch folder kept: ${scratch}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`editor tests: ${summary.passes} passed, ${summary.failures} failed, ${summary.pending} pending in ${seconds} s; results in ${displayPath(paths.results)}`);
+  console.log(
+    `editor tests: ${summary.passes} passed, ${summary.failures} failed, ${summary.pending} pending in ${seconds} s; results in ${displayPath(paths.results)}`,
+  );
   process.exit(exitCode);
 }
 
@@ -479,13 +508,17 @@ async function main() {
   state.extensionFrom = opts.dev ? 'development folder' : 'installed VSIX';
   const port = await freePort();
   await startServer(port, userDataDir);
-  console.log(`editor tests: code-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s; extension from ${opts.dev ? 'the development folder' : `the installed VSIX (${displayPath(extensionPath)})`}; running the suite in ${workspace}`);
+  console.log(
+    `editor tests: code-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s; extension from ${opts.dev ? 'the development folder' : `the installed VSIX (${displayPath(extensionPath)})`}; running the suite in ${workspace}`,
+  );
   const hostExit = await runWorkbench(`http://127.0.0.1:${port}`, workspace, extensionPath);
   clearTimeout(timer);
 
   const failures = records.filter((r) => r.state === 'failed').length;
   if (!endRecord) {
-    console.error(`editor tests: error: the suite ended (extension host exit code ${hostExit}) without reporting its end; last errors in the workbench log (all of it: ${join(resultsDir, 'editor-console.log')}):`);
+    console.error(
+      `editor tests: error: the suite ended (extension host exit code ${hostExit}) without reporting its end; last errors in the workbench log (all of it: ${join(resultsDir, 'editor-console.log')}):`,
+    );
     for (const line of recentErrors) console.error(`  ${line.replace(/\n/g, '\n  ')}`);
     return finish(Math.max(1, Math.min(failures, 255)), { error: 'suite did not report its end', hostExitCode: hostExit });
   }

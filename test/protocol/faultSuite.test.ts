@@ -54,7 +54,13 @@ async function waitForMetrics(file: string, skip: number, count: number, done: P
   const started = Date.now();
   while (!ended) {
     if (count === 0 && Date.now() - started > 3_000) return;
-    if (count > 0 && lines(file).complete.slice(skip).filter((l) => l.includes('"type":"metric"')).length >= count) return;
+    if (
+      count > 0 &&
+      lines(file)
+        .complete.slice(skip)
+        .filter((l) => l.includes('"type":"metric"')).length >= count
+    )
+      return;
     await delay(100);
   }
 }
@@ -65,9 +71,25 @@ export async function runFaultSuite(n: number, seed = 7): Promise<FaultFigures> 
   const events = join(runDir, 'events.jsonl');
   const manager = new RunManager({ stopGraceMs: 5_000 });
   const python = venvPython(root);
-  const base = { stage: 'ppo' as const, configPath: config, python, trainerRoot: join(root, 'trainer'), schemaDir: join(root, 'schema'), runDir };
+  const base = {
+    stage: 'ppo' as const,
+    configPath: config,
+    python,
+    trainerRoot: join(root, 'trainer'),
+    schemaDir: join(root, 'schema'),
+    runDir,
+  };
   const random = rng(seed);
-  const figures: FaultFigures = { kills: 0, killedWithCheckpoint: 0, resumed: 0, completeLinesLost: 0, corruptCompleteLines: 0, tornTails: 0, finalStatus: '', lastStep: -1 };
+  const figures: FaultFigures = {
+    kills: 0,
+    killedWithCheckpoint: 0,
+    resumed: 0,
+    completeLinesLost: 0,
+    corruptCompleteLines: 0,
+    tornTails: 0,
+    finalStatus: '',
+    lastStep: -1,
+  };
   let before: string[] = [];
   try {
     for (let i = 0; i < n; i++) {

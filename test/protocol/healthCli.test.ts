@@ -24,7 +24,10 @@ before(async () => {
   assert.equal(build.status, 0, `build failed: ${build.stderr}`);
   work = mkdtempSync(join(tmpdir(), 'fact-rlhf-health-'));
   // A TensorBoard log from the real SummaryWriter (TRL/veRL tag names, a NaN at step 3).
-  const tb = spawnSync(venvPython(root), [join(root, 'test', 'fixtures', 'write_tensorboard.py'), join(work, 'tb'), '12', '8'], { encoding: 'utf8', timeout: 120_000 });
+  const tb = spawnSync(venvPython(root), [join(root, 'test', 'fixtures', 'write_tensorboard.py'), join(work, 'tb'), '12', '8'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(tb.status, 0, tb.stderr);
   runDir = join(work, 'tiny');
   const handle = new RunManager().start({
@@ -76,13 +79,28 @@ test('live: the alarm is raised while the run is going, the same one the CLI rep
   assert.equal(hack.stepsRead, hack.alarm.detectedAt + 1, 'raised as soon as its step was read (steps 0..N)');
   assert.ok(totalSteps >= hack.stepsRead);
   const report = JSON.parse(cli('health', runDir, '--json').stdout);
-  assert.deepEqual(report.alarms, liveAlarms.map((x) => x.alarm));
+  assert.deepEqual(
+    report.alarms,
+    liveAlarms.map((x) => x.alarm),
+  );
 });
 
 test('a healthy run folder exits 0', () => {
   const d = join(work, 'healthy');
   mkdirSync(d);
-  const lines = Array.from({ length: 40 }, (_, s) => JSON.stringify({ v: 1, t: 1.7e9 + s, type: 'metric', step: s, values: { 'ppo/reward_total': -5 + 0.1 * s + 0.2 * Math.sin(s * 1.7), 'ppo/response_length': 40 + Math.sin(s * 2.3), 'ppo/kl_sum': 0.02 * s } }));
+  const lines = Array.from({ length: 40 }, (_, s) =>
+    JSON.stringify({
+      v: 1,
+      t: 1.7e9 + s,
+      type: 'metric',
+      step: s,
+      values: {
+        'ppo/reward_total': -5 + 0.1 * s + 0.2 * Math.sin(s * 1.7),
+        'ppo/response_length': 40 + Math.sin(s * 2.3),
+        'ppo/kl_sum': 0.02 * s,
+      },
+    }),
+  );
   writeFileSync(join(d, 'events.jsonl'), `${lines.join('\n')}\n`);
   const r = cli('health', d);
   assert.equal(r.status, 0, r.stdout + r.stderr);

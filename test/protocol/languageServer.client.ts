@@ -3,13 +3,7 @@
 import { spawn, fork, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import {
-  createMessageConnection,
-  IPCMessageReader,
-  IPCMessageWriter,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams, Range, TextEdit } from 'vscode-languageserver/node';
 
@@ -39,7 +33,10 @@ export class LspTestClient {
   readonly logs: string[] = [];
   private versions = new Map<string, number>();
 
-  private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly conn: MessageConnection,
+  ) {
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.published.set(p.uri, p);
       const seen = this.history.get(p.uri) ?? [];
@@ -59,7 +56,11 @@ export class LspTestClient {
   }
 
   /** `proc` sets the server's working folder and environment (default: this one's, cleaned). */
-  static async start(transport: 'stdio' | 'ipc', initializationOptions?: unknown, procOptions: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LspTestClient> {
+  static async start(
+    transport: 'stdio' | 'ipc',
+    initializationOptions?: unknown,
+    procOptions: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<LspTestClient> {
     let proc: ChildProcess;
     let conn: MessageConnection;
     const env = procOptions.env ?? cleanEnv();
@@ -115,8 +116,18 @@ export class LspTestClient {
     const have = this.published.get(uri);
     if (have && (have.version ?? 0) >= version) return Promise.resolve(have.diagnostics);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${version} within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`)), timeoutMs);
-      this.waiters.push({ uri, version, resolve: (d) => { clearTimeout(timer); resolve(d); } });
+      const timer = setTimeout(
+        () => reject(new Error(`no diagnostics for ${uri} v${version} within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        uri,
+        version,
+        resolve: (d) => {
+          clearTimeout(timer);
+          resolve(d);
+        },
+      });
     });
   }
 

@@ -67,7 +67,11 @@ test('an empty document and `version: 1` alone: nothing to run, an error in the 
     const d = only(await client.open(uri, start), 'nothing-to-run');
     assert.equal(d.severity, 1, 'an error');
     assert.match(msg(d), /^Nothing to run: the config names no data and no model/);
-    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d] },
+    });
     const fix = actions.find((a) => a.isPreferred && a.kind === 'quickfix');
     assert.ok(fix?.edit?.changes?.[uri], JSON.stringify(actions.map((a) => a.title)));
     const text = applyEdits(start, fix.edit.changes[uri]);
@@ -82,7 +86,11 @@ test('the LLaVA-RLHF recipes and the tiny examples give no diagnostics', async (
   for (const f of examples) {
     const file = path.join(ROOT, 'examples', f);
     const diags = await client.open(pathToFileURL(file).toString(), fs.readFileSync(file, 'utf8'));
-    assert.deepEqual(diags.map((d) => `${d.range.start.line + 1}: ${d.message}`), [], f);
+    assert.deepEqual(
+      diags.map((d) => `${d.range.start.line + 1}: ${d.message}`),
+      [],
+      f,
+    );
     client.close(pathToFileURL(file).toString());
   }
 });
@@ -94,10 +102,13 @@ test('schema rules: unknown key with did-you-mean, out of range, enum — each a
   assert.match(msg(unknown), /ppo\.kl_coeff.*did you mean `kl_coef`/);
   assert.deepEqual(unknown.range, { start: positionOf(text, 'kl_coeff'), end: positionOf(text, 'kl_coeff', 8) });
   const ranges = diags.filter((d) => d.code === 'out-of-range').map((d) => [d.range.start.line, d.range.start.character, msg(d)]);
-  assert.deepEqual(ranges.map((r) => r.slice(0, 2)), [
-    [lineOf(text, 'clip_range'), positionOf(text, '1.5').character],
-    [lineOf(text, 'no_eos_penalty'), positionOf(text, ': 8', 2).character],
-  ]);
+  assert.deepEqual(
+    ranges.map((r) => r.slice(0, 2)),
+    [
+      [lineOf(text, 'clip_range'), positionOf(text, '1.5').character],
+      [lineOf(text, 'no_eos_penalty'), positionOf(text, ': 8', 2).character],
+    ],
+  );
   assert.match(String(ranges[0][2]), /ppo\.clip_range.*≤ 1/);
   assert.match(String(ranges[1][2]), /ppo\.no_eos_penalty.*≤ 0/);
   const e = only(diags, 'enum');
@@ -127,15 +138,19 @@ test('batch sizes must divide across per-device × gpus × nodes, at the key tha
   // Change only the GPU count: the rollout batch is fine, the diagnostic sits on launch.gpus.
   const text2 = `${BUILTIN}ppo:\n  rollout_batch_size: 512\nlaunch:\n  gpus: 3\n  backend: torchrun\n`;
   const d2 = (await client.open(freshUri(), text2)).filter((d) => d.code === 'batch-divisibility' && msg(d).startsWith('`ppo.'));
-  assert.deepEqual(d2.map((d) => [d.range.start.line, msg(d).slice(0, 24)]), [
-    [lineOf(text2, 'rollout_batch_size'), '`ppo.rollout_batch_size`'],
-    // The step batch (a default) does not split over 3 GPUs either: shown on the key this file set.
-    [lineOf(text2, 'gpus'), '`ppo.step_batch_size` (2'],
-  ]);
+  assert.deepEqual(
+    d2.map((d) => [d.range.start.line, msg(d).slice(0, 24)]),
+    [
+      [lineOf(text2, 'rollout_batch_size'), '`ppo.rollout_batch_size`'],
+      // The step batch (a default) does not split over 3 GPUs either: shown on the key this file set.
+      [lineOf(text2, 'gpus'), '`ppo.step_batch_size` (2'],
+    ],
+  );
 });
 
 test('length budget, missing facts, small-batch whitening and a negative bonus are flagged', async () => {
-  const text = 'model:\n  max_length: 512\nppo:\n  rollout_batch_size: 2\n  rollout_per_device_batch_size: 1\n  step_batch_size: 2\n  step_per_device_batch_size: 1\n  correct_choice_bonus: -1.0\n';
+  const text =
+    'model:\n  max_length: 512\nppo:\n  rollout_batch_size: 2\n  rollout_per_device_batch_size: 1\n  step_batch_size: 2\n  step_per_device_batch_size: 1\n  correct_choice_bonus: -1.0\n';
   const diags = await client.open(freshUri(), text);
   const len = only(diags, 'length-budget');
   assert.match(msg(len), /ppo\.query_len.*ppo\.response_len.*128 \+ 896 = 1024.*model\.max_length.*512/);
@@ -153,7 +168,8 @@ test('files and folders are checked relative to the config', async () => {
   fs.writeFileSync(path.join(dir, 'facts.json'), JSON.stringify({ img1: ['a red circle'] }));
   fs.writeFileSync(path.join(dir, 'prefs.json'), JSON.stringify([{ image: 'a.png', conversations: [], output_1: { value: 'x' } }]));
   fs.mkdirSync(path.join(dir, 'images'), { recursive: true });
-  const text = 'data:\n  facts: facts.json\n  image_folder: images\n  preference: prefs.json\n  ppo_prompts: missing/prompts.json\nreward_model:\n  fact_augmentation: true\nppo:\n  init_value_from_reward_model: false\n';
+  const text =
+    'data:\n  facts: facts.json\n  image_folder: images\n  preference: prefs.json\n  ppo_prompts: missing/prompts.json\nreward_model:\n  fact_augmentation: true\nppo:\n  init_value_from_reward_model: false\n';
   const diags = await client.open(uriFor('files.rlhf.yaml'), text);
   const missing = only(diags, 'path-not-found');
   assert.equal(missing.range.start.line, lineOf(text, 'ppo_prompts'));
@@ -183,7 +199,10 @@ test('extends: inherited values are checked, and problems point into the file th
   fs.writeFileSync(path.join(dir, 'loop-a.rlhf.yaml'), 'extends: loop-b.rlhf.yaml\n');
   fs.writeFileSync(path.join(dir, 'loop-b.rlhf.yaml'), 'extends: loop-a.rlhf.yaml\n');
   const loop = await client.open(uriFor('loop-a.rlhf.yaml'), 'extends: loop-b.rlhf.yaml\n');
-  assert.ok(loop.some((d) => d.code === 'extends-cycle'), JSON.stringify(loop));
+  assert.ok(
+    loop.some((d) => d.code === 'extends-cycle'),
+    JSON.stringify(loop),
+  );
 });
 
 test('hover shows meaning, type, default and the LLaVA-RLHF reference from the schema', async () => {
@@ -206,17 +225,35 @@ test('completion offers keys with docs, enum values and booleans', async () => {
   const text = `${BUILTIN}ppo:\n  kl_coef: 0.1\n  \n  lr_schedule: \n  whiten: \n`;
   const uri = freshUri();
   await client.open(uri, text);
-  const keys = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: lineOf(text, 'kl_coef') + 1, character: 2 } });
+  const keys = await client.request<CompletionItem[]>('textDocument/completion', {
+    textDocument: { uri },
+    position: { line: lineOf(text, 'kl_coef') + 1, character: 2 },
+  });
   const labels = keys.map((k) => k.label);
   assert.ok(labels.includes('rollout_batch_size') && labels.includes('clip_range'));
   assert.ok(!labels.includes('kl_coef'), 'a key already present is not offered again');
   const clip = keys.find((k) => k.label === 'clip_range');
   assert.match((clip?.documentation as { value: string }).value, /PPO ratio clip ε/);
-  const enums = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: positionOf(text, 'lr_schedule: ', 13) });
-  assert.deepEqual(enums.map((c) => c.label), ['cosine', 'constant', 'linear']);
-  const bools = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: positionOf(text, 'whiten: ', 8) });
-  assert.deepEqual(bools.map((c) => c.label), ['true', 'false']);
-  const top = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: lineOf(text, 'whiten') + 1, character: 0 } });
+  const enums = await client.request<CompletionItem[]>('textDocument/completion', {
+    textDocument: { uri },
+    position: positionOf(text, 'lr_schedule: ', 13),
+  });
+  assert.deepEqual(
+    enums.map((c) => c.label),
+    ['cosine', 'constant', 'linear'],
+  );
+  const bools = await client.request<CompletionItem[]>('textDocument/completion', {
+    textDocument: { uri },
+    position: positionOf(text, 'whiten: ', 8),
+  });
+  assert.deepEqual(
+    bools.map((c) => c.label),
+    ['true', 'false'],
+  );
+  const top = await client.request<CompletionItem[]>('textDocument/completion', {
+    textDocument: { uri },
+    position: { line: lineOf(text, 'whiten') + 1, character: 0 },
+  });
   assert.ok(top.some((c) => c.label === 'launch'));
   assert.ok(top.some((c) => c.label === 'model (LLaVA-RLHF reference)' && c.textEdit && /max_length: 2048/.test(c.textEdit.newText)));
 });
@@ -226,7 +263,10 @@ test('inlay hints show gradient accumulation and optimiser steps per iteration',
   const text = fs.readFileSync(file, 'utf8');
   const uri = uriFor('recipe-copy.rlhf.yaml');
   await client.open(uri, text);
-  const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 500, character: 0 } } });
+  const hints = await client.request<InlayHint[]>('textDocument/inlayHint', {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 0 }, end: { line: 500, character: 0 } },
+  });
   const at = (needle: string): string[] => hints.filter((h) => h.position.line === lineOf(text, needle)).map((h) => String(h.label));
   assert.deepEqual(at('  step_batch_size'), ['8 per device × 8 GPUs × 1 node → 4 accumulation steps']);
   assert.deepEqual(at('  rollout_batch_size'), ['32 per device × 8 GPUs × 1 node → 2 generation passes']);
@@ -241,7 +281,11 @@ test('code actions fix a misspelt key and make batches divisible; re-validation 
   for (const code of ['unknown-key', 'batch-divisibility']) {
     const d = diags.filter((x) => x.code === code)[0];
     assert.ok(d, code);
-    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d] },
+    });
     const fix = actions.find((a) => a.isPreferred && a.kind === 'quickfix');
     assert.ok(fix?.edit?.changes?.[uri], `a preferred fix for ${code}: ${JSON.stringify(actions.map((a) => a.title))}`);
     text = applyEdits(text, fix.edit.changes[uri]);
@@ -256,7 +300,11 @@ test('code actions fix a misspelt key and make batches divisible; re-validation 
   let cur = (await client.open(uri2, t2)).filter((d) => d.code === 'batch-divisibility');
   assert.equal(cur.length, 5, JSON.stringify(cur.map((d) => msg(d)))); // ppo rollout and step, sft, rl_init, reward_model
   for (let round = 0; round < 8 && cur.length > 0; round++) {
-    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri: uri2 }, range: cur[0].range, context: { diagnostics: [cur[0]] } });
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri: uri2 },
+      range: cur[0].range,
+      context: { diagnostics: [cur[0]] },
+    });
     const fix = actions.find((a) => a.isPreferred);
     assert.ok(fix?.edit?.changes?.[uri2], JSON.stringify(actions));
     t2 = applyEdits(t2, fix.edit.changes[uri2]);
@@ -268,10 +316,16 @@ test('code actions fix a misspelt key and make batches divisible; re-validation 
 
 test('the custom factRlhf/validate request validates a file on disk', async () => {
   const file = path.join(dir, 'ondisk.rlhf.yaml');
-  fs.writeFileSync(file, `${BUILTIN}launch:\n  gpus: 2\n  backend: torchrun\nppo:\n  rollout_batch_size: 100\n  step_batch_size: 50\n  step_per_device_batch_size: 5\n`);
+  fs.writeFileSync(
+    file,
+    `${BUILTIN}launch:\n  gpus: 2\n  backend: torchrun\nppo:\n  rollout_batch_size: 100\n  step_batch_size: 50\n  step_per_device_batch_size: 5\n`,
+  );
   const res = await client.request<ValidateResult>('factRlhf/validate', { uri: pathToFileURL(file).toString() });
   assert.equal(res.diagnostics.length, 1);
-  assert.deepEqual({ ...res.diagnostics[0], message: '' }, { line: 7, column: 3, endLine: 7, endColumn: 26, severity: 'error', code: 'batch-divisibility', message: '', file });
+  assert.deepEqual(
+    { ...res.diagnostics[0], message: '' },
+    { line: 7, column: 3, endLine: 7, endColumn: 26, severity: 'error', code: 'batch-divisibility', message: '', file },
+  );
 });
 
 test('document links and code lenses', async () => {
@@ -280,7 +334,10 @@ test('document links and code lenses', async () => {
   const uri = uriFor('links.rlhf.yaml');
   await client.open(uri, text);
   const links = await client.request<DocumentLink[]>('textDocument/documentLink', { textDocument: { uri } });
-  assert.deepEqual(links.map((l) => [l.range.start.line, l.target]), [[1, uriFor('links-facts.json')]]);
+  assert.deepEqual(
+    links.map((l) => [l.range.start.line, l.target]),
+    [[1, uriFor('links-facts.json')]],
+  );
   const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
   assert.ok(lenses.some((l) => l.command?.command === 'factRlhf.startPpo' && l.range.start.line === 2));
 });
@@ -318,7 +375,10 @@ test('the server survives hostile input: garbage edits, huge lines, alias bombs'
     const [h, c] = await Promise.all([
       client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position }),
       client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position }),
-      client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } } }),
+      client.request<InlayHint[]>('textDocument/inlayHint', {
+        textDocument: { uri },
+        range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } },
+      }),
     ]);
     assert.ok(h === null || typeof h === 'object');
     assert.ok(Array.isArray(c));

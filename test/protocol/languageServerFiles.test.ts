@@ -39,10 +39,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 function prompts(n: number): string {
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: i, image: `${i}.jpg`, conversations: [{ from: 'human', value: '<image>\nq' }] })).join('\n') + '\n';
+  return (
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: i, image: `${i}.jpg`, conversations: [{ from: 'human', value: '<image>\nq' }] }),
+    ).join('\n') + '\n'
+  );
 }
 
-const CONFIG = 'data:\n  facts: missing-facts.json\n  ppo_prompts: prompts.jsonl\n  preference: prefs.json\nppo:\n  rollout_batch_size: 100\n  rollout_per_device_batch_size: 10\n  step_batch_size: 50\n  step_per_device_batch_size: 10\n  total_epochs: 2\n';
+const CONFIG =
+  'data:\n  facts: missing-facts.json\n  ppo_prompts: prompts.jsonl\n  preference: prefs.json\nppo:\n  rollout_batch_size: 100\n  rollout_per_device_batch_size: 10\n  step_batch_size: 50\n  step_per_device_batch_size: 10\n  total_epochs: 2\n';
 
 function codes(diags: Diagnostic[]): string[] {
   return diags.map((d) => String(d.code)).sort();
@@ -50,8 +55,13 @@ function codes(diags: Diagnostic[]): string[] {
 
 async function iterationsHint(uri: string, text: string): Promise<string | undefined> {
   const end = { line: text.split('\n').length, character: 0 };
-  const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end } });
-  const label = hints.map((h) => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join(''))).find((l) => l.includes('iterations'));
+  const hints = await client.request<InlayHint[]>('textDocument/inlayHint', {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 0 }, end },
+  });
+  const label = hints
+    .map((h) => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')))
+    .find((l) => l.includes('iterations'));
   return label;
 }
 
@@ -67,7 +77,10 @@ test('diagnostics are published first without the file checks, then again with t
     const h = client.history.get(uri) ?? [];
     return h.length >= 2 && h[h.length - 1].diagnostics.length >= 2 ? h : undefined;
   });
-  assert.ok(history.every((p) => p.version === 1), 'both publishes are for the opened version');
+  assert.ok(
+    history.every((p) => p.version === 1),
+    'both publishes are for the opened version',
+  );
   const full = history[history.length - 1].diagnostics;
   assert.deepEqual(codes(full), ['data-record', 'path-not-found']);
   const missing = full.find((d) => d.code === 'path-not-found')!;
@@ -89,7 +102,9 @@ test('a data file changed on disk is read again (cached by modification time and
   });
   const fixed = await until('a publish without the data-record warning', () => {
     const h = client.history.get(uri) ?? [];
-    return h.length > before && !h[h.length - 1].diagnostics.some((d) => d.code === 'data-record') ? h[h.length - 1].diagnostics : undefined;
+    return h.length > before && !h[h.length - 1].diagnostics.some((d) => d.code === 'data-record')
+      ? h[h.length - 1].diagnostics
+      : undefined;
   });
   assert.deepEqual(codes(fixed), ['path-not-found']);
   const label = await until('the recounted iterations hint', async () => {
@@ -106,11 +121,17 @@ test('the validate request waits for the file checks', async () => {
   const first = await client.open(uri, text);
   assert.deepEqual(codes(first), []);
   const res = await client.request<ValidateResult>(VALIDATE_REQUEST, { uri });
-  assert.deepEqual(res.diagnostics.map((d) => [d.code, d.line, d.column]), [['path-not-found', 3, 10]]);
+  assert.deepEqual(
+    res.diagnostics.map((d) => [d.code, d.line, d.column]),
+    [['path-not-found', 3, 10]],
+  );
   client.close(uri);
   // A config that is not open is read from disk and checked the same way.
   const closed = path.join(dir, 'closed.rlhf.yaml');
   fs.writeFileSync(closed, `# on disk only\n${text}`);
   const onDisk = await client.request<ValidateResult>(VALIDATE_REQUEST, { uri: pathToFileURL(closed).toString() });
-  assert.deepEqual(onDisk.diagnostics.map((d) => [d.code, d.line, d.column, d.file]), [['path-not-found', 4, 10, closed]]);
+  assert.deepEqual(
+    onDisk.diagnostics.map((d) => [d.code, d.line, d.column, d.file]),
+    [['path-not-found', 4, 10, closed]],
+  );
 });

@@ -39,13 +39,17 @@ async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Pr
 }
 
 /** Starts a server in `cwd` with PATH `pathEnv`, opens the 13B recipe; its diagnostic codes once a GPU probe had time to land. */
-async function session(cwd: string, pathEnv: string, options: Record<string, unknown>): Promise<{ codes: string[]; client: LspTestClient }> {
+async function session(
+  cwd: string,
+  pathEnv: string,
+  options: Record<string, unknown>,
+): Promise<{ codes: string[]; client: LspTestClient }> {
   const client = await LspTestClient.start('stdio', { fileCheckWaitMs: 0, ...options }, { cwd, env: { ...cleanEnv(), PATH: pathEnv } });
   const uri = pathToFileURL(path.join(cwd, 'exp.rlhf.yaml')).toString();
   await client.open(uri, RECIPE);
   // nvidia-smi answers asynchronously; a server that ran it re-validates with 24 GiB (the fit warning).
   let codes: string[] = [];
-  for (const deadline = Date.now() + 3000; Date.now() < deadline && !codes.includes('gpu-memory'); ) {
+  for (const deadline = Date.now() + 3000; Date.now() < deadline && !codes.includes('gpu-memory');) {
     codes = (await client.request<ValidateResult>(VALIDATE_REQUEST, { uri })).diagnostics.map((d) => d.code);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -81,7 +85,11 @@ test('untrusted: nvidia-smi is not run, and no file a config names is read (one 
   fs.mkdirSync(ws);
   const marker = path.join(dir, 'untrusted.log');
   fakeTool(path.join(dir, 'driver2'), marker);
-  const client = await LspTestClient.start('stdio', { fileCheckWaitMs: 0, workspaceTrusted: false }, { cwd: ws, env: { ...cleanEnv(), PATH: `${path.join(dir, 'driver2')}:/usr/bin:/bin` } });
+  const client = await LspTestClient.start(
+    'stdio',
+    { fileCheckWaitMs: 0, workspaceTrusted: false },
+    { cwd: ws, env: { ...cleanEnv(), PATH: `${path.join(dir, 'driver2')}:/usr/bin:/bin` } },
+  );
   const uri = pathToFileURL(path.join(ws, 'exp.rlhf.yaml')).toString();
   const text = 'extends: /etc/hostname\ndata:\n  sft: /etc/passwd\n  ppo_prompts: missing.jsonl\n';
   await client.open(uri, text);
@@ -90,16 +98,31 @@ test('untrusted: nvidia-smi is not run, and no file a config names is read (one 
   assert.equal(await client.stop(), 0);
   assert.equal(fs.existsSync(marker), false, 'nvidia-smi ran in an untrusted workspace');
   const notes = diagnostics.filter((d) => d.code === 'untrusted-workspace');
-  assert.deepEqual(notes.map((d) => d.severity), ['information', 'information']); // extends, then the first path
-  assert.ok(!diagnostics.some((d) => ['path-not-found', 'data-format', 'data-record', 'extends-not-found', 'extends-invalid'].includes(d.code)), JSON.stringify(diagnostics));
+  assert.deepEqual(
+    notes.map((d) => d.severity),
+    ['information', 'information'],
+  ); // extends, then the first path
+  assert.ok(
+    !diagnostics.some((d) => ['path-not-found', 'data-format', 'data-record', 'extends-not-found', 'extends-invalid'].includes(d.code)),
+    JSON.stringify(diagnostics),
+  );
 });
 
 test('findExecutable: absolute entries only, in order; Windows: .exe/.com only, quoted entries', () => {
   const present = new Set(['/opt/a/nvidia-smi', '/opt/b/nvidia-smi', 'C:\\NV\\nvidia-smi.EXE', 'C:\\Q\\nvidia-smi.BAT']);
   const isExecutable = (f: string): boolean => present.has(f);
-  assert.equal(findExecutable('nvidia-smi', { pathEnv: '.:rel:/opt/none:/opt/b:/opt/a', platform: 'linux', isExecutable }), '/opt/b/nvidia-smi');
-  assert.equal(findExecutable('nvidia-smi', { pathEnv: '::.', platform: 'linux', isExecutable, extraDirs: ['/opt/a'] }), '/opt/a/nvidia-smi');
-  assert.equal(findExecutable('nvidia-smi', { pathEnv: '.;rel;\\NV;C:\\Q;"C:\\NV"', platform: 'win32', isExecutable }), 'C:\\NV\\nvidia-smi.EXE');
+  assert.equal(
+    findExecutable('nvidia-smi', { pathEnv: '.:rel:/opt/none:/opt/b:/opt/a', platform: 'linux', isExecutable }),
+    '/opt/b/nvidia-smi',
+  );
+  assert.equal(
+    findExecutable('nvidia-smi', { pathEnv: '::.', platform: 'linux', isExecutable, extraDirs: ['/opt/a'] }),
+    '/opt/a/nvidia-smi',
+  );
+  assert.equal(
+    findExecutable('nvidia-smi', { pathEnv: '.;rel;\\NV;C:\\Q;"C:\\NV"', platform: 'win32', isExecutable }),
+    'C:\\NV\\nvidia-smi.EXE',
+  );
   assert.equal(findExecutable('nvidia-smi', { pathEnv: 'C:\\Q', platform: 'win32', isExecutable }), undefined);
   assert.equal(findExecutable('nvidia-smi', { pathEnv: undefined, platform: 'linux', isExecutable }), undefined);
 });

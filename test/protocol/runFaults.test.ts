@@ -68,7 +68,11 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
 test('High 1: attach() to a run whose trainer is dead settles with what the events say (no stack overflow)', async () => {
   const pid = await deadPid();
   const launches = [{ host: hostname(), pid, start_time: 1 }];
-  const finished = runFolder('dead-finished', { pids: [pid], launches }, `${statusLine('starting')}\n${statusLine('running')}\n${metricLine(0)}\n${statusLine('finished')}`);
+  const finished = runFolder(
+    'dead-finished',
+    { pids: [pid], launches },
+    `${statusLine('starting')}\n${statusLine('running')}\n${metricLine(0)}\n${statusLine('finished')}`,
+  );
   const manager = new RunManager();
   const handle = manager.attach(finished, 20);
   const result = await within(handle.done, 5000);
@@ -76,7 +80,11 @@ test('High 1: attach() to a run whose trainer is dead settles with what the even
   assert.equal((result as RunResult).status, 'finished', 'the last line (no newline: the trainer is gone) counts');
   assert.equal(handle.status, 'finished');
 
-  const crashed = runFolder('dead-crashed', { pids: [pid], launches }, `${statusLine('starting')}\n${statusLine('running')}\n${metricLine(0)}\n`);
+  const crashed = runFolder(
+    'dead-crashed',
+    { pids: [pid], launches },
+    `${statusLine('starting')}\n${statusLine('running')}\n${metricLine(0)}\n`,
+  );
   const other = manager.attach(crashed, 20);
   const r2 = (await within(other.done, 5000)) as RunResult;
   assert.equal(r2.status, 'failed', 'no final status and no trainer: failed, not running forever');
@@ -85,7 +93,7 @@ test('High 1: attach() to a run whose trainer is dead settles with what the even
   assert.equal(JSON.parse(last).status, 'failed', 'recorded, so the next reload does not re-attach it');
 });
 
-test('High 2: Stop does not signal a live process that merely reuses the trainer\'s pid', { skip: !linux }, async () => {
+test("High 2: Stop does not signal a live process that merely reuses the trainer's pid", { skip: !linux }, async () => {
   const other = await bystander();
   try {
     const pid = other.pid!;
@@ -110,7 +118,11 @@ test('High 2: after a --resume, Stop signals the latest launch (the live trainer
       { host: hostname(), pid: old, start_time: 1 },
       { host: hostname(), pid: current.pid!, start_time: processStartTime(current.pid!) },
     ];
-    const dir = runFolder('resumed', { pids: [old, current.pid!], launches }, `${statusLine('starting')}\n${statusLine('stopped')}\n${statusLine('starting')}\n${statusLine('running')}\n`);
+    const dir = runFolder(
+      'resumed',
+      { pids: [old, current.pid!], launches },
+      `${statusLine('starting')}\n${statusLine('stopped')}\n${statusLine('starting')}\n${statusLine('running')}\n`,
+    );
     const handle = new RunManager().attach(dir, 20);
     await handle.poll();
     assert.equal(handle.pid, current.pid);
@@ -126,7 +138,11 @@ test('High 2: after a --resume, Stop signals the latest launch (the live trainer
 // is kill(-1), which reaches every process of the user.
 test('High 2: a run.json naming pid 0, 1 or -1 is never signalled', async () => {
   for (const pid of [0, 1, -1]) {
-    const dir = runFolder(`pid-${pid}`, { pids: [pid], launches: [{ host: hostname(), pid, start_time: 1 }] }, `${statusLine('running')}\n`);
+    const dir = runFolder(
+      `pid-${pid}`,
+      { pids: [pid], launches: [{ host: hostname(), pid, start_time: 1 }] },
+      `${statusLine('running')}\n`,
+    );
     const handle = new RunManager().attach(dir, 20);
     const result = (await within(handle.stop(), 5000)) as RunResult;
     assert.equal(result.status, 'stopped', `pid ${pid}: nothing signalled, the handle ends`);
@@ -196,21 +212,26 @@ test('High 5: the grace period before SIGKILL is an option, and a killed trainer
   }
 });
 
-test('second pass: a --resume that never starts is not reported as the earlier launch\'s result', async () => {
+test("second pass: a --resume that never starts is not reported as the earlier launch's result", async () => {
   const events = `${statusLine('starting')}\n${metricLine(0)}\n${statusLine('finished')}\n`;
   const dir = runFolder('resume-nopy', { status: 'finished' }, events);
   const handle = new RunManager().start(stubOptions('resume-nopy', { runDir: dir, resume: true, python: join(work, 'no-such-python') }));
   const result = await handle.done;
   assert.equal(result.status, 'failed');
   assert.match(result.error ?? '', /Python interpreter not found/);
-  assert.equal(readFileSync(join(dir, 'events.jsonl'), 'utf8'), events, 'the finished run\'s record is left as it was');
+  assert.equal(readFileSync(join(dir, 'events.jsonl'), 'utf8'), events, "the finished run's record is left as it was");
   const replayed: RunEvent[] = [];
   handle.on('events', (e) => replayed.push(...e));
-  assert.equal(replayed.length, 3, 'the earlier launch\'s events are still history for the views');
+  assert.equal(replayed.length, 3, "the earlier launch's events are still history for the views");
 });
 
 test('second pass: a listener added after the log was read gets its history (51 events, not 1)', async () => {
-  const lines = [statusLine('starting'), statusLine('running'), ...Array.from({ length: 48 }, (_, i) => metricLine(i)), statusLine('finished')];
+  const lines = [
+    statusLine('starting'),
+    statusLine('running'),
+    ...Array.from({ length: 48 }, (_, i) => metricLine(i)),
+    statusLine('finished'),
+  ];
   const dir = runFolder('history', {}, `${lines.join('\n')}\n`);
   const handle = new RunManager().attach(dir, 20);
   await within(handle.done, 3000);

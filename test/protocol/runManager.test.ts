@@ -63,8 +63,14 @@ test('a tiny PPO run streams schema-valid events to finished, reward rising', as
   const reward = series.get('ppo/reward_total');
   assert.ok(reward && reward.steps.length >= 5, 'one reward point per iteration');
   assert.ok(series.get('ppo/kl_sum'), 'KL is logged');
-  assert.ok(events.some((e) => e.type === 'sample'), 'sample records are written');
-  assert.ok(events.some((e) => e.type === 'checkpoint'), 'a final checkpoint is written');
+  assert.ok(
+    events.some((e) => e.type === 'sample'),
+    'sample records are written',
+  );
+  assert.ok(
+    events.some((e) => e.type === 'checkpoint'),
+    'a final checkpoint is written',
+  );
   const manifest = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
   assert.equal(manifest.status, 'finished');
 });
@@ -80,12 +86,15 @@ test('stop() checkpoints and ends the run as stopped', async () => {
   const result = await handle.stop();
   assert.equal(result.status, 'stopped');
   const events = validateEventLines(result.runDir);
-  assert.ok(events.some((e) => e.type === 'checkpoint'), 'checkpoint before stopping');
+  assert.ok(
+    events.some((e) => e.type === 'checkpoint'),
+    'checkpoint before stopping',
+  );
   const last = events[events.length - 1];
   assert.ok(last.type === 'status' && last.status === 'stopped');
 });
 
-test('a config error fails the run with the trainer\'s message naming file, line and key', async () => {
+test("a config error fails the run with the trainer's message naming file, line and key", async () => {
   const bad = join(work, 'bad.rlhf.yaml');
   writeFileSync(bad, `extends: ${fastConfig}\nppo:\n  kl_coef: "lots"\n`);
   const manager = new RunManager();

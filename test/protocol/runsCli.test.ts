@@ -35,7 +35,10 @@ function cli(args: string[], env: Record<string, string> = {}): { status: number
 }
 
 function events(dir: string): RunEvent[] {
-  return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent);
 }
 
 test('a stopped real run: listed with status, stage, progress, headline and checkpoint; resumed to finished from its checkpoint', async () => {
@@ -57,7 +60,15 @@ test('a stopped real run: listed with status, stage, progress, headline and chec
   assert.equal(listed.status, 0, listed.stderr);
   const rows = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
   assert.equal(rows.length, 1);
-  const row = rows[0] as { id: string; stage: string; status: string; live: boolean; progress: { step: number; total: number }; headline: { label: string; value: number }; checkpoint: string };
+  const row = rows[0] as {
+    id: string;
+    stage: string;
+    status: string;
+    live: boolean;
+    progress: { step: number; total: number };
+    headline: { label: string; value: number };
+    checkpoint: string;
+  };
   assert.equal(row.id, 'tiny-fast-ppo-20260101-000000');
   assert.equal(row.stage, 'ppo');
   assert.equal(row.status, 'stopped');
@@ -84,9 +95,16 @@ test('a stopped real run: listed with status, stage, progress, headline and chec
   const metricSteps = after.filter((e) => e.type === 'metric').map((e) => (e.type === 'metric' ? e.step : -1));
   assert.ok(metricSteps.length > 0, 'the resumed launch trained');
   // Steps count iterations from 1; checkpoint step-N holds N of them, so the resumed launch's first is N + 1.
-  const firstSteps = events(runDir).slice(0, before).filter((e) => e.type === 'metric').map((e) => (e.type === 'metric' ? e.step : -1));
+  const firstSteps = events(runDir)
+    .slice(0, before)
+    .filter((e) => e.type === 'metric')
+    .map((e) => (e.type === 'metric' ? e.step : -1));
   assert.equal(Math.max(...firstSteps), checkpointStep, 'the stop checkpointed its last step');
-  assert.equal(metricSteps[0], checkpointStep + 1, `metrics continue from the checkpoint step (${checkpointStep}), not from the start: ${metricSteps.join(',')}`);
+  assert.equal(
+    metricSteps[0],
+    checkpointStep + 1,
+    `metrics continue from the checkpoint step (${checkpointStep}), not from the start: ${metricSteps.join(',')}`,
+  );
   assert.equal(Math.max(...metricSteps), 8, 'and run to the last of the 8 iterations');
   const final = cli(['runs', out, '--json']);
   assert.equal((JSON.parse(final.stdout) as Array<{ status: string }>)[0].status, 'finished');
@@ -106,7 +124,10 @@ test('launch-script: a config in a folder named with $(…) and ; — the script
   const evil = join(work, 'lab $(touch PWNED); `touch PWNED2`');
   mkdirSync(evil, { recursive: true });
   const config = join(evil, 'exp;1.rlhf.yaml');
-  writeFileSync(config, `extends: ${JSON.stringify(join(ROOT, 'test', 'fixtures', 'tiny-fast.rlhf.yaml'))}\nname: exp\noutput_dir: out $(id)\nlaunch:\n  gpus: 3\n`);
+  writeFileSync(
+    config,
+    `extends: ${JSON.stringify(join(ROOT, 'test', 'fixtures', 'tiny-fast.rlhf.yaml'))}\nname: exp\noutput_dir: out $(id)\nlaunch:\n  gpus: 3\n`,
+  );
   const stubBin = join(work, 'stub-bin');
   mkdirSync(stubBin, { recursive: true });
   writeFileSync(join(stubBin, 'torchrun'), '#!/bin/sh\nprintf \'%s\\0\' "$@" > "$STUB_ARGV"\n', { mode: 0o755 });
@@ -118,19 +139,27 @@ test('launch-script: a config in a folder named with $(…) and ; — the script
   const script = join(work, 'launch.sh');
   writeFileSync(script, res.stdout);
   const argvFile = join(work, 'argv');
-  const ran = spawnSync('bash', [script], { cwd: work, encoding: 'utf8', env: { ...process.env, PATH: `${stubBin}:/usr/bin:/bin`, STUB_ARGV: argvFile } });
+  const ran = spawnSync('bash', [script], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${stubBin}:/usr/bin:/bin`, STUB_ARGV: argvFile },
+  });
   assert.equal(ran.status, 0, ran.stderr);
   const argv = readFileSync(argvFile, 'utf8').split('\0').slice(0, -1);
-  assert.equal(argv[1], '--nproc_per_node=3', 'GPUs from the config\'s launch.gpus');
+  assert.equal(argv[1], '--nproc_per_node=3', "GPUs from the config's launch.gpus");
   assert.deepEqual(argv.slice(2, 6), ['-m', 'fact_rlhf', 'ppo', '--config']);
   assert.equal(argv[6], config);
   assert.equal(argv[7], '--run-dir');
   assert.match(argv[8], new RegExp(`^${join(evil, 'out $(id)', 'exp-ppo-').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d`));
-  for (const where of [work, evil]) assert.ok(!existsSync(join(where, 'PWNED')) && !existsSync(join(where, 'PWNED2')), `nothing executed in ${where}`);
+  for (const where of [work, evil])
+    assert.ok(!existsSync(join(where, 'PWNED')) && !existsSync(join(where, 'PWNED2')), `nothing executed in ${where}`);
 
   const slurm = cli(['launch-script', config, '--backend', 'slurm', '--gpus', '2']);
   assert.equal(slurm.status, 0, slurm.stderr);
-  assert.match(slurm.stdout, /^#!\/bin\/bash\n#SBATCH --job-name=fact-rlhf-ppo\n#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=1\n#SBATCH --gpus-per-node=2\n/);
+  assert.match(
+    slurm.stdout,
+    /^#!\/bin\/bash\n#SBATCH --job-name=fact-rlhf-ppo\n#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=1\n#SBATCH --gpus-per-node=2\n/,
+  );
   assert.equal(cli(['launch-script', config, '--backend', 'ray']).status, 2);
   assert.equal(cli(['launch-script', config, '--backend', 'torchrun', '--gpus', '0']).status, 2);
 });

@@ -77,13 +77,16 @@ const BROKEN = [
   '',
 ].join('\n');
 
-test('a broken config: every stage command refuses with all of validate\'s problems, creates no run folder, starts no Python', () => {
+test("a broken config: every stage command refuses with all of validate's problems, creates no run folder, starts no Python", () => {
   const file = write('broken.rlhf.yaml', BROKEN);
   const validate = cli(['validate', 'broken.rlhf.yaml']);
   assert.equal(validate.status, 1);
   const problems = validate.stdout.trim().split('\n');
   assert.equal(problems.filter((l) => / error \[/.test(l)).length, 4, validate.stdout);
-  assert.ok(problems.some((l) => /error \[batch-divisibility\]/.test(l)), 'the problem the trainer misses is among them');
+  assert.ok(
+    problems.some((l) => /error \[batch-divisibility\]/.test(l)),
+    'the problem the trainer misses is among them',
+  );
   for (const stage of STAGES) {
     const res = cli([stage, 'broken.rlhf.yaml']);
     assert.equal(res.status, 1, `${stage}: ${res.stderr}`);
@@ -103,7 +106,10 @@ test('a broken config: every stage command refuses with all of validate\'s probl
 });
 
 test('warnings do not block: the trainer starts, and the warning is shown first', () => {
-  write('warned.rlhf.yaml', 'version: 1\nname: warned\noutput_dir: warned-runs\ndata:\n  builtin: shapes\nppo:\n  correct_choice_bonus: -1\nlaunch:\n  device: cpu\n');
+  write(
+    'warned.rlhf.yaml',
+    'version: 1\nname: warned\noutput_dir: warned-runs\ndata:\n  builtin: shapes\nppo:\n  correct_choice_bonus: -1\nlaunch:\n  device: cpu\n',
+  );
   const res = cli(['ppo', 'warned.rlhf.yaml']);
   assert.match(res.stderr.split('\n')[0], /^warned\.rlhf\.yaml:7:3: warning \[reward-sign\]/);
   const args = started();
@@ -113,11 +119,20 @@ test('warnings do not block: the trainer starts, and the warning is shown first'
 });
 
 test('a config with nothing to run is an error in validate and refused by the stage commands', () => {
-  for (const [name, text] of [['empty.rlhf.yaml', ''], ['version-only.rlhf.yaml', 'version: 1\n']]) {
+  for (const [name, text] of [
+    ['empty.rlhf.yaml', ''],
+    ['version-only.rlhf.yaml', 'version: 1\n'],
+  ]) {
     write(name, text);
     const v = cli(['validate', name]);
     assert.equal(v.status, 1, name);
-    assert.match(v.stdout, new RegExp(`^${name.replace('.', '\\.')}:1:1: error \\[nothing-to-run\\] Nothing to run: the config names no data and no model\\. Set \`data\\.builtin: shapes\``), name);
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `^${name.replace('.', '\\.')}:1:1: error \\[nothing-to-run\\] Nothing to run: the config names no data and no model\\. Set \`data\\.builtin: shapes\``,
+      ),
+      name,
+    );
     const run = cli(['eval', name]);
     assert.equal(run.status, 1, name);
     assert.match(run.stderr, /error \[nothing-to-run\]/);
@@ -127,7 +142,19 @@ test('a config with nothing to run is an error in validate and refused by the st
 });
 
 function manifest(stage: string, started: number, configPath: string | null): string {
-  return JSON.stringify({ id: 'x', stage, config: {}, config_path: configPath, config_hash: 'h', host: 'test', pids: [], world_size: 1, started, status: 'stopped', protocol_version: 1 });
+  return JSON.stringify({
+    id: 'x',
+    stage,
+    config: {},
+    config_path: configPath,
+    config_hash: 'h',
+    host: 'test',
+    pids: [],
+    world_size: 1,
+    started,
+    status: 'stopped',
+    protocol_version: 1,
+  });
 }
 
 /** A run folder with run.json, events.jsonl and, when `checkpoint` is given, checkpoints/latest → it. */
@@ -148,7 +175,10 @@ test('--resume without --run-dir continues the newest run of this config and sta
   // Nothing to resume yet: refused, no folder, no Python.
   const none = cli(['ppo', '--resume', 'resume/tiny.rlhf.yaml']);
   assert.equal(none.status, 2, none.stderr);
-  assert.match(none.stderr, /--resume: no ppo run of tiny\.rlhf\.yaml with a checkpoint \(checkpoints\/latest\) under .*resume\/runs; start a new run without --resume, or name the run with --run-dir/);
+  assert.match(
+    none.stderr,
+    /--resume: no ppo run of tiny\.rlhf\.yaml with a checkpoint \(checkpoints\/latest\) under .*resume\/runs; start a new run without --resume, or name the run with --run-dir/,
+  );
   assert.equal(started(), undefined);
   assert.ok(!fs.existsSync(path.join(dir, 'resume', 'runs')), 'no run folder');
 
@@ -161,7 +191,12 @@ test('--resume without --run-dir continues the newest run of this config and sta
   const before = fs.readdirSync(path.join(dir, 'resume', 'runs')).sort();
 
   const res = cli(['ppo', '--resume', 'resume/tiny.rlhf.yaml']);
-  assert.match(res.stderr, new RegExp(`fact-rlhf: resuming ${chosen}: the newest with a checkpoint \\(tiny-ppo-20260103-000000 is newer but has none\\) ppo run of tiny\\.rlhf\\.yaml, from checkpoint step-4`));
+  assert.match(
+    res.stderr,
+    new RegExp(
+      `fact-rlhf: resuming ${chosen}: the newest with a checkpoint \\(tiny-ppo-20260103-000000 is newer but has none\\) ppo run of tiny\\.rlhf\\.yaml, from checkpoint step-4`,
+    ),
+  );
   const args = started();
   assert.ok(args, res.stderr);
   assert.ok(args.endsWith(`--run-dir ${chosen} --resume`), args);
@@ -200,7 +235,7 @@ test('--resume with --run-dir: the folder must be a run of that stage with a che
   assert.ok(started()?.endsWith(`--run-dir ${ready} --resume`));
 });
 
-test('every command has its own --help; eval\'s says which checkpoint it evaluates and how to choose one', () => {
+test("every command has its own --help; eval's says which checkpoint it evaluates and how to choose one", () => {
   for (const command of [...STAGES, 'validate']) {
     for (const flag of ['--help', '-h']) {
       const res = cli([command, flag]);
@@ -216,7 +251,10 @@ test('every command has its own --help; eval\'s says which checkpoint it evaluat
   assert.match(evalHelp, /eval\.checkpoint +the model to evaluate/);
   // Issue 15 item 13: unset, the newest finished policy run; a random built-in model only when asked.
   assert.match(evalHelp, /Unset: the newest finished policy run with\n +a checkpoint under output_dir — ppo, else rl_init, else sft/);
-  assert.match(evalHelp, /builtin:tiny-llava \(a randomly initialised\n +model\): that is refused unless eval\.allow_random: true or --allow-random/);
+  assert.match(
+    evalHelp,
+    /builtin:tiny-llava \(a randomly initialised\n +model\): that is refused unless eval\.allow_random: true or --allow-random/,
+  );
   assert.match(evalHelp, /a ppo, sft or rl_init run folder: its latest checkpoint \(checkpoints\/latest\)/);
   assert.match(evalHelp, /<run folder>\/checkpoints\/step-N/);
   assert.match(evalHelp, /results\.json/);
@@ -239,7 +277,10 @@ test('eval with no checkpoint named evaluates the newest finished ppo (else rl_i
   // Nothing trained: refused before anything exists, with the ways on.
   const none = cli(['eval', 'evaldef/e.rlhf.yaml']);
   assert.equal(none.status, 2, none.stderr);
-  assert.match(none.stderr, /error: eval: nothing trained to evaluate: eval\.checkpoint is unset, no finished policy run \(ppo, rl_init, sft\)/);
+  assert.match(
+    none.stderr,
+    /error: eval: nothing trained to evaluate: eval\.checkpoint is unset, no finished policy run \(ppo, rl_init, sft\)/,
+  );
   assert.match(none.stderr, /eval\.allow_random: true \(fact-rlhf eval --allow-random\)/);
   assert.equal(started(), undefined);
   assert.ok(!fs.existsSync(path.join(dir, 'evaldef', 'runs')), 'no run folder');
@@ -256,7 +297,12 @@ test('eval with no checkpoint named evaluates the newest finished ppo (else rl_i
     assert.ok(args, `Python was not started: ${res.stderr}`);
     const chosen = /--checkpoint (\S+)/.exec(args)?.[1];
     assert.ok(chosen, args);
-    assert.match(res.stderr, new RegExp(`fact-rlhf: evaluating ${chosen.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(checkpoint step-\\d\\): the newest finished \\w+ run under`));
+    assert.match(
+      res.stderr,
+      new RegExp(
+        `fact-rlhf: evaluating ${chosen.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(checkpoint step-\\d\\): the newest finished \\w+ run under`,
+      ),
+    );
     return chosen;
   };
   assert.equal(pick(), sft);

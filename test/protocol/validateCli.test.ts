@@ -77,8 +77,14 @@ test('a batch that does not divide across the GPUs is reported at its line, exit
   // does, so the step batch is reported too, at its own line.
   const lines = res.stdout.trim().split('\n');
   assert.equal(lines.length, 2, res.stdout);
-  assert.match(lines[1], /indivisible\.rlhf\.yaml:7:3: error \[batch-divisibility\] `ppo\.rollout_batch_size` \(12\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8$/);
-  assert.match(lines[0], /indivisible\.rlhf\.yaml:5:3: error \[batch-divisibility\] `ppo\.step_batch_size` \(8\) must divide `ppo\.rollout_batch_size` \(12\)/);
+  assert.match(
+    lines[1],
+    /indivisible\.rlhf\.yaml:7:3: error \[batch-divisibility\] `ppo\.rollout_batch_size` \(12\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8$/,
+  );
+  assert.match(
+    lines[0],
+    /indivisible\.rlhf\.yaml:5:3: error \[batch-divisibility\] `ppo\.step_batch_size` \(8\) must divide `ppo\.rollout_batch_size` \(12\)/,
+  );
 });
 
 test('the 13B recipe with rollout_batch_size 500 on 8 GPUs: reported at that line of the file', () => {
@@ -89,7 +95,10 @@ test('the 13B recipe with rollout_batch_size 500 on 8 GPUs: reported at that lin
   fs.writeFileSync(file, text);
   const res = validate('--json', file);
   assert.equal(res.status, 1);
-  const diags = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const diags = res.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(
     diags.map((d) => [d.line, d.column, d.severity, d.code]),
     [
@@ -97,7 +106,10 @@ test('the 13B recipe with rollout_batch_size 500 on 8 GPUs: reported at that lin
       [lineStarting(text, 'step_batch_size:'), 3, 'error', 'batch-divisibility'],
     ],
   );
-  assert.match(String(diags[0].message), /`ppo\.rollout_batch_size` \(500\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8/);
+  assert.match(
+    String(diags[0].message),
+    /`ppo\.rollout_batch_size` \(500\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8/,
+  );
   assert.match(String(diags[1].message), /`ppo\.step_batch_size` \(256\) must divide `ppo\.rollout_batch_size` \(500\)/);
 });
 
@@ -164,7 +176,10 @@ test('an extends file over 1 MB is refused with a clear error, not read; so is a
   fs.writeFileSync(child, 'extends: big-base.rlhf.yaml\ndata:\n  builtin: shapes\n');
   const res = validate(child);
   assert.equal(res.status, 1, res.stdout);
-  assert.match(res.stdout, /big-child\.rlhf\.yaml:1:10: error \[extends-too-large\] extends: "big-base\.rlhf\.yaml" is 2\.\d MB; a config file is at most 1 MB/);
+  assert.match(
+    res.stdout,
+    /big-child\.rlhf\.yaml:1:10: error \[extends-too-large\] extends: "big-base\.rlhf\.yaml" is 2\.\d MB; a config file is at most 1 MB/,
+  );
   const huge = path.join(dir, 'huge.rlhf.yaml');
   fs.writeFileSync(huge, '');
   fs.truncateSync(huge, 64 * 1024 * 1024); // sparse: costs no disk
@@ -184,7 +199,9 @@ test('validate --json | head: the reader leaving early ends the command quietly 
   // Read one chunk, then close our end, as `head -1` does.
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   child.stdout.destroy();
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   assert.equal(stderr, '', 'nothing on stderr');
   assert.equal(signal, null);
   assert.ok(code === 0 || code === 1, `exit ${code}`);

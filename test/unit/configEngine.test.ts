@@ -83,17 +83,43 @@ test('every example validates with no diagnostics', () => {
 
 test('the recipes carry the FACT_RLHF.md §5 reference values', () => {
   for (const size of ['7b', '13b']) {
-    const a = run(fs.readFileSync(path.join(EXAMPLES, `llava-rlhf-${size}.rlhf.yaml`), 'utf8'), path.join(EXAMPLES, `llava-rlhf-${size}.rlhf.yaml`));
+    const a = run(
+      fs.readFileSync(path.join(EXAMPLES, `llava-rlhf-${size}.rlhf.yaml`), 'utf8'),
+      path.join(EXAMPLES, `llava-rlhf-${size}.rlhf.yaml`),
+    );
     const r = a.resolved;
     assert.ok(r);
     const expect: Array<[string, unknown]> = [
-      ['ppo.learning_rate', 3e-5], ['ppo.lr_schedule', 'cosine'], ['ppo.warmup_iterations', 5], ['ppo.kl_coef', 0.1],
-      ['ppo.kl_controller', 'fixed'], ['ppo.rollout_batch_size', 512], ['ppo.step_batch_size', 256], ['ppo.ppo_epochs', 2],
-      ['ppo.clip_range', 0.2], ['ppo.value_clip_range', 0.2], ['ppo.value_loss_coef', 0.1], ['ppo.gamma', 1], ['ppo.lam', 1],
-      ['ppo.temperature', 1], ['ppo.query_len', 128], ['ppo.response_len', 896], ['model.max_length', 2048],
-      ['ppo.no_eos_penalty', -8], ['ppo.length_penalty', -10], ['ppo.correct_choice_bonus', 2], ['ppo.total_epochs', 4],
-      ['ppo.grad_clip', 1], ['model.lora.r', 64], ['model.lora.alpha', 16], ['model.lora.dropout', 0], ['model.quantization', '4bit'],
-      ['model.dtype', 'bf16'], ['launch.gpus', 8], ['launch.nodes', 1], ['reward_model.fact_augmentation', true],
+      ['ppo.learning_rate', 3e-5],
+      ['ppo.lr_schedule', 'cosine'],
+      ['ppo.warmup_iterations', 5],
+      ['ppo.kl_coef', 0.1],
+      ['ppo.kl_controller', 'fixed'],
+      ['ppo.rollout_batch_size', 512],
+      ['ppo.step_batch_size', 256],
+      ['ppo.ppo_epochs', 2],
+      ['ppo.clip_range', 0.2],
+      ['ppo.value_clip_range', 0.2],
+      ['ppo.value_loss_coef', 0.1],
+      ['ppo.gamma', 1],
+      ['ppo.lam', 1],
+      ['ppo.temperature', 1],
+      ['ppo.query_len', 128],
+      ['ppo.response_len', 896],
+      ['model.max_length', 2048],
+      ['ppo.no_eos_penalty', -8],
+      ['ppo.length_penalty', -10],
+      ['ppo.correct_choice_bonus', 2],
+      ['ppo.total_epochs', 4],
+      ['ppo.grad_clip', 1],
+      ['model.lora.r', 64],
+      ['model.lora.alpha', 16],
+      ['model.lora.dropout', 0],
+      ['model.quantization', '4bit'],
+      ['model.dtype', 'bf16'],
+      ['launch.gpus', 8],
+      ['launch.nodes', 1],
+      ['reward_model.fact_augmentation', true],
     ];
     for (const [key, value] of expect) assert.equal(r.get(key.split('.')), value, `${size} ${key}`);
     assert.equal(a.derived?.optimiserStepsPerIteration, 4, '2 PPO epochs over 512/256 → 4 optimiser steps');
@@ -117,7 +143,12 @@ test('unknown keys: did you mean, or where the key belongs; the fix renames it',
   const text = `${BUILTIN}ppo:\n  kl_coeff: 0.1\n  klCoef: 0.1\nkl_coef: 0.2\nmodle:\n  r: 1\n`;
   const a = run(text);
   const unknown = a.diagnostics.filter((d) => d.code === 'unknown-key');
-  assert.deepEqual(unknown.map(rangeOf), [[4, 3, 4, 11], [5, 3, 5, 9], [6, 1, 6, 8], [7, 1, 7, 6]]);
+  assert.deepEqual(unknown.map(rangeOf), [
+    [4, 3, 4, 11],
+    [5, 3, 5, 9],
+    [6, 1, 6, 8],
+    [7, 1, 7, 6],
+  ]);
   assert.equal(unknown[0].message, 'Unknown key `ppo.kl_coeff`; did you mean `kl_coef`?');
   assert.match(unknown[1].message, /did you mean `kl_coef`/);
   assert.match(unknown[2].message, /Unknown key `kl_coef`; it belongs in `ppo\.kl_coef`/);
@@ -129,9 +160,18 @@ test('unknown keys: did you mean, or where the key belongs; the fix renames it',
 test('reference-code flag names (schema x-aliases) find our keys, in their section or elsewhere', () => {
   const text = `${BUILTIN}ppo:\n  noptepochs: 2\n  vf_coef: 0.1\n  init_kl_coef: 0.1\nmodel:\n  model_max_length: 2048\ncliprange: 0.2\n`;
   const unknown = run(text).diagnostics.filter((d) => d.code === 'unknown-key');
-  assert.deepEqual(unknown.map((d) => d.line), [4, 5, 6, 8, 9]);
-  assert.match(unknown[0].message, /`ppo\.noptepochs`; did you mean `ppo_epochs`\? \(`noptepochs` is the LLaVA-RLHF reference code's name for it\)/);
-  assert.equal(unknown[1].message, "Unknown key `ppo.vf_coef`; did you mean `value_loss_coef`? (`vf_coef` is the LLaVA-RLHF reference code's name for it)");
+  assert.deepEqual(
+    unknown.map((d) => d.line),
+    [4, 5, 6, 8, 9],
+  );
+  assert.match(
+    unknown[0].message,
+    /`ppo\.noptepochs`; did you mean `ppo_epochs`\? \(`noptepochs` is the LLaVA-RLHF reference code's name for it\)/,
+  );
+  assert.equal(
+    unknown[1].message,
+    "Unknown key `ppo.vf_coef`; did you mean `value_loss_coef`? (`vf_coef` is the LLaVA-RLHF reference code's name for it)",
+  );
   assert.match(unknown[2].message, /did you mean `kl_coef`/);
   assert.match(unknown[3].message, /did you mean `max_length`/);
   assert.match(unknown[4].message, /Unknown key `cliprange`; it belongs in `ppo\.clip_range`/);
@@ -139,7 +179,7 @@ test('reference-code flag names (schema x-aliases) find our keys, in their secti
   assert.match(apply(text, unknown[0].fixes[0]), /\n  ppo_epochs: 2\n/);
 });
 
-test('path keys come from the schema\'s x-path annotations (one source of truth)', () => {
+test("path keys come from the schema's x-path annotations (one source of truth)", () => {
   const annotated: string[] = [];
   const walk = (node: { properties?: Record<string, unknown> }, prefix: string[]): void => {
     for (const [k, v] of Object.entries(node.properties ?? {})) {
@@ -149,16 +189,27 @@ test('path keys come from the schema\'s x-path annotations (one source of truth)
     }
   };
   walk(schemaJson as { properties?: Record<string, unknown> }, []);
-  assert.deepEqual(pathKeys().map((k) => `${k.path.join('.')}:${k.kind}`), annotated);
-  assert.ok(annotated.includes('data.ppo_prompts:file') && annotated.includes('model.policy:dir') && annotated.includes('eval.mmhal_file:file'));
+  assert.deepEqual(
+    pathKeys().map((k) => `${k.path.join('.')}:${k.kind}`),
+    annotated,
+  );
+  assert.ok(
+    annotated.includes('data.ppo_prompts:file') && annotated.includes('model.policy:dir') && annotated.includes('eval.mmhal_file:file'),
+  );
   // eval.mmhal_file is checked like the other data files: existence, then its first records.
   const dir = path.join(tmp, 'xpath');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'mmhal.json'), '[{"question": "q"}]');
   const file = path.join(dir, 'e.rlhf.yaml');
-  assert.deepEqual(run('eval:\n  mmhal_file: nope.json\n', file).diagnostics.map((d) => [d.code, d.line]), [['path-not-found', 2]]);
+  assert.deepEqual(
+    run('eval:\n  mmhal_file: nope.json\n', file).diagnostics.map((d) => [d.code, d.line]),
+    [['path-not-found', 2]],
+  );
   const rec = run('eval:\n  mmhal_file: mmhal.json\n', file).diagnostics;
-  assert.deepEqual(rec.map((d) => d.code), ['data-record']);
+  assert.deepEqual(
+    rec.map((d) => d.code),
+    ['data-record'],
+  );
   assert.match(rec[0].message, /record 0 lacks `gt_answer`, needed for evaluation/);
 });
 
@@ -180,7 +231,10 @@ test('enum values: did you mean, with a fix', () => {
   const a = run(text);
   const e = a.diagnostics.filter((d) => d.code === 'enum');
   assert.deepEqual(e.map(rangeOf), [span(text, 'k2'), span(text, 'Cosine'), span(text, 'slurmm'), span(text, 'mmhall')]);
-  assert.match(e[1].message, /`ppo\.lr_schedule` must be one of `cosine`, `constant`, `linear`, got the string "Cosine"; did you mean `cosine`\?/);
+  assert.match(
+    e[1].message,
+    /`ppo\.lr_schedule` must be one of `cosine`, `constant`, `linear`, got the string "Cosine"; did you mean `cosine`\?/,
+  );
   assert.match(e[3].message, /`eval\.benchmarks\[1\]`/);
   assert.equal(e[2].fixes[0].title, 'Change to `slurm`');
 });
@@ -201,16 +255,34 @@ test('batch divisibility for PPO, SFT and RM batches, with fixes that make them 
   const text = `${BUILTIN}sft:\n  batch_size: 100\nreward_model:\n  batch_size: 30\nppo:\n  rollout_batch_size: 500\n  step_batch_size: 250\n  step_per_device_batch_size: 5\nlaunch:\n  backend: torchrun\n  gpus: 4\n`;
   const a = run(text);
   const div = a.diagnostics.filter((d) => d.code === 'batch-divisibility');
-  assert.deepEqual(div.map((d) => d.line), [4, 6, 8, 9]);
-  assert.match(div[0].message, /`sft\.batch_size` \(100\) must be divisible by sft\.per_device_batch_size × launch\.gpus × launch\.nodes = 4 × 4 × 1 = 16/);
+  assert.deepEqual(
+    div.map((d) => d.line),
+    [4, 6, 8, 9],
+  );
+  assert.match(
+    div[0].message,
+    /`sft\.batch_size` \(100\) must be divisible by sft\.per_device_batch_size × launch\.gpus × launch\.nodes = 4 × 4 × 1 = 16/,
+  );
   assert.match(div[2].message, /`ppo\.rollout_batch_size` \(500\) .* = 32 × 4 × 1 = 128/);
-  assert.match(div[3].message, /`ppo\.step_batch_size` \(250\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 4 × 1 = 4$/);
+  assert.match(
+    div[3].message,
+    /`ppo\.step_batch_size` \(250\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 4 × 1 = 4$/,
+  );
   // 100 splits over 4 GPUs (25 each) but not into micro-batches of 4: the preferred fix keeps the global batch.
-  assert.deepEqual(div[0].fixes.map((f) => f.title), ['Set `sft.per_device_batch_size` to 1 (keeps `sft.batch_size` at 100)', 'Set `sft.batch_size` to 96', 'Set `sft.batch_size` to 112']);
-  assert.deepEqual(div[0].fixes.map((f) => f.preferred), [true, false, false]);
+  assert.deepEqual(
+    div[0].fixes.map((f) => f.title),
+    ['Set `sft.per_device_batch_size` to 1 (keeps `sft.batch_size` at 100)', 'Set `sft.batch_size` to 96', 'Set `sft.batch_size` to 112'],
+  );
+  assert.deepEqual(
+    div[0].fixes.map((f) => f.preferred),
+    [true, false, false],
+  );
   assert.deepEqual(div[3].fixes.map((f) => f.preferred)[0], true, 'not splitting over the processes: only a new global size fixes it');
   assert.match(div[3].fixes[0].title, /^Set `ppo\.step_batch_size` to /);
-  assert.ok(div[2].related.some((r) => r.message === 'launch.gpus = 4'), 'related: the GPU count');
+  assert.ok(
+    div[2].related.some((r) => r.message === 'launch.gpus = 4'),
+    'related: the GPU count',
+  );
   assert.ok(div[2].related.some((r) => r.message.includes('(default)')) === false, 'defaults have no location');
   // Apply the preferred fix of each, re-validating between fixes, until nothing is left.
   let t = text;
@@ -222,18 +294,24 @@ test('batch divisibility for PPO, SFT and RM batches, with fixes that make them 
   assert.deepEqual(run(t).diagnostics, [], t);
 });
 
-test('a per-device size above a process\'s share is one micro-batch, as the trainer splits it', () => {
+test("a per-device size above a process's share is one micro-batch, as the trainer splits it", () => {
   const text = `${BUILTIN}ppo:\n  rollout_batch_size: 8\n  step_batch_size: 4\n`;
   const a = run(text);
   assert.deepEqual(a.diagnostics, []);
   assert.deepEqual(a.derived?.rollout, { global: 8, perDevice: 32, micro: 8, unit: 32, perDeviceSteps: 1 });
-  assert.deepEqual(inlayHints(a).map((h) => h.label), [
-    'ppo_epochs: → 4 optimiser steps/iteration', // on the `ppo:` line: the key is not written
-    '8 per device × 1 process → 1 generation pass',
-    '4 per device × 1 process → 1 accumulation step',
-  ]);
+  assert.deepEqual(
+    inlayHints(a).map((h) => h.label),
+    [
+      'ppo_epochs: → 4 optimiser steps/iteration', // on the `ppo:` line: the key is not written
+      '8 per device × 1 process → 1 generation pass',
+      '4 per device × 1 process → 1 accumulation step',
+    ],
+  );
   const two = run(`${text}launch:\n  backend: torchrun\n  gpus: 3\n`);
-  assert.match(two.diagnostics.map((d) => d.message).join('\n'), /`ppo\.rollout_batch_size` \(8\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 3 × 1 = 3/);
+  assert.match(
+    two.diagnostics.map((d) => d.message).join('\n'),
+    /`ppo\.rollout_batch_size` \(8\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 3 × 1 = 3/,
+  );
 });
 
 test('the world size follows the trainer: launch.processes, else a process per GPU, one on CPU', () => {
@@ -241,8 +319,14 @@ test('the world size follows the trainer: launch.processes, else a process per G
   const procs = run(`${base}launch:\n  device: cpu\n  backend: torchrun\n  processes: 4\n`);
   assert.equal(procs.derived?.world, 4);
   const div = procs.diagnostics.filter((d) => d.code === 'batch-divisibility');
-  assert.deepEqual(div.map((d) => d.line), [4, 6]);
-  assert.match(div[0].message, /`ppo\.rollout_batch_size` \(6\) must be divisible by the number of processes, launch\.processes × launch\.nodes = 4 × 1 = 4$/);
+  assert.deepEqual(
+    div.map((d) => d.line),
+    [4, 6],
+  );
+  assert.match(
+    div[0].message,
+    /`ppo\.rollout_batch_size` \(6\) must be divisible by the number of processes, launch\.processes × launch\.nodes = 4 × 1 = 4$/,
+  );
   assert.ok(inlayHints(procs).some((h) => h.label === 'world size 4'));
   // On CPU without launch.processes the trainer starts one process per node, whatever launch.gpus says.
   const cpu = run(`${base}launch:\n  device: cpu\n  gpus: 4\n`);
@@ -254,7 +338,10 @@ test('the world size follows the trainer: launch.processes, else a process per G
   // The rl_init stage's batch splits like the others.
   const rl = one(run(`${BUILTIN}rl_init:\n  batch_size: 100\nlaunch:\n  backend: torchrun\n  gpus: 8\n`), 'batch-divisibility');
   assert.equal(rl.line, 4);
-  assert.match(rl.message, /`rl_init\.batch_size` \(100\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8/);
+  assert.match(
+    rl.message,
+    /`rl_init\.batch_size` \(100\) must be divisible by the number of processes, launch\.gpus × launch\.nodes = 8 × 1 = 8/,
+  );
 });
 
 test('the step batch must divide the rollout batch', () => {
@@ -270,7 +357,10 @@ test('query_len + response_len must fit model.max_length', () => {
   const d = one(run(text), 'length-budget');
   assert.deepEqual(rangeOf(d), span(text, 'response_len: 896'));
   assert.match(d.message, /256 \+ 896 = 1152 exceeds `model\.max_length` \(1024\)/);
-  assert.deepEqual(d.fixes.map((f) => f.title), ['Set `ppo.response_len` to 768', 'Set `model.max_length` to 1152']);
+  assert.deepEqual(
+    d.fixes.map((f) => f.title),
+    ['Set `ppo.response_len` to 768', 'Set `model.max_length` to 1152'],
+  );
   assert.deepEqual(run(apply(text, d.fixes[1])).diagnostics, []);
 });
 
@@ -280,15 +370,35 @@ test('stage prerequisites: facts, a reward model and prompts for PPO', () => {
   assert.deepEqual(codes(none), ['nothing-to-run', 'missing-facts', 'missing-reward-model', 'missing-data']);
   const facts = one(none, 'missing-facts');
   assert.deepEqual(rangeOf(facts), [1, 1, 1, 5], 'no related key is written: the first line');
-  fs.writeFileSync(path.join(tmp, 'conversations.json'), JSON.stringify([{ id: '1', image: '1.png', conversations: [{ from: 'human', value: '<image>\nq' }, { from: 'gpt', value: 'a' }] }]));
-  assert.deepEqual(codes(run('data:\n  sft: conversations.json\nsft:\n  epochs: 1\n')), [], 'an SFT-only config needs no reward model, facts or prompts');
+  fs.writeFileSync(
+    path.join(tmp, 'conversations.json'),
+    JSON.stringify([
+      {
+        id: '1',
+        image: '1.png',
+        conversations: [
+          { from: 'human', value: '<image>\nq' },
+          { from: 'gpt', value: 'a' },
+        ],
+      },
+    ]),
+  );
+  assert.deepEqual(
+    codes(run('data:\n  sft: conversations.json\nsft:\n  epochs: 1\n')),
+    [],
+    'an SFT-only config needs no reward model, facts or prompts',
+  );
   const text = 'reward_model:\n  fact_augmentation: true\nppo:\n  init_value_from_reward_model: true\n';
   const a = run(text);
   assert.deepEqual(rangeOf(one(a, 'missing-facts')), span(text, 'fact_augmentation: true'));
   assert.deepEqual(rangeOf(one(a, 'missing-reward-model')), span(text, 'init_value_from_reward_model: true'));
   const off = apply(text, fixTitled(one(a, 'missing-facts'), /plain RLHF/));
   assert.deepEqual(codes(run(off)).sort(), ['missing-data', 'missing-reward-model', 'nothing-to-run']);
-  assert.deepEqual(codes(run(`${off}data:\n  preference: p.json\n  ppo_prompts: q.json\n`)).filter((c) => c.startsWith('missing')), [], 'preference pairs train a reward model first');
+  assert.deepEqual(
+    codes(run(`${off}data:\n  preference: p.json\n  ppo_prompts: q.json\n`)).filter((c) => c.startsWith('missing')),
+    [],
+    'preference pairs train a reward model first',
+  );
   assert.deepEqual(codes(run(`${BUILTIN}ppo:\n  kl_coef: 0.1\n`)), [], 'the built-in world has facts, prompts and warms up an RM');
 });
 
@@ -308,7 +418,10 @@ test('keys without effect are warned about and can be removed', () => {
   const text = `${BUILTIN}  facts: facts.json\nmodel:\n  policy: ckpt/llava\n  tiny:\n    hidden_size: 32\nppo:\n  target_kl: 3\n`;
   const a = run(text);
   const inert = a.diagnostics.filter((d) => d.code === 'inert-key');
-  assert.deepEqual(inert.map((d) => d.message.split(':')[0]), ['`data.facts` has no effect', '`model.tiny` has no effect', '`ppo.target_kl` has no effect']);
+  assert.deepEqual(
+    inert.map((d) => d.message.split(':')[0]),
+    ['`data.facts` has no effect', '`model.tiny` has no effect', '`ppo.target_kl` has no effect'],
+  );
   const removed = apply(text, inert[2].fixes[0]);
   assert.ok(!removed.includes('target_kl'));
   assert.ok(removed.endsWith('ppo:\n'));
@@ -329,7 +442,7 @@ test('launch.strategy fsdp: inert without torchrun, refused with a 4/8-bit base 
   assert.ok(!codes(run(apply(text, bad.fixes[0]))).includes('incompatible'));
 });
 
-test('values the trainer\'s PyYAML loader reads differently: YAML 1.1 octal, underscores, base 60, dates', () => {
+test("values the trainer's PyYAML loader reads differently: YAML 1.1 octal, underscores, base 60, dates", () => {
   const text = `${BUILTIN}name: 2024-01-31\nseed: 1_000\nppo:\n  learning_rate: 3e-5\n  save_every: 010\n  samples_per_step: 0o4\n  kl_coef: 1.0e-1\n  whiten: true\n`;
   const a = run(text);
   const w = a.diagnostics.filter((d) => d.code === 'yaml-1.1');
@@ -352,7 +465,8 @@ test('extends: merge, override, diagnostics in the file that set the value, cycl
   const dir = path.join(tmp, 'ext');
   fs.mkdirSync(path.join(dir, 'base', 'data'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'base', 'data', 'facts.json'), '{"a": ["x"]}');
-  const baseText = 'data:\n  facts: data/facts.json\nppo:\n  rollout_batch_size: 512\n  kl_coef: -0.5\n  whiten: true\nmodel:\n  reward_model: nowhere\n';
+  const baseText =
+    'data:\n  facts: data/facts.json\nppo:\n  rollout_batch_size: 512\n  kl_coef: -0.5\n  whiten: true\nmodel:\n  reward_model: nowhere\n';
   fs.writeFileSync(path.join(dir, 'base', 'base.rlhf.yaml'), baseText);
   const childText = 'extends: base/base.rlhf.yaml\nppo:\n  whiten: false\nlaunch:\n  backend: torchrun\n  gpus: 3\n';
   const child = path.join(dir, 'child.rlhf.yaml');
@@ -398,7 +512,8 @@ test('paths: existence relative to the config, kind, environment variables, data
   fs.writeFileSync(path.join(dir, 'sft.jsonl'), '{"id": 1, "conversations": []}\n{"id": 2}\n');
   fs.writeFileSync(path.join(dir, 'prompts.json'), '[{"image": "a.png"}]');
   fs.writeFileSync(path.join(dir, 'eval.json'), 'not json');
-  const text = 'model:\n  policy: policy\n  reward_model: facts.json\ndata:\n  image_folder: images\n  facts: facts.json\n  sft: sft.jsonl\n  preference: ${PREFS}/prefs.json\n  ppo_prompts: prompts.json\n  eval: eval.json\nppo:\n  init_value_from_reward_model: false\n';
+  const text =
+    'model:\n  policy: policy\n  reward_model: facts.json\ndata:\n  image_folder: images\n  facts: facts.json\n  sft: sft.jsonl\n  preference: ${PREFS}/prefs.json\n  ppo_prompts: prompts.json\n  eval: eval.json\nppo:\n  init_value_from_reward_model: false\n';
   const file = path.join(dir, 'p.rlhf.yaml');
   const a = run(text, file, createNodeHost({ env: {} }));
   const got = a.diagnostics.map((d) => [d.code, d.line, d.message.split(':')[0]]);
@@ -419,10 +534,13 @@ test('paths: existence relative to the config, kind, environment variables, data
   assert.match(pref.message, /resolved to \$\{PREFS\}\/prefs\.json/);
   assert.doesNotMatch(pref.message, /elsewhere/);
   const kinds = run('model:\n  policy: gpt\n  reward_model: llava\n', file).diagnostics;
-  assert.deepEqual(kinds.map((d) => d.message), [
-    '`model.policy`: "gpt" holds a "gpt2" model; a LLaVA-family checkpoint is expected',
-    '`model.reward_model`: "llava" is neither a run directory (run.json) nor a reward-model checkpoint (`reward/` and `heads.safetensors`)',
-  ]);
+  assert.deepEqual(
+    kinds.map((d) => d.message),
+    [
+      '`model.policy`: "gpt" holds a "gpt2" model; a LLaVA-family checkpoint is expected',
+      '`model.reward_model`: "llava" is neither a run directory (run.json) nor a reward-model checkpoint (`reward/` and `heads.safetensors`)',
+    ],
+  );
   // As the trainer resolves them: run directories, and checkpoints with their adapter folders.
   fs.mkdirSync(path.join(dir, 'sft-run'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'sft-run', 'run.json'), '{}');
@@ -432,9 +550,15 @@ test('paths: existence relative to the config, kind, environment variables, data
   assert.deepEqual(run('model:\n  reward_model: sft-run\n', file).diagnostics, []);
   assert.deepEqual(run('model:\n  policy: llava\n', file).diagnostics, []);
   // The public host contract: only readFile and exists.
-  const minimal: EngineHost = { readFile: (p) => (p === path.join(dir, 'x.rlhf.yaml') ? 'ppo:\n  kl_coef: 0.3\n' : undefined), exists: (p) => p.endsWith('facts.json') };
+  const minimal: EngineHost = {
+    readFile: (p) => (p === path.join(dir, 'x.rlhf.yaml') ? 'ppo:\n  kl_coef: 0.3\n' : undefined),
+    exists: (p) => p.endsWith('facts.json'),
+  };
   assert.deepEqual(validateText(`extends: x.rlhf.yaml\n${BUILTIN}`, file, minimal), []);
-  assert.deepEqual(validateText('data:\n  facts: nothing.txt\n  builtin: none\n', file, minimal).map((d) => d.code), ['path-not-found']);
+  assert.deepEqual(
+    validateText('data:\n  facts: nothing.txt\n  builtin: none\n', file, minimal).map((d) => d.code),
+    ['path-not-found'],
+  );
 });
 
 test('derived figures: iterations per epoch from the prompt file, gradient accumulation', () => {
@@ -443,21 +567,30 @@ test('derived figures: iterations per epoch from the prompt file, gradient accum
   fs.writeFileSync(path.join(dir, 'facts.json'), '{}');
   fs.mkdirSync(path.join(dir, 'rm-run'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'rm-run', 'run.json'), '{"stage": "rm"}');
-  fs.writeFileSync(path.join(dir, 'prompts.json'), JSON.stringify(Array.from({ length: 72000 }, (_, i) => ({ id: i, image: `${i}.jpg`, conversations: [{ from: 'human', value: '<image>\nq' }] }))));
-  const text = 'data:\n  facts: facts.json\n  ppo_prompts: prompts.json\nmodel:\n  reward_model: rm-run\nppo:\n  rollout_batch_size: 512\n  total_epochs: 4\n  ppo_epochs: 2\nlaunch:\n  backend: torchrun\n  gpus: 8\n';
+  fs.writeFileSync(
+    path.join(dir, 'prompts.json'),
+    JSON.stringify(
+      Array.from({ length: 72000 }, (_, i) => ({ id: i, image: `${i}.jpg`, conversations: [{ from: 'human', value: '<image>\nq' }] })),
+    ),
+  );
+  const text =
+    'data:\n  facts: facts.json\n  ppo_prompts: prompts.json\nmodel:\n  reward_model: rm-run\nppo:\n  rollout_batch_size: 512\n  total_epochs: 4\n  ppo_epochs: 2\nlaunch:\n  backend: torchrun\n  gpus: 8\n';
   const a = run(text, path.join(dir, 'd.rlhf.yaml'));
   assert.deepEqual(a.diagnostics, []);
   assert.equal(a.derived?.promptCount, 72000);
   assert.equal(a.derived?.totalIterations, 562, 'FACT_RLHF.md §5: ~562 iterations');
   assert.equal(a.derived?.step?.perDeviceSteps, 4);
   const hints = inlayHints(a).map((h) => h.label);
-  assert.deepEqual(hints, [
-    '32 per device × 8 GPUs × 1 node → 2 generation passes',
-    '→ 140.6/epoch, 562 iterations',
-    '→ 4 optimiser steps/iteration',
-    'step_batch_size: 8 per device × 8 GPUs × 1 node → 4 accumulation steps',
-    'world size 8',
-  ].sort((x, y) => hints.indexOf(x) - hints.indexOf(y)));
+  assert.deepEqual(
+    hints,
+    [
+      '32 per device × 8 GPUs × 1 node → 2 generation passes',
+      '→ 140.6/epoch, 562 iterations',
+      '→ 4 optimiser steps/iteration',
+      'step_batch_size: 8 per device × 8 GPUs × 1 node → 4 accumulation steps',
+      'world size 8',
+    ].sort((x, y) => hints.indexOf(x) - hints.indexOf(y)),
+  );
   assert.equal(hints.length, 5);
 });
 
@@ -477,7 +610,20 @@ test('GPU memory: the 13B recipe estimate, and a warning when the GPU is too sma
   // A real checkpoint's config.json wins over the name.
   const ck = path.join(tmp, 'ckpt');
   fs.mkdirSync(ck, { recursive: true });
-  fs.writeFileSync(path.join(ck, 'config.json'), JSON.stringify({ text_config: { hidden_size: 2048, num_hidden_layers: 16, intermediate_size: 5632, vocab_size: 32000, num_attention_heads: 16, num_key_value_heads: 4 }, vision_config: { hidden_size: 1024, num_hidden_layers: 24, intermediate_size: 4096 } }));
+  fs.writeFileSync(
+    path.join(ck, 'config.json'),
+    JSON.stringify({
+      text_config: {
+        hidden_size: 2048,
+        num_hidden_layers: 16,
+        intermediate_size: 5632,
+        vocab_size: 32000,
+        num_attention_heads: 16,
+        num_key_value_heads: 4,
+      },
+      vision_config: { hidden_size: 1024, num_hidden_layers: 24, intermediate_size: 4096 },
+    }),
+  );
   const ckA = run(`model:\n  policy: ckpt\n  reward_model: ckpt\n${BUILTIN}`);
   const ckEst = estimatePpoMemory(ckA.resolved!, host);
   assert.equal(ckEst?.dims.kvWidth, 512);
@@ -491,12 +637,18 @@ test('hover: the schema description, type, default and reference; derived figure
   const h = hover(a, text.indexOf('clip_range') + 2);
   assert.ok(h);
   assert.ok(h.markdown.includes(schema.properties.ppo.properties.clip_range.description));
-  assert.match(h.markdown, /Type: number in \(0, 1\] · Default: `0\.2` · LLaVA-RLHF reference: `0\.2` · Reference code's name: `cliprange`/);
+  assert.match(
+    h.markdown,
+    /Type: number in \(0, 1\] · Default: `0\.2` · LLaVA-RLHF reference: `0\.2` · Reference code's name: `cliprange`/,
+  );
   assert.deepEqual([h.start, h.end], [text.indexOf('clip_range'), text.indexOf('clip_range') + 10]);
   const v = hover(a, text.indexOf('constant') + 1);
   assert.match(v?.markdown ?? '', /\*\*ppo\.lr_schedule\*\*/);
   assert.match(hover(a, text.indexOf('bogus'))?.markdown ?? '', /`ppo\.bogus` is not a key/);
-  assert.match(hover(a, text.indexOf('f.json'))?.markdown ?? '', new RegExp(`Resolves to \`${path.join(tmp, 'f.json')}\` — \\*\\*does not exist\\*\\*`));
+  assert.match(
+    hover(a, text.indexOf('f.json'))?.markdown ?? '',
+    new RegExp(`Resolves to \`${path.join(tmp, 'f.json')}\` — \\*\\*does not exist\\*\\*`),
+  );
   assert.equal(hover(a, text.length), undefined);
   const recipe = fs.readFileSync(path.join(EXAMPLES, 'llava-rlhf-7b.rlhf.yaml'), 'utf8');
   const ra = run(recipe, path.join(EXAMPLES, 'llava-rlhf-7b.rlhf.yaml'));
@@ -512,7 +664,8 @@ test('completion: section keys with docs, nested keys, enum items, flow lists, f
   fs.writeFileSync(path.join(dir, 'data', 'facts.json'), '{}');
   fs.writeFileSync(path.join(dir, 'data', 'notes.txt'), '');
   const file = path.join(dir, 'c.rlhf.yaml');
-  const text = 'model:\n  lora:\n    r: 8\n    \n  dtype: \neval:\n  benchmarks:\n    - p\n  other: [shapes, c]\ndata:\n  facts: data/\n  # com\n';
+  const text =
+    'model:\n  lora:\n    r: 8\n    \n  dtype: \neval:\n  benchmarks:\n    - p\n  other: [shapes, c]\ndata:\n  facts: data/\n  # com\n';
   const a = run(text, file);
   const at = (needle: string, delta: number): string[] => complete(a, text.indexOf(needle) + delta).map((c) => c.label);
   assert.deepEqual(at('    \n', 4), ['alpha', 'dropout', 'target_modules'], 'r is already there');
@@ -530,9 +683,15 @@ test('completion: section keys with docs, nested keys, enum items, flow lists, f
   // model.policy's "LLaVA-SFT+ 7B/13B" are not offered as values).
   const fresh = complete(run(''), 0).filter((c) => c.kind === 'snippet');
   const snippets = fresh.map((c) => c.insertText.replace(/\\(.)/g, '$1'));
-  assert.deepEqual(fresh.map((c) => c.label.split(' ')[0]), ['model', 'sft', 'rl_init', 'reward_model', 'ppo', 'launch']);
+  assert.deepEqual(
+    fresh.map((c) => c.label.split(' ')[0]),
+    ['model', 'sft', 'rl_init', 'reward_model', 'ppo', 'launch'],
+  );
   assert.ok(!snippets.join('').includes('policy:'));
-  assert.deepEqual(run(`${BUILTIN}${snippets.join('')}`).diagnostics.map((d) => d.message), []);
+  assert.deepEqual(
+    run(`${BUILTIN}${snippets.join('')}`).diagnostics.map((d) => d.message),
+    [],
+  );
   const flow = complete(run('eval:\n  benchmarks: [shapes, c'), 'eval:\n  benchmarks: [shapes, c'.length).map((c) => c.label);
   assert.deepEqual(flow, ['shapes', 'mmhal', 'pope', 'chair']);
   const partial = run('ppo:\n  kl_co');
@@ -554,7 +713,10 @@ test('code actions: the fixes at a position, and adding a missing section with r
   const t2 = apply(apply(text, at[0].fix), add.fix);
   // The reference ran its 8 GPUs as several processes: backend torchrun belongs to the reference section.
   assert.match(t2, /launch:\n {2}gpus: 8\n {2}nodes: 1\n {2}backend: torchrun\n$/);
-  assert.deepEqual(run(t2).diagnostics.map((d) => d.code), []);
+  assert.deepEqual(
+    run(t2).diagnostics.map((d) => d.code),
+    [],
+  );
   assert.ok(!at.some((x) => x.fix.title.includes('`ppo`')), 'an existing section is not offered');
 });
 
@@ -598,7 +760,10 @@ test('a config that names no data and no model has nothing to run: an error that
   for (const text of ['', 'version: 1\n', 'version: 1\nname: x\nseed: 3\noutput_dir: out\n', 'model:\n  policy: builtin:tiny-llava\n']) {
     const d = one(run(text), 'nothing-to-run');
     assert.equal(d.severity, 'error', JSON.stringify(text));
-    assert.match(d.message, /names no data and no model.*`data\.builtin: shapes`.*`data\.sft`.*`data\.preference`.*`data\.ppo_prompts`.*`eval\.checkpoint`/);
+    assert.match(
+      d.message,
+      /names no data and no model.*`data\.builtin: shapes`.*`data\.sft`.*`data\.preference`.*`data\.ppo_prompts`.*`eval\.checkpoint`/,
+    );
     // The preferred fix makes it runnable on the built-in world, and then nothing is left to report.
     const fixed = apply(text, d.fixes.find((f) => f.preferred) ?? assert.fail('no preferred fix'));
     assert.deepEqual(codes(run(fixed)), [], fixed);
@@ -608,7 +773,10 @@ test('a config that names no data and no model has nothing to run: an error that
   const version = one(run('# my experiment\nversion: 1\n'), 'nothing-to-run');
   assert.deepEqual(rangeOf(version), [2, 1, 2, 11], 'on `version: 1`, the one thing written');
   // Without a host (nothing outside the text is read) the rule holds too: it needs no files.
-  assert.deepEqual(validateText('version: 1\n', CONFIG).map((x) => x.code), ['nothing-to-run']);
+  assert.deepEqual(
+    validateText('version: 1\n', CONFIG).map((x) => x.code),
+    ['nothing-to-run'],
+  );
 
   // Any data source or model makes a stage runnable.
   const dir = path.join(tmp, 'runnable');
@@ -628,11 +796,14 @@ test('an indivisible batch after a per-device edit: the preferred fix keeps the 
   // The user lowered step_per_device_batch_size to 3 (memory); 256 over 8 GPUs is 32 per GPU, not a multiple of 3.
   const text = `${BUILTIN}ppo:\n  step_batch_size: 256\n  step_per_device_batch_size: 3\nlaunch:\n  backend: torchrun\n  gpus: 8\n`;
   const d = one(run(text), 'batch-divisibility');
-  assert.deepEqual(d.fixes.map((f) => [f.title, f.preferred]), [
-    ['Set `ppo.step_per_device_batch_size` to 2 (keeps `ppo.step_batch_size` at 256)', true],
-    ['Set `ppo.step_batch_size` to 264', false],
-    ['Set `ppo.step_batch_size` to 240', false],
-  ]);
+  assert.deepEqual(
+    d.fixes.map((f) => [f.title, f.preferred]),
+    [
+      ['Set `ppo.step_per_device_batch_size` to 2 (keeps `ppo.step_batch_size` at 256)', true],
+      ['Set `ppo.step_batch_size` to 264', false],
+      ['Set `ppo.step_batch_size` to 240', false],
+    ],
+  );
   const fixed = apply(text, d.fixes[0]);
   assert.match(fixed, /step_batch_size: 256\n  step_per_device_batch_size: 2\n/);
   const after = run(fixed);
@@ -640,13 +811,19 @@ test('an indivisible batch after a per-device edit: the preferred fix keeps the 
   assert.ok(inlayHints(after).some((h) => h.label === '2 per device × 8 GPUs × 1 node → 16 accumulation steps'));
   // Changing the global batch instead changes the experiment, and here it no longer divides the rollout batch.
   const global = run(apply(text, d.fixes[1])).diagnostics;
-  assert.deepEqual(global.map((x) => x.code), ['batch-divisibility']);
+  assert.deepEqual(
+    global.map((x) => x.code),
+    ['batch-divisibility'],
+  );
   assert.match(global[0].message, /`ppo\.step_batch_size` \(264\) must divide `ppo\.rollout_batch_size` \(512\)/);
 });
 
 test('inlay hints name their factors: per device, GPUs or processes, nodes, and what the rest is', () => {
   const base = `${BUILTIN}ppo:\n  rollout_batch_size: 16\n  rollout_per_device_batch_size: 2\n  step_batch_size: 8\n  step_per_device_batch_size: 1\n`;
-  const labels = (text: string): string[] => inlayHints(run(text)).map((h) => h.label).filter((l) => l.includes('per device'));
+  const labels = (text: string): string[] =>
+    inlayHints(run(text))
+      .map((h) => h.label)
+      .filter((l) => l.includes('per device'));
   assert.deepEqual(labels(`${base}launch:\n  backend: torchrun\n  device: cpu\n  processes: 2\n  nodes: 2\n`), [
     '2 per device × 2 processes × 2 nodes → 2 generation passes',
     '1 per device × 2 processes × 2 nodes → 2 accumulation steps',
@@ -654,6 +831,11 @@ test('inlay hints name their factors: per device, GPUs or processes, nodes, and 
   const gpus = inlayHints(run(`${base}launch:\n  backend: torchrun\n  gpus: 4\n`)).filter((h) => h.label.includes('per device'));
   assert.equal(gpus[0].label, '2 per device × 4 GPUs × 1 node → 2 generation passes');
   // The tooltip carries the arithmetic, with where the process count comes from.
-  assert.equal(gpus[1].tooltip, 'Gradient-accumulation steps per optimiser step: ppo.step_batch_size 8 = 1 per device × 4 processes (launch.gpus × launch.nodes) × 2 accumulation steps');
-  assert.deepEqual(labels(`${BUILTIN}sft:\n  batch_size: 8\n  per_device_batch_size: 2\n`), ['2 per device × 1 process → 4 accumulation steps']);
+  assert.equal(
+    gpus[1].tooltip,
+    'Gradient-accumulation steps per optimiser step: ppo.step_batch_size 8 = 1 per device × 4 processes (launch.gpus × launch.nodes) × 2 accumulation steps',
+  );
+  assert.deepEqual(labels(`${BUILTIN}sft:\n  batch_size: 8\n  per_device_batch_size: 2\n`), [
+    '2 per device × 1 process → 4 accumulation steps',
+  ]);
 });

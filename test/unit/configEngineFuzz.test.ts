@@ -29,9 +29,63 @@ function prng(seed: number): () => number {
 }
 
 const TOKENS = [
-  ':', ': ', '-', '- ', '[', ']', '{', '}', ',', '#', '&a ', '*a', '<<: ', '!!str ', '!!int ', '? ', '|', '>', '"', "'", '\n', '\n  ', '\t', '---\n', '...\n',
-  '%YAML 1.1\n', '~', 'null', 'true', 'no', 'yes', '0', '-1', '1e999', '3e-5', '0x1F', '010', '.nan', '-.inf', '""', 'ppo', 'model', 'extends', 'extends: base.rlhf.yaml',
-  'rollout_batch_size', 'step_batch_size', 'kl_coef', 'launch', 'gpus', 'builtin:tiny-llava', '${HOME}', '../', '\u0000', '\ufeff', '\ud800', 'é', '🙂',
+  ':',
+  ': ',
+  '-',
+  '- ',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '#',
+  '&a ',
+  '*a',
+  '<<: ',
+  '!!str ',
+  '!!int ',
+  '? ',
+  '|',
+  '>',
+  '"',
+  "'",
+  '\n',
+  '\n  ',
+  '\t',
+  '---\n',
+  '...\n',
+  '%YAML 1.1\n',
+  '~',
+  'null',
+  'true',
+  'no',
+  'yes',
+  '0',
+  '-1',
+  '1e999',
+  '3e-5',
+  '0x1F',
+  '010',
+  '.nan',
+  '-.inf',
+  '""',
+  'ppo',
+  'model',
+  'extends',
+  'extends: base.rlhf.yaml',
+  'rollout_batch_size',
+  'step_batch_size',
+  'kl_coef',
+  'launch',
+  'gpus',
+  'builtin:tiny-llava',
+  '${HOME}',
+  '../',
+  '\u0000',
+  '\ufeff',
+  '\ud800',
+  'é',
+  '🙂',
 ];
 
 function mutate(rnd: () => number, base: string, sources: readonly string[]): string {
@@ -42,9 +96,15 @@ function mutate(rnd: () => number, base: string, sources: readonly string[]): st
     const at = Math.floor(rnd() * (text.length + 1));
     const lines = text.split('\n');
     switch (Math.floor(rnd() * 9)) {
-      case 0: text = text.slice(0, at) + text.slice(at + Math.floor(rnd() * 40)); break;
-      case 1: text = text.slice(0, at) + pick(TOKENS) + text.slice(at); break;
-      case 2: text = text.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 0x10000)) + text.slice(at); break;
+      case 0:
+        text = text.slice(0, at) + text.slice(at + Math.floor(rnd() * 40));
+        break;
+      case 1:
+        text = text.slice(0, at) + pick(TOKENS) + text.slice(at);
+        break;
+      case 2:
+        text = text.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 0x10000)) + text.slice(at);
+        break;
       case 3: {
         const i = Math.floor(rnd() * lines.length);
         lines.splice(Math.floor(rnd() * lines.length), 0, lines[i]);
@@ -64,8 +124,12 @@ function mutate(rnd: () => number, base: string, sources: readonly string[]): st
         text = lines.join('\n');
         break;
       }
-      case 6: text = text.replace(/: [^\n#]+/, `: ${pick(TOKENS)}`); break;
-      case 7: text = text.slice(0, at); break;
+      case 6:
+        text = text.replace(/: [^\n#]+/, `: ${pick(TOKENS)}`);
+        break;
+      case 7:
+        text = text.slice(0, at);
+        break;
       default: {
         const other = pick(sources);
         const s = Math.floor(rnd() * other.length);
@@ -80,14 +144,22 @@ function randomDoc(rnd: () => number, sources: readonly string[]): string {
   const kind = rnd();
   if (kind < 0.7) return mutate(rnd, sources[Math.floor(rnd() * sources.length)], sources);
   if (kind < 0.85) return Array.from({ length: Math.floor(rnd() * 80) }, () => TOKENS[Math.floor(rnd() * TOKENS.length)]).join('');
-  return Array.from({ length: Math.floor(rnd() * 400) }, () => String.fromCharCode(Math.floor(rnd() * (rnd() < 0.8 ? 128 : 0x10000)))).join('');
+  return Array.from({ length: Math.floor(rnd() * 400) }, () => String.fromCharCode(Math.floor(rnd() * (rnd() < 0.8 ? 128 : 0x10000)))).join(
+    '',
+  );
 }
 
 /** Every node's kind, range, value, style and source, for comparing two parses. */
 function dump(n: unknown): unknown {
   if (isMap(n)) return { map: n.range, flow: Boolean(n.flow), items: n.items.map((p) => [dump(p.key), dump(p.value)]) };
   if (isSeq(n)) return { seq: n.range, flow: Boolean(n.flow), items: n.items.map(dump) };
-  if (isScalar(n)) return { s: n.range, v: typeof n.value === 'number' && Number.isNaN(n.value) ? 'NaN' : n.value, t: n.type, src: n.type === 'PLAIN' ? n.source : undefined };
+  if (isScalar(n))
+    return {
+      s: n.range,
+      v: typeof n.value === 'number' && Number.isNaN(n.value) ? 'NaN' : n.value,
+      t: n.type,
+      src: n.type === 'PLAIN' ? n.source : undefined,
+    };
   return n === null ? null : `unexpected ${String(n)}`;
 }
 
@@ -152,7 +224,11 @@ test(`${DOCS.toLocaleString('en-US')} fuzzed documents never crash, hang or misp
         compared++;
         const full = parseWithYaml(text, file);
         assert.deepEqual(full.syntax, [], `fast path accepted a document with YAML errors: #${i}`);
-        assert.equal(JSON.stringify(dump(analysis.file.doc.contents)), JSON.stringify(dump(full.doc.contents)), `fast path differs on #${i}: ${JSON.stringify(text)}`);
+        assert.equal(
+          JSON.stringify(dump(analysis.file.doc.contents)),
+          JSON.stringify(dump(full.doc.contents)),
+          `fast path differs on #${i}: ${JSON.stringify(text)}`,
+        );
         assert.deepEqual(analysis.file.value, full.value, `fast path value differs on #${i}`);
         assert.deepEqual(analysis.file.lineCounter.lineStarts, full.lineCounter.lineStarts);
       }
@@ -163,7 +239,9 @@ test(`${DOCS.toLocaleString('en-US')} fuzzed documents never crash, hang or misp
     }
   }
   const total = performance.now() - t0;
-  console.log(`fuzz: ${DOCS} documents, ${diagnostics} diagnostics, ${(total / 1000).toFixed(1)} s, slowest #${worstIndex} ${worst.toFixed(1)} ms; fast YAML path took ${fastAccepted}, ${compared} compared with the yaml package`);
+  console.log(
+    `fuzz: ${DOCS} documents, ${diagnostics} diagnostics, ${(total / 1000).toFixed(1)} s, slowest #${worstIndex} ${worst.toFixed(1)} ms; fast YAML path took ${fastAccepted}, ${compared} compared with the yaml package`,
+  );
   assert.ok(compared > 100, 'the differential check ran');
   assert.ok(worst < MAX_MS_PER_DOC, `slowest document #${worstIndex} took ${worst.toFixed(0)} ms`);
 });

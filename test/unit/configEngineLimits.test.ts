@@ -61,18 +61,26 @@ test('duplicate keys in a document past the fast parser (40,000 keys, full parse
 
 test('duplicate keys are reported where the yaml package reports them: nested, in flow maps and lists', () => {
   const text = 'a: [x, {q: 1, q: 2}]\nb:\n  c: 1\n  c: 2\n- 1\n';
-  const lines = analyze('a: [x, {q: 1, q: 2}]\nb:\n  c: 1\n  c: 2\n', FILE).diagnostics.filter((d) => /unique/.test(d.message)).map((d) => `${d.line}:${d.column}`);
+  const lines = analyze('a: [x, {q: 1, q: 2}]\nb:\n  c: 1\n  c: 2\n', FILE)
+    .diagnostics.filter((d) => /unique/.test(d.message))
+    .map((d) => `${d.line}:${d.column}`);
   assert.deepEqual(lines, ['1:15', '4:3']);
   assert.ok(analyze(text, FILE).file.hasErrors);
   // Different types are different keys, as in the yaml package: 1 and '1'.
-  assert.deepEqual(analyze("1: x\n'1': y\n", FILE).diagnostics.filter((d) => /unique/.test(d.message)), []);
+  assert.deepEqual(
+    analyze("1: x\n'1': y\n", FILE).diagnostics.filter((d) => /unique/.test(d.message)),
+    [],
+  );
 });
 
 test('a 10 MB list is read in seconds, not tens of seconds', () => {
   const text = `data:\n  builtin: shapes\nlist:\n${'  - 12345\n'.repeat(1_000_000)}`;
   const { value: diags, ms } = timed(() => validateText(text, FILE));
   assert.ok(ms < 8000, `took ${ms.toFixed(0)} ms`);
-  assert.deepEqual(diags.map((d) => d.code), ['unknown-key']);
+  assert.deepEqual(
+    diags.map((d) => d.code),
+    ['unknown-key'],
+  );
 });
 
 test('50,000 unclosed brackets and other deep nesting: one clear diagnostic at the depth limit, fast', () => {
@@ -81,7 +89,7 @@ test('50,000 unclosed brackets and other deep nesting: one clear diagnostic at t
     'flow maps': 'a: ' + '{a: '.repeat(50_000),
     'one per line': '[\n'.repeat(50_000),
     'block maps': Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n'),
-    'dashes': `${'- '.repeat(5000)}x`,
+    dashes: `${'- '.repeat(5000)}x`,
     'closed brackets': `x: ${'['.repeat(20_000)}${']'.repeat(20_000)}`,
   };
   for (const [name, text] of Object.entries(cases)) {
@@ -102,5 +110,8 @@ test('nesting count: ordinary configs are far from the limit; brackets in quotes
   assert.equal(nestingExcess('['.repeat(200), 100), 99);
   // Just under the limit still parses and validates as usual.
   const ok = validateText(`x: ${'['.repeat(MAX_NESTING - 2)}${']'.repeat(MAX_NESTING - 2)}\ndata:\n  builtin: shapes\n`, FILE);
-  assert.deepEqual(ok.map((d) => d.code), ['unknown-key']);
+  assert.deepEqual(
+    ok.map((d) => d.code),
+    ['unknown-key'],
+  );
 });

@@ -31,14 +31,19 @@ interface Expected {
   derived: Record<string, unknown>;
 }
 
-const cases = readdirSync(DIR).filter((f) => CASE.test(f)).sort();
+const cases = readdirSync(DIR)
+  .filter((f) => CASE.test(f))
+  .sort();
 
 /** The expected file, checked against the corpus format so a typo fails here, not silently. */
 function readExpected(name: string): Expected {
   const file = join(DIR, name.replace(/\.rlhf\.yaml$/, '.expected.json'));
   assert.ok(existsSync(file), `${name}: no ${relative(DIR, file)} beside it`);
   const e = JSON.parse(readFileSync(file, 'utf8')) as Expected;
-  assert.ok(validateExpected(e), `${name}: not in the corpus format (schema/conformance-expected.schema.json): ${JSON.stringify(validateExpected.errors)}`);
+  assert.ok(
+    validateExpected(e),
+    `${name}: not in the corpus format (schema/conformance-expected.schema.json): ${JSON.stringify(validateExpected.errors)}`,
+  );
   return e;
 }
 
@@ -50,7 +55,12 @@ function engineDiagnostics(a: Analysis, caseFile: string): string[] {
     .map((d) => {
       const pf = files.find((f) => f.path === d.file);
       const at = pf ? locate(pf, d.start) : undefined;
-      return line({ code: d.code, path: at ? at.path.join('.') : '', severity: d.severity as 'error' | 'warning', file: d.file === caseFile ? undefined : relative(DIR, d.file) });
+      return line({
+        code: d.code,
+        path: at ? at.path.join('.') : '',
+        severity: d.severity as 'error' | 'warning',
+        file: d.file === caseFile ? undefined : relative(DIR, d.file),
+      });
     })
     .sort();
 }
@@ -81,7 +91,10 @@ test('the conformance corpus has at least 12 cases, each with its expected file,
   assert.deepEqual(orphans, [], 'expected files without a case config');
   const misnamed = readdirSync(DIR).filter((f) => f.endsWith('.rlhf.yaml') && !CASE.test(f) && !f.startsWith('_'));
   assert.deepEqual(misnamed, [], 'configs that are neither NN-name cases nor _shared parents');
-  assert.ok(cases.some((c) => c.startsWith('02-iterations')), 'the drifted iterations case is in the corpus');
+  assert.ok(
+    cases.some((c) => c.startsWith('02-iterations')),
+    'the drifted iterations case is in the corpus',
+  );
 });
 
 for (const name of cases) {
@@ -93,18 +106,23 @@ for (const name of cases) {
     const want = expected.diagnostics.map(line).sort();
     const missing = want.filter((w, i) => want.indexOf(w) === i && want.filter((x) => x === w).length > got.filter((x) => x === w).length);
     const unexpected = got.filter((g, i) => got.indexOf(g) === i && got.filter((x) => x === g).length > want.filter((x) => x === g).length);
-    assert.deepEqual(got, want, `${name}: diagnostics differ\n  missing:    ${missing.join('; ') || '-'}\n  unexpected: ${unexpected.join('; ') || '-'}\n  messages:   ${a.diagnostics.map((d) => `[${d.code}] ${d.message}`).join('\n              ')}`);
+    assert.deepEqual(
+      got,
+      want,
+      `${name}: diagnostics differ\n  missing:    ${missing.join('; ') || '-'}\n  unexpected: ${unexpected.join('; ') || '-'}\n  messages:   ${a.diagnostics.map((d) => `[${d.code}] ${d.message}`).join('\n              ')}`,
+    );
     const derived = engineDerived(a, file);
     for (const [key, value] of Object.entries(expected.derived)) {
-      const actual = key === 'grad_accumulation'
-        ? Object.fromEntries(Object.keys(value as object).map((k) => [k, (derived.grad_accumulation as Record<string, number>)[k]]))
-        : derived[key];
+      const actual =
+        key === 'grad_accumulation'
+          ? Object.fromEntries(Object.keys(value as object).map((k) => [k, (derived.grad_accumulation as Record<string, number>)[k]]))
+          : derived[key];
       assert.deepEqual(actual, value, `${name}: derived ${key} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`);
     }
   });
 }
 
-test('the editor\'s inlay hint shows the iterations the trainer runs (2 prompts, rollout 4, 1 epoch: 1, not 0)', () => {
+test("the editor's inlay hint shows the iterations the trainer runs (2 prompts, rollout 4, 1 epoch: 1, not 0)", () => {
   const file = join(DIR, cases.find((c) => c.startsWith('02-iterations')) ?? '');
   const hints = inlayHints(analyze(readFileSync(file, 'utf8'), file, createNodeHost({ env: {} }))).map((h) => h.label);
   assert.ok(hints.includes('→ 0.5/epoch, 1 iterations'), hints.join(' | '));

@@ -54,9 +54,15 @@ test('skips and counts corrupt and schema-invalid lines without losing valid one
     );
     const reader = new EventFileReader(path);
     const r = reader.readNew();
-    assert.deepEqual(r.events.map((e) => (e.type === 'metric' ? e.step : -1)), [1, 4]);
+    assert.deepEqual(
+      r.events.map((e) => (e.type === 'metric' ? e.step : -1)),
+      [1, 4],
+    );
     assert.equal(reader.corruptCount, 3);
-    assert.deepEqual(r.corrupt.map((c) => c.line), [2, 3, 4]);
+    assert.deepEqual(
+      r.corrupt.map((c) => c.line),
+      [2, 3, 4],
+    );
     assert.match(r.corrupt[1].error, /step/);
   } finally {
     cleanup();
@@ -142,7 +148,11 @@ test('a replaced events.jsonl (new file, longer) is noticed: reading starts over
     renameSync(replacement, path);
     const r = reader.readNew();
     assert.equal(r.reset, true, 'the reader reports the reset');
-    assert.deepEqual(steps(r.events), Array.from({ length: 300 }, (_, i) => 1000 + i), 'all 300 complete lines, none lost');
+    assert.deepEqual(
+      steps(r.events),
+      Array.from({ length: 300 }, (_, i) => 1000 + i),
+      'all 300 complete lines, none lost',
+    );
     assert.equal(reader.resetCount, 1);
     assert.equal(reader.readNew().reset, undefined, 'the next read continues normally');
   } finally {
@@ -237,7 +247,11 @@ test('readNewAsync reads a large log in slices, yielding to the event loop, firs
       ticking = false; // never leave the ticker spinning, even when the read fails
     }
     assert.equal(total.events.length, 0, 'with onBatch the events go to the callback');
-    assert.equal(batches.reduce((a, b) => a + b, 0), 60_000, 'every line delivered');
+    assert.equal(
+      batches.reduce((a, b) => a + b, 0),
+      60_000,
+      'every line delivered',
+    );
     assert.ok(batches.length >= 5, `several slices (${batches.length})`);
     assert.ok(ticks >= batches.length - 1, `the event loop ran between slices (${ticks} turns for ${batches.length} slices)`);
     assert.ok(consumedAtFirstBatch < lines.length / 4, 'the first slice arrives before the rest is read');
@@ -277,7 +291,11 @@ test('1e999 (read as Infinity by JSON.parse) is not a metric: it reads as null a
     if (m.type === 'metric') assert.deepEqual(m.values, { 'ppo/reward_total': null, 'ppo/kl_sum': null, 'ppo/loss': 0.5 });
     assert.ok(p.type === 'progress' && p.eta === null);
     assert.equal(reader.nonFiniteCount, 3);
-    assert.deepEqual(r.corrupt.map((c) => c.line), [2], 'a non-finite time makes the line corrupt');
+    assert.deepEqual(
+      r.corrupt.map((c) => c.line),
+      [2],
+      'a non-finite time makes the line corrupt',
+    );
   } finally {
     cleanup();
   }
@@ -320,12 +338,19 @@ test('sample and checkpoint paths must stay inside the run folder', async () => 
     );
     const reader = new EventFileReader(path);
     const r = reader.readNew();
-    assert.deepEqual(r.events.map((e) => (e.type === 'sample' || e.type === 'checkpoint' ? e.path : '')), ['samples/step-000001.jsonl', 'checkpoints/step-1']);
-    assert.deepEqual(r.corrupt.map((c) => c.line), [2, 3, 4, 5]);
+    assert.deepEqual(
+      r.events.map((e) => (e.type === 'sample' || e.type === 'checkpoint' ? e.path : '')),
+      ['samples/step-000001.jsonl', 'checkpoints/step-1'],
+    );
+    assert.deepEqual(
+      r.corrupt.map((c) => c.line),
+      [2, 3, 4, 5],
+    );
     assert.match(r.corrupt[0].error, /not inside the run folder/);
     const runDir = join(path, '..');
     assert.equal(resolveRunPath(runDir, 'samples/step-000001.jsonl'), join(runDir, 'samples', 'step-000001.jsonl'));
-    for (const bad of ['../../etc/passwd', '/etc/passwd', 'a/../../b', '..', '.', '', 'x\0y']) assert.equal(resolveRunPath(runDir, bad), undefined, bad);
+    for (const bad of ['../../etc/passwd', '/etc/passwd', 'a/../../b', '..', '.', '', 'x\0y'])
+      assert.equal(resolveRunPath(runDir, bad), undefined, bad);
   } finally {
     cleanup();
   }

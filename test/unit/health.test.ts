@@ -97,7 +97,9 @@ test('KL out of band, negative and accelerating', () => {
   const base = healthy(10);
   assert.ok(ids(run(30, (s) => ({ ...base(s), 'ppo/kl_mean': s === 20 ? 2 : 0.01 }))).includes('kl'));
   assert.ok(ids(run(30, (s) => ({ ...base(s), 'ppo/kl_sum': s === 20 ? -3 : 0.1 }))).includes('kl'));
-  const accel = checkHealth(run(30, (s) => ({ ...base(s), 'ppo/kl_sum': s < 20 ? 0.05 * s : 1 + 1.5 * (s - 20) }))).alarms.find((a) => a.rule === 'kl');
+  const accel = checkHealth(run(30, (s) => ({ ...base(s), 'ppo/kl_sum': s < 20 ? 0.05 * s : 1 + 1.5 * (s - 20) }))).alarms.find(
+    (a) => a.rule === 'kl',
+  );
   assert.ok(accel);
   assert.match(accel.message, /accelerating/);
   assert.ok(accel.step >= 18 && accel.step <= 24, String(accel.step));
@@ -114,7 +116,9 @@ test('PPO ratio / clip fraction / approx-KL out of range for `patience` steps', 
 
 test('value-loss spike', () => {
   const base = healthy(12);
-  const a = checkHealth(run(30, (s) => ({ ...base(s), 'ppo/value_loss': s === 15 ? 80 : 2 }))).alarms.find((x) => x.rule === 'value_loss_spike');
+  const a = checkHealth(run(30, (s) => ({ ...base(s), 'ppo/value_loss': s === 15 ? 80 : 2 }))).alarms.find(
+    (x) => x.rule === 'value_loss_spike',
+  );
   assert.ok(a);
   assert.equal(a.step, 15);
 });
@@ -140,7 +144,9 @@ test('monitor: config disables rules and overrides thresholds; unknown names are
 
 test('values of one step spread over several events (TensorBoard) are judged as one row; live batches give the same alarms', () => {
   const events = run(40, (s) => ({ 'ppo/reward_total': s, 'ppo/response_length': Math.max(0, 40 - 2 * s) }));
-  const split = events.flatMap((e) => (e.type === 'metric' ? Object.entries(e.values).map(([k, v]) => ({ ...e, values: { [k]: v } }) as RunEvent) : []));
+  const split = events.flatMap((e) =>
+    e.type === 'metric' ? Object.entries(e.values).map(([k, v]) => ({ ...e, values: { [k]: v } }) as RunEvent) : [],
+  );
   const whole = checkHealth(events).alarms;
   assert.deepEqual(checkHealth(split).alarms, whole);
   const live = new HealthMonitor();
@@ -150,12 +156,21 @@ test('values of one step spread over several events (TensorBoard) are judged as 
   assert.ok(whole.some((a) => a.rule === 'collapse'));
 });
 
-test('the schema monitor: section carries exactly each rule\'s parameters and default thresholds', () => {
-  const monitor = (experimentSchema.properties as unknown as Record<string, { properties: Record<string, { properties: Record<string, { default: unknown }> }> }>).monitor;
+test("the schema monitor: section carries exactly each rule's parameters and default thresholds", () => {
+  const monitor = (
+    experimentSchema.properties as unknown as Record<
+      string,
+      { properties: Record<string, { properties: Record<string, { default: unknown }> }> }
+    >
+  ).monitor;
   assert.deepEqual(Object.keys(monitor.properties).sort(), RULES.map((r) => r.id).sort());
   for (const rule of RULES) {
     const props = monitor.properties[rule.id].properties;
-    const defaults = Object.fromEntries(Object.entries(props).filter(([k]) => k !== 'enabled').map(([k, v]) => [k, v.default]));
+    const defaults = Object.fromEntries(
+      Object.entries(props)
+        .filter(([k]) => k !== 'enabled')
+        .map(([k, v]) => [k, v.default]),
+    );
     assert.deepEqual(defaults, rule.defaults, rule.id);
     assert.equal(props.enabled.default, true);
   }

@@ -45,7 +45,8 @@ function importGraph(files: string[], options: ts.CompilerOptions): Map<string, 
     const targets = new Set<string>();
     for (const imported of info.importedFiles) {
       const resolved = ts.resolveModuleName(imported.fileName, file, options, ts.sys).resolvedModule;
-      if (resolved && !resolved.isExternalLibraryImport && known.has(resolve(resolved.resolvedFileName))) targets.add(resolve(resolved.resolvedFileName));
+      if (resolved && !resolved.isExternalLibraryImport && known.has(resolve(resolved.resolvedFileName)))
+        targets.add(resolve(resolved.resolvedFileName));
     }
     graph.set(file, [...targets]);
   }
@@ -108,7 +109,13 @@ function oversized(components: string[][], root: string): string[] {
   return components
     .filter((c) => c.length > MAX_CYCLE)
     .sort((a, b) => b.length - a.length)
-    .map((c) => `${c.length} files import each other: ${c.map((f) => relative(root, f)).sort().join(', ')}`);
+    .map(
+      (c) =>
+        `${c.length} files import each other: ${c
+          .map((f) => relative(root, f))
+          .sort()
+          .join(', ')}`,
+    );
 }
 
 test(`no import circle of more than ${MAX_CYCLE} files in ${PARTS.join(', ')}`, (t) => {
@@ -129,7 +136,10 @@ test('the check finds an artificial 4-file circle (and leaves a 3-file one alone
   const dir = mkdtempSync(join(tmpdir(), 'fact-rlhf-cycle-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'preserve', moduleResolution: 'bundler', strict: true } }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'preserve', moduleResolution: 'bundler', strict: true } }),
+  );
   const write = (name: string, text: string): string => {
     const path = join(dir, 'src', name);
     writeFileSync(path, text);

@@ -98,7 +98,8 @@ test('firstErrorLine takes the trainer own first message, not the chained shutdo
 });
 
 test('the failure toast line is the error, never a stack frame (issue 16), and never empty', () => {
-  const framed = 'ValueError: rollout_batch_size must divide by 8\n  at loop.py:41 in run\n  at ppo.py:120 in step\n  at ppo.py:88 in _rollout';
+  const framed =
+    'ValueError: rollout_batch_size must divide by 8\n  at loop.py:41 in run\n  at ppo.py:120 in step\n  at ppo.py:88 in _rollout';
   assert.equal(firstErrorLine(framed), 'ValueError: rollout_batch_size must divide by 8');
   const died = [
     'trainer exited with code 1:',
@@ -109,5 +110,8 @@ test('the failure toast line is the error, never a stack frame (issue 16), and n
   ].join('\n');
   assert.equal(firstErrorLine(died), 'RuntimeError: CUDA out of memory');
   assert.equal(firstErrorLine('trainer exited with code 2:\nerror: config: no such file\n'), 'config: no such file');
-  assert.equal(firstErrorLine('trainer was killed by SIGKILL without writing a final status'), 'trainer was killed by SIGKILL without writing a final status');
+  assert.equal(
+    firstErrorLine('trainer was killed by SIGKILL without writing a final status'),
+    'trainer was killed by SIGKILL without writing a final status',
+  );
 });

@@ -54,7 +54,12 @@ test('without /proc a launch is confirmed by the nonce this editor gave it', asy
 });
 
 test('latestLaunch is the last entry (the current --resume), not the first', () => {
-  const manifest = { launches: [{ host: 'h', pid: 10 }, { host: 'h', pid: 20 }] } as unknown as RunManifest;
+  const manifest = {
+    launches: [
+      { host: 'h', pid: 10 },
+      { host: 'h', pid: 20 },
+    ],
+  } as unknown as RunManifest;
   assert.equal(latestLaunch(manifest)?.pid, 20);
   assert.equal(latestLaunch({ pids: [10, 20] } as unknown as RunManifest), undefined);
 });

@@ -23,7 +23,7 @@ const HOSTILE = [
   'line one\nline two\n',
   '$HOME ${PATH} $1 $@ $? \\ \\\\',
   '*?[a-z]~ #not a comment',
-  "mixed '$(x)' \"`y`\" ; \n end",
+  'mixed \'$(x)\' "`y`" ; \n end',
 ];
 
 /** What sh sees when it parses `printf '%s\0' <quoted>`: the exact bytes, or the test fails. */
@@ -56,7 +56,7 @@ test('shQuote: the form of the quoting', () => {
 /** A folder whose name carries a command substitution, a backtick one, `;` and a quote. */
 function hostileTree(): { root: string; evil: string } {
   const root = mkdtempSync(join(tmpdir(), 'fact-rlhf-launch-'));
-  const evil = join(root, "exp $(touch PWNED); `touch PWNED2`; echo 'x' \"y\"");
+  const evil = join(root, 'exp $(touch PWNED); `touch PWNED2`; echo \'x\' "y"');
   mkdirSync(evil, { recursive: true });
   return { root, evil };
 }
@@ -66,7 +66,11 @@ function stubs(root: string): { bin: string; argvFile: string } {
   const bin = join(root, 'stub-bin');
   mkdirSync(bin);
   const argvFile = join(root, 'argv');
-  writeFileSync(join(bin, 'torchrun'), `#!/bin/sh\nprintf '%s\\0' "$@" > "$STUB_ARGV"\nprintf '%s' "$PYTHONPATH" > "$STUB_ARGV.pythonpath"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(bin, 'torchrun'),
+    `#!/bin/sh\nprintf '%s\\0' "$@" > "$STUB_ARGV"\nprintf '%s' "$PYTHONPATH" > "$STUB_ARGV.pythonpath"\n`,
+    { mode: 0o755 },
+  );
   // srun runs its command; scontrol names one host.
   writeFileSync(join(bin, 'srun'), '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec "$@"\n', { mode: 0o755 });
   writeFileSync(join(bin, 'scontrol'), '#!/bin/sh\necho node-a\necho node-b\n', { mode: 0o755 });
@@ -94,14 +98,30 @@ for (const backend of ['torchrun', 'slurm'] as const) {
       const o = options(evil, backend);
       const script = join(root, 'launch.sh');
       writeFileSync(script, launchScript(o));
-      const env = { ...process.env, PATH: `${bin}:/usr/bin:/bin`, STUB_ARGV: argvFile, SLURM_JOB_NODELIST: 'node-[a-b]', SLURM_NNODES: '2', SLURM_JOB_ID: '77', PYTHONPATH: '' };
+      const env = {
+        ...process.env,
+        PATH: `${bin}:/usr/bin:/bin`,
+        STUB_ARGV: argvFile,
+        SLURM_JOB_NODELIST: 'node-[a-b]',
+        SLURM_NNODES: '2',
+        SLURM_JOB_ID: '77',
+        PYTHONPATH: '',
+      };
       const res = spawnSync('bash', [script], { cwd: root, env, encoding: 'utf8' });
       assert.equal(res.status, 0, res.stderr);
       const argv = readFileSync(argvFile, 'utf8').split('\0').slice(0, -1);
       const tail = ['-m', 'fact_rlhf', 'ppo', '--config', o.configPath, '--run-dir', o.runDir];
       assert.deepEqual(argv.slice(-tail.length), tail, 'the exact paths reach torchrun');
       if (backend === 'torchrun') assert.deepEqual(argv.slice(0, 2), ['--standalone', '--nproc_per_node=2']);
-      else assert.deepEqual(argv.slice(0, 6), ['--nnodes', '2', '--nproc_per_node=2', '--rdzv-backend=c10d', '--rdzv-endpoint=node-a:29500', '--rdzv-id=77']);
+      else
+        assert.deepEqual(argv.slice(0, 6), [
+          '--nnodes',
+          '2',
+          '--nproc_per_node=2',
+          '--rdzv-backend=c10d',
+          '--rdzv-endpoint=node-a:29500',
+          '--rdzv-id=77',
+        ]);
       assert.equal(readFileSync(`${argvFile}.pythonpath`, 'utf8'), o.trainerRoot);
       assert.ok(existsSync(o.runDir), 'the run folder was made under the hostile name');
       for (const where of [root, evil, process.cwd()]) {
@@ -118,7 +138,12 @@ test('sbatch script: #SBATCH lines hold only numbers and a sanitised job name, b
   const lines = script.split('\n');
   assert.equal(lines[0], '#!/bin/bash');
   const sbatch = lines.filter((l) => l.startsWith('#SBATCH'));
-  assert.deepEqual(sbatch, ['#SBATCH --job-name=job_rm_-rf_x', '#SBATCH --nodes=3', '#SBATCH --ntasks-per-node=1', '#SBATCH --gpus-per-node=2']);
+  assert.deepEqual(sbatch, [
+    '#SBATCH --job-name=job_rm_-rf_x',
+    '#SBATCH --nodes=3',
+    '#SBATCH --ntasks-per-node=1',
+    '#SBATCH --gpus-per-node=2',
+  ]);
   // sbatch stops reading directives at the first command line.
   const firstCommand = lines.findIndex((l, i) => i > 0 && l && !l.startsWith('#'));
   assert.ok(lines.slice(firstCommand).every((l) => !l.startsWith('#SBATCH')));

@@ -90,7 +90,7 @@ const CASES: { file: string; bad: string; good: string; says: RegExp }[] = [
   {
     file: 'src/viewModels/v.ts',
     bad: "import type * as vscode from 'vscode';\nexport type U = vscode.Uri;\n",
-    good: "export const none = 0;\n",
+    good: 'export const none = 0;\n',
     says: /import vscode/,
   },
   {
@@ -110,7 +110,10 @@ const CASES: { file: string; bad: string; good: string; says: RegExp }[] = [
 test('each boundary rule flags its violation and allows the legitimate import', async () => {
   for (const c of CASES) {
     const bad = await problems(c.file, c.bad);
-    assert.ok(bad.some((m) => c.says.test(m)), `${c.file}: expected a problem matching ${c.says} for\n${c.bad}got ${JSON.stringify(bad)}`);
+    assert.ok(
+      bad.some((m) => c.says.test(m)),
+      `${c.file}: expected a problem matching ${c.says} for\n${c.bad}got ${JSON.stringify(bad)}`,
+    );
     assert.deepEqual(await problems(c.file, c.good), [], `${c.file}: the allowed import is flagged`);
   }
 });
@@ -118,6 +121,16 @@ test('each boundary rule flags its violation and allows the legitimate import', 
 test('vscode stays importable where it belongs, and the toolkit only from toolkit.ts', async () => {
   assert.deepEqual(await problems('src/editor/x.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n"), []);
   assert.deepEqual(await problems('src/extension.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n"), []);
-  assert.deepEqual(await problems('webview/shared/toolkit.ts', "import { vsCodeButton } from '@vscode/webview-ui-toolkit';\nexport const b = vsCodeButton;\n"), []);
-  assert.equal((await problems('src/editor/x.ts', "import { vsCodeButton } from '@vscode/webview-ui-toolkit';\nexport const b = vsCodeButton;\n")).length, 1);
+  assert.deepEqual(
+    await problems(
+      'webview/shared/toolkit.ts',
+      "import { vsCodeButton } from '@vscode/webview-ui-toolkit';\nexport const b = vsCodeButton;\n",
+    ),
+    [],
+  );
+  assert.equal(
+    (await problems('src/editor/x.ts', "import { vsCodeButton } from '@vscode/webview-ui-toolkit';\nexport const b = vsCodeButton;\n"))
+      .length,
+    1,
+  );
 });

@@ -17,7 +17,9 @@ function slowAccepts(value: unknown): boolean {
 }
 
 function hasNonFinite(value: unknown): boolean {
-  return JSON.stringify(value, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? '__nonfinite__' : x)).includes('__nonfinite__');
+  return JSON.stringify(value, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? '__nonfinite__' : x)).includes(
+    '__nonfinite__',
+  );
 }
 
 function agree(line: string): void {
@@ -37,7 +39,8 @@ function agree(line: string): void {
       assert.ok(Number.isFinite(e.t), `fast path took a non-finite t: ${line}`);
       // (structuredClone, not a JSON round trip, which would turn -0 into 0)
       const nulled = structuredClone(forSlow) as { values: Record<string, unknown> };
-      for (const k of Object.keys(nulled.values)) if (typeof nulled.values[k] === 'number' && !Number.isFinite(nulled.values[k])) nulled.values[k] = null;
+      for (const k of Object.keys(nulled.values))
+        if (typeof nulled.values[k] === 'number' && !Number.isFinite(nulled.values[k])) nulled.values[k] = null;
       assert.equal(ajv(nulled), true, `fast path took what the schema rejects: ${line}`);
       assert.deepEqual(value, nulled, 'non-finite values become null');
       assert.equal(took, Object.values(e.values).filter((x) => typeof x === 'number' && !Number.isFinite(x)).length);
@@ -84,7 +87,23 @@ test('the fast path agrees with ajv on 20,000 fuzzed metric lines', () => {
   let taken = 0;
   let refused = 0;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-  const keys = ['ppo/reward_total', 'ppo/kl', 'a/b/c', 'rm/eval_accuracy_other_facts', 'x.y/z-1', 'reward', 'ppo/', '/kl', 'ppo/a b', 'ppo/é', 'ppo//x', '__proto__', 'ppo/kl\n', 'constructor/x', 'A/B'];
+  const keys = [
+    'ppo/reward_total',
+    'ppo/kl',
+    'a/b/c',
+    'rm/eval_accuracy_other_facts',
+    'x.y/z-1',
+    'reward',
+    'ppo/',
+    '/kl',
+    'ppo/a b',
+    'ppo/é',
+    'ppo//x',
+    '__proto__',
+    'ppo/kl\n',
+    'constructor/x',
+    'A/B',
+  ];
   const numbers = ['0', '-1', '1.5', '1e3', '1e999', '-1e999', '1E-7', '3', '-0', '123456789012345678901234567890'];
   const others = ['null', '"1"', 'true', '{}', '[]', '[1]', 'false'];
   const value = (): string => (rand() < 0.8 ? pick(numbers) : pick(others));

@@ -41,7 +41,11 @@ test('metrics.json matches its schema and has one entry per key', () => {
   const validate = new Ajv({ allErrors: true }).compile(catalogueSchema);
   assert.ok(validate(catalogue), JSON.stringify(validate.errors, null, 2));
   const keys = catalogue.metrics.map((m) => m.key);
-  assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], 'duplicate keys');
+  assert.deepEqual(
+    keys.filter((k, i) => keys.indexOf(k) !== i),
+    [],
+    'duplicate keys',
+  );
 });
 
 test('the generated catalogue module is current with schema/metrics.json', () => {
@@ -51,7 +55,11 @@ test('the generated catalogue module is current with schema/metrics.json', () =>
 test('every key the trainer writes (metric events of real sft, rm, ppo and eval runs) is in the catalogue', () => {
   const keys = fixtureKeys();
   assert.ok(keys.length > 100, `the fixture holds only ${keys.length} keys`);
-  assert.deepEqual(keys.filter((k) => !metricInfo(k)), [], 'keys missing from schema/metrics.json');
+  assert.deepEqual(
+    keys.filter((k) => !metricInfo(k)),
+    [],
+    'keys missing from schema/metrics.json',
+  );
   assert.equal(metricInfo('pope/adversarial/f1')?.key, 'pope/*/f1', 'a family matches one segment');
   assert.equal(metricInfo('pope/adversarial'), undefined);
   assert.equal(metricInfo('no/such_key'), undefined);
@@ -64,7 +72,12 @@ test('the catalogue names no key the trainer does not write', () => {
   // sft/trainer.py names its keys f"{group}/..." for the sft and rl_init stages alike.
   const dead = METRIC_CATALOGUE.filter((m) => !m.key.includes('*'))
     .map((m) => m.key)
-    .filter((k) => !known(k) && !(k.startsWith('rl_init/') && known(k.replace('rl_init/', 'sft/'))) && !(k === 'time/rl_init_step' && known('time/sft_step')));
+    .filter(
+      (k) =>
+        !known(k) &&
+        !(k.startsWith('rl_init/') && known(k.replace('rl_init/', 'sft/'))) &&
+        !(k === 'time/rl_init_step' && known('time/sft_step')),
+    );
   assert.deepEqual(dead, []);
 });
 
@@ -86,5 +99,13 @@ test('primary keys, headlines and titles come from the catalogue', () => {
   assert.ok(metricInfo(KL_KEY)?.primary);
   assert.equal(metricTitle('ppo/reward_total'), 'Total reward');
   assert.equal(metricTitle('pope/random/f1'), 'POPE F1 by split');
-  assert.deepEqual(primaryMetricKeys('eval'), ['shapes/score', 'shapes/hallucination_rate', 'pope/f1', 'chair/chair_i', 'chair/chair_s', 'mmhal/score', 'mmhal/hallucination_rate']);
+  assert.deepEqual(primaryMetricKeys('eval'), [
+    'shapes/score',
+    'shapes/hallucination_rate',
+    'pope/f1',
+    'chair/chair_i',
+    'chair/chair_s',
+    'mmhal/score',
+    'mmhal/hallucination_rate',
+  ]);
 });

@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { venvPython } from '../../src/runs/pythonResolver';
 import { RunSeries } from '../../src/runs/runSeries';
-import { TensorBoardReader, JsonlMetricReader, TrainerStateReader, RunFolderReader, LlavaRolloutsReader, VerlRolloutsReader, openMetricSource, aliasOf, SourceError } from '../../src/runs/readers';
+import {
+  TensorBoardReader,
+  JsonlMetricReader,
+  TrainerStateReader,
+  RunFolderReader,
+  LlavaRolloutsReader,
+  VerlRolloutsReader,
+  openMetricSource,
+  aliasOf,
+  SourceError,
+} from '../../src/runs/readers';
 import { maskedCrc32c, crc32c } from '../../src/runs/readers/crc32c';
 import aliasFile from '../../schema/metric-aliases.json';
 
@@ -19,7 +29,11 @@ let expected: { simple: Expected; tensor: Expected };
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'fact-rlhf-readers-'));
-  const res = spawnSync(venvPython(root), [join(root, 'test', 'fixtures', 'write_tensorboard.py'), join(dir, 'tb'), '120', '10', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  const res = spawnSync(
+    venvPython(root),
+    [join(root, 'test', 'fixtures', 'write_tensorboard.py'), join(dir, 'tb'), '120', '10', '--json'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   assert.equal(res.status, 0, res.stderr);
   expected = JSON.parse(res.stdout);
 });
@@ -37,14 +51,25 @@ function assertSeriesEqual(series: RunSeries, want: Expected): void {
     const key = aliasOf(tag) ?? tag;
     const got = series.get(key);
     assert.ok(got, `series ${key} (${tag})`);
-    assert.deepEqual(got.steps, points.map((p) => p[0]), key);
-    assert.deepEqual(got.values, points.map((p) => p[1]), key);
+    assert.deepEqual(
+      got.steps,
+      points.map((p) => p[0]),
+      key,
+    );
+    assert.deepEqual(
+      got.values,
+      points.map((p) => p[1]),
+      key,
+    );
   }
 }
 
 const eventFile = (sub: string): string => {
   const d = join(dir, 'tb', sub);
-  return join(d, readdirSync(d).find((n) => n.includes('tfevents'))!);
+  return join(
+    d,
+    readdirSync(d).find((n) => n.includes('tfevents'))!,
+  );
 };
 
 test('CRC-32C matches the standard check value and TFRecord masking', () => {
@@ -118,13 +143,16 @@ test('a record cut short at the end waits for the rest (live log)', () => {
 
 test('veRL file-logger JSONL (with Python NaN tokens) and flat records map to our names', () => {
   const f = join(dir, 'verl.jsonl');
-  writeFileSync(f, [
-    '{"step": 1, "data": {"critic/score/mean": 0.5, "actor/ppo_kl": 0.01, "response_length/mean": 120.0}}',
-    '{"step": 2, "elapsed_seconds": 3.5, "data": {"critic/score/mean": NaN, "actor/ppo_kl": 0.02, "response_length/mean": 118.0}}',
-    'not json',
-    '{"step": 3, "data": {"critic/score/mean": 0.7, "actor/ppo_kl": 0.03, "response_length/mean": 121.0}}',
-    '{"step": 4, "data": {"critic/score/mean": 0.8',
-  ].join('\n'));
+  writeFileSync(
+    f,
+    [
+      '{"step": 1, "data": {"critic/score/mean": 0.5, "actor/ppo_kl": 0.01, "response_length/mean": 120.0}}',
+      '{"step": 2, "elapsed_seconds": 3.5, "data": {"critic/score/mean": NaN, "actor/ppo_kl": 0.02, "response_length/mean": 118.0}}',
+      'not json',
+      '{"step": 3, "data": {"critic/score/mean": 0.7, "actor/ppo_kl": 0.03, "response_length/mean": 121.0}}',
+      '{"step": 4, "data": {"critic/score/mean": 0.8',
+    ].join('\n'),
+  );
   const r = openMetricSource(f);
   assert.equal(r.format, 'jsonl');
   const b = r.readNew();
@@ -142,10 +170,16 @@ test('TRL / HF trainer_state.json log_history', () => {
   const d = join(dir, 'checkpoint-10');
   mkdirSync(d);
   const f = join(d, 'trainer_state.json');
-  writeFileSync(f, JSON.stringify({ global_step: 10, log_history: [
-    { step: 5, 'objective/kl': 0.5, 'objective/scores': 1.0, 'val/ratio': 1.01, epoch: 0.5 },
-    { step: 10, 'objective/kl': 0.7, 'objective/scores': 1.4, 'val/ratio': 0.99, epoch: 1.0 },
-  ] }));
+  writeFileSync(
+    f,
+    JSON.stringify({
+      global_step: 10,
+      log_history: [
+        { step: 5, 'objective/kl': 0.5, 'objective/scores': 1.0, 'val/ratio': 1.01, epoch: 0.5 },
+        { step: 10, 'objective/kl': 0.7, 'objective/scores': 1.4, 'val/ratio': 0.99, epoch: 1.0 },
+      ],
+    }),
+  );
   const r = openMetricSource(d);
   assert.ok(r instanceof TrainerStateReader);
   const s = seriesOf(r.readNew().events);
@@ -159,9 +193,22 @@ test('LLaVA-RLHF rollouts/step_N.json: mean RM reward and response length per st
   const rollouts = join(out, 'rollouts');
   mkdirSync(rollouts, { recursive: true });
   const dump = (step: number, rows: [string, string][]): void =>
-    writeFileSync(join(rollouts, `step_${step}.json`), JSON.stringify(rows.map(([responses, rewards]) => ({ queries: 'USER: <image> What is shown?', responses, rewards })), null, 4));
-  dump(1, [['A red circle and a blue square.', '0.5'], ['A red circle.', '1.5']]);
-  dump(2, [['A circle.', '2.0'], ['Circle.', '3.0']]);
+    writeFileSync(
+      join(rollouts, `step_${step}.json`),
+      JSON.stringify(
+        rows.map(([responses, rewards]) => ({ queries: 'USER: <image> What is shown?', responses, rewards })),
+        null,
+        4,
+      ),
+    );
+  dump(1, [
+    ['A red circle and a blue square.', '0.5'],
+    ['A red circle.', '1.5'],
+  ]);
+  dump(2, [
+    ['A circle.', '2.0'],
+    ['Circle.', '3.0'],
+  ]);
   const r = openMetricSource(out);
   assert.ok(r instanceof LlavaRolloutsReader);
   const s = seriesOf(r.readNew().events);
@@ -177,8 +224,16 @@ test('veRL rollout dumps <step>.jsonl: mean score, output length and extra rewar
   const d = join(dir, 'verl-rollouts');
   mkdirSync(d);
   const dump = (step: number, rows: [string, number | string][], torn = false): void =>
-    writeFileSync(join(d, `${step}.jsonl`), rows.map(([output, score]) => `{"input": "q", "output": ${JSON.stringify(output)}, "score": ${score}, "step": ${step}, "acc": 1.0}`).join('\n') + (torn ? '' : '\n'));
-  dump(5, [['one two three', 1], ['one', 0]]);
+    writeFileSync(
+      join(d, `${step}.jsonl`),
+      rows
+        .map(([output, score]) => `{"input": "q", "output": ${JSON.stringify(output)}, "score": ${score}, "step": ${step}, "acc": 1.0}`)
+        .join('\n') + (torn ? '' : '\n'),
+    );
+  dump(5, [
+    ['one two three', 1],
+    ['one', 0],
+  ]);
   dump(10, [['a b', 'NaN']]);
   dump(15, [['x', 2]], true);
   const r = openMetricSource(d);

@@ -28,7 +28,12 @@ test('a folder of configs lists the runs in their output folders, once each; nod
   const r1 = run(join(project, 'results', 'a-ppo-1'));
   const r2 = run(join(project, 'configs', 'elsewhere', 'b-ppo-1'));
   run(join(project, 'node_modules', 'x', 'ignored', 'c-ppo-1'));
-  assert.deepEqual(findConfigs(project).map((f) => f.slice(project.length)).sort(), ['/configs/a.rlhf.yaml', '/configs/b.rlhf.yaml', '/configs/base/base.rlhf.yaml']);
+  assert.deepEqual(
+    findConfigs(project)
+      .map((f) => f.slice(project.length))
+      .sort(),
+    ['/configs/a.rlhf.yaml', '/configs/b.rlhf.yaml', '/configs/base/base.rlhf.yaml'],
+  );
   assert.deepEqual(runFoldersOf(project).sort(), [r2, r1].sort(), 'base and a share results/: listed once');
 });
 

@@ -53,11 +53,43 @@ test('output_dir: ${VAR}, $VAR and ~ expanded as the trainer does (its loader is
     assert.equal(defaultRunDirectory(join(dir, 'c.rlhf.yaml'), 'rm', undefined, when), join(dir, 'home', 'r', 'c-rm-20260102-030405'));
     // The Python rule itself, compared string by string with the interpreter the trainer runs on.
     const env = { HOME: '/h/', A: 'x', A_1: 'y', '1': 'one', 'A B': 'sp' };
-    const samples = ['${HOME}/runs', '$A/$A_1', '${A}${A_1}', '$UNSET/r', '${UNSET}', '~', '~/x', '~x/y', 'a~/b', '$1', '${A B}', '${}', '$', 'p$', '$A-b', '${A', 'x/${A}/~'];
-    const py = spawnSync('python3', ['-c', 'import json,os,sys\nfor s in json.loads(sys.argv[1]): print(json.dumps(os.path.expanduser(os.path.expandvars(s))))', JSON.stringify(samples)], { env: { ...env, PATH: process.env.PATH }, encoding: 'utf8' });
+    const samples = [
+      '${HOME}/runs',
+      '$A/$A_1',
+      '${A}${A_1}',
+      '$UNSET/r',
+      '${UNSET}',
+      '~',
+      '~/x',
+      '~x/y',
+      'a~/b',
+      '$1',
+      '${A B}',
+      '${}',
+      '$',
+      'p$',
+      '$A-b',
+      '${A',
+      'x/${A}/~',
+    ];
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import json,os,sys\nfor s in json.loads(sys.argv[1]): print(json.dumps(os.path.expanduser(os.path.expandvars(s))))',
+        JSON.stringify(samples),
+      ],
+      { env: { ...env, PATH: process.env.PATH }, encoding: 'utf8' },
+    );
     assert.equal(py.status, 0, py.stderr);
-    const expected = py.stdout.trim().split('\n').map((l) => JSON.parse(l) as string);
-    assert.deepEqual(samples.map((s) => expandLikeTrainer(s, env)), expected);
+    const expected = py.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string);
+    assert.deepEqual(
+      samples.map((s) => expandLikeTrainer(s, env)),
+      expected,
+    );
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

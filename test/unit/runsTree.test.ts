@@ -60,7 +60,8 @@ function makeRun(outputDir: string, id: string, spec: RunSpec): string {
     mkdirSync(join(dir, 'checkpoints', `step-${spec.checkpoint}`), { recursive: true });
     writeFileSync(join(dir, 'checkpoints', 'latest'), `step-${spec.checkpoint}\n`);
   }
-  if (spec.status !== 'running' && spec.status !== 'starting') events += line({ type: 'status', status: spec.status, ...(spec.status === 'failed' ? { error: 'CUDA OOM' } : {}) });
+  if (spec.status !== 'running' && spec.status !== 'starting')
+    events += line({ type: 'status', status: spec.status, ...(spec.status === 'failed' ? { error: 'CUDA OOM' } : {}) });
   writeFileSync(join(dir, 'events.jsonl'), events);
   return dir;
 }
@@ -77,7 +78,10 @@ test('one output folder: runs at the top level, each with icon, description and 
   m.setSources([out]);
   assert.equal(m.refresh(), true);
   const roots = m.roots() as RunNode[];
-  assert.deepEqual(roots.map((r) => r.kind), ['run', 'run', 'run', 'run']);
+  assert.deepEqual(
+    roots.map((r) => r.kind),
+    ['run', 'run', 'run', 'run'],
+  );
   const by = (dir: string): RunNode => m.find(dir) as RunNode;
 
   const f = by(finished);
@@ -133,7 +137,10 @@ test('refresh reads only what was appended, and reports the change', () => {
   assert.equal(before.icon.id, 'sync~spin');
   assert.equal(before.contextValue, 'run live samples', 'live: stoppable, not deletable');
   assert.ok(m.hasLive());
-  appendFileSync(join(dir, 'events.jsonl'), line({ type: 'metric', step: 2, values: { 'ppo/reward_total': 2.5 } }) + line({ type: 'progress', step: 3, total: 10 }));
+  appendFileSync(
+    join(dir, 'events.jsonl'),
+    line({ type: 'metric', step: 2, values: { 'ppo/reward_total': 2.5 } }) + line({ type: 'progress', step: 3, total: 10 }),
+  );
   assert.equal(m.refresh(), true);
   const after = m.find(dir) as RunNode;
   assert.match(after.description, /3\/10 \(30%\) · reward 2\.5000/);
@@ -152,12 +159,18 @@ test('several output folders: one group each; a live run outside them gets its o
   m.setSources([a, b, join(work, 'multi', 'empty')], [elsewhere]);
   m.refresh();
   const groups = m.roots() as GroupNode[];
-  assert.deepEqual(groups.map((g) => [g.kind, g.label, g.description]), [
-    ['group', 'label:a', '1 run'],
-    ['group', 'label:b', '2 runs'],
-    ['group', 'label:other', '1 run'],
-  ]);
-  assert.deepEqual(m.children(groups[1]).map((n) => n.kind), ['run', 'run']);
+  assert.deepEqual(
+    groups.map((g) => [g.kind, g.label, g.description]),
+    [
+      ['group', 'label:a', '1 run'],
+      ['group', 'label:b', '2 runs'],
+      ['group', 'label:other', '1 run'],
+    ],
+  );
+  assert.deepEqual(
+    m.children(groups[1]).map((n) => n.kind),
+    ['run', 'run'],
+  );
 });
 
 test('delete removes a finished run folder and refuses a folder that is not a run', () => {

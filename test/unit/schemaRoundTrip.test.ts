@@ -45,7 +45,10 @@ test('events written by the Python trainer read back and validate in TypeScript'
     const reader = new EventFileReader(eventsPath(dir));
     const { events, corrupt } = reader.readNew();
     assert.deepEqual(corrupt, []);
-    assert.deepEqual(events.map((e) => e.type), ['status', 'status', 'log', 'progress', 'metric', 'sample', 'checkpoint', 'status']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['status', 'status', 'log', 'progress', 'metric', 'sample', 'checkpoint', 'status'],
+    );
     const metric = events.find((e) => e.type === 'metric');
     assert.ok(metric && metric.type === 'metric');
     assert.equal(metric.values['ppo/reward_total'], -2.5);
@@ -54,7 +57,10 @@ test('events written by the Python trainer read back and validate in TypeScript'
     assert.ok(log && log.type === 'log' && log.message === 'reward ↑ für 🦙');
     const sample = events.find((e) => e.type === 'sample');
     assert.ok(sample && sample.type === 'sample');
-    const records = readFileSync(join(dir, sample.path), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(join(dir, sample.path), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(records.length, sample.count);
     for (const r of records) assert.deepEqual(checkSampleRecord(r), { ok: true, value: r });
     const last = events[events.length - 1];
@@ -68,8 +74,15 @@ test('events written by the Python trainer read back and validate in TypeScript'
 });
 
 test('TypeScript rejects what the schema rejects (the check can fail)', () => {
-  const bad = { step: 1, prompt_id: 'p', prompt: 'q', response: 'r', facts: [], caption_type: 9,
-    reward: { rm: 0, eos_penalty: 0, length: 0, symbolic: 0, kl: 0, total: 0 } };
+  const bad = {
+    step: 1,
+    prompt_id: 'p',
+    prompt: 'q',
+    response: 'r',
+    facts: [],
+    caption_type: 9,
+    reward: { rm: 0, eos_penalty: 0, length: 0, symbolic: 0, kl: 0, total: 0 },
+  };
   const r = checkSampleRecord(bad);
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error, /caption_type/);

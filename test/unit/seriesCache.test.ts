@@ -4,7 +4,18 @@
 // it cannot be written.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CachedRun, SeriesCache, cacheDir, CACHE_VERSION } from '../../src/runs/seriesCache';
@@ -25,7 +36,8 @@ function lines(from: number, to: number): string {
   let out = '';
   for (let s = from; s < to; s++) {
     out += `${metricLine(s)}\n`;
-    if (s % 50 === 10) out += `${JSON.stringify({ v: 1, t: 1700000000 + s, type: 'sample', step: s, path: `samples/step-${s}.jsonl`, count: 2 })}\n`;
+    if (s % 50 === 10)
+      out += `${JSON.stringify({ v: 1, t: 1700000000 + s, type: 'sample', step: s, path: `samples/step-${s}.jsonl`, count: 2 })}\n`;
   }
   return out;
 }
@@ -77,7 +89,10 @@ test('a cached open equals reading the log, and reading goes on from the cached 
     assert.equal(warm.readNew().events.length, 0, 'nothing is re-read');
 
     // The run goes on: only the new lines are read, and the series equals the whole log.
-    appendFileSync(log, lines(3000, 3100) + `${JSON.stringify({ v: 1, t: 2, type: 'progress', step: 3099, total: 4000, eta: 12 })}\n` + finished(3100));
+    appendFileSync(
+      log,
+      lines(3000, 3100) + `${JSON.stringify({ v: 1, t: 2, type: 'progress', step: 3099, total: 4000, eta: 12 })}\n` + finished(3100),
+    );
     const r = warm.readNew();
     assert.equal(r.events.filter((e) => e.type === 'metric').length, 100);
     assertSameSeries(warm.series, fromLog(log));
@@ -178,10 +193,22 @@ test('stale by version: another cache or protocol version, or a validation mode 
       writeFileSync(headerPath, JSON.stringify(h));
       return new SeriesCache(dir).load().ok ? 'ok' : (new SeriesCache(dir).load() as { reason: string }).reason;
     };
-    assert.match(edit((h) => (h.version = CACHE_VERSION + 1)), /cache version/);
-    assert.match(edit((h) => (h.protocol = 2)), /protocol version/);
-    assert.match(edit((h) => (h.format = 'something-else')), /not a series cache/);
-    assert.equal(edit(() => undefined), 'ok');
+    assert.match(
+      edit((h) => (h.version = CACHE_VERSION + 1)),
+      /cache version/,
+    );
+    assert.match(
+      edit((h) => (h.protocol = 2)),
+      /protocol version/,
+    );
+    assert.match(
+      edit((h) => (h.format = 'something-else')),
+      /not a series cache/,
+    );
+    assert.equal(
+      edit(() => undefined),
+      'ok',
+    );
     assert.match(new CachedRun(dir, { validate: false }).cacheState, /validation/);
     // That reader threw the refused cache away; build it again.
     new CachedRun(dir).readNew({ final: true });

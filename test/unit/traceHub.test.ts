@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { TraceHub } from '../../src/viewModels/traceHub';
 import type { HostToTraceWebview, RunEvent } from '../../src/protocol';
 
-const metric = (step: number, reward: number): RunEvent => ({ v: 1, t: step, type: 'metric', step, values: { 'ppo/reward_total': reward } });
+const metric = (step: number, reward: number): RunEvent => ({
+  v: 1,
+  t: step,
+  type: 'metric',
+  step,
+  values: { 'ppo/reward_total': reward },
+});
 
 test('snapshot then batched deltas carry every point exactly once', async () => {
   const sent: HostToTraceWebview[] = [];
@@ -54,7 +60,7 @@ test('a clicked step maps to the nearest sample-record file of that run', () => 
   hub.dispose();
 });
 
-test('a replaced events.jsonl restarts the run: the next snapshot holds only the new file\'s points', () => {
+test("a replaced events.jsonl restarts the run: the next snapshot holds only the new file's points", () => {
   const sent: HostToTraceWebview[] = [];
   const hub = new TraceHub((m) => sent.push(m), 20);
   hub.track('r', '/tmp/r', 'ppo');
@@ -144,6 +150,9 @@ test('typed arrays end to end: Float64Array columns (null as NaN) survive a stru
   assert.deepEqual(Array.from(d.steps), [3]);
   assert.ok(Number.isNaN(d.values[0]));
   // A string smuggled into a column is still refused.
-  assert.equal(decodeForView(rewardTracesContract, { type: 'delta', runId: 'r', series: { k: { steps: new Float64Array([1]), values: ['x'] } } }).kind, 'invalid');
+  assert.equal(
+    decodeForView(rewardTracesContract, { type: 'delta', runId: 'r', series: { k: { steps: new Float64Array([1]), values: ['x'] } } }).kind,
+    'invalid',
+  );
   hub.dispose();
 });

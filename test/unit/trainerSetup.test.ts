@@ -18,7 +18,7 @@ function script(name: string, body: string): string {
   return file;
 }
 
-test('streams the script\'s lines and passes the target and the base interpreter through', async () => {
+test("streams the script's lines and passes the target and the base interpreter through", async () => {
   const venv = join(work, 'my $(touch PWNED) env', '.venv');
   const s = script('ok.sh', 'echo "venv=$FACT_RLHF_VENV"\necho "python=${PYTHON:-none}"\necho oops >&2\nprintf "no newline"');
   const lines: string[] = [];
@@ -50,5 +50,5 @@ test('cancelling stops the script and the processes it started', async () => {
   assert.ok(Date.now() - started < 10_000, 'did not wait for the sleep');
   const pid = Number(readFileSync(pidFile, 'utf8'));
   await new Promise((res) => setTimeout(res, 200));
-  assert.equal(isAlive(pid), false, 'the script\'s child was stopped too (a zombie awaiting its reaper counts as stopped)');
+  assert.equal(isAlive(pid), false, "the script's child was stopped too (a zombie awaiting its reaper counts as stopped)");
 });

@@ -93,7 +93,12 @@ test('reward-trace contract: every malformed view → host message is invalid', 
 
 test('a contract may not declare the reserved message types', () => {
   assert.throws(
-    () => defineContract<Record<string, never>, { reply: { type: 'reply' } }>({ name: 'x', notifications: {}, commands: { reply: object({ type: literal('reply') }) } }),
+    () =>
+      defineContract<Record<string, never>, { reply: { type: 'reply' } }>({
+        name: 'x',
+        notifications: {},
+        commands: { reply: object({ type: literal('reply') }) },
+      }),
     /reserved/,
   );
 });
@@ -208,7 +213,8 @@ test('commands are dispatched typed; malformed ones are dropped, logged and neve
   l.view.send({ type: 'edit', text: 'lr: 1e-5' });
   await settle();
   assert.deepEqual(l.edits, ['lr: 1e-5']);
-  for (const bad of [null, 3, { type: 'edit' }, { type: 'edit', text: 5 }, { type: 'constructor' }, { type: 'doc', text: 'x' }]) l.host.receive(bad);
+  for (const bad of [null, 3, { type: 'edit' }, { type: 'edit', text: 5 }, { type: 'constructor' }, { type: 'doc', text: 'x' }])
+    l.host.receive(bad);
   assert.deepEqual(l.edits, ['lr: 1e-5'], 'no malformed command reached the handler');
   assert.equal(l.host.stats.dropped, 6);
   assert.equal(l.hostLog.length, 6);
@@ -227,10 +233,14 @@ test('requests: typed reply by id; a throwing handler and an unknown method answ
   l.rawToHost({ type: 'request', id: 100, method: 'measure', params: { text: 4 } });
   l.rawToHost({ type: 'request', id: 1.5, method: 'measure', params: { text: 'x' } });
   await settle();
-  assert.deepEqual(l.fromHost.slice(from), [
-    { type: 'reply', id: 99, ok: false, error: 'unknown request method "rmRf"' },
-    { type: 'reply', id: 100, ok: false, error: 'request measure: params.text must be a string, got 4' },
-  ], 'a request whose id cannot be read gets no reply');
+  assert.deepEqual(
+    l.fromHost.slice(from),
+    [
+      { type: 'reply', id: 99, ok: false, error: 'unknown request method "rmRf"' },
+      { type: 'reply', id: 100, ok: false, error: 'request measure: params.text must be a string, got 4' },
+    ],
+    'a request whose id cannot be read gets no reply',
+  );
   assert.equal(l.host.stats.dropped, 3);
 });
 
@@ -254,7 +264,8 @@ test('requests: no reply within the timeout rejects', async () => {
 
 test('view: malformed notifications are dropped and counted, handlers see only valid ones', () => {
   const l = link();
-  for (const bad of [null, 'doc', { type: 'doc' }, { type: 'doc', text: null }, { type: 'edit', text: 'x' }, { type: 'valueOf' }]) l.toView(bad);
+  for (const bad of [null, 'doc', { type: 'doc' }, { type: 'doc', text: null }, { type: 'edit', text: 'x' }, { type: 'valueOf' }])
+    l.toView(bad);
   l.toView({ type: 'doc', text: 'ok' });
   assert.deepEqual(l.docs, ['ok']);
   assert.equal(l.view.stats.dropped, 6);

@@ -1,4 +1,5 @@
 """Entry point: `python -m fact_rlhf STAGE --config FILE [--run-dir DIR] [--resume]`."""
+
 from __future__ import annotations
 
 import sys

@@ -10,6 +10,7 @@ Layout of one checkpoint:
 Tensors are whole whatever the strategy (a sharded model's are gathered before writing and cut
 to each rank's shard when read), so a checkpoint resumes under ddp, fsdp or in one process.
 """
+
 from __future__ import annotations
 
 import json
@@ -277,11 +278,17 @@ def save_checkpoint(
     moments = optimizer_tensors(optimizer, keep=write) if optimizer is not None else None
     if not write:
         return None
-    bad = [f"{group}/{key}" for group, tensors in adapters.items() for key, t in tensors.items()
-           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    bad = [
+        f"{group}/{key}"
+        for group, tensors in adapters.items()
+        for key, t in tensors.items()
+        if t.is_floating_point() and not bool(torch.isfinite(t).all())
+    ]
     if bad:
-        raise Diverged(f"non-finite weights at step {step} ({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''}): "
-                       "checkpoint not written, `latest` stays on the last finite one")
+        raise Diverged(
+            f"non-finite weights at step {step} ({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''}): "
+            "checkpoint not written, `latest` stays on the last finite one"
+        )
 
     def fill(tmp: Path) -> None:
         write_adapters(stack, tmp, adapters)

@@ -8,6 +8,7 @@ programs read the run directory.
 The CLI sits on top: it parses the command line and hands a stage to runner.py (nothing in the
 package imports this module).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,21 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--run-dir", help="run directory (default: <config dir>/<output_dir>/<name>-<stage>-<time>)")
         p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
         if stage == "eval":
-            p.add_argument("--checkpoint", help="model to evaluate (overrides eval.checkpoint; default: the newest finished "
-                                                "ppo, else rl_init, else sft run under output_dir)")
-            p.add_argument("--allow-random", action="store_true",
-                           help="allow a randomly initialised builtin: model when nothing trained is found (eval.allow_random)")
-        p.add_argument("--allow-config-change", action="store_true",
-                       help="with --resume: continue although the config differs from the run's (the earlier one is kept in run.json)")
+            p.add_argument(
+                "--checkpoint",
+                help="model to evaluate (overrides eval.checkpoint; default: the newest finished "
+                "ppo, else rl_init, else sft run under output_dir)",
+            )
+            p.add_argument(
+                "--allow-random",
+                action="store_true",
+                help="allow a randomly initialised builtin: model when nothing trained is found (eval.allow_random)",
+            )
+        p.add_argument(
+            "--allow-config-change",
+            action="store_true",
+            help="with --resume: continue although the config differs from the run's (the earlier one is kept in run.json)",
+        )
     add_export_arguments(sub.add_parser(EXPORT_COMMAND, help="export a run's reward model to ONNX (model.onnx, tokenizer.json, rm.json)"))
     add_demo_arguments(sub.add_parser(DEMO_COMMAND, help="the whole pipeline on the built-in world over several seeds, one results table"))
     from .score.command import COMMAND as SCORE_COMMAND, add_arguments as add_score_arguments
@@ -54,8 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stage not in runner.STAGES:
         return run_export(args)
     if args.stage == "eval":
-        return runner.run_stage(args.stage, args.config, args.run_dir, args.resume, args.checkpoint, args.allow_random,
-                                allow_config_change=args.allow_config_change)
+        return runner.run_stage(
+            args.stage,
+            args.config,
+            args.run_dir,
+            args.resume,
+            args.checkpoint,
+            args.allow_random,
+            allow_config_change=args.allow_config_change,
+        )
     return runner.run_stage(args.stage, args.config, args.run_dir, args.resume, allow_config_change=args.allow_config_change)
-
-

@@ -14,6 +14,7 @@
 - Only rank 0 writes the run directory; the others keep their generated files in a private
   scratch folder (see RunDirectory.work_dir).
 """
+
 from __future__ import annotations
 
 import json
@@ -279,8 +280,18 @@ def needs_relaunch(config: "ExperimentConfig", stage: str) -> bool:
 def torchrun_argv(nproc: int, stage: str, config_path: Path, run_dir: Path, resume: bool, allow_config_change: bool = False) -> list[str]:
     """The workers' command line (an argument array, never a shell string)."""
     argv = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-        "-m", "fact_rlhf", stage, "--config", str(config_path), "--run-dir", str(run_dir),
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "fact_rlhf",
+        stage,
+        "--config",
+        str(config_path),
+        "--run-dir",
+        str(run_dir),
     ]
     return argv + (["--resume"] if resume else []) + (["--allow-config-change"] if allow_config_change else [])
 
@@ -310,7 +321,9 @@ def _last_status(run: "RunDirectory") -> str | None:
     return status
 
 
-def relaunch(config: "ExperimentConfig", stage: str, run: "RunDirectory", device: str, resume: bool, allow_config_change: bool = False) -> int:
+def relaunch(
+    config: "ExperimentConfig", stage: str, run: "RunDirectory", device: str, resume: bool, allow_config_change: bool = False
+) -> int:
     """Runs the stage as `torch.distributed.run --standalone` workers and waits for them.
 
     Stop signals go to the workers themselves (their pids are in run.json), so each finishes its
@@ -375,4 +388,3 @@ def manifest_pids(where: Group) -> list[int]:
     launcher = os.environ.get(LAUNCHER_PID_ENV)
     ranks = where.gather_ints(os.getpid())
     return ([int(launcher)] if launcher else []) + ranks
-

@@ -1,4 +1,5 @@
 """Error types the CLI maps to exit codes (2: the run could not start as configured; 1: it failed)."""
+
 from __future__ import annotations
 
 

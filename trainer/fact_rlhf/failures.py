@@ -4,6 +4,7 @@ directory, as its `failed` status (with a manifest first if the run never wrote 
 Both the stage runner and the torchrun launcher (distributed.py) report through here, so a run
 that failed reads the same whoever noticed.
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,8 +36,13 @@ def record_failure(run: "RunDirectory | None", stage: str, message: str, config:
             if existing:
                 run.manifest = existing
             else:
-                run.write_manifest(config.data if config else {}, config.hash() if config else "", config.path if config else None, None,
-                                   given_paths=config.given_paths if config else None)
+                run.write_manifest(
+                    config.data if config else {},
+                    config.hash() if config else "",
+                    config.path if config else None,
+                    None,
+                    given_paths=config.given_paths if config else None,
+                )
         run.status("failed", error=message)
     except Exception as exc:  # the error being reported matters more than this one
         print(f"error: could not record the failure in {run.path}: {exc}", file=sys.stderr)

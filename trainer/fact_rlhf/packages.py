@@ -1,5 +1,6 @@
 """Python packages the trainer needs, checked before use so the message says what to install.
 No third-party imports here: this runs before any of them is known to exist."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -3,6 +3,7 @@
 Every event, sample record and manifest is checked against the shared schemas before it is
 written: a writer bug shows up here, not as a confused chart in the editor.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -99,9 +100,7 @@ def process_start_time(pid: int) -> int | None:
 
 def git_revision(folder: Path) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=False
-        )
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -151,9 +150,16 @@ class EventLog:
                 self._file.close()
                 self._file = self._open()
                 self._written = 0
-                _, note = self._line("log", {"level": "error", "message": (
-                    f"{EVENTS_FILE} was deleted or replaced while the run wrote it: {before} earlier events of this "
-                    "launch are not in this file (they went to the file that was moved away)")})
+                _, note = self._line(
+                    "log",
+                    {
+                        "level": "error",
+                        "message": (
+                            f"{EVENTS_FILE} was deleted or replaced while the run wrote it: {before} earlier events of this "
+                            "launch are not in this file (they went to the file that was moved away)"
+                        ),
+                    },
+                )
                 self._file.write(note)
                 self._written += 1
             self._file.write(line)
@@ -202,8 +208,10 @@ def _lock_run(path: Path) -> Any:
         launcher = os.environ.get(LAUNCHER_PID_ENV)
         if launcher and str(holder.get("pid")) == launcher:
             return None  # a worker of a torchrun re-launch: its launcher holds the lock for the run
-        raise UsageError(f"run directory {path} is in use by another trainer ({_holder_text(path, holder)}); "
-                         "wait for it to end or stop it, or choose another --run-dir") from None
+        raise UsageError(
+            f"run directory {path} is in use by another trainer ({_holder_text(path, holder)}); "
+            "wait for it to end or stop it, or choose another --run-dir"
+        ) from None
     file.seek(0)
     file.truncate()
     file.write(json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}) + "\n")
@@ -282,8 +290,12 @@ class RunDirectory:
         in `config_history`. `given_paths`: path keys as written (with `${VAR}`)."""
         previous = self.read_manifest() if resume else None
         leader = (pids or [os.getpid()])[0]  # the process the editor signals to stop this launch
-        launch = {"host": socket.gethostname(), "pid": leader, "start_time": process_start_time(leader),
-                  "nonce": os.environ.get(LAUNCH_NONCE_ENV)}
+        launch = {
+            "host": socket.gethostname(),
+            "pid": leader,
+            "start_time": process_start_time(leader),
+            "nonce": os.environ.get(LAUNCH_NONCE_ENV),
+        }
         manifest: dict[str, Any] = {
             "id": self.run_id,
             "stage": self.stage,

@@ -5,6 +5,7 @@ The CLI (cli.py) parses the command line and calls `run_stage`; the demo calls i
 worker processes, so both take the same path. Exit codes: 0 finished or stopped, 1 failed while
 running, 2 bad command line, config, data or environment (found before any model is loaded).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,15 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESUME_FREE_KEYS = ("launch.", "output_dir:")
 
 
-def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: bool = False,
-              checkpoint: str | None = None, allow_random: bool = False, allow_config_change: bool = False) -> int:
+def run_stage(
+    stage: str,
+    config_path: str,
+    run_dir: str | None = None,
+    resume: bool = False,
+    checkpoint: str | None = None,
+    allow_random: bool = False,
+    allow_config_change: bool = False,
+) -> int:
     """Runs `stage` on the config file; returns the exit code. For `eval`, `checkpoint` and
     `allow_random` override `eval.checkpoint` and `eval.allow_random` (the CLI's flags).
     `allow_config_change`: a resume may continue with a config that differs from the run's (refused otherwise)."""
@@ -44,7 +52,9 @@ def run_stage(stage: str, config_path: str, run_dir: str | None = None, resume: 
 def _apply_eval_flags(config: "ExperimentConfig", checkpoint: str | None, allow_random: bool) -> None:
     """The CLI's `--checkpoint` and `--allow-random` over `eval.checkpoint` and `eval.allow_random`."""
     if checkpoint:
-        config.data["eval"]["checkpoint"] = os.path.abspath(os.path.expanduser(checkpoint))  # no symlink resolution: the path the caller named
+        config.data["eval"]["checkpoint"] = os.path.abspath(
+            os.path.expanduser(checkpoint)
+        )  # no symlink resolution: the path the caller named
     if allow_random:
         config.data["eval"]["allow_random"] = True
 
@@ -67,8 +77,10 @@ def _require_utf8(what: str, path: str | os.PathLike[str]) -> None:
     try:
         os.fspath(path).encode("utf-8")
     except UnicodeEncodeError:
-        raise UsageError(f"{what} {ascii(os.fspath(path))} is not valid UTF-8; the run directory contract (run.json, "
-                         "events.jsonl) holds paths as UTF-8 text: rename it or choose another") from None
+        raise UsageError(
+            f"{what} {ascii(os.fspath(path))} is not valid UTF-8; the run directory contract (run.json, "
+            "events.jsonl) holds paths as UTF-8 text: rename it or choose another"
+        ) from None
 
 
 def config_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
@@ -83,8 +95,16 @@ def config_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -
     return out
 
 
-def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: StopRequest,
-         checkpoint: str | None = None, allow_random: bool = False, allow_config_change: bool = False) -> int:
+def _run(
+    stage: str,
+    config_path: str,
+    run_dir: str | None,
+    resume: bool,
+    stop: StopRequest,
+    checkpoint: str | None = None,
+    allow_random: bool = False,
+    allow_config_change: bool = False,
+) -> int:
     run: RunDirectory | None = None
     config: ExperimentConfig | None = None
     code: int | None = None
@@ -103,8 +123,9 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 _require_utf8("--run-dir", run_dir)
                 if main_rank and not resume and (Path(run_dir) / MANIFEST_FILE).exists():
                     # Never mix two runs in one events.jsonl (nor mark the old one failed).
-                    raise UsageError(f"--run-dir {run_dir} already holds a run ({MANIFEST_FILE}); "
-                                     "pass --resume to continue it, or choose a new folder")
+                    raise UsageError(
+                        f"--run-dir {run_dir} already holds a run ({MANIFEST_FILE}); pass --resume to continue it, or choose a new folder"
+                    )
                 run = RunDirectory(Path(run_dir), stage, writer=main_rank)
             if stage not in AVAILABLE:
                 raise UsageError(f"stage {stage} is not available yet (available: {', '.join(AVAILABLE)})")
@@ -138,9 +159,11 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                         warnings.append(f"--resume with other launch settings: {'; '.join(everything)}")
                     elif not allow_config_change:
                         shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
-                        raise UsageError(f"--resume: the config differs from the one this run started with ({shown or 'config hash'}); "
-                                         "resume with the run's config, or pass --allow-config-change to continue with this one "
-                                         "(the earlier config stays in run.json's config_history)")
+                        raise UsageError(
+                            f"--resume: the config differs from the one this run started with ({shown or 'config hash'}); "
+                            "resume with the run's config, or pass --allow-config-change to continue with this one "
+                            "(the earlier config stays in run.json's config_history)"
+                        )
                     else:
                         warnings.append(f"--resume with a changed config (--allow-config-change): {'; '.join(everything)}")
             from .distributed import init_group, manifest_pids, needs_relaunch, planned_world_size, relaunch
@@ -159,8 +182,16 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 run = RunDirectory(Path(folder), stage, writer=main_rank)
                 run.redact = config.redact
             pids = manifest_pids(ranks)
-            run.write_manifest(config.data, config.hash(), config.path, device, resume=resume, world_size=ranks.world_size,
-                               pids=pids, given_paths=config.given_paths)
+            run.write_manifest(
+                config.data,
+                config.hash(),
+                config.path,
+                device,
+                resume=resume,
+                world_size=ranks.world_size,
+                pids=pids,
+                given_paths=config.given_paths,
+            )
             run.status("starting")
             run.phase("setup")  # the stage's imports (torch, transformers) take seconds: say so at once
             if eval_note:
@@ -168,7 +199,12 @@ def _run(stage: str, config_path: str, run_dir: str | None, resume: bool, stop: 
                 if main_rank:
                     print(f"[fact-rlhf] {eval_note}", file=sys.stderr, flush=True)
             if main_rank:
-                print(config.redact(f"[fact-rlhf] {stage} run {run.path} on {device}") + (f" × {ranks.world_size} processes" if ranks.enabled else ""), file=sys.stderr, flush=True)
+                print(
+                    config.redact(f"[fact-rlhf] {stage} run {run.path} on {device}")
+                    + (f" × {ranks.world_size} processes" if ranks.enabled else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
             for warning in warnings:
                 run.log(warning, "warning")
                 if main_rank:

@@ -19,6 +19,7 @@ Checkpoints stay whole: sharded tensors are gathered into full CPU tensors befor
 written, and whole tensors are cut to this rank's shard when read, so a checkpoint written under
 FSDP resumes under DDP or in one process and the other way round.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from transformers.modeling_layers import GradientCheckpointingLayer
 
     from .distributed import Group
+
 
 def strategy(config: Mapping[str, object]) -> str:
     """`launch.strategy` of a resolved config (ddp when absent)."""
@@ -70,8 +72,9 @@ def shard_llava(lm: nn.Module, ranks: "Group", heads: Sequence[nn.Module] = ()) 
     text_config = lm.config.get_text_config()  # type: ignore[union-attr, operator]
     if getattr(text_config, "tie_word_embeddings", False):
         # The head and the embeddings would share one parameter across two units.
-        raise UsageError("launch.strategy: fsdp cannot shard a model whose LM head is tied to its token embeddings; "
-                         "use launch.strategy: ddp")
+        raise UsageError(
+            "launch.strategy: fsdp cannot shard a model whose LM head is tied to its token embeddings; use launch.strategy: ddp"
+        )
     if any(getattr(p, "quant_state", None) is not None or p.dtype in (torch.int8, torch.uint8) for p in lm.parameters()):
         raise UsageError("launch.strategy: fsdp cannot shard a 4-bit/8-bit base; use launch.strategy: ddp or model.quantization: none")
     mesh = _mesh(ranks)
@@ -101,8 +104,9 @@ def placement_note(ranks: "Group", params: Iterable[Tensor]) -> str:
     if ranks.lockstep:
         params = list(params)
         total = sum(p.numel() for p in params)
-        return (f"fsdp over {ranks.world_size} processes: rank {ranks.rank} holds {local_numel(params):,} "
-                f"of the model's {total:,} parameters")
+        return (
+            f"fsdp over {ranks.world_size} processes: rank {ranks.rank} holds {local_numel(params):,} of the model's {total:,} parameters"
+        )
     return f"ddp over {ranks.world_size} processes" if ranks.enabled else ""
 
 

@@ -1,4 +1,5 @@
 """Graceful stop: SIGTERM/SIGINT ask the loop to finish its iteration, checkpoint and exit."""
+
 from __future__ import annotations
 
 import signal

@@ -1,5 +1,6 @@
 """Shared pieces of the multi-process tests: one small PPO config, the single-process reference
 run (made once per test session, in this process), and comparisons of two runs."""
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,15 @@ def worker_env() -> dict[str, str]:
 
 def torchrun(args: list[str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """`python -m torch.distributed.run ARGS` (an argument array), output captured."""
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", *args], env=worker_env(), cwd=TRAINER,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", *args],
+        env=worker_env(),
+        cwd=TRAINER,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def manifest(run: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Shared helpers for the trainer's run-directory tests (schemas, tiny configs, event files)."""
+
 from __future__ import annotations
 
 import json
@@ -65,7 +66,9 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_config(folder: Path, name: str = "exp.rlhf.yaml", overrides: dict[str, Any] | None = None, base: dict[str, Any] | None = None) -> Path:
+def write_config(
+    folder: Path, name: str = "exp.rlhf.yaml", overrides: dict[str, Any] | None = None, base: dict[str, Any] | None = None
+) -> Path:
     path = folder / name
     path.write_text(yaml.safe_dump(merge(base if base is not None else TINY_PPO, overrides or {}), sort_keys=False), encoding="utf-8")
     return path
@@ -112,11 +115,18 @@ def trainer_env(**extra: str) -> dict[str, str]:
 
 def start_trainer(stage: str, config: Path, run_dir: Path, stdout: int | IO[Any] | None) -> "subprocess.Popen[str]":
     """`python -m fact_rlhf <stage>` as the editor starts it; stderr is piped, text mode."""
-    return subprocess.Popen([sys.executable, "-m", "fact_rlhf", stage, "--config", str(config), "--run-dir", str(run_dir)],
-                            env=trainer_env(), stdout=stdout, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "fact_rlhf", stage, "--config", str(config), "--run-dir", str(run_dir)],
+        env=trainer_env(),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def wait_for_event(proc: "subprocess.Popen[str]", run_dir: Path, seen: Callable[[dict[str, Any]], bool], timeout: float, poll: float) -> None:
+def wait_for_event(
+    proc: "subprocess.Popen[str]", run_dir: Path, seen: Callable[[dict[str, Any]], bool], timeout: float, poll: float
+) -> None:
     """Polls the run's events until one satisfies `seen`, the process exits or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -147,10 +157,12 @@ def _catalogue_patterns() -> tuple[str, ...]:
 
 def uncatalogued(events: list[dict[str, Any]]) -> set[str]:
     """Metric keys the run wrote that schema/metrics.json has no entry for."""
+
     def known(key: str) -> bool:
         parts = key.split("/")
-        return any(len(pat.split("/")) == len(parts) and all(a in ("*", b) for a, b in zip(pat.split("/"), parts))
-                   for pat in _catalogue_patterns())
+        return any(
+            len(pat.split("/")) == len(parts) and all(a in ("*", b) for a, b in zip(pat.split("/"), parts)) for pat in _catalogue_patterns()
+        )
 
     keys = {k for e in events if e.get("type") == "metric" for k in e["values"]}
     return {k for k in keys if not known(k)}

@@ -1,5 +1,6 @@
 """Tiny configs and cached runs for the sft / rm / rl_init stage tests (one process runs each
 tiny stage once; the test modules share the runs through this module's cache)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,17 +13,42 @@ from fact_rlhf.rundir import RunDirectory
 from fact_rlhf.signals import StopRequest
 from run_helpers import TINY_PPO, merge, read_events, write_config
 
-TINY_STAGES: dict[str, Any] = merge(TINY_PPO, {
-    "name": "test-stages",
-    "data": {"builtin": "shapes", "num_images": 8},
-    "sft": {"epochs": 8, "learning_rate": 3e-3, "batch_size": 8, "per_device_batch_size": 4, "max_length": 512,
-            "warmup_ratio": 0.1, "save_every": 1000},
-    "reward_model": {"epochs": 3, "learning_rate": 2e-3, "batch_size": 8, "per_device_batch_size": 8, "held_out": 8,
-                     "eval_every": 2, "grad_clip": 1.0, "centering_coef": 0.01},
-    "rl_init": {"epochs": 1, "learning_rate": 1e-2, "batch_size": 8, "per_device_batch_size": 8, "save_every": 1000},
-    "ppo": {"max_iterations": 2, "rollout_batch_size": 8, "rollout_per_device_batch_size": 8, "step_batch_size": 8,
-            "step_per_device_batch_size": 8, "samples_per_step": 2, "save_every": 10},
-})
+TINY_STAGES: dict[str, Any] = merge(
+    TINY_PPO,
+    {
+        "name": "test-stages",
+        "data": {"builtin": "shapes", "num_images": 8},
+        "sft": {
+            "epochs": 8,
+            "learning_rate": 3e-3,
+            "batch_size": 8,
+            "per_device_batch_size": 4,
+            "max_length": 512,
+            "warmup_ratio": 0.1,
+            "save_every": 1000,
+        },
+        "reward_model": {
+            "epochs": 3,
+            "learning_rate": 2e-3,
+            "batch_size": 8,
+            "per_device_batch_size": 8,
+            "held_out": 8,
+            "eval_every": 2,
+            "grad_clip": 1.0,
+            "centering_coef": 0.01,
+        },
+        "rl_init": {"epochs": 1, "learning_rate": 1e-2, "batch_size": 8, "per_device_batch_size": 8, "save_every": 1000},
+        "ppo": {
+            "max_iterations": 2,
+            "rollout_batch_size": 8,
+            "rollout_per_device_batch_size": 8,
+            "step_batch_size": 8,
+            "step_per_device_batch_size": 8,
+            "samples_per_step": 2,
+            "save_every": 10,
+        },
+    },
+)
 
 _RUNS: dict[str, Path] = {}
 

@@ -75,9 +75,7 @@ def test_whiten_masked_batch() -> None:
     out = whiten(X, X_MASK)
     # masked entries 1..6: mean 3.5; population var = (6.25+2.25+0.25+0.25+2.25+6.25)/6 = 17.5/6
     # std = sqrt(2.9166667) = 1.7078251; (x - 3.5)/std for 1..6:
-    expected = torch.tensor(
-        [[-1.4638501, -0.8783101, -0.2927700, 0.0], [0.2927700, 0.8783101, 1.4638501, 0.0]]
-    )
+    expected = torch.tensor([[-1.4638501, -0.8783101, -0.2927700, 0.0], [0.2927700, 0.8783101, 1.4638501, 0.0]])
     torch.testing.assert_close(out, expected)
     real = out[X_MASK.bool()]
     assert real.mean().item() == pytest.approx(0.0, abs=1e-6)
@@ -87,9 +85,7 @@ def test_whiten_masked_batch() -> None:
 def test_whiten_keep_mean() -> None:
     out = whiten(X, X_MASK.bool(), shift_mean=False)
     # same scaling, mean 3.5 added back; padding still 0
-    expected = torch.tensor(
-        [[2.0361499, 2.6216899, 3.2072300, 0.0], [3.7927700, 4.3783101, 4.9638501, 0.0]]
-    )
+    expected = torch.tensor([[2.0361499, 2.6216899, 3.2072300, 0.0], [3.7927700, 4.3783101, 4.9638501, 0.0]])
     torch.testing.assert_close(out, expected)
 
 

@@ -16,9 +16,7 @@ CONV = [
 ]
 FACTS = ["A red circle is on the left.", "A blue square is on the right.", "There are two shapes."]
 
-DIALOGUE = (
-    SYSTEM + " USER: <image>\nWhat shapes are there? ASSISTANT: A red circle and a blue square.</s>"
-)
+DIALOGUE = SYSTEM + " USER: <image>\nWhat shapes are there? ASSISTANT: A red circle and a blue square.</s>"
 CRITIQUE_HEAD = (
     "USER: Please evaluate the quality of your last response against the following four criteria.\n"
     "1. Accurate: the response should describe only what the image shows and must not state "
@@ -49,9 +47,7 @@ def test_rm_input_plain_rlhf() -> None:
 
 def test_rm_input_with_facts_in_given_order() -> None:
     text = rm_input(CONV, "A red circle and a blue square.", FACTS)
-    bullets = (
-        "\n  - A red circle is on the left.\n  - A blue square is on the right.\n  - There are two shapes."
-    )
+    bullets = "\n  - A red circle is on the left.\n  - A blue square is on the right.\n  - There are two shapes."
     assert text == DIALOGUE + CRITIQUE_HEAD + FACTS_SENTENCE + bullets + CRITIQUE_TAIL
 
 
@@ -59,9 +55,7 @@ def test_rm_input_facts_shuffled_by_seeded_rng_without_mutating_input() -> None:
     facts = list(FACTS)
     text = rm_input(CONV, "A red circle and a blue square.", facts, random.Random(1))
     # random.Random(1).shuffle of 3 items gives order [1, 2, 0] of the input
-    bullets = (
-        "\n  - A blue square is on the right.\n  - There are two shapes.\n  - A red circle is on the left."
-    )
+    bullets = "\n  - A blue square is on the right.\n  - There are two shapes.\n  - A red circle is on the left."
     assert text == DIALOGUE + CRITIQUE_HEAD + FACTS_SENTENCE + bullets + CRITIQUE_TAIL
     assert facts == FACTS
     # same seed, same text
@@ -76,8 +70,12 @@ def test_rm_input_multi_turn_and_fact_cleanup() -> None:
     ]
     text = rm_input(conv, "A2", ["  two\nlines  ", "   "])
     expected = (
-        SYSTEM + " USER: <image>\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>"
-        + CRITIQUE_HEAD + FACTS_SENTENCE + "\n  - two lines" + CRITIQUE_TAIL
+        SYSTEM
+        + " USER: <image>\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>"
+        + CRITIQUE_HEAD
+        + FACTS_SENTENCE
+        + "\n  - two lines"
+        + CRITIQUE_TAIL
     )
     assert text == expected
 

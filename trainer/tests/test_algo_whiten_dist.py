@@ -16,9 +16,7 @@ MASK = [[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1], [1, 1, 0, 0]]
 
 
 def _worker(rank: int, world_size: int, tmp: str) -> None:
-    dist.init_process_group(
-        "gloo", init_method=f"file://{os.path.join(tmp, 'store')}", rank=rank, world_size=world_size
-    )
+    dist.init_process_group("gloo", init_method=f"file://{os.path.join(tmp, 'store')}", rank=rank, world_size=world_size)
     try:
         rows = slice(2 * rank, 2 * rank + 2)
         out = whiten(torch.tensor(BATCH[rows]), torch.tensor(MASK[rows]))

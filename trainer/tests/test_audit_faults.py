@@ -3,6 +3,7 @@ leaves: one writer per run, stops honoured inside an iteration and a heartbeat w
 a resume that neither forgets nor silently changes its config, checkpoints that survive a kill
 between two renames or a torn file, a warm-up that is redone, a diverged run that fails, an
 events file that cannot swallow events, and configs that cannot hang, crash or leak."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,18 @@ from fact_rlhf.errors import ConfigError, UsageError
 from fact_rlhf.rundir import EventLog, RunDirectory
 from fact_rlhf.stages.checkpoints import write_checkpoint
 from fact_rlhf.stages.loop import Loop
-from run_helpers import (TINY_PPO, assert_events_valid, read_events, schema_validator, start_trainer, statuses,
-                         trainer_env, valid_events, wait_for_event, write_config)
+from run_helpers import (
+    TINY_PPO,
+    assert_events_valid,
+    read_events,
+    schema_validator,
+    start_trainer,
+    statuses,
+    trainer_env,
+    valid_events,
+    wait_for_event,
+    write_config,
+)
 from test_loop import Counting, single
 
 RUN = {"data": {"num_images": 8}, "ppo": {"max_iterations": 4, "save_every": 2, "reward_warmup_steps": 2}}
@@ -121,7 +132,8 @@ def test_a_long_checkpoint_save_sends_heartbeats(tmp_path: Path, monkeypatch: py
 
 
 def test_a_stop_during_a_rollout_ends_the_iteration_before_its_update_and_resumes_exactly(
-        finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import fact_rlhf.ppo.trainer as ppo_trainer
 
     real_collect, calls = ppo_trainer.collect, {"n": 0}
@@ -151,7 +163,8 @@ def test_a_stop_during_a_rollout_ends_the_iteration_before_its_update_and_resume
 
 # --- Medium 7: a resume with another config -------------------------------------------------------
 def test_a_resume_with_a_changed_config_is_refused_unless_allowed_and_keeps_the_history(
-        finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run, _ = copy_run(finished, tmp_path)
     manifest_before = (run / "run.json").read_bytes()
     changed = write_config(tmp_path, "changed.rlhf.yaml", overrides={**RUN, "seed": 7, "ppo": {**RUN["ppo"], "learning_rate": 0.5}})
@@ -184,7 +197,7 @@ def test_resume_falls_back_when_latest_names_a_missing_folder(finished: Path, tm
     assert main(["ppo", "--config", str(config), "--run-dir", str(run), "--resume"]) == 0
     events = valid_events(run)
     assert any("checkpoint step-4 is missing; resuming from step-2" in m for m in logs(events)), logs(events)
-    resumed = events[max(i for i, e in enumerate(events) if e["type"] == "status" and e["status"] == "starting"):]
+    resumed = events[max(i for i, e in enumerate(events) if e["type"] == "status" and e["status"] == "starting") :]
     reference = metric_values(read_events(finished))
     assert sorted(metric_values(resumed)) == [3, 4]
     assert all(same_metrics(reference[s], metric_values(resumed)[s]) for s in (3, 4))
@@ -207,6 +220,7 @@ def test_a_kill_between_the_renames_of_a_re_save_leaves_a_resumable_checkpoint(t
         def write(folder: Path) -> None:
             save_file({"w": torch.full((2,), value)}, str(folder / "weights.safetensors"))
             (folder / "trainer_state.json").write_text(json.dumps({"step": 3}))
+
         return write
 
     write_checkpoint(checkpoints, "step-3", fill(1.0), make_latest=True)
@@ -237,7 +251,9 @@ def test_a_stop_during_the_reward_warm_up_redoes_it_on_resume(tmp_path: Path) ->
     config, run = write_config(tmp_path, overrides=over), tmp_path / "run"
     proc = start_trainer("ppo", config, run, subprocess.DEVNULL)
     try:
-        wait_for_event(proc, run, lambda e: e["type"] == "log" and e["message"].startswith("reward model warm-up: 400 steps"), timeout=150, poll=0.02)
+        wait_for_event(
+            proc, run, lambda e: e["type"] == "log" and e["message"].startswith("reward model warm-up: 400 steps"), timeout=150, poll=0.02
+        )
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=120)
     finally:
@@ -250,7 +266,7 @@ def test_a_stop_during_the_reward_warm_up_redoes_it_on_resume(tmp_path: Path) ->
 
     assert main(["ppo", "--config", str(config), "--run-dir", str(run), "--resume"]) == 0
     events = valid_events(run)
-    second = events[len(first):]
+    second = events[len(first) :]
     assert any("warm-up was stopped at step" in m and "redoing it" in m for m in logs(second)), logs(second)
     assert [e["values"]["rm/steps"] for e in second if e["type"] == "metric" and "rm/steps" in e["values"]] == [400.0]
     assert sorted(metric_values(second)) == [1] and statuses(second)[-1] == "finished"
@@ -320,7 +336,8 @@ def test_a_10000_level_config_is_a_config_error_not_a_crash(tmp_path: Path, caps
 
 
 def test_an_environment_value_in_a_path_never_reaches_errors_events_or_run_json(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     secret = "sk-live-0123456789abcdef"
     monkeypatch.setenv("FACT_SECRET_TOKEN", secret)
     config = write_config(tmp_path, base={**TINY_PPO, "data": {"ppo_prompts": "${FACT_SECRET_TOKEN}/prompts.json"}})

@@ -1,4 +1,5 @@
 """Seeded batches: deterministic, epoch-complete, spanning epoch boundaries."""
+
 from __future__ import annotations
 
 import pytest

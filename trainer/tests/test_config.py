@@ -1,5 +1,6 @@
 """Config loading and the CLI's up-front checks: every problem names file, line and key, exits 2,
 and (given a run directory) is recorded as a schema-valid `failed` status event."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -67,7 +68,9 @@ def test_no_run_dir_is_created_for_a_bad_config(tmp_path: Path, monkeypatch: pyt
     assert not (tmp_path / "runs").exists()
 
 
-def test_cross_field_rule_points_at_the_file_that_set_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cross_field_rule_points_at_the_file_that_set_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = write_config(tmp_path, "base.rlhf.yaml", overrides={"ppo": {"step_batch_size": 6}})
     child = tmp_path / "child.rlhf.yaml"
     child.write_text("extends: base.rlhf.yaml\nname: child\n", encoding="utf-8")
@@ -76,7 +79,10 @@ def test_cross_field_rule_points_at_the_file_that_set_the_key(tmp_path: Path, mo
     assert code == 2
     line = line_of(base, "step_batch_size:")
     assert f"base.rlhf.yaml:{line}: ppo.step_batch_size: must be a multiple of ppo.step_per_device_batch_size (4), got 6" in err
-    assert f"base.rlhf.yaml:{line_of(base, 'rollout_batch_size:')}: ppo.rollout_batch_size: must be a multiple of ppo.step_batch_size (6), got 16" in err
+    assert (
+        f"base.rlhf.yaml:{line_of(base, 'rollout_batch_size:')}: ppo.rollout_batch_size: must be a multiple of ppo.step_batch_size (6), got 16"
+        in err
+    )
 
 
 def test_stage_not_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,7 +141,9 @@ def test_missing_package_message() -> None:
 
 
 @pytest.mark.skipif(importlib.util.find_spec("bitsandbytes") is not None, reason="bitsandbytes is installed here")
-def test_missing_package_is_reported_with_the_key_that_needs_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_package_is_reported_with_the_key_that_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = write_config(tmp_path, overrides={"model": {"quantization": "4bit"}})
     assert run_cli(["ppo", "--config", cfg.name, "--run-dir", "run"], monkeypatch, tmp_path) == 2
     expected = f"exp.rlhf.yaml:{line_of(cfg, 'quantization:')}: model.quantization: missing Python package 'bitsandbytes': run scripts/setup-python.sh or pip install bitsandbytes"
@@ -143,7 +151,9 @@ def test_missing_package_is_reported_with_the_key_that_needs_it(tmp_path: Path, 
     assert_failed_event(tmp_path / "run", expected)
 
 
-def test_cuda_without_gpu_fails_before_loading_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cuda_without_gpu_fails_before_loading_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import torch
 
     if torch.cuda.is_available():
@@ -156,20 +166,42 @@ def test_cuda_without_gpu_fails_before_loading_a_model(tmp_path: Path, monkeypat
     assert not (tmp_path / "run" / "model").exists()
 
 
-def test_malformed_data_record_names_file_and_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_data_record_names_file_and_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from PIL import Image
 
     (tmp_path / "images").mkdir()
     Image.new("RGB", (32, 32), (255, 0, 0)).save(tmp_path / "images" / "a.png")
     turn = [{"from": "human", "value": "<image>\nIs there a red square?"}]
-    (tmp_path / "prompts.json").write_text(json.dumps([
-        {"id": "a", "image": "a.png", "conversations": turn, "caption_type": 7},
-        {"id": "b", "image": "a.png", "caption_type": 6},
-    ]), encoding="utf-8")
-    (tmp_path / "pairs.json").write_text(json.dumps([
-        {"id": "a", "image": "a.png", "conversations": turn, "output_1": {"value": "Yes."}, "output_2": {"value": "No."}, "preference": 1},
-    ]), encoding="utf-8")
-    cfg = write_config(tmp_path, overrides={"data": {"builtin": "none", "ppo_prompts": "prompts.json", "preference": "pairs.json", "image_folder": "images"}})
+    (tmp_path / "prompts.json").write_text(
+        json.dumps(
+            [
+                {"id": "a", "image": "a.png", "conversations": turn, "caption_type": 7},
+                {"id": "b", "image": "a.png", "caption_type": 6},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "pairs.json").write_text(
+        json.dumps(
+            [
+                {
+                    "id": "a",
+                    "image": "a.png",
+                    "conversations": turn,
+                    "output_1": {"value": "Yes."},
+                    "output_2": {"value": "No."},
+                    "preference": 1,
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    cfg = write_config(
+        tmp_path,
+        overrides={"data": {"builtin": "none", "ppo_prompts": "prompts.json", "preference": "pairs.json", "image_folder": "images"}},
+    )
     assert run_cli(["ppo", "--config", cfg.name, "--run-dir", "run"], monkeypatch, tmp_path) == 2
     expected = "prompts.json: record 1 (id 'b'): conversations: missing field"
     assert expected in capsys.readouterr().err
@@ -179,7 +211,9 @@ def test_malformed_data_record_names_file_and_index(tmp_path: Path, monkeypatch:
     assert not (tmp_path / "run" / "model").exists()  # found before any model was built
 
 
-def test_missing_trainer_package_is_reported_before_any_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_trainer_package_is_reported_before_any_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "peft", None)  # how Python marks a module as not importable
@@ -213,7 +247,9 @@ def test_examples_validate_against_the_schema() -> None:
         load_config(path)  # raises ConfigError with file:line on any problem
 
 
-def test_an_existing_run_is_never_overwritten_without_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_existing_run_is_never_overwritten_without_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = write_config(tmp_path, overrides={"ppo": {"kl_coef": "abc"}})
     assert run_cli(["ppo", "--config", cfg.name, "--run-dir", "run"], monkeypatch, tmp_path) == 2
     before = (tmp_path / "run" / "events.jsonl").read_bytes()

@@ -1,4 +1,5 @@
 """Path keys come from the schema's `x-path` annotations and resolve against the file that set them."""
+
 from __future__ import annotations
 
 from pathlib import Path

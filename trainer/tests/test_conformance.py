@@ -3,6 +3,7 @@ config loaded by the trainer's own loader (extends chains included), its preflig
 figures computed by the trainer's own functions, against the case's expected file. The language
 server's test (test/unit/conformance.test.ts) checks the same files, so a rule both sides hold
 cannot drift on one of them alone."""
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,9 @@ def test_trainer_diagnostics_match_the_corpus(case: Path, monkeypatch: pytest.Mo
         problems = trainer_problems(config, stage, monkeypatch)
         expected = [d for d in wanted if d.get("trainer_stage", "ppo") == stage]
         got = Counter((p.code, p.key) for p in problems)
-        assert got == Counter((d["code"], d.get("trainer_path", d["path"])) for d in expected), (
-            f"{stage} stage: " + "; ".join(p.text for p in problems))
+        assert got == Counter((d["code"], d.get("trainer_path", d["path"])) for d in expected), f"{stage} stage: " + "; ".join(
+            p.text for p in problems
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name.removesuffix(".rlhf.yaml") for c in CASES])
@@ -96,8 +98,12 @@ def test_trainer_figures_match_the_corpus(case: Path, tmp_path: Path, monkeypatc
         got["world_size"] = world
     if "ppo_optimiser_steps_per_iteration" in derived:
         got["ppo_optimiser_steps_per_iteration"] = iteration_shape(
-            int(ppo["rollout_batch_size"]), int(ppo["step_batch_size"]), int(ppo["step_per_device_batch_size"]), world,
-            int(ppo["ppo_epochs"]))[0]
+            int(ppo["rollout_batch_size"]),
+            int(ppo["step_batch_size"]),
+            int(ppo["step_per_device_batch_size"]),
+            world,
+            int(ppo["ppo_epochs"]),
+        )[0]
     if "ppo_iterations" in derived:
         prompts = load_ppo_data(config.data, tmp_path, need_pairs=False).prompts  # as the PPO stage loads them
         got["ppo_iterations"] = total_iterations(PPOHyper.from_config(ppo), len(prompts))
@@ -108,8 +114,9 @@ def test_trainer_figures_match_the_corpus(case: Path, tmp_path: Path, monkeypatc
             section, key, per_device = pairs[name]
             values = config.data[section]
             if name == "ppo.step":  # PPO's minibatches follow the stratified plan (minibatches.py)
-                steps = iteration_shape(int(ppo["rollout_batch_size"]), int(ppo["step_batch_size"]), int(ppo["step_per_device_batch_size"]),
-                                        world, 1)[1]
+                steps = iteration_shape(
+                    int(ppo["rollout_batch_size"]), int(ppo["step_batch_size"]), int(ppo["step_per_device_batch_size"]), world, 1
+                )[1]
             else:
                 steps = accumulation_steps(int(values[key]), int(values[per_device]), world)
             got["grad_accumulation"][name] = steps
@@ -122,7 +129,9 @@ def test_problems_keep_the_text_users_read(monkeypatch: pytest.MonkeyPatch) -> N
     """Code and path come beside the file:line: key: message text, which stays as it was; the
     line is the one in the extends chain that set the key."""
     problems = trainer_problems(load_config(CORPUS / "08-length-budget.rlhf.yaml"), "ppo", monkeypatch)
-    line = next(i for i, text in enumerate((CORPUS / "_base.rlhf.yaml").read_text(encoding="utf-8").splitlines(), 1) if "max_length:" in text)
+    line = next(
+        i for i, text in enumerate((CORPUS / "_base.rlhf.yaml").read_text(encoding="utf-8").splitlines(), 1) if "max_length:" in text
+    )
     assert [p.text.split(": ", 1)[1] for p in problems] == ["model.max_length: must hold ppo.query_len + ppo.response_len = 288, got 256"]
     assert problems[0].text.endswith(f"_base.rlhf.yaml:{line}: model.max_length: must hold ppo.query_len + ppo.response_len = 288, got 256")
     assert (problems[0].code, problems[0].path, problems[0].severity) == ("length-budget", ("model", "max_length"), "error")

@@ -1,4 +1,5 @@
 """The built-in shapes world and the LLaVA-format JSON readers."""
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,10 @@ def test_reference_answers_earn_the_symbolic_reward_and_win_the_pairs(tmp_path: 
 
 def test_judge_marks_objects_colours_and_counts() -> None:
     scene = [Shape("circle", "red", 0, 0), Shape("square", "blue", 1, 0)]
-    text = ("There is a red circle and a green triangle. The square is yellow. There are 3 shapes. "
-            "No, there is no blue circle. There is no blue square.")
+    text = (
+        "There is a red circle and a green triangle. The square is yellow. There are 3 shapes. "
+        "No, there is no blue circle. There is no blue square."
+    )
     spans = judge(text, scene)
     assert [(text[s:e], label) for s, e, label in spans] == [
         ("green triangle", "object"),
@@ -87,7 +90,10 @@ def test_loader_errors_name_file_and_record(tmp_path: Path) -> None:
     cases = [
         ([ok, {**ok, "id": "t", "caption_type": 9}], "record 1 (id 't'): caption_type: expected an integer 1..7, got 9"),
         ([ok, ok, {**ok, "id": 5, "image": "missing.png"}], "record 2 (id 5): image: image file not found"),
-        ([{**ok, "conversations": [{"from": "gpt", "value": "x"}]}], "record 0 (id 'ok'): conversations[0].from: the first turn must be from 'human'"),
+        (
+            [{**ok, "conversations": [{"from": "gpt", "value": "x"}]}],
+            "record 0 (id 'ok'): conversations[0].from: the first turn must be from 'human'",
+        ),
         ([ok, "text"], "record 1: expected an object, got str"),
         ({"not": "a list"}, "expected a JSON list of PPO prompt records, got dict"),
     ]

@@ -1,6 +1,7 @@
 """`python -m fact_rlhf demo`: a 1-seed `--quick` run of the whole pipeline through the real CLI
 (SFT → plain and fact-augmented RMs → two PPO runs → three evals) whose table carries every figure,
 read back from the runs it made; plus the seed-by-seed claim check on hand-made figures."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ TRAINER = REPO / "trainer"
 
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fact_rlhf", "demo", *args], cwd=TRAINER,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "fact_rlhf", "demo", *args], cwd=TRAINER, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def test_quick_demo_table_has_every_figure(quick: tuple[Path, subprocess.Complet
         assert acc is not None and 0.0 <= acc <= 1.0
     timing = summary["timing"]
     assert sorted(s["task"] for s in timing["stages"]) == sorted(
-        ["sft", "rm_plain", "rm_fact", "ppo_plain", "ppo_fact", "eval_sft", "eval_plain", "eval_fact"])
+        ["sft", "rm_plain", "rm_fact", "ppo_plain", "ppo_fact", "eval_sft", "eval_plain", "eval_fact"]
+    )
     assert all(s["exit_code"] == 0 for s in timing["stages"]) and timing["failed_tasks"] == []
     assert timing["wall_s"] > 0 and timing["cpu_s"] > 0
     assert len(summary["claims"]) == 3 and all(c["seeds"] == 1 for c in summary["claims"])

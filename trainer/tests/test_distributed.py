@@ -1,6 +1,7 @@
 """Multi-process PPO (torchrun, DDP over gloo on CPU): 2 processes equal 1 process at the same
 global batch, because every random choice is per sample and the minibatches are world-size
 invariant; only rank 0 writes the run directory."""
+
 from __future__ import annotations
 
 import glob
@@ -93,8 +94,7 @@ def test_minibatches_do_not_depend_on_the_world_size() -> None:
     def global_plan(world: int) -> list[list[list[int]]]:
         per_rank = [minibatch_plan(32, 16, 4, world, r, "s-0-0") for r in range(world)]
         share = 32 // world
-        return [sum(([[i + r * share for i in m] for m in per_rank[r][j]] for r in range(world)), [])
-                for j in range(len(per_rank[0]))]
+        return [sum(([[i + r * share for i in m] for m in per_rank[r][j]] for r in range(world)), []) for j in range(len(per_rank[0]))]
 
     single = global_plan(1)
     assert global_plan(2) == single and global_plan(4) == single

@@ -2,6 +2,7 @@
 gradients are averaged (sft: DDP, rm: FSDP), the held-out evaluation is spread over the ranks,
 rank 0 alone writes — and 2 processes give the 1-process run's losses, accuracies, weights and
 optimizer state at the same global batch."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,10 @@ from fact_rlhf.cli import main
 
 # Micro-batches of 4 in both runs: 1 process runs [0:4] and [4:8] of a batch of 8, each of 2
 # ranks one of them — the same forwards, so the same numbers.
-STAGES: dict[str, Any] = {"sft": {"epochs": 0.5, "per_device_batch_size": 4},
-                          "reward_model": {"epochs": 1, "per_device_batch_size": 4, "eval_every": 2}}
+STAGES: dict[str, Any] = {
+    "sft": {"epochs": 0.5, "per_device_batch_size": 4},
+    "reward_model": {"epochs": 1, "per_device_batch_size": 4, "eval_every": 2},
+}
 TWO = {"backend": "torchrun", "processes": 2, "threads": 1}
 
 
@@ -51,14 +54,18 @@ def test_sft_with_ddp_over_two_processes_equals_one_process(tmp_path_factory: py
     assert compare_metrics(one, two, rel=0.0) >= 3 * 5
     losses = [m["sft/loss"] for _, m in sorted(metrics_by_step(one).items())]
     assert len(losses) == 3 and losses[-1] < losses[0]  # it trained
-    assert compare_tensor_files(one / "checkpoints/step-3", two / "checkpoints/step-3", ["model.safetensors", "optimizer.safetensors"]) > 100
+    assert (
+        compare_tensor_files(one / "checkpoints/step-3", two / "checkpoints/step-3", ["model.safetensors", "optimizer.safetensors"]) > 100
+    )
 
 
 def test_rm_with_fsdp_over_two_processes_equals_one_process(tmp_path_factory: pytest.TempPathFactory) -> None:
     one, two = both_runs(tmp_path_factory, "rm", "fsdp")
     assert_rank_zero_alone_wrote(one, two)
     note = placement_log(two)
-    held, total = (int(x.replace(",", "")) for x in re.findall(r"fsdp over 2 processes: rank 0 holds ([\d,]+) of the model's ([\d,]+)", note)[0])
+    held, total = (
+        int(x.replace(",", "")) for x in re.findall(r"fsdp over 2 processes: rank 0 holds ([\d,]+) of the model's ([\d,]+)", note)[0]
+    )
     assert abs(held - total / 2) < total * 0.01, note
     # Loss, training accuracy and the held-out evaluation (spread over the ranks) all equal.
     assert compare_metrics(one, two, rel=0.0) >= 6 + 10
@@ -77,4 +84,6 @@ def test_a_batch_that_does_not_split_is_a_config_error_naming_the_key(tmp_path: 
     ragged = stage_config(tmp_path, {"reward_model": {"batch_size": 12, "per_device_batch_size": 4}, "launch": TWO}, "ragged.rlhf.yaml")
     assert main(["rm", "--config", str(ragged), "--run-dir", str(tmp_path / "ragged")]) == 2
     error = read_events(tmp_path / "ragged")[-1]["error"]
-    assert "reward_model.batch_size: 12 splits into shares of 6 per process, not a multiple of reward_model.per_device_batch_size (4)" in error, error
+    assert (
+        "reward_model.batch_size: 12 splits into shares of 6 per process, not a multiple of reward_model.per_device_batch_size (4)" in error
+    ), error

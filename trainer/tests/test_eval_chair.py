@@ -4,26 +4,35 @@ import pytest
 
 from fact_rlhf.eval.chair import ObjectVocabulary, chair_from_texts, chair_scores, plurals
 
-VOCAB = ObjectVocabulary({
-    "dog": ["puppy"],
-    "cat": ["kitten"],
-    "person": ["man", "woman", "child"],
-    "hot dog": [],
-    "bus": [],
-    "bus stop": [],
-    "traffic light": [],
-    "dining table": ["table"],
-    "bench": [],
-    "knife": [],
-})
+VOCAB = ObjectVocabulary(
+    {
+        "dog": ["puppy"],
+        "cat": ["kitten"],
+        "person": ["man", "woman", "child"],
+        "hot dog": [],
+        "bus": [],
+        "bus stop": [],
+        "traffic light": [],
+        "dining table": ["table"],
+        "bench": [],
+        "knife": [],
+    }
+)
 
 
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
-        ("dog", ("dogs",)), ("bus", ("buses",)), ("box", ("boxes",)), ("bench", ("benches",)),
-        ("pony", ("ponies",)), ("toy", ("toys",)), ("knife", ("knives", "knifes")),
-        ("man", ("men",)), ("person", ("people", "persons")), ("sheep", ("sheep",)),
+        ("dog", ("dogs",)),
+        ("bus", ("buses",)),
+        ("box", ("boxes",)),
+        ("bench", ("benches",)),
+        ("pony", ("ponies",)),
+        ("toy", ("toys",)),
+        ("knife", ("knives", "knifes")),
+        ("man", ("men",)),
+        ("person", ("people", "persons")),
+        ("sheep", ("sheep",)),
     ],
 )
 def test_plurals(word: str, expected: tuple[str, ...]) -> None:

@@ -1,5 +1,6 @@
 """Which model `eval` evaluates when no checkpoint is named: the newest finished policy run under
 the config's output folder (ppo, else rl_init, else sft), never a random model unless asked."""
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,15 @@ def test_eval_with_nothing_trained_is_refused_before_a_model_loads(tmp_path: Pat
 
 
 def test_allow_random_flag_evaluates_and_says_so(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "x.rlhf.yaml", {
-        "output_dir": "runs", "data": {"eval_questions": 8, "pope_images": 1},
-        "eval": {"benchmarks": ["shapes"], "max_new_tokens": 2, "batch_size": 8}})
+    config = write_config(
+        tmp_path,
+        "x.rlhf.yaml",
+        {
+            "output_dir": "runs",
+            "data": {"eval_questions": 8, "pope_images": 1},
+            "eval": {"benchmarks": ["shapes"], "max_new_tokens": 2, "batch_size": 8},
+        },
+    )
     assert main(["eval", "--config", str(config), "--run-dir", str(tmp_path / "e"), "--allow-random"]) == 0
     logs = [e["message"] for e in read_events(tmp_path / "e") if e["type"] == "log"]
     assert any("builtin:tiny-llava at random initialisation (eval.allow_random)" in m for m in logs), logs
@@ -75,11 +82,23 @@ def test_allow_random_flag_evaluates_and_says_so(tmp_path: Path) -> None:
 def test_phases_are_reported_from_the_start(tmp_path: Path) -> None:
     """Before its first answer the run says what it is doing: setup right after `starting`, then
     the model and the benchmarks (schema: ProgressEvent.phase)."""
-    config = write_config(tmp_path, "x.rlhf.yaml", {
-        "output_dir": "runs", "data": {"eval_questions": 8, "pope_images": 1},
-        "eval": {"benchmarks": ["shapes"], "max_new_tokens": 2, "batch_size": 8, "allow_random": True}})
+    config = write_config(
+        tmp_path,
+        "x.rlhf.yaml",
+        {
+            "output_dir": "runs",
+            "data": {"eval_questions": 8, "pope_images": 1},
+            "eval": {"benchmarks": ["shapes"], "max_new_tokens": 2, "batch_size": 8, "allow_random": True},
+        },
+    )
     assert main(["eval", "--config", str(config), "--run-dir", str(tmp_path / "e")]) == 0
     events = read_events(tmp_path / "e")
     kinds = [(e["type"], e.get("status") or e.get("phase")) for e in events if e["type"] in ("status", "progress")]
-    assert kinds[:5] == [("status", "starting"), ("progress", "setup"), ("progress", "model"), ("progress", "benchmarks"), ("status", "running")], kinds
+    assert kinds[:5] == [
+        ("status", "starting"),
+        ("progress", "setup"),
+        ("progress", "model"),
+        ("progress", "benchmarks"),
+        ("status", "running"),
+    ], kinds
     assert events[1]["t"] - events[0]["t"] < 1.0  # setup follows `starting` at once

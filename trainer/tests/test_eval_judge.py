@@ -27,10 +27,13 @@ RECORD = MMHalRecord(
 
 
 def chat_reply(content: str) -> bytes:
-    return json.dumps({
-        "id": "x", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-    }).encode()
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        }
+    ).encode()
 
 
 class FakeChatServer:
@@ -45,11 +48,13 @@ class FakeChatServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", "0"))
-                server.requests.append({
-                    "path": self.path,
-                    "headers": dict(self.headers.items()),
-                    "body": json.loads(self.rfile.read(length)),
-                })
+                server.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers.items()),
+                        "body": json.loads(self.rfile.read(length)),
+                    }
+                )
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 status, body, headers = server.script.pop(0) if server.script else (500, b"script empty", {})
@@ -166,7 +171,9 @@ def test_429_honours_retry_after(server: FakeChatServer) -> None:
 
 def test_persistent_5xx_gives_up_after_max_tries(server: FakeChatServer) -> None:
     server.script += [(502, b"bad gateway", {})] * 3
-    with pytest.raises(JudgeError, match=r"judge at http://127\.0\.0\.1:\d+/v1/chat/completions still failing after 3 tries: HTTP 502 bad gateway"):
+    with pytest.raises(
+        JudgeError, match=r"judge at http://127\.0\.0\.1:\d+/v1/chat/completions still failing after 3 tries: HTTP 502 bad gateway"
+    ):
         make_judge(server.base_url, sleeps=[]).judge(RECORD)
     assert len(server.requests) == 3
 
@@ -265,5 +272,11 @@ def test_plain_http_is_refused_except_loopback() -> None:
     for url in ("http://judge.example.com/v1", "http://10.0.0.5:8000/v1", "http://127.0.0.1.evil.com/v1"):
         with pytest.raises(UsageError, match="plain http"):
             JudgeConfig(base_url=url, model="m")
-    for url in ("http://localhost:8000/v1", "http://127.0.0.1:8000", "http://[::1]:8000/v1", "http://127.5.0.1", "https://judge.example.com/v1"):
+    for url in (
+        "http://localhost:8000/v1",
+        "http://127.0.0.1:8000",
+        "http://[::1]:8000/v1",
+        "http://127.5.0.1",
+        "https://judge.example.com/v1",
+    ):
         assert JudgeConfig(base_url=url, model="m").base_url == url

@@ -50,10 +50,22 @@ def test_find_ratings_lists_distinct_values() -> None:
 
 def test_type_order_and_aliases() -> None:
     assert QUESTION_TYPES == (
-        "attribute", "adversarial", "comparison", "counting", "relation", "environment", "holistic", "other",
+        "attribute",
+        "adversarial",
+        "comparison",
+        "counting",
+        "relation",
+        "environment",
+        "holistic",
+        "other",
     )
     assert [official_type(i) for i in (0, 1, 7, 8, 12, 95)] == [
-        "attribute", "adversarial", "other", "attribute", "relation", "other",
+        "attribute",
+        "adversarial",
+        "other",
+        "attribute",
+        "relation",
+        "other",
     ]
     assert canonical_type("Adversarial Object") == "adversarial"
     assert canonical_type("spatial_relation") == "relation"
@@ -92,8 +104,14 @@ def test_summary_of_sixteen_records(tmp_path: Path) -> None:
     assert summary["score"] == pytest.approx(3.125)
     assert summary["hallucination_rate"] == pytest.approx(0.4375)
     assert summary["per_type"] == {
-        "attribute": 5.0, "adversarial": 3.0, "comparison": 3.0, "counting": 3.0,
-        "relation": 4.0, "environment": 3.0, "holistic": 0.0, "other": 4.0,
+        "attribute": 5.0,
+        "adversarial": 3.0,
+        "comparison": 3.0,
+        "counting": 3.0,
+        "relation": 4.0,
+        "environment": 3.0,
+        "holistic": 0.0,
+        "other": 4.0,
     }
     assert set(summary["per_type_count"].values()) == {2}
     # The file's own types agree with the official order here, so both give the same figures.

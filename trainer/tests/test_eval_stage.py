@@ -2,6 +2,7 @@
 MMHal-style set (exact judge), POPE and CHAIR, and on an MMHal-format file rated by an
 OpenAI-compatible judge served locally; the run directory is schema-valid and its figures agree
 with the per-response records."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,15 @@ from run_helpers import read_events, schema_validator, statuses, uncatalogued, v
 
 PPO = {
     "data": {"num_images": 8},
-    "ppo": {"max_iterations": 1, "reward_warmup_steps": 2, "rollout_batch_size": 8, "rollout_per_device_batch_size": 8,
-            "step_batch_size": 8, "step_per_device_batch_size": 8, "samples_per_step": 4},
+    "ppo": {
+        "max_iterations": 1,
+        "reward_warmup_steps": 2,
+        "rollout_batch_size": 8,
+        "rollout_per_device_batch_size": 8,
+        "step_batch_size": 8,
+        "step_per_device_batch_size": 8,
+        "samples_per_step": 4,
+    },
 }
 # The judge's scripted replies, one per MMHal record: a clean rating, or a malformed reply (score 0).
 REPLIES = ["Fine. Rating: 6", "Rating: 1", "Rating: 5", "no verdict", "Rating: 4", "Rating: 2 or Rating: 3", "Rating: 3", "Rating: 6"]
@@ -73,7 +81,9 @@ def mmhal_file(folder: Path) -> Path:
     records = []
     for i, qtype in enumerate(QUESTION_TYPES):
         render(Scene((Shape("circle", "red", i % 2, 0),), "snow"), 32).save(folder / "img" / f"q{i}.png")
-        records.append(MMHalRecord(qtype, "shapes", f"q{i}", f"img/q{i}.png", ["red circle"], f"Question {i} about the circle?", "A red circle."))
+        records.append(
+            MMHalRecord(qtype, "shapes", f"q{i}", f"img/q{i}.png", ["red circle"], f"Question {i} about the circle?", "A red circle.")
+        )
     return write_mmhal(folder / "mmhal.json", records)
 
 
@@ -83,12 +93,22 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory, judge: Judge) -> tuple[P
     ppo_config = write_config(folder, "ppo.rlhf.yaml", PPO)
     assert main(["ppo", "--config", str(ppo_config), "--run-dir", str(folder / "ppo")]) == 0
     mmhal_file(folder)
-    config = write_config(folder, "eval.rlhf.yaml", {
-        **PPO,
-        "data": {"num_images": 8, "eval_questions": 16, "pope_images": 4},
-        "eval": {"benchmarks": ["shapes", "pope", "chair", "mmhal"], "checkpoint": "ppo", "max_new_tokens": 8, "batch_size": 8,
-                 "mmhal_file": "mmhal.json", "judge": {"base_url": judge.url, "model": "local-judge", "max_tries": 1}},
-    })
+    config = write_config(
+        folder,
+        "eval.rlhf.yaml",
+        {
+            **PPO,
+            "data": {"num_images": 8, "eval_questions": 16, "pope_images": 4},
+            "eval": {
+                "benchmarks": ["shapes", "pope", "chair", "mmhal"],
+                "checkpoint": "ppo",
+                "max_new_tokens": 8,
+                "batch_size": 8,
+                "mmhal_file": "mmhal.json",
+                "judge": {"base_url": judge.url, "model": "local-judge", "max_tries": 1},
+            },
+        },
+    )
     assert main(["eval", "--config", str(config), "--run-dir", str(folder / "eval")]) == 0
     return folder / "ppo", folder / "eval"
 
@@ -111,9 +131,21 @@ def test_results_hold_every_figure(evaluated: tuple[Path, Path]) -> None:
     metric = next(e for e in read_events(run) if e["type"] == "metric")
     values = metric["values"]
     assert metric["step"] == 0
-    expected = {"shapes/score", "shapes/hallucination_rate", "shapes/mean_response_length", "pope/accuracy", "pope/precision",
-                "pope/recall", "pope/f1", "pope/yes_ratio", "chair/chair_i", "chair/chair_s", "mmhal/score",
-                "mmhal/hallucination_rate", "mmhal/judge_errors"}
+    expected = {
+        "shapes/score",
+        "shapes/hallucination_rate",
+        "shapes/mean_response_length",
+        "pope/accuracy",
+        "pope/precision",
+        "pope/recall",
+        "pope/f1",
+        "pope/yes_ratio",
+        "chair/chair_i",
+        "chair/chair_s",
+        "mmhal/score",
+        "mmhal/hallucination_rate",
+        "mmhal/judge_errors",
+    }
     expected |= {f"{b}/per_type/{t}" for b in ("shapes", "mmhal") for t in QUESTION_TYPES}
     expected |= {f"pope/{s}/{m}" for s in ("random", "popular", "adversarial") for m in ("accuracy", "f1", "yes_ratio")}
     assert expected <= set(values), expected - set(values)
@@ -188,8 +220,13 @@ def test_bad_eval_configs_fail_before_loading_a_model(tmp_path: Path, capsys: py
 
 def test_a_stop_leaves_no_results(tmp_path: Path) -> None:
     """A fresh built-in model (no checkpoint) on the MMHal-style set, stopped after its first batch."""
-    config = load_config(write_config(tmp_path, "stop.rlhf.yaml", {
-        "data": {"eval_questions": 8, "pope_images": 1}, "eval": {"benchmarks": ["shapes"], "max_new_tokens": 4, "batch_size": 4}}))
+    config = load_config(
+        write_config(
+            tmp_path,
+            "stop.rlhf.yaml",
+            {"data": {"eval_questions": 8, "pope_images": 1}, "eval": {"benchmarks": ["shapes"], "max_new_tokens": 4, "batch_size": 4}},
+        )
+    )
     run = RunDirectory(tmp_path / "run", "eval")
     run.write_manifest(config.data, config.hash(), config.path, "cpu")
     stop = StopRequest()
@@ -211,9 +248,16 @@ def test_no_checkpoint_named_evaluates_the_newest_finished_ppo_run(evaluated: tu
     """The ppo run sits in the eval config's output folder: with eval.checkpoint unset it is the one
     evaluated, run.json records it, and the log says which and why."""
     ppo, first = evaluated
-    config = write_config(first.parent, "default.rlhf.yaml", {
-        **PPO, "output_dir": ".", "data": {"num_images": 8, "eval_questions": 8},
-        "eval": {"benchmarks": ["shapes"], "max_new_tokens": 4, "batch_size": 8}})
+    config = write_config(
+        first.parent,
+        "default.rlhf.yaml",
+        {
+            **PPO,
+            "output_dir": ".",
+            "data": {"num_images": 8, "eval_questions": 8},
+            "eval": {"benchmarks": ["shapes"], "max_new_tokens": 4, "batch_size": 8},
+        },
+    )
     run = first.parent / "eval-default"
     assert main(["eval", "--config", str(config), "--run-dir", str(run)]) == 0
     manifest = json.loads((run / "run.json").read_text())

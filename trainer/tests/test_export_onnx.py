@@ -1,6 +1,7 @@
 """`export-rm-onnx`: the reward model of a tiny PPO run (its warm-up RM, saved in the checkpoint)
 as one self-contained ONNX file; onnxruntime's scores equal the trainer's own PyTorch scoring
 path (adapter attached, not merged) on inputs the export never saw."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,9 @@ def test_export_writes_one_self_contained_model(exported: tuple[Path, Path, Path
     assert sorted(p.name for p in out.iterdir()) == ["examples", "model.onnx", "rm.json", "tokenizer.json"]  # no .onnx.data
     rm = json.loads((out / "rm.json").read_text())
     assert [i["name"] for i in rm["inputs"]] == ["input_ids", "attention_mask", "pixel_values"]
-    assert rm["outputs"] == [{"name": "score", "dtype": "float32", "shape": ["batch"], "note": "read at the last position: pad on the LEFT"}]
+    assert rm["outputs"] == [
+        {"name": "score", "dtype": "float32", "shape": ["batch"], "note": "read at the last position: pad on the LEFT"}
+    ]
     assert rm["source"]["checkpoint"] == str(run / "checkpoints" / "step-1")
     assert rm["verification"]["max_abs_diff"] <= 1e-4 and rm["encoding"]["image_tokens"] == 16
     assert rm["template"]["score_suffix_end"].endswith("the quality score of my last response is")
@@ -65,10 +68,14 @@ def test_onnxruntime_scores_equal_the_trainers_reward_model(exported: tuple[Path
         batch = encode_batch(codec, texts[rows], images[rows])
         with torch.no_grad():
             expected = score(stack, codec, texts[rows], images[rows], 8)
-        (got,) = session.run(["score"], {
-            "input_ids": batch.input_ids.numpy(), "attention_mask": batch.attention_mask.numpy(),
-            "pixel_values": batch.pixel_values.float().numpy(),
-        })
+        (got,) = session.run(
+            ["score"],
+            {
+                "input_ids": batch.input_ids.numpy(),
+                "attention_mask": batch.attention_mask.numpy(),
+                "pixel_values": batch.pixel_values.float().numpy(),
+            },
+        )
         assert got.shape == (len(texts[rows]),)
         diff = float((torch.from_numpy(got) - expected).abs().max())
         print(f"onnxruntime vs trainer RM ({len(got)} rows): max abs diff {diff:.2e}")

@@ -1,4 +1,5 @@
 """The facts probe hands each held-out pair the facts of another image of the same kind."""
+
 from __future__ import annotations
 
 from pathlib import Path

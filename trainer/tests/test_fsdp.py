@@ -7,6 +7,7 @@
 - a 2-process fsdp PPO run equals the 1-process run at the same global batch, to the last bit,
   and a 1-process run resumes it.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,16 @@ from typing import Any
 import pytest
 import torch
 
-from dist_helpers import (compare_metrics, compare_tensor_files, manifest, metrics_by_step, ppo_config, reference_ppo_run, run_files,
-                          torchrun)
+from dist_helpers import (
+    compare_metrics,
+    compare_tensor_files,
+    manifest,
+    metrics_by_step,
+    ppo_config,
+    reference_ppo_run,
+    run_files,
+    torchrun,
+)
 from run_helpers import read_events, statuses
 
 from fact_rlhf.cli import main
@@ -68,15 +77,21 @@ def _worker(out: Path) -> None:
     q = sharded.lm.model.language_model.layers[0].self_attn.q_proj.base_layer.weight
     fc1 = sharded.lm.model.vision_tower.encoder.layers[0].mlp.fc1.weight
     assert isinstance(q, DTensor) and isinstance(fc1, DTensor)
-    result.update({
-        "q_global": list(q.shape), "q_local": list(q.to_local().shape), "q_placements": [str(p) for p in q.placements],
-        "q_is_my_rows": torch.equal(q.to_local(), q_single.detach().chunk(2)[rank]),
-        "q_frozen": not q.requires_grad,
-        "fc1_global": list(fc1.shape), "fc1_local": list(fc1.to_local().shape),
-        "embed_local": list(sharded.lm.model.language_model.embed_tokens.weight.to_local().shape),
-        "held": local_numel(sharded.model.parameters()), "total": sum(p.numel() for p in sharded.model.parameters()),
-        "shard0": q.placements == (Shard(0),),
-    })
+    result.update(
+        {
+            "q_global": list(q.shape),
+            "q_local": list(q.to_local().shape),
+            "q_placements": [str(p) for p in q.placements],
+            "q_is_my_rows": torch.equal(q.to_local(), q_single.detach().chunk(2)[rank]),
+            "q_frozen": not q.requires_grad,
+            "fc1_global": list(fc1.shape),
+            "fc1_local": list(fc1.to_local().shape),
+            "embed_local": list(sharded.lm.model.language_model.embed_tokens.weight.to_local().shape),
+            "held": local_numel(sharded.model.parameters()),
+            "total": sum(p.numel() for p in sharded.model.parameters()),
+            "shard0": q.placements == (Shard(0),),
+        }
+    )
 
     # The same batch: 4 prompts, 2 per rank; the single model sees both halves.
     g = torch.Generator().manual_seed(1)
@@ -169,8 +184,13 @@ def test_a_sharded_model_computes_the_gradients_and_steps_of_a_whole_one(worker:
 def test_checkpoints_are_whole_and_load_across_strategies(worker: tuple[Path, list[dict[str, Any]]]) -> None:
     out, results = worker
     assert [r["wrote_sharded"] for r in results] == [True, False]  # rank 0 alone wrote
-    names = ["policy/adapter_model.safetensors", "value/adapter_model.safetensors", "reward/adapter_model.safetensors",
-             "heads.safetensors", "optimizer.safetensors"]
+    names = [
+        "policy/adapter_model.safetensors",
+        "value/adapter_model.safetensors",
+        "reward/adapter_model.safetensors",
+        "heads.safetensors",
+        "optimizer.safetensors",
+    ]
     # Gathered by FSDP and written whole: the very tensors a single process writes.
     assert compare_tensor_files(out / "single/step-1", out / "sharded/step-1", names) > 50
     for r in results:
@@ -209,12 +229,19 @@ def test_two_fsdp_processes_equal_one_process_to_the_last_bit(fsdp_run: Path, tm
     for step in (1, 2, 3):
         name = f"samples/step-{step:06d}.jsonl"
         assert (one / name).read_text() == (fsdp_run / name).read_text()
-    names = ["policy/adapter_model.safetensors", "value/adapter_model.safetensors", "reward/adapter_model.safetensors",
-             "heads.safetensors", "optimizer.safetensors"]
+    names = [
+        "policy/adapter_model.safetensors",
+        "value/adapter_model.safetensors",
+        "reward/adapter_model.safetensors",
+        "heads.safetensors",
+        "optimizer.safetensors",
+    ]
     assert compare_tensor_files(one / "checkpoints/step-3", fsdp_run / "checkpoints/step-3", names) > 100
 
 
-def test_one_process_resumes_an_fsdp_checkpoint_with_the_same_metrics(fsdp_run: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+def test_one_process_resumes_an_fsdp_checkpoint_with_the_same_metrics(
+    fsdp_run: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
     one = reference_ppo_run(tmp_path_factory)
     run = tmp_path / "resumed"
     shutil.copytree(fsdp_run, run)
@@ -227,7 +254,9 @@ def test_one_process_resumes_an_fsdp_checkpoint_with_the_same_metrics(fsdp_run: 
     last = [e["values"] for e in events if e["type"] == "metric" and e["step"] == 3][-1]
     expected = [e["values"] for e in read_events(one) if e["type"] == "metric" and e["step"] == 3][0]
     compared = [k for k in expected if not k.startswith(("time/", "perf/"))]
-    assert len(compared) > 20 and all(last[k] == expected[k] for k in compared), {k: (last[k], expected[k]) for k in compared if last[k] != expected[k]}
+    assert len(compared) > 20 and all(last[k] == expected[k] for k in compared), {
+        k: (last[k], expected[k]) for k in compared if last[k] != expected[k]
+    }
 
 
 def test_fsdp_refuses_a_tied_embedding_model_clearly() -> None:

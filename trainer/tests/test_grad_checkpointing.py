@@ -4,6 +4,7 @@ for the backward shrink, and the gradients are those of the model without it.
 
 Why it had no effect before: Transformers checkpoints a block only in training mode, and the
 reward model and PPO keep their model in eval mode (no dropout; PPO ratios start at exactly 1)."""
+
 from __future__ import annotations
 
 from pathlib import Path

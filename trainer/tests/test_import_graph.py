@@ -1,6 +1,7 @@
 """No import circle of more than 3 modules in the trainer (issue 9): every import counts,
 function-local ones too, relative imports resolved; the strongly connected components come from
 Tarjan's algorithm. A circle is untied by moving code down, never by hiding the import."""
+
 from __future__ import annotations
 
 import ast
@@ -130,15 +131,18 @@ def _write(folder: Path, files: dict[str, str]) -> Path:
 
 def test_a_four_module_circle_is_found_and_named(tmp_path: Path) -> None:
     # a → b (relative) → c (absolute, inside a function) → sub.d (from-package form) → a
-    pkg = _write(tmp_path / "pkg", {
-        "__init__.py": "",
-        "a.py": "from . import b\n",
-        "b.py": "from .c import thing\n",
-        "c.py": "thing = 1\n\ndef later():\n    import pkg.sub.d\n",
-        "sub/__init__.py": "",
-        "sub/d.py": "from .. import a\n",
-        "leaf.py": "from .a import b\n",
-    })
+    pkg = _write(
+        tmp_path / "pkg",
+        {
+            "__init__.py": "",
+            "a.py": "from . import b\n",
+            "b.py": "from .c import thing\n",
+            "c.py": "thing = 1\n\ndef later():\n    import pkg.sub.d\n",
+            "sub/__init__.py": "",
+            "sub/d.py": "from .. import a\n",
+            "leaf.py": "from .a import b\n",
+        },
+    )
     assert too_large(pkg) == [["pkg.a", "pkg.b", "pkg.c", "pkg.sub.d"]]
     with pytest.raises(AssertionError, match=r"pkg\.a, pkg\.b, pkg\.c, pkg\.sub\.d"):
         assert_no_large_circle(pkg)

@@ -1,6 +1,7 @@
 """The loop the sft / rm / ppo trainers share (stages/loop.py): cadence of checkpoints, order of
 events, the stop request, resume, and rank-0 saving; and the typed config sections the trainers
 read (config/sections.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,8 +57,9 @@ def single() -> Group:
     return Group(Placement(), torch.device("cpu"))
 
 
-def loop_for(tmp_path: Path, total: int, every: int, stop_after: int | None = None, save_then_log: bool = False,
-             evaluates: bool = False) -> tuple[Loop, Counting, RunDirectory]:
+def loop_for(
+    tmp_path: Path, total: int, every: int, stop_after: int | None = None, save_then_log: bool = False, evaluates: bool = False
+) -> tuple[Loop, Counting, RunDirectory]:
     run = RunDirectory(tmp_path / "run", "sft")
     checks = {"n": 0}
 
@@ -81,8 +83,15 @@ def test_checkpoints_every_n_steps_and_at_the_last_after_the_step_is_reported(tm
     assert status == "finished" and loop.position == 5
     assert [h["toy/value"] for h in history] == [0.0, 1.0, 2.0, 3.0, 4.0]  # step k trains batch k-1
     assert [c for c in stage.calls if c.startswith("save")] == ["save 2", "save 4", "save 5"]
-    assert kinds(run)[:7] == [("metric", 1), ("progress", 1), ("metric", 2), ("progress", 2), ("checkpoint", 2),
-                              ("metric", 3), ("progress", 3)]
+    assert kinds(run)[:7] == [
+        ("metric", 1),
+        ("progress", 1),
+        ("metric", 2),
+        ("progress", 2),
+        ("checkpoint", 2),
+        ("metric", 3),
+        ("progress", 3),
+    ]
     assert kinds(run)[-3:] == [("metric", 5), ("progress", 5), ("checkpoint", 5)]
     # The stage's hook runs after the metric event, the evaluation only at checkpoint points.
     assert stage.calls[:4] == ["step 0", "after_metric", "step 1", "evaluate"]
@@ -172,8 +181,18 @@ def test_the_typed_sections_carry_the_schema_defaults(tmp_path: Path) -> None:
 
 
 def test_the_typed_sections_say_which_key_is_wrong() -> None:
-    good = {"fact_augmentation": True, "epochs": 1, "learning_rate": 1e-3, "batch_size": 8, "per_device_batch_size": 4,
-            "warmup_ratio": 0.0, "grad_clip": 1.0, "eval_every": 2, "held_out": 4, "centering_coef": 0.0}
+    good = {
+        "fact_augmentation": True,
+        "epochs": 1,
+        "learning_rate": 1e-3,
+        "batch_size": 8,
+        "per_device_batch_size": 4,
+        "warmup_ratio": 0.0,
+        "grad_clip": 1.0,
+        "eval_every": 2,
+        "held_out": 4,
+        "centering_coef": 0.0,
+    }
     assert RewardHyper.from_config(good).epochs == 1.0
     assert RewardHyper.from_config({**good, "batch_size": 8.0}).batch_size == 8  # JSON Schema's integer
     with pytest.raises(UsageError, match=r"reward_model\.held_out is missing"):

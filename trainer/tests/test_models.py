@@ -1,5 +1,6 @@
 """The tiny LLaVA stack: tokenizer, image tokens, suppressed ids, padding invariance, adapters,
 heads and checkpoints."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,6 +2,7 @@
 (`--nnodes=2 --nproc_per_node=1`, c10d rendezvous on a local port), as two nodes would each start
 one, run the ppo stage on one config into one run directory. World size 2, rank 0 alone writes,
 and the metrics equal the 1-process run's."""
+
 from __future__ import annotations
 
 import glob
@@ -13,8 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from dist_helpers import (TRAINER, compare_metrics, compare_tensor_files, free_port, manifest, ppo_config, reference_ppo_run,
-                          run_files, worker_env)
+from dist_helpers import (
+    TRAINER,
+    compare_metrics,
+    compare_tensor_files,
+    free_port,
+    manifest,
+    ppo_config,
+    reference_ppo_run,
+    run_files,
+    worker_env,
+)
 from run_helpers import read_events, statuses
 
 
@@ -22,10 +32,23 @@ def launcher(node: int, port: int, config: Path, run: Path) -> list[str]:
     """What an operator types on node `node` (an argument array). The first node hosts the
     rendezvous store (is_host); on real nodes the endpoint is that node's address."""
     return [
-        sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc_per_node=1", f"--node_rank={node}",
-        "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}", "--rdzv_id=fact-rlhf-test",
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes=2",
+        "--nproc_per_node=1",
+        f"--node_rank={node}",
+        "--rdzv_backend=c10d",
+        f"--rdzv_endpoint=127.0.0.1:{port}",
+        "--rdzv_id=fact-rlhf-test",
         f"--rdzv_conf=is_host={1 if node == 0 else 0},join_timeout=120",
-        "-m", "fact_rlhf", "ppo", "--config", str(config), "--run-dir", str(run),
+        "-m",
+        "fact_rlhf",
+        "ppo",
+        "--config",
+        str(config),
+        "--run-dir",
+        str(run),
     ]
 
 
@@ -36,8 +59,10 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     run = folder / "two-nodes"
     port = free_port()
     logs = [open(folder / f"node{n}.log", "w+", encoding="utf-8") for n in (0, 1)]
-    procs = [subprocess.Popen(launcher(n, port, config, run), env=worker_env(), cwd=TRAINER, stdout=logs[n], stderr=subprocess.STDOUT)
-             for n in (0, 1)]
+    procs = [
+        subprocess.Popen(launcher(n, port, config, run), env=worker_env(), cwd=TRAINER, stdout=logs[n], stderr=subprocess.STDOUT)
+        for n in (0, 1)
+    ]
     try:
         codes = [p.wait(timeout=300) for p in procs]
     finally:

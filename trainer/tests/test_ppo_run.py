@@ -1,6 +1,7 @@
 """End to end: a tiny PPO run on the built-in world writes a run directory the editor can trust
 (every line schema-valid), the reward rises, and SIGTERM stops it cleanly at a checkpoint from
 which --resume continues."""
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,41 @@ from typing import Any
 import pytest
 
 from fact_rlhf.cli import main
-from run_helpers import read_events, schema_validator, slope, start_trainer, statuses, uncatalogued, valid_events, wait_for_event, write_config, is_step_progress
+from run_helpers import (
+    read_events,
+    schema_validator,
+    slope,
+    start_trainer,
+    statuses,
+    uncatalogued,
+    valid_events,
+    wait_for_event,
+    write_config,
+    is_step_progress,
+)
 
 REQUIRED_METRICS = {
-    "ppo/reward_total", "ppo/kl_sum", "ppo/kl_mean", "ppo/kl_coef", "ppo/score_rm", "ppo/score_eos_penalty",
-    "ppo/score_length", "ppo/score_symbolic", "ppo/entropy", "ppo/approx_kl", "ppo/clipfrac", "ppo/vf_clipfrac",
-    "ppo/policy_loss", "ppo/value_loss", "ppo/response_length", "ppo/eos_rate", "ppo/learning_rate",
-    "time/generation", "time/scoring", "time/optimization", "perf/tokens_per_s",
+    "ppo/reward_total",
+    "ppo/kl_sum",
+    "ppo/kl_mean",
+    "ppo/kl_coef",
+    "ppo/score_rm",
+    "ppo/score_eos_penalty",
+    "ppo/score_length",
+    "ppo/score_symbolic",
+    "ppo/entropy",
+    "ppo/approx_kl",
+    "ppo/clipfrac",
+    "ppo/vf_clipfrac",
+    "ppo/policy_loss",
+    "ppo/value_loss",
+    "ppo/response_length",
+    "ppo/eos_rate",
+    "ppo/learning_rate",
+    "time/generation",
+    "time/scoring",
+    "time/optimization",
+    "perf/tokens_per_s",
 }
 
 
@@ -124,7 +153,14 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_reproduces_the_run(finished_ru
     assert [e["step"] for e in events if e["type"] == "checkpoint"] == [stopped_at]
     latest = run / "checkpoints" / (run / "checkpoints" / "latest").read_text().strip()
     assert latest.name == f"step-{stopped_at}"
-    assert {p.name for p in latest.iterdir()} >= {"policy", "value", "reward", "heads.safetensors", "optimizer.safetensors", "trainer_state.json"}
+    assert {p.name for p in latest.iterdir()} >= {
+        "policy",
+        "value",
+        "reward",
+        "heads.safetensors",
+        "optimizer.safetensors",
+        "trainer_state.json",
+    }
 
     assert main(["ppo", "--config", str(config), "--run-dir", str(run), "--resume"]) == 0
     events = assert_valid_run(run)

@@ -1,6 +1,7 @@
 """4-bit / 8-bit bases (model.quantization): the Hugging Face loading arguments a config gives, and
 the clear errors where they cannot work. The quantised loading itself needs bitsandbytes and a
 CUDA GPU, which these machines lack (bitsandbytes is not on the package mirror): untested here."""
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,9 @@ def test_eight_bit_and_none(with_bitsandbytes: None) -> None:
 
 def test_without_bitsandbytes_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pretrained, "bitsandbytes_available", lambda: False)
-    with pytest.raises(EnvironmentProblem, match=r"model.quantization: 4bit needs the Python package 'bitsandbytes' .*pip install bitsandbytes"):
+    with pytest.raises(
+        EnvironmentProblem, match=r"model.quantization: 4bit needs the Python package 'bitsandbytes' .*pip install bitsandbytes"
+    ):
         quantization_kwargs("4bit", "bf16", "cuda")
 
 
@@ -82,7 +85,9 @@ def test_config_checks_name_the_file_line_and_key(with_bitsandbytes: None, tmp_p
     monkeypatch_cuda = pytest.MonkeyPatch()
     monkeypatch_cuda.setattr(torch.cuda, "is_available", lambda: False)
     try:
-        with pytest.raises(ConfigError, match=re.escape("model.quantization: 4bit runs on a CUDA GPU only (bitsandbytes), but the run's device is cpu")):
+        with pytest.raises(
+            ConfigError, match=re.escape("model.quantization: 4bit runs on a CUDA GPU only (bitsandbytes), but the run's device is cpu")
+        ):
             resolve_device(rm)
     finally:
         monkeypatch_cuda.undo()

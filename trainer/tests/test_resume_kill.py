@@ -1,6 +1,7 @@
 """Resume after `kill -9`: the run dies with no warning several iterations past its last
 checkpoint (events.jsonl has lines after it, the last one torn); `--resume` continues from the
 checkpoint and every later iteration equals an uninterrupted run's."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,16 @@ from safetensors.torch import load_file
 
 from fact_rlhf.checkpoint import restore_rng, rng_tensors
 from fact_rlhf.cli import main
-from run_helpers import assert_events_valid, events_with_corrupt, read_events, start_trainer, statuses, wait_for_event, write_config, is_step_progress
+from run_helpers import (
+    assert_events_valid,
+    events_with_corrupt,
+    read_events,
+    start_trainer,
+    statuses,
+    wait_for_event,
+    write_config,
+    is_step_progress,
+)
 
 # Adaptive KL: the controller's coefficient is state the checkpoint must carry.
 RUN = {
@@ -63,7 +73,9 @@ def test_resume_after_kill_9_reproduces_the_uninterrupted_run(reference: Path, t
     state = json.loads((checkpoint / "trainer_state.json").read_text())
     assert state["iteration"] == state["scheduler_position"] == latest
     assert state["data_position"] == latest * 16
-    assert {"rng.safetensors", "optimizer.safetensors", "heads.safetensors", "policy", "value", "reward"} <= {p.name for p in checkpoint.iterdir()}
+    assert {"rng.safetensors", "optimizer.safetensors", "heads.safetensors", "policy", "value", "reward"} <= {
+        p.name for p in checkpoint.iterdir()
+    }
     assert {"python.words", "torch.cpu"} <= set(load_file(str(checkpoint / "rng.safetensors")))
 
     assert main(["ppo", "--config", str(config), "--run-dir", str(run), "--resume"]) == 0

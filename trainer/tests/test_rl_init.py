@@ -1,6 +1,7 @@
 """The pipeline on the built-in world: sft → rm (on the SFT model) → rl_init (a policy LoRA on the
 SFT model) → ppo whose policy and frozen reference start from the rl_init run and whose reward
 model is the rm run's best checkpoint; and the base-model check between them."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The reward model's held-out split keeps every image on one side."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """The `rm` stage: pairwise training with held-out evaluation, best + latest checkpoints (the best
 reproduces its logged accuracy), fact augmentation on/off with captions or rationales, resume,
 and bad input."""
+
 from __future__ import annotations
 
 import json
@@ -80,8 +81,14 @@ def test_fact_augmentation_puts_shuffled_captions_or_rationales_in_the_suffix(rm
         plain = rm_text(pair.conversations, pair.output_1, pair.facts, False, random.Random(1))
         assert plain == rm_input(pair.conversations, pair.output_1, None) and RM_FACTS_SENTENCE not in plain
     # Shuffled per example: the bullet order follows the rng.
-    orders = {tuple(line for line in rm_text(general.conversations, general.output_1, general.facts, True, random.Random(s)).splitlines()
-                    if line.startswith("  - ")) for s in range(6)}
+    orders = {
+        tuple(
+            line
+            for line in rm_text(general.conversations, general.output_1, general.facts, True, random.Random(s)).splitlines()
+            if line.startswith("  - ")
+        )
+        for s in range(6)
+    }
     assert len(orders) > 1
 
     # The reference code's key for A-OKVQA rationales, `aok_<image>`, is read for items of types 2–5.
@@ -120,11 +127,20 @@ def test_bad_input_is_reported_before_training(tmp_path: Path) -> None:
     from PIL import Image
 
     Image.new("RGB", (32, 32)).save(tmp_path / "a.png")
-    ok = {"id": "p0", "image": "a.png", "conversations": [{"from": "human", "value": "<image>\nHi"}],
-          "output_1": {"value": "A."}, "output_2": {"value": "B."}, "preference": 1}
+    ok = {
+        "id": "p0",
+        "image": "a.png",
+        "conversations": [{"from": "human", "value": "<image>\nHi"}],
+        "output_1": {"value": "A."},
+        "output_2": {"value": "B."},
+        "preference": 1,
+    }
     (tmp_path / "pairs.json").write_text(json.dumps([ok, {**ok, "id": "p1", "preference": 3}]), encoding="utf-8")
-    config = stage_config(tmp_path, {"data": {"builtin": "none", "preference": "pairs.json", "image_folder": "."},
-                                     "reward_model": {"held_out": 1}}, name="files.rlhf.yaml")
+    config = stage_config(
+        tmp_path,
+        {"data": {"builtin": "none", "preference": "pairs.json", "image_folder": "."}, "reward_model": {"held_out": 1}},
+        name="files.rlhf.yaml",
+    )
     assert main(["rm", "--config", str(config), "--run-dir", str(tmp_path / "b")]) == 2
     events = read_events(tmp_path / "b")
     assert statuses(events)[-1] == "failed"

@@ -1,6 +1,7 @@
 """The `sft` stage: assistant-only labels (token-exact), the loss falls on a tiny run, checkpoints
 load from a path (full model and LoRA), SIGTERM stops at a checkpoint and --resume continues with
 the same losses, and malformed data names its file and record."""
+
 from __future__ import annotations
 
 import json
@@ -103,7 +104,9 @@ def test_the_loss_falls_and_the_run_directory_is_complete(sft_run: Path) -> None
 
 def test_the_full_checkpoint_loads_from_the_run_path(sft_run: Path) -> None:
     checkpoint = sft_run / "checkpoints" / f"step-{max(metrics(sft_run))}"
-    assert {"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json"} <= {p.name for p in checkpoint.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json"} <= {
+        p.name for p in checkpoint.iterdir()
+    }
     source = resolve_policy(sft_run)
     assert source.folder == checkpoint and source.merges == () and source.policy_adapter is None
     trained, _ = load_source(source, "fp32")

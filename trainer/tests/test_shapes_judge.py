@@ -3,6 +3,7 @@
 The scene: on a beach, a large red circle (top left), a small blue square (top right) and a large
 green triangle (bottom left); the bottom right is empty, and there is no diamond.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,11 +14,14 @@ from fact_rlhf.shapes.world import judge
 from fact_rlhf.shapes.scene import Scene, Shape
 from fact_rlhf.shapes.judge import judge_response, rate, sample_hallucination
 
-SCENE = Scene((
-    Shape("circle", "red", 0, 0, "large"),
-    Shape("square", "blue", 1, 0, "small"),
-    Shape("triangle", "green", 0, 1, "large"),
-), "beach")
+SCENE = Scene(
+    (
+        Shape("circle", "red", 0, 0, "large"),
+        Shape("square", "blue", 1, 0, "small"),
+        Shape("triangle", "green", 0, 1, "large"),
+    ),
+    "beach",
+)
 
 COLOUR = {"type": "value", "slot": "colour", "value": "red", "subjects": ["circle"]}
 ABSENT = {"type": "absent", "subjects": ["diamond"]}
@@ -60,10 +64,22 @@ CASES: list[tuple[str, dict[str, Any], str, int, list[tuple[str, str]]]] = [
     ("environment", BACKGROUND, "The shapes are in the snow at night.", 0, [("snow", "environment"), ("night", "environment")]),
     # holistic — "Describe the image in detail."
     ("holistic", DESCRIBE, "There is a red circle, a blue square and a green triangle on a beach.", 5, []),
-    ("holistic", DESCRIBE, "A large red circle sits in the top left and a small blue square in the top right. "
-                           "A large green triangle is at the bottom. The shapes are on a beach.", 6, []),
+    (
+        "holistic",
+        DESCRIBE,
+        "A large red circle sits in the top left and a small blue square in the top right. "
+        "A large green triangle is at the bottom. The shapes are on a beach.",
+        6,
+        [],
+    ),
     ("holistic", DESCRIBE, "There is a red circle and a purple diamond.", 1, [("diamond", "object")]),
-    ("holistic", DESCRIBE, "There is a red circle, a blue square, a green triangle and a yellow diamond.", 2, [("yellow diamond", "object")]),
+    (
+        "holistic",
+        DESCRIBE,
+        "There is a red circle, a blue square, a green triangle and a yellow diamond.",
+        2,
+        [("yellow diamond", "object")],
+    ),
     ("holistic", DESCRIBE, "It is a nice picture.", 3, []),
     # other — "Are all the shapes the same colour?"
     ("other", SAME_COLOUR, "No, there is a red circle and a blue square.", 6, []),
@@ -95,21 +111,24 @@ def test_cases_cover_every_mmhal_type() -> None:
     assert {c[3] for c in CASES} == set(range(7))  # every rating of the rubric occurs
 
 
-@pytest.mark.parametrize("text,spans", [
-    # negation reaches across "or"; a denied absent object is true
-    ("There is no yellow diamond or red circle.", [("red circle", "absence")]),
-    # "and" carries the subject to a clause that starts with a verb
-    ("The red circle is small and sits in the bottom right.", [("small", "size"), ("in the bottom right", "position")]),
-    ("The blue square is not red.", []),
-    ("The blue square is not blue.", [("not blue", "attribute")]),
-    ("The green triangle is above the red circle.", [("above", "relation")]),
-    ("The green triangle is below the red circle and next to a small green diamond.", [("green diamond", "object")]),
-    ("There are two red circles and a large blue square.", [("two", "count"), ("large", "size")]),
-    ("It is not at night, and the red disc is large.", []),  # synonyms; denied environment
-    ("The red shape is a circle. The blue shape is a triangle.", [("triangle", "attribute")]),
-    ("All the shapes are large.", [("large", "size")]),
-    ("There is a tiny blue square in the middle.", [("in the middle", "position")]),
-])
+@pytest.mark.parametrize(
+    "text,spans",
+    [
+        # negation reaches across "or"; a denied absent object is true
+        ("There is no yellow diamond or red circle.", [("red circle", "absence")]),
+        # "and" carries the subject to a clause that starts with a verb
+        ("The red circle is small and sits in the bottom right.", [("small", "size"), ("in the bottom right", "position")]),
+        ("The blue square is not red.", []),
+        ("The blue square is not blue.", [("not blue", "attribute")]),
+        ("The green triangle is above the red circle.", [("above", "relation")]),
+        ("The green triangle is below the red circle and next to a small green diamond.", [("green diamond", "object")]),
+        ("There are two red circles and a large blue square.", [("two", "count"), ("large", "size")]),
+        ("It is not at night, and the red disc is large.", []),  # synonyms; denied environment
+        ("The red shape is a circle. The blue shape is a triangle.", [("triangle", "attribute")]),
+        ("All the shapes are large.", [("large", "size")]),
+        ("There is a tiny blue square in the middle.", [("in the middle", "position")]),
+    ],
+)
 def test_claims_parser(text: str, spans: list[tuple[str, str]]) -> None:
     assert marked(text, judge_response(text, SCENE).spans) == spans
 
@@ -132,6 +151,9 @@ def test_rubric_rule() -> None:
 
 
 def test_sample_record_field() -> None:
-    field = sample_hallucination("The circle is blue.", {"environment": "beach", "objects": [
-        {"shape": "circle", "colour": "red", "column": 0, "row": 0, "size": "large"}]}, COLOUR)
+    field = sample_hallucination(
+        "The circle is blue.",
+        {"environment": "beach", "objects": [{"shape": "circle", "colour": "red", "column": 0, "row": 0, "size": "large"}]},
+        COLOUR,
+    )
     assert field == {"spans": [[14, 18, "attribute"]], "source": "shapes-judge"}

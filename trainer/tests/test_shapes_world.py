@@ -1,5 +1,6 @@
 """The synthetic shapes world: its files, their consistency with the exact judge, and the controls
 (hallucination rate, length bias, ties) that make it a hallucination lab."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,18 @@ import pytest
 from PIL import Image
 
 from fact_rlhf.data.llava_json import load_facts, load_preferences, load_prompts
-from fact_rlhf.shapes.world import (CHECK_FACTS, CHECK_NO, CHECK_QUESTION, CHECK_YES, GENERAL_ROTATION, MC_PREFIX, WorldOptions,
-                                   fact_check_prompt, generate_world, vocabulary_text)
+from fact_rlhf.shapes.world import (
+    CHECK_FACTS,
+    CHECK_NO,
+    CHECK_QUESTION,
+    CHECK_YES,
+    GENERAL_ROTATION,
+    MC_PREFIX,
+    WorldOptions,
+    fact_check_prompt,
+    generate_world,
+    vocabulary_text,
+)
 from fact_rlhf.shapes.questions import FAMILIES
 from fact_rlhf.shapes.scene import COLOURS, COLUMN_WORDS, ENVIRONMENTS, ROW_WORDS, SHAPES, SIZES, random_scene, scene_from_json
 from fact_rlhf.shapes.text import false_details, true_details
@@ -87,7 +98,9 @@ def test_ppo_prompts_cover_every_caption_type_and_question_type(world: Any) -> N
         assert p["length_bonus"] == 1.0 and p["conversations"][0]["value"].startswith("<image>\n")
         verdict = judge_response(p["meta"]["answer"], scene_from_json(p["meta"]["scene"]), p["meta"]["key"])
         assert verdict.answer == "right" and verdict.spans == [] and verdict.rating >= 4, p
-    bonus = generate_world(world.facts.parent.parent / "bonus", 3, 32, seed=1, options=WorldOptions(length_bonus=0.5, eval_questions=8, pope_images=1))
+    bonus = generate_world(
+        world.facts.parent.parent / "bonus", 3, 32, seed=1, options=WorldOptions(length_bonus=0.5, eval_questions=8, pope_images=1)
+    )
     assert {p["length_bonus"] for p in load(bonus.ppo_prompts)} == {0.5}
 
 
@@ -129,7 +142,9 @@ def test_pairs_are_labelled_by_the_judge_with_a_length_bias(world: Any, tmp_path
         longer_loses += len(bad.split()) > len(good.split())
     assert 0.7 < longer_loses / 120 < 0.9  # length_bias 0.8: the hallucinated answer is usually longer
 
-    unbiased = generate_world(tmp_path / "u", 40, 32, seed=1, options=WorldOptions(length_bias=0.0, tie_rate=0.5, eval_questions=8, pope_images=1))
+    unbiased = generate_world(
+        tmp_path / "u", 40, 32, seed=1, options=WorldOptions(length_bias=0.0, tie_rate=0.5, eval_questions=8, pope_images=1)
+    )
     scenes = load(unbiased.scenes)
     keys_u = {p["id"]: p["meta"]["key"] for p in load(unbiased.ppo_prompts)}
     kinds: Counter[str] = Counter()
@@ -212,7 +227,9 @@ def test_fact_checks_quote_an_answer_then_the_captions_and_are_labelled_by_const
         assert reply == (CHECK_NO if spans else CHECK_YES), (quoted.group(1), spans)
         verdicts[reply] += 1
     assert min(verdicts.values()) >= 8  # both answers are common
-    assert {w for w in re.findall(r"[A-Za-z]+", fact_check_prompt("", "", []) + CHECK_YES + CHECK_NO)} <= set(re.findall(r"[A-Za-z]+", vocabulary_text(5)))
+    assert {w for w in re.findall(r"[A-Za-z]+", fact_check_prompt("", "", []) + CHECK_YES + CHECK_NO)} <= set(
+        re.findall(r"[A-Za-z]+", vocabulary_text(5))
+    )
 
 
 def test_mmhal_set_has_the_eight_types_in_order_with_true_references(world: Any) -> None:
@@ -261,6 +278,7 @@ def _texts(world: Any) -> list[str]:
 def test_vocabulary_text_covers_every_word_of_a_world(world: Any) -> None:
     """A tokenizer built from `vocabulary_text` knows every word of any world (e.g. the eval
     questions a PPO run never saw)."""
+
     def words(text: str) -> set[str]:
         return set(re.findall(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]", text.replace("<image>", "")))
 

@@ -16,7 +16,7 @@ import { phaseLabel } from '../../src/protocol';
 import { ChartSync } from '../shared/charts/chartSync';
 import type { ChartLine, ChartMarker, XAxisFormat } from '../shared/charts/lineChart';
 import { LineChart } from '../shared/charts/lineChart';
-import type { Theme} from '../shared/charts/theme';
+import type { Theme } from '../shared/charts/theme';
 import { readTheme, watchTheme } from '../shared/charts/theme';
 import { formatDuration, formatValue } from '../shared/charts/ticks';
 import { TraceStore, type RunState, type Track } from './store';
@@ -137,7 +137,10 @@ export class TraceApp {
     this.axisSelect = document.createElement('select');
     this.axisSelect.className = 'x-axis';
     this.axisSelect.setAttribute('aria-label', 'X axis');
-    for (const [value, text] of [['step', 'x: step'], ['wall', 'x: wall time']] as const) {
+    for (const [value, text] of [
+      ['step', 'x: step'],
+      ['wall', 'x: wall time'],
+    ] as const) {
       const o = document.createElement('option');
       o.value = value;
       o.textContent = text;
@@ -234,7 +237,8 @@ export class TraceApp {
         lines.push({ id: runId, label: runLabel(run.summary), color: this.colorOf(runId), ...this.store.prepare(track, weight) });
         for (const a of run.alarms) {
           const x = wall ? wallTimeAtStep(raw, a.step) : a.step;
-          if (x !== undefined) markers.push({ x, label: `⚠ ${a.rule} @ ${a.step}`, color: a.severity === 'error' ? this.theme.error : this.warningColor });
+          if (x !== undefined)
+            markers.push({ x, label: `⚠ ${a.rule} @ ${a.step}`, color: a.severity === 'error' ? this.theme.error : this.warningColor });
         }
       }
       panel.chart.setLines(lines);
@@ -478,7 +482,11 @@ export class TraceApp {
     // Rows are rebuilt on every status/progress change: put keyboard focus back where it was.
     const focused = document.activeElement?.closest<HTMLElement>('.run')?.dataset.runId;
     this.runsEl.replaceChildren(...rows);
-    if (focused !== undefined) rows.find((r) => r.dataset.runId === focused)?.querySelector<HTMLElement>('.run-toggle')?.focus();
+    if (focused !== undefined)
+      rows
+        .find((r) => r.dataset.runId === focused)
+        ?.querySelector<HTMLElement>('.run-toggle')
+        ?.focus();
     this.runsEl.hidden = rows.length === 0;
   }
 
@@ -559,7 +567,11 @@ function alarmTitle(a: TraceAlarm): string {
 
 function addConfigDiff(row: HTMLElement, keys: string[], config: Record<string, string>): void {
   const parts = keys.map((k) => `${k}=${config[k] ?? '—'}`);
-  const line = el('div', 'run-config-diff', parts.length > 3 ? `${parts.slice(0, 3).join(' · ')} · +${parts.length - 3} more` : parts.join(' · '));
+  const line = el(
+    'div',
+    'run-config-diff',
+    parts.length > 3 ? `${parts.slice(0, 3).join(' · ')} · +${parts.length - 3} more` : parts.join(' · '),
+  );
   line.title = `Config keys that differ between the shown runs:\n${parts.join('\n')}`;
   row.append(line);
 }

@@ -1,7 +1,14 @@
 // The webview's copy of every run's traces, applied from the host's snapshot/delta/status messages.
 // Series live in typed arrays (Series); each carries its EMA cache and the first index changed
 // since it was last drawn, so smoothing is extended rather than recomputed on every delta.
-import type { RunSummary, RunTraces, SeriesTimes, TraceAlarm, TraceDeltaMessage, WireSeriesData } from '../../src/protocol/webviews/rewardTraces';
+import type {
+  RunSummary,
+  RunTraces,
+  SeriesTimes,
+  TraceAlarm,
+  TraceDeltaMessage,
+  WireSeriesData,
+} from '../../src/protocol/webviews/rewardTraces';
 import { isFloat64Array } from '../../src/protocol/guards';
 import { Series } from '../shared/charts/series';
 import { MinMaxPyramid } from '../shared/charts/minMaxPyramid';

@@ -34,7 +34,10 @@ export function codeActions(a: Analysis, start: number, end: number): CodeAction
       const text = pf.text;
       const prefix = text === '' || text.endsWith('\n') ? '' : '\n';
       const edit = editAt(pf, text.length, text.length, `${prefix}${section}:\n${lines.join('\n')}\n`);
-      out.push({ fix: { title: `Add section \`${section}\` with the LLaVA-RLHF reference values`, file: pf.path, edits: [edit] }, kind: 'refactor' });
+      out.push({
+        fix: { title: `Add section \`${section}\` with the LLaVA-RLHF reference values`, file: pf.path, edits: [edit] },
+        kind: 'refactor',
+      });
     }
   }
   return out;
@@ -89,7 +92,12 @@ export function codeLenses(a: Analysis): CodeLensEntry[] {
     out.push({ offset: here.keyRange[0], ...lens });
     if (section === 'ppo' && a.resolved) {
       const est = estimatePpoMemory(a.resolved, a.host);
-      if (est) out.push({ offset: here.keyRange[0], title: `≈ ${gib(est.totalBytes)} per GPU (estimate; hover a batch key for the arithmetic)`, command: '' });
+      if (est)
+        out.push({
+          offset: here.keyRange[0],
+          title: `≈ ${gib(est.totalBytes)} per GPU (estimate; hover a batch key for the arithmetic)`,
+          command: '',
+        });
     }
   }
   return out;

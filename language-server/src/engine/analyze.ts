@@ -51,8 +51,17 @@ function analyzeInto(a: Analysis): void {
   a.diagnostics.push(...pf.syntax);
   if (pf.hasErrors) return;
   if (!isPlainObject(pf.value) && pf.value !== null && pf.value !== undefined) {
-    const start = (pf.doc.contents?.range?.[0]) ?? 0;
-    a.diagnostics.push(makeDiagnostic(pf, start, lineEnd(text, start), 'error', 'wrong-type', `A config must be a mapping of keys (\`ppo:\`, \`model:\`, ...), got ${describeRoot(pf.value)}`));
+    const start = pf.doc.contents?.range?.[0] ?? 0;
+    a.diagnostics.push(
+      makeDiagnostic(
+        pf,
+        start,
+        lineEnd(text, start),
+        'error',
+        'wrong-type',
+        `A config must be a mapping of keys (\`ppo:\`, \`model:\`, ...), got ${describeRoot(pf.value)}`,
+      ),
+    );
     return;
   }
   const guard = (rule: string, fn: () => EngineDiagnostic[]): void => {
@@ -61,7 +70,9 @@ function analyzeInto(a: Analysis): void {
     try {
       a.diagnostics.push(...fn());
     } catch (e) {
-      a.diagnostics.push(makeDiagnostic(pf, 0, 0, 'error', 'internal-error', `Internal error in ${rule}: ${e instanceof Error ? e.message : String(e)}`));
+      a.diagnostics.push(
+        makeDiagnostic(pf, 0, 0, 'error', 'internal-error', `Internal error in ${rule}: ${e instanceof Error ? e.message : String(e)}`),
+      );
     }
   };
   guard('extends', () => {
@@ -105,6 +116,15 @@ function capDiagnostics(a: Analysis, alreadyOmitted: number): void {
   const omitted = a.diagnostics.length - kept.length + alreadyOmitted;
   const last = kept.filter((d) => d.file === a.file.path).pop();
   const at = last ? last.start : 0;
-  kept.push(makeDiagnostic(a.file, at, at, 'information', 'too-many-problems', `${omitted} more problem${omitted === 1 ? '' : 's'} not shown (at most ${MAX_DIAGNOSTICS} per document)`));
+  kept.push(
+    makeDiagnostic(
+      a.file,
+      at,
+      at,
+      'information',
+      'too-many-problems',
+      `${omitted} more problem${omitted === 1 ? '' : 's'} not shown (at most ${MAX_DIAGNOSTICS} per document)`,
+    ),
+  );
   a.diagnostics = kept;
 }

@@ -107,7 +107,7 @@ async function countAsync(path: string): Promise<number | undefined> {
   try {
     fh = await fsp.open(path, 'r');
     const buf = Buffer.alloc(COUNT_CHUNK_BYTES);
-    for (let pos = 0; ; ) {
+    for (let pos = 0; ;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
       counter.feed(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
@@ -287,7 +287,12 @@ export function createBackgroundHost(options: BackgroundHostOptions = {}): Backg
     listDir(path: string): DirEntry[] | undefined {
       // Completion asks for one folder when the user types a path; readdir of it is cheap.
       try {
-        return fs.readdirSync(path, { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() || (e.isSymbolicLink() && fs.statSync(nodePath.join(path, e.name), { throwIfNoEntry: false })?.isDirectory() === true) }));
+        return fs.readdirSync(path, { withFileTypes: true }).map((e) => ({
+          name: e.name,
+          isDirectory:
+            e.isDirectory() ||
+            (e.isSymbolicLink() && fs.statSync(nodePath.join(path, e.name), { throwIfNoEntry: false })?.isDirectory() === true),
+        }));
       } catch {
         return undefined;
       }

@@ -58,16 +58,26 @@ export function resolveChain(root: ParsedFile, host: EngineHost): Chain {
     }
     const size = host.sizeOf?.(target);
     if (size !== undefined && size > MAX_CONFIG_BYTES) {
-      diag('extends-too-large', `extends: "${ext}" is ${(size / 1024 / 1024).toFixed(1)} MB; a config file is at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB, so it is not read`);
+      diag(
+        'extends-too-large',
+        `extends: "${ext}" is ${(size / 1024 / 1024).toFixed(1)} MB; a config file is at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB, so it is not read`,
+      );
       break;
     }
     const text = host.readFile(target);
     if (text === undefined && host.untrusted) {
-      diag('untrusted-workspace', `extends: "${ext}" is not read in an untrusted workspace (trust the workspace to check inherited keys)`, 'information');
+      diag(
+        'untrusted-workspace',
+        `extends: "${ext}" is not read in an untrusted workspace (trust the workspace to check inherited keys)`,
+        'information',
+      );
       break;
     }
     if (text === undefined) {
-      diag('extends-not-found', `extends: file "${ext}" does not exist (looked for ${displayPath(ext, nodePath.dirname(current.path), expanded)})`);
+      diag(
+        'extends-not-found',
+        `extends: file "${ext}" does not exist (looked for ${displayPath(ext, nodePath.dirname(current.path), expanded)})`,
+      );
       break;
     }
     seen.add(target);
@@ -116,7 +126,10 @@ export function originOf(chain: Chain, path: KeyPath): Origin | undefined {
 
 /** The merged config with schema defaults filled in on read. */
 export class ResolvedConfig {
-  constructor(readonly chain: Chain, readonly merged: Record<string, unknown>) {}
+  constructor(
+    readonly chain: Chain,
+    readonly merged: Record<string, unknown>,
+  ) {}
 
   get root(): ParsedFile {
     return this.chain.files[0];

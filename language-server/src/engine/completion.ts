@@ -65,7 +65,8 @@ function keyInsert(key: string, node: SchemaNode): string {
   const choices = node.enum ?? (node.type === 'boolean' ? [true, false] : undefined);
   if (choices) return `${key}: \${1|${choices.map((c) => scalarText(c).replace(/[,|]/g, '')).join(',')}|}`;
   if (node.type === 'array') return `${key}:\n  - $0`;
-  if (node.default !== undefined && node.default !== null && typeof node.default !== 'object') return `${key}: \${1:${snippetEscape(scalarText(node.default))}}`;
+  if (node.default !== undefined && node.default !== null && typeof node.default !== 'object')
+    return `${key}: \${1:${snippetEscape(scalarText(node.default))}}`;
   return `${key}: $0`;
 }
 
@@ -129,7 +130,16 @@ function valueCompletions(a: Analysis, keyPath: string[], node: SchemaNode, pref
   const out: CompletionEntry[] = [];
   const add = (v: unknown, doc?: string): void => {
     const text = scalarText(v);
-    out.push({ label: text, kind: 'value', detail: typeLabel(node), documentation: doc, insertText: text, isSnippet: false, replaceStart: start, replaceEnd: end });
+    out.push({
+      label: text,
+      kind: 'value',
+      detail: typeLabel(node),
+      documentation: doc,
+      insertText: text,
+      isSnippet: false,
+      replaceStart: start,
+      replaceEnd: end,
+    });
   };
   const doc = keyDocumentation(node);
   if (node.enum) node.enum.forEach((v) => add(v, doc));
@@ -142,7 +152,7 @@ function valueCompletions(a: Analysis, keyPath: string[], node: SchemaNode, pref
     const slash = prefix.lastIndexOf('/');
     const dirPart = slash >= 0 ? prefix.slice(0, slash + 1) : '';
     const expanded = expandPath(dirPart === '' ? '.' : dirPart, nodePath.dirname(a.file.path), a.host.env);
-    const entries = expanded.absolute ? a.host.listDir(expanded.absolute) ?? [] : [];
+    const entries = expanded.absolute ? (a.host.listDir(expanded.absolute) ?? []) : [];
     const wantDirs = pathKey?.kind === 'dir';
     for (const e of entries.slice(0, 500)) {
       if (e.name.startsWith('.') && !prefix.slice(slash + 1).startsWith('.')) continue;

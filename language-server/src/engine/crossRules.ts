@@ -21,7 +21,11 @@ export const WHITEN_MIN_SEQUENCES = 4;
 
 class RuleContext {
   readonly out: EngineDiagnostic[] = [];
-  constructor(readonly r: ResolvedConfig, readonly d: Derived, readonly host: EngineHost) {}
+  constructor(
+    readonly r: ResolvedConfig,
+    readonly d: Derived,
+    readonly host: EngineHost,
+  ) {}
 
   /** `ppo.x = 32` or `ppo.x = 32 (default)`. */
   show(path: P): string {
@@ -56,10 +60,28 @@ class RuleContext {
     return { pf: root, range: [0, lineEnd(root.text, 0)] };
   }
 
-  report(severity: Severity, code: string, candidates: readonly P[], message: string, fixes: Array<Fix | undefined> = [], involved: readonly P[] = candidates): void {
+  report(
+    severity: Severity,
+    code: string,
+    candidates: readonly P[],
+    message: string,
+    fixes: Array<Fix | undefined> = [],
+    involved: readonly P[] = candidates,
+  ): void {
     const a = this.anchor(candidates);
     const rel = this.related(involved).filter((x) => !(x.file === a.pf.path && x.start === a.range[0]));
-    this.out.push(makeDiagnostic(a.pf, a.range[0], a.range[1], severity, code, message, fixes.filter((f): f is Fix => f !== undefined), rel));
+    this.out.push(
+      makeDiagnostic(
+        a.pf,
+        a.range[0],
+        a.range[1],
+        severity,
+        code,
+        message,
+        fixes.filter((f): f is Fix => f !== undefined),
+        rel,
+      ),
+    );
   }
 
   set(path: P, value: unknown, title?: string, preferred = false): Fix | undefined {
@@ -82,7 +104,11 @@ function removeKeyFix(pf: ParsedFile, loc: Located, path: P): Fix | undefined {
   const cut = text[end] === '\r' ? end + 2 : text[end] === '\n' ? end + 1 : end;
   const a = pf.lineCounter.linePos(lineStart);
   const b = pf.lineCounter.linePos(cut);
-  return { title: `Remove \`${path.join('.')}\``, file: pf.path, edits: [{ start: lineStart, end: cut, line: a.line, column: a.col, endLine: b.line, endColumn: b.col, newText: '' }] };
+  return {
+    title: `Remove \`${path.join('.')}\``,
+    file: pf.path,
+    edits: [{ start: lineStart, end: cut, line: a.line, column: a.col, endLine: b.line, endColumn: b.col, newText: '' }],
+  };
 }
 
 function largestDivisorAtMost(n: number, cap: number): number {
@@ -113,11 +139,20 @@ function divisibility(ctx: RuleContext, split: BatchSplit | undefined, globalKey
   // processes' shares are whole, the preferred fix shrinks the per-device size to a divisor of the
   // share (more accumulation steps, same global batch); new global sizes stay on offer.
   const fits = byProcesses ? undefined : largestDivisorAtMost(global / d.world, perDevice);
-  const keep = fits === undefined ? undefined : ctx.set(perDeviceKey, fits, `Set \`${perDeviceKey.join('.')}\` to ${fits} (keeps \`${globalKey.join('.')}\` at ${global})`, true);
+  const keep =
+    fits === undefined
+      ? undefined
+      : ctx.set(perDeviceKey, fits, `Set \`${perDeviceKey.join('.')}\` to ${fits} (keeps \`${globalKey.join('.')}\` at ${global})`, true);
   const fixes: Array<Fix | undefined> = [keep, ctx.set(globalKey, nearest, undefined, keep === undefined)];
   const other = nearest === lower ? upper : lower;
   if (other >= unit) fixes.push(ctx.set(globalKey, other));
-  ctx.report('error', 'batch-divisibility', [globalKey, perDeviceKey, ['launch', 'processes'], ['launch', 'gpus'], ['launch', 'nodes']], message, fixes);
+  ctx.report(
+    'error',
+    'batch-divisibility',
+    [globalKey, perDeviceKey, ['launch', 'processes'], ['launch', 'gpus'], ['launch', 'nodes']],
+    message,
+    fixes,
+  );
 }
 
 function stepDividesRollout(ctx: RuleContext): void {
@@ -138,7 +173,16 @@ function stepDividesRollout(ctx: RuleContext): void {
   const l = (step.global / gcd(step.global, rolloutUnit)) * rolloutUnit;
   const up = Math.ceil(rollout.global / l) * l;
   if (up <= 4 * rollout.global) fixes.push(ctx.set(['ppo', 'rollout_batch_size'], up));
-  ctx.report('error', 'batch-divisibility', [['ppo', 'step_batch_size'], ['ppo', 'rollout_batch_size']], message, fixes);
+  ctx.report(
+    'error',
+    'batch-divisibility',
+    [
+      ['ppo', 'step_batch_size'],
+      ['ppo', 'rollout_batch_size'],
+    ],
+    message,
+    fixes,
+  );
 }
 
 function lengthBudget(ctx: RuleContext): void {
@@ -149,10 +193,17 @@ function lengthBudget(ctx: RuleContext): void {
   // PPO's lengths: an SFT- or RM-only config leaves them at their defaults, which need not fit its max_length.
   if (!r.isSet(['ppo']) || q === undefined || resp === undefined || max === undefined || q + resp <= max) return;
   const message = `\`ppo.query_len\` + \`ppo.response_len\` = ${q} + ${resp} = ${q + resp} exceeds \`model.max_length\` (${max})`;
-  ctx.report('error', 'length-budget', [['ppo', 'response_len'], ['ppo', 'query_len'], ['model', 'max_length']], message, [
-    max - q >= 1 ? ctx.set(['ppo', 'response_len'], max - q, undefined, true) : undefined,
-    ctx.set(['model', 'max_length'], q + resp),
-  ]);
+  ctx.report(
+    'error',
+    'length-budget',
+    [
+      ['ppo', 'response_len'],
+      ['ppo', 'query_len'],
+      ['model', 'max_length'],
+    ],
+    message,
+    [max - q >= 1 ? ctx.set(['ppo', 'response_len'], max - q, undefined, true) : undefined, ctx.set(['model', 'max_length'], q + resp)],
+  );
 }
 
 function builtinWorld(ctx: RuleContext): boolean {
@@ -169,22 +220,44 @@ function stagePrerequisites(ctx: RuleContext): void {
     ctx.report(
       'warning',
       'missing-facts',
-      [['reward_model', 'fact_augmentation'], ['data', 'builtin'], ['data', 'preference'], ['data', 'ppo_prompts']],
+      [
+        ['reward_model', 'fact_augmentation'],
+        ['data', 'builtin'],
+        ['data', 'preference'],
+        ['data', 'ppo_prompts'],
+      ],
       '`reward_model.fact_augmentation` is on but the config has no facts: set `data.facts` (image key → fact strings) or `data.builtin: shapes`',
-      [ctx.set(['reward_model', 'fact_augmentation'], false, 'Turn fact augmentation off (plain RLHF baseline)'), ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')],
+      [
+        ctx.set(['reward_model', 'fact_augmentation'], false, 'Turn fact augmentation off (plain RLHF baseline)'),
+        ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world'),
+      ],
     );
   }
   if (hasPpo && !r.str(['model', 'reward_model']) && !builtin && !r.str(['data', 'preference'])) {
     ctx.report(
       'warning',
       'missing-reward-model',
-      [['ppo', 'init_value_from_reward_model'], ['model', 'reward_model'], ['data', 'preference'], ['ppo', 'reward_warmup_steps']],
+      [
+        ['ppo', 'init_value_from_reward_model'],
+        ['model', 'reward_model'],
+        ['data', 'preference'],
+        ['ppo', 'reward_warmup_steps'],
+      ],
       'PPO has no reward model (and `ppo.init_value_from_reward_model` none to start the value model from): set `model.reward_model`, `data.preference` (a reward model is trained first, for `ppo.reward_warmup_steps` steps) or `data.builtin: shapes`',
       [ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')],
     );
   }
   if (hasPpo && !builtin && !r.str(['data', 'ppo_prompts'])) {
-    ctx.report('warning', 'missing-data', [['data', 'ppo_prompts'], ['data', 'builtin']], 'PPO has no prompts: set `data.ppo_prompts` (LLaVA JSON with `caption_type`) or `data.builtin: shapes`', [ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')]);
+    ctx.report(
+      'warning',
+      'missing-data',
+      [
+        ['data', 'ppo_prompts'],
+        ['data', 'builtin'],
+      ],
+      'PPO has no prompts: set `data.ppo_prompts` (LLaVA JSON with `caption_type`) or `data.builtin: shapes`',
+      [ctx.set(['data', 'builtin'], 'shapes', 'Use the built-in synthetic world')],
+    );
   }
   const whiten = r.bool(['ppo', 'whiten']);
   const rollout = r.num(['ppo', 'rollout_batch_size']);
@@ -192,14 +265,25 @@ function stagePrerequisites(ctx: RuleContext): void {
     ctx.report(
       'warning',
       'whiten-small-batch',
-      [['ppo', 'rollout_batch_size'], ['ppo', 'whiten']],
+      [
+        ['ppo', 'rollout_batch_size'],
+        ['ppo', 'whiten'],
+      ],
       `\`ppo.whiten\` normalises advantages over the rollout batch, but \`ppo.rollout_batch_size\` is ${rollout}: fewer than ${WHITEN_MIN_SEQUENCES} sequences give no usable mean and spread`,
-      [ctx.set(['ppo', 'whiten'], false, 'Turn advantage whitening off'), ctx.set(['ppo', 'rollout_batch_size'], WHITEN_MIN_SEQUENCES * ctx.d.world)],
+      [
+        ctx.set(['ppo', 'whiten'], false, 'Turn advantage whitening off'),
+        ctx.set(['ppo', 'rollout_batch_size'], WHITEN_MIN_SEQUENCES * ctx.d.world),
+      ],
     );
   }
   const benchmarks = r.get(['eval', 'benchmarks']);
   if (Array.isArray(benchmarks) && benchmarks.includes('mmhal') && !r.str(['data', 'eval'])) {
-    ctx.report('warning', 'missing-data', [['eval', 'benchmarks']], '`eval.benchmarks` includes `mmhal` but `data.eval` names no MMHal-Bench file');
+    ctx.report(
+      'warning',
+      'missing-data',
+      [['eval', 'benchmarks']],
+      '`eval.benchmarks` includes `mmhal` but `data.eval` names no MMHal-Bench file',
+    );
   }
 }
 
@@ -242,7 +326,13 @@ function nothingToRun(ctx: RuleContext): void {
 function rewardSigns(ctx: RuleContext): void {
   const bonus = ctx.r.num(['ppo', 'correct_choice_bonus']);
   if (bonus !== undefined && bonus < 0) {
-    ctx.report('warning', 'reward-sign', [['ppo', 'correct_choice_bonus']], `\`ppo.correct_choice_bonus\` is negative (${bonus}): correct multiple-choice answers would be penalised`, [ctx.set(['ppo', 'correct_choice_bonus'], -bonus, undefined, true)]);
+    ctx.report(
+      'warning',
+      'reward-sign',
+      [['ppo', 'correct_choice_bonus']],
+      `\`ppo.correct_choice_bonus\` is negative (${bonus}): correct multiple-choice answers would be penalised`,
+      [ctx.set(['ppo', 'correct_choice_bonus'], -bonus, undefined, true)],
+    );
   }
 }
 
@@ -255,32 +345,74 @@ function inertKeys(ctx: RuleContext): void {
   const r = ctx.r;
   if (r.get(['ppo', 'kl_controller']) === 'fixed') inert(ctx, ['ppo', 'target_kl'], '`ppo.kl_controller` is `fixed`');
   const policy = r.str(['model', 'policy']);
-  if (policy !== undefined && !policy.startsWith('builtin:')) inert(ctx, ['model', 'tiny'], '`model.policy` is a checkpoint, not `builtin:tiny-llava`');
-  if (r.str(['model', 'reward_model'])) inert(ctx, ['ppo', 'reward_warmup_steps'], '`model.reward_model` is set, so no reward model is warmed up');
+  if (policy !== undefined && !policy.startsWith('builtin:'))
+    inert(ctx, ['model', 'tiny'], '`model.policy` is a checkpoint, not `builtin:tiny-llava`');
+  if (r.str(['model', 'reward_model']))
+    inert(ctx, ['ppo', 'reward_warmup_steps'], '`model.reward_model` is set, so no reward model is warmed up');
   if (!builtinWorld(ctx)) inert(ctx, ['data', 'num_images'], '`data.builtin` is not `shapes`');
-  else for (const k of ['image_folder', 'facts', 'preference', 'ppo_prompts']) inert(ctx, ['data', k], '`data.builtin: shapes` generates its own data instead');
+  else
+    for (const k of ['image_folder', 'facts', 'preference', 'ppo_prompts'])
+      inert(ctx, ['data', k], '`data.builtin: shapes` generates its own data instead');
   const device = r.get(['launch', 'device']);
   const quant = r.get(['model', 'quantization']);
   if (device === 'cpu' && (quant === '4bit' || quant === '8bit')) {
-    ctx.report('warning', 'device-mismatch', [['model', 'quantization'], ['launch', 'device']], `\`model.quantization: ${String(quant)}\` needs a CUDA GPU (bitsandbytes), but \`launch.device\` is \`cpu\``, [ctx.set(['model', 'quantization'], 'none')]);
+    ctx.report(
+      'warning',
+      'device-mismatch',
+      [
+        ['model', 'quantization'],
+        ['launch', 'device'],
+      ],
+      `\`model.quantization: ${String(quant)}\` needs a CUDA GPU (bitsandbytes), but \`launch.device\` is \`cpu\``,
+      [ctx.set(['model', 'quantization'], 'none')],
+    );
   }
   // As the trainer's preflight: FSDP shards over torchrun's processes, and not a 4/8-bit base.
   if (r.get(['launch', 'strategy']) === 'fsdp') {
-    if (r.get(['launch', 'backend']) !== 'torchrun') inert(ctx, ['launch', 'strategy'], 'fsdp shards the model over several processes (`launch.backend: torchrun`); one process keeps the whole model');
+    if (r.get(['launch', 'backend']) !== 'torchrun')
+      inert(
+        ctx,
+        ['launch', 'strategy'],
+        'fsdp shards the model over several processes (`launch.backend: torchrun`); one process keeps the whole model',
+      );
     if (quant === '4bit' || quant === '8bit') {
-      ctx.report('error', 'incompatible', [['launch', 'strategy'], ['model', 'quantization']], `\`model.quantization: ${String(quant)}\` bases cannot be sharded by \`launch.strategy: fsdp\`: use ddp`, [ctx.set(['launch', 'strategy'], 'ddp')]);
+      ctx.report(
+        'error',
+        'incompatible',
+        [
+          ['launch', 'strategy'],
+          ['model', 'quantization'],
+        ],
+        `\`model.quantization: ${String(quant)}\` bases cannot be sharded by \`launch.strategy: fsdp\`: use ddp`,
+        [ctx.set(['launch', 'strategy'], 'ddp')],
+      );
     }
   }
   // As the trainer's preflight: backend local starts one process, so extra GPUs and processes sit idle.
   if ((r.get(['launch', 'backend']) ?? 'local') === 'local') {
     const gpus = r.num(['launch', 'gpus']);
     if (gpus !== undefined && gpus > 1 && r.isSet(['launch', 'gpus']) && device !== 'cpu') {
-      ctx.report('warning', 'single-process-backend', [['launch', 'gpus']], `\`launch.backend: local\` uses one device of the ${gpus}: set \`launch.backend: torchrun\` to train on all of them`, [ctx.set(['launch', 'backend'], 'torchrun')]);
+      ctx.report(
+        'warning',
+        'single-process-backend',
+        [['launch', 'gpus']],
+        `\`launch.backend: local\` uses one device of the ${gpus}: set \`launch.backend: torchrun\` to train on all of them`,
+        [ctx.set(['launch', 'backend'], 'torchrun')],
+      );
     }
     inert(ctx, ['launch', 'processes'], '`launch.processes` applies to `launch.backend: torchrun`');
   }
   if (device === 'cpu' && r.get(['model', 'dtype']) === 'fp16') {
-    ctx.report('warning', 'device-mismatch', [['model', 'dtype'], ['launch', 'device']], '`model.dtype: fp16` needs a GPU, but `launch.device` is `cpu`: use fp32 or bf16', [ctx.set(['model', 'dtype'], 'bf16')]);
+    ctx.report(
+      'warning',
+      'device-mismatch',
+      [
+        ['model', 'dtype'],
+        ['launch', 'device'],
+      ],
+      '`model.dtype: fp16` needs a GPU, but `launch.device` is `cpu`: use fp32 or bf16',
+      [ctx.set(['model', 'dtype'], 'bf16')],
+    );
   }
 }
 
@@ -289,11 +421,18 @@ function memoryFit(ctx: RuleContext): void {
   if (gpu === undefined || gpu <= 0 || ctx.r.get(['launch', 'device']) === 'cpu') return;
   const est = estimatePpoMemory(ctx.r, ctx.host);
   if (!est || est.totalBytes <= gpu * 1024 ** 3) return;
-  const advice = ctx.r.bool(['model', 'gradient_checkpointing']) ? 'lower the per-device batch sizes' : 'lower the per-device batch sizes or set `model.gradient_checkpointing: true`';
+  const advice = ctx.r.bool(['model', 'gradient_checkpointing'])
+    ? 'lower the per-device batch sizes'
+    : 'lower the per-device batch sizes or set `model.gradient_checkpointing: true`';
   ctx.report(
     'warning',
     'gpu-memory',
-    [['ppo', 'step_per_device_batch_size'], ['ppo', 'rollout_per_device_batch_size'], ['model', 'quantization'], ['model', 'policy']],
+    [
+      ['ppo', 'step_per_device_batch_size'],
+      ['ppo', 'rollout_per_device_batch_size'],
+      ['model', 'quantization'],
+      ['model', 'policy'],
+    ],
     `PPO needs about ${gib(est.totalBytes)} per GPU, more than the ${gpu.toFixed(0)} GiB GPU: ${advice} (hover for the arithmetic)`,
   );
 }

@@ -58,7 +58,15 @@ const ROUNDING = { floor: Math.floor, ceil: Math.ceil, round: Math.round } as co
 function split(r: ResolvedConfig, globalKey: string[], perDeviceKey: string[], world: number): BatchSplit | undefined {
   const global = r.num(globalKey);
   const perDevice = r.num(perDeviceKey);
-  if (global === undefined || perDevice === undefined || !Number.isInteger(global) || !Number.isInteger(perDevice) || global < 1 || perDevice < 1) return undefined;
+  if (
+    global === undefined ||
+    perDevice === undefined ||
+    !Number.isInteger(global) ||
+    !Number.isInteger(perDevice) ||
+    global < 1 ||
+    perDevice < 1
+  )
+    return undefined;
   // As the trainer splits it: the global batch over the processes, each share in micro-batches.
   const share = global / world;
   const micro = Number.isInteger(share) ? Math.min(perDevice, share) : perDevice;
@@ -114,9 +122,16 @@ export function deriveFigures(r: ResolvedConfig, host: EngineHost | undefined): 
   if (d.promptCount !== undefined && d.promptCount > 0 && batch !== undefined && Number.isInteger(batch) && batch >= 1) {
     d.iterationsPerEpoch = d.promptCount / batch;
     // epochs × prompts / batch in the trainer's order, so float rounding lands on the same side.
-    if (totalEpochs !== undefined && totalEpochs > 0) d.totalIterations = Math.max(rule.minimum, ROUNDING[rule.rounding]((totalEpochs * d.promptCount) / batch));
+    if (totalEpochs !== undefined && totalEpochs > 0)
+      d.totalIterations = Math.max(rule.minimum, ROUNDING[rule.rounding]((totalEpochs * d.promptCount) / batch));
   }
-  if (maxIter !== undefined && Number.isInteger(maxIter) && maxIter >= 1 && (d.totalIterations === undefined || maxIter < d.totalIterations)) d.totalIterations = maxIter;
+  if (
+    maxIter !== undefined &&
+    Number.isInteger(maxIter) &&
+    maxIter >= 1 &&
+    (d.totalIterations === undefined || maxIter < d.totalIterations)
+  )
+    d.totalIterations = maxIter;
   return d;
 }
 

@@ -14,9 +14,7 @@ function column(pf: ParsedFile, offset: number): number {
 }
 
 function nestedText(segments: readonly string[], value: string, indent: string): string {
-  return segments
-    .map((seg, i) => `${indent}${INDENT.repeat(i)}${seg}:${i === segments.length - 1 ? ` ${value}` : ''}`)
-    .join('\n');
+  return segments.map((seg, i) => `${indent}${INDENT.repeat(i)}${seg}:${i === segments.length - 1 ? ` ${value}` : ''}`).join('\n');
 }
 
 export function setValueEdit(pf: ParsedFile, path: readonly string[], value: string): TextEditSpec | undefined {
@@ -27,7 +25,13 @@ export function setValueEdit(pf: ParsedFile, path: readonly string[], value: str
     const colon = text.indexOf(':', here.keyRange[1]);
     if (colon < 0) return undefined;
     const end = lineEnd(text, colon);
-    if (text.slice(colon + 1, end).replace(/#.*$/, '').trim() !== '') return undefined;
+    if (
+      text
+        .slice(colon + 1, end)
+        .replace(/#.*$/, '')
+        .trim() !== ''
+    )
+      return undefined;
     return editAt(pf, colon + 1, colon + 1, ` ${value}`);
   }
   for (let i = path.length - 1; i >= 0; i--) {
@@ -49,7 +53,13 @@ export function setValueEdit(pf: ParsedFile, path: readonly string[], value: str
       const colon = text.indexOf(':', parent.keyRange[1]);
       if (colon < 0) return undefined;
       const end = lineEnd(text, colon);
-      if (text.slice(colon + 1, end).replace(/#.*$/, '').trim() !== '') return undefined;
+      if (
+        text
+          .slice(colon + 1, end)
+          .replace(/#.*$/, '')
+          .trim() !== ''
+      )
+        return undefined;
       const indent = ' '.repeat(column(pf, parent.keyRange[0]) + INDENT.length);
       return editAt(pf, end, end, `\n${nestedText(missing, value, indent)}`);
     }
@@ -58,7 +68,13 @@ export function setValueEdit(pf: ParsedFile, path: readonly string[], value: str
   return undefined;
 }
 
-function insertInto(pf: ParsedFile, map: Node, missing: readonly string[], value: string, fallbackIndent: number): TextEditSpec | undefined {
+function insertInto(
+  pf: ParsedFile,
+  map: Node,
+  missing: readonly string[],
+  value: string,
+  fallbackIndent: number,
+): TextEditSpec | undefined {
   if (!isMap(map) || map.flow) return undefined;
   const items = map.items;
   if (items.length === 0) return undefined;

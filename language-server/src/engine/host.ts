@@ -75,7 +75,10 @@ export function createNodeHost(options: NodeHostOptions = {}): EngineHost {
     },
     listDir(path: string): DirEntry[] | undefined {
       try {
-        return fs.readdirSync(path, { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() || (e.isSymbolicLink() && stat(nodePath.join(path, e.name))?.isDirectory === true) }));
+        return fs.readdirSync(path, { withFileTypes: true }).map((e) => ({
+          name: e.name,
+          isDirectory: e.isDirectory() || (e.isSymbolicLink() && stat(nodePath.join(path, e.name))?.isDirectory === true),
+        }));
       } catch {
         return undefined;
       }

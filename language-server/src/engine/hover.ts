@@ -18,8 +18,17 @@ export interface HoverResult {
 }
 
 const MEMORY_KEYS = new Set([
-  'model.policy', 'model.dtype', 'model.quantization', 'model.gradient_checkpointing', 'model.lora.r', 'model.lora.target_modules',
-  'ppo.rollout_per_device_batch_size', 'ppo.step_per_device_batch_size', 'ppo.query_len', 'ppo.response_len', 'launch.gpus',
+  'model.policy',
+  'model.dtype',
+  'model.quantization',
+  'model.gradient_checkpointing',
+  'model.lora.r',
+  'model.lora.target_modules',
+  'ppo.rollout_per_device_batch_size',
+  'ppo.step_per_device_batch_size',
+  'ppo.query_len',
+  'ppo.response_len',
+  'launch.gpus',
 ]);
 
 function batchLines(a: Analysis, key: string): string[] {
@@ -29,7 +38,8 @@ function batchLines(a: Analysis, key: string): string[] {
   const procs = `${d.perNode} × ${d.nodes} = ${d.world} process${d.world === 1 ? '' : 'es'}`;
   const splitLine = (label: string, s: typeof d.rollout, what: string): void => {
     if (!s) return;
-    if (s.perDeviceSteps !== undefined) out.push(`${label}: ${s.global} = ${s.micro} per device × ${procs} × **${s.perDeviceSteps} ${what}**`);
+    if (s.perDeviceSteps !== undefined)
+      out.push(`${label}: ${s.global} = ${s.micro} per device × ${procs} × **${s.perDeviceSteps} ${what}**`);
     else out.push(`${label}: ${s.global} does not split into ${s.perDevice} per device × ${procs}`);
   };
   const launch = key === 'launch.gpus' || key === 'launch.nodes' || key === 'launch.processes' || key === 'launch.device';
@@ -38,11 +48,21 @@ function batchLines(a: Analysis, key: string): string[] {
   if (key.startsWith('sft.') && key.includes('batch')) splitLine('SFT batch', d.sft, 'gradient-accumulation steps');
   if (key.startsWith('rl_init.') && key.includes('batch')) splitLine('RL-init batch', d.rlInit, 'gradient-accumulation steps');
   if (key.startsWith('reward_model.') && key.includes('batch')) splitLine('RM batch', d.rm, 'gradient-accumulation steps');
-  if ((key.startsWith('ppo.rollout_batch') || key.startsWith('ppo.step_batch') || key === 'ppo.ppo_epochs') && d.optimiserStepsPerIteration !== undefined && d.rollout && d.step) {
-    out.push(`Optimiser steps per PPO iteration: (${d.rollout.global} / ${d.step.global}) × ${a.resolved?.get(['ppo', 'ppo_epochs'])} = **${d.optimiserStepsPerIteration}**`);
+  if (
+    (key.startsWith('ppo.rollout_batch') || key.startsWith('ppo.step_batch') || key === 'ppo.ppo_epochs') &&
+    d.optimiserStepsPerIteration !== undefined &&
+    d.rollout &&
+    d.step
+  ) {
+    out.push(
+      `Optimiser steps per PPO iteration: (${d.rollout.global} / ${d.step.global}) × ${a.resolved?.get(['ppo', 'ppo_epochs'])} = **${d.optimiserStepsPerIteration}**`,
+    );
   }
   if (key === 'ppo.total_epochs' || key === 'ppo.max_iterations' || key === 'ppo.rollout_batch_size' || key === 'data.ppo_prompts') {
-    if (d.promptCount !== undefined && d.iterationsPerEpoch !== undefined) out.push(`Iterations: ${formatCount(d.promptCount)} prompts / ${d.rollout?.global} = ${formatCount(d.iterationsPerEpoch)} per epoch${d.totalIterations !== undefined ? `, **${formatCount(d.totalIterations)} in total**` : ''}`);
+    if (d.promptCount !== undefined && d.iterationsPerEpoch !== undefined)
+      out.push(
+        `Iterations: ${formatCount(d.promptCount)} prompts / ${d.rollout?.global} = ${formatCount(d.iterationsPerEpoch)} per epoch${d.totalIterations !== undefined ? `, **${formatCount(d.totalIterations)} in total**` : ''}`,
+      );
     else if (d.totalIterations !== undefined) out.push(`Iterations: **${formatCount(d.totalIterations)}** (ppo.max_iterations)`);
     else out.push('Iterations per epoch: unknown until `data.ppo_prompts` names a readable file');
   }
@@ -51,7 +71,10 @@ function batchLines(a: Analysis, key: string): string[] {
     const q = r?.num(['ppo', 'query_len']);
     const resp = r?.num(['ppo', 'response_len']);
     const max = r?.num(['model', 'max_length']);
-    if (q !== undefined && resp !== undefined && max !== undefined) out.push(`Length budget: ${q} + ${resp} = ${q + resp} of ${max} tokens (${max - q - resp} left for the reward-model suffix and facts)`);
+    if (q !== undefined && resp !== undefined && max !== undefined)
+      out.push(
+        `Length budget: ${q} + ${resp} = ${q + resp} of ${max} tokens (${max - q - resp} left for the reward-model suffix and facts)`,
+      );
     if (d.tokensPerRollout !== undefined) out.push(`Tokens per rollout batch: at most ${formatCount(d.tokensPerRollout)}`);
   }
   return out;
@@ -61,14 +84,32 @@ function pathLines(a: Analysis, path: PathSegment[]): string[] {
   const r = a.resolved;
   if (!r || !isPathKey(path)) return [];
   const key = path.map(String);
-  if (key[0] === 'extends') return a.chain && a.chain.files.length > 1 ? [`Inherits from: ${a.chain.files.slice(1).map((f) => `\`${f.path}\``).join(' → ')}`] : [];
+  if (key[0] === 'extends')
+    return a.chain && a.chain.files.length > 1
+      ? [
+          `Inherits from: ${a.chain.files
+            .slice(1)
+            .map((f) => `\`${f.path}\``)
+            .join(' → ')}`,
+        ]
+      : [];
   const cp = configPath(r, key, a.host);
   if (!cp || isBuiltinRef(cp.raw)) return [];
-  if (!cp.expanded.absolute) return [`Resolves on the machine that defines $${cp.expanded.unset.join(', $')} (not set here, so not checked)`];
+  if (!cp.expanded.absolute)
+    return [`Resolves on the machine that defines $${cp.expanded.unset.join(', $')} (not set here, so not checked)`];
   const abs = cp.expanded.absolute;
   const st = statOf(a.host, abs);
-  const lines = [`Resolves to \`${displayPath(cp.raw.trim(), nodePath.dirname(cp.origin.pf.path), cp.expanded)}\`${st === undefined ? ' — **does not exist**' : st === 'pending' ? ' (checking…)' : ''}`];
-  if (st !== undefined && st !== 'unknown' && st !== 'pending' && st.isFile && pathKeyAt(key)?.kind === 'file' && !(key[0] === 'data' && key[1] === 'facts')) {
+  const lines = [
+    `Resolves to \`${displayPath(cp.raw.trim(), nodePath.dirname(cp.origin.pf.path), cp.expanded)}\`${st === undefined ? ' — **does not exist**' : st === 'pending' ? ' (checking…)' : ''}`,
+  ];
+  if (
+    st !== undefined &&
+    st !== 'unknown' &&
+    st !== 'pending' &&
+    st.isFile &&
+    pathKeyAt(key)?.kind === 'file' &&
+    !(key[0] === 'data' && key[1] === 'facts')
+  ) {
     const n = countRecords(a.host, abs);
     if (n !== undefined) lines.push(`${formatCount(n)} records`);
   }
@@ -89,7 +130,8 @@ export function hover(a: Analysis, offset: number): HoverResult | undefined {
   const r = a.resolved;
   if (r && schemaPath.length > 0) {
     const origin = r.where(schemaPath);
-    if (origin && origin.pf.path !== a.file.path) parts.push(`Value \`${JSON.stringify(r.get(schemaPath))}\` set in \`${nodePath.basename(origin.pf.path)}\`.`);
+    if (origin && origin.pf.path !== a.file.path)
+      parts.push(`Value \`${JSON.stringify(r.get(schemaPath))}\` set in \`${nodePath.basename(origin.pf.path)}\`.`);
   }
   const extra = [...batchLines(a, name), ...pathLines(a, schemaPath)];
   if (extra.length > 0) parts.push(extra.join('  \n'));

@@ -30,7 +30,16 @@ export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 /** The wire shape only (no offsets or fixes), for the CLI's JSON output. */
 export function toValidationDiagnostic(d: EngineDiagnostic): ValidationDiagnostic {
-  return { line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn, severity: d.severity, code: d.code, message: d.message, file: d.file };
+  return {
+    line: d.line,
+    column: d.column,
+    endLine: d.endLine,
+    endColumn: d.endColumn,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    file: d.file,
+  };
 }
 
 /**
@@ -42,24 +51,60 @@ export function validateText(text: string, filePath: string, host?: EngineHost):
   try {
     return analyze(text, filePath, host).diagnostics.map(toValidationDiagnostic);
   } catch (e) {
-    return [{ line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'internal-error', message: `Internal error: ${e instanceof Error ? e.message : String(e)}`, file: filePath }];
+    return [
+      {
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        severity: 'error',
+        code: 'internal-error',
+        message: `Internal error: ${e instanceof Error ? e.message : String(e)}`,
+        file: filePath,
+      },
+    ];
   }
 }
 
 /** Validates a config file on disk, following `extends` and checking the paths it names. */
-export function validateFile(filePath: string, options: { env?: Readonly<Record<string, string | undefined>>; gpuMemoryGiB?: number } = {}): ValidationDiagnostic[] {
+export function validateFile(
+  filePath: string,
+  options: { env?: Readonly<Record<string, string | undefined>>; gpuMemoryGiB?: number } = {},
+): ValidationDiagnostic[] {
   const abs = nodePath.resolve(filePath);
   let text: string;
   try {
     // A config is small; a huge file given by mistake is refused before it fills the memory.
     const size = fs.statSync(abs).size;
     if (size > MAX_DOCUMENT_BYTES) {
-      return [{ line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'file-too-large', message: `${abs} is ${(size / 1024 / 1024).toFixed(1)} MB; a config file is at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB, so it is not read`, file: abs }];
+      return [
+        {
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 1,
+          severity: 'error',
+          code: 'file-too-large',
+          message: `${abs} is ${(size / 1024 / 1024).toFixed(1)} MB; a config file is at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB, so it is not read`,
+          file: abs,
+        },
+      ];
     }
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
     const reason = e instanceof Error && 'code' in e && e.code === 'ENOENT' ? 'file not found' : e instanceof Error ? e.message : String(e);
-    return [{ line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'file-unreadable', message: `Cannot read ${abs}: ${reason}`, file: abs }];
+    return [
+      {
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        severity: 'error',
+        code: 'file-unreadable',
+        message: `Cannot read ${abs}: ${reason}`,
+        file: abs,
+      },
+    ];
   }
   return validateText(text, abs, createNodeHost({ env: options.env ?? process.env, gpuMemoryGiB: options.gpuMemoryGiB }));
 }

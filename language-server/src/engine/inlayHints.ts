@@ -39,12 +39,22 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
     at(path, `${b.micro} per device × ${procs} → ${steps}`, `${why}: ${arithmetic}`);
   };
   const accumulation: [string, string] = ['accumulation step', 'accumulation steps'];
-  split(['ppo', 'rollout_batch_size'], d.rollout, ['generation pass', 'generation passes'], 'Generation passes per device per PPO iteration');
+  split(
+    ['ppo', 'rollout_batch_size'],
+    d.rollout,
+    ['generation pass', 'generation passes'],
+    'Generation passes per device per PPO iteration',
+  );
   split(['ppo', 'step_batch_size'], d.step, accumulation, 'Gradient-accumulation steps per optimiser step');
-  if (d.optimiserStepsPerIteration !== undefined) at(['ppo', 'ppo_epochs'], `→ ${d.optimiserStepsPerIteration} optimiser steps/iteration`, '(rollout batch / step batch) × ppo_epochs');
+  if (d.optimiserStepsPerIteration !== undefined)
+    at(['ppo', 'ppo_epochs'], `→ ${d.optimiserStepsPerIteration} optimiser steps/iteration`, '(rollout batch / step batch) × ppo_epochs');
   if (d.totalIterations !== undefined) {
     const per = d.iterationsPerEpoch !== undefined ? `${formatCount(d.iterationsPerEpoch)}/epoch, ` : '';
-    at(r.isSet(['ppo', 'max_iterations']) && d.iterationsPerEpoch === undefined ? ['ppo', 'max_iterations'] : ['ppo', 'total_epochs'], `→ ${per}${formatCount(d.totalIterations)} iterations`, 'PPO iterations over the prompt set');
+    at(
+      r.isSet(['ppo', 'max_iterations']) && d.iterationsPerEpoch === undefined ? ['ppo', 'max_iterations'] : ['ppo', 'total_epochs'],
+      `→ ${per}${formatCount(d.totalIterations)} iterations`,
+      'PPO iterations over the prompt set',
+    );
   }
   split(['sft', 'batch_size'], d.sft, accumulation, 'Gradient-accumulation steps per SFT optimiser step');
   split(['rl_init', 'batch_size'], d.rlInit, accumulation, 'Gradient-accumulation steps per RL-init optimiser step');
@@ -55,7 +65,11 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
   const resp = r.num(['ppo', 'response_len']);
   const max = r.num(['model', 'max_length']);
   if (q !== undefined && resp !== undefined && max !== undefined && findPath(pf, ['ppo', 'response_len'])) {
-    at(['ppo', 'response_len'], `${q + resp}/${max} tokens${d.tokensPerRollout !== undefined ? `, ≤ ${formatCount(d.tokensPerRollout)}/rollout` : ''}`, 'query_len + response_len of model.max_length; tokens per rollout batch');
+    at(
+      ['ppo', 'response_len'],
+      `${q + resp}/${max} tokens${d.tokensPerRollout !== undefined ? `, ≤ ${formatCount(d.tokensPerRollout)}/rollout` : ''}`,
+      'query_len + response_len of model.max_length; tokens per rollout batch',
+    );
   }
   return out.sort((x, y) => x.offset - y.offset);
 }

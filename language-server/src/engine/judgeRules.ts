@@ -45,13 +45,24 @@ export function judgeDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDia
   const origin = r.where(['eval', 'judge', 'base_url']);
   if (typeof url !== 'string' || !origin) return [];
   const [start, end] = origin.loc.valueRange;
-  const at = (severity: 'error' | 'warning', code: string, message: string): EngineDiagnostic[] => [makeDiagnostic(origin.pf, start, end, severity, code, message)];
-  if (!/^https?:\/\//i.test(url.trim())) return at('error', 'judge-url', '`eval.judge.base_url` must start with https:// (or http:// on loopback)');
+  const at = (severity: 'error' | 'warning', code: string, message: string): EngineDiagnostic[] => [
+    makeDiagnostic(origin.pf, start, end, severity, code, message),
+  ];
+  if (!/^https?:\/\//i.test(url.trim()))
+    return at('error', 'judge-url', '`eval.judge.base_url` must start with https:// (or http:// on loopback)');
   if (/^http:\/\//i.test(url.trim()) && !isLoopbackUrl(url)) {
-    return at('error', 'judge-insecure', '`eval.judge.base_url` uses plain http:// to another machine: the requests (and any API key) would cross the network unencrypted. Use https://; plain http is accepted only for loopback (localhost, 127.0.0.1, ::1)');
+    return at(
+      'error',
+      'judge-insecure',
+      '`eval.judge.base_url` uses plain http:// to another machine: the requests (and any API key) would cross the network unencrypted. Use https://; plain http is accepted only for loopback (localhost, 127.0.0.1, ::1)',
+    );
   }
   if (r.raw(['eval', 'judge', 'api_key']) === undefined && !sameEndpoint(url, environmentJudgeUrl(host.env))) {
-    return at('warning', 'judge-key-withheld', `\`eval.judge.base_url\` names an endpoint your environment does not (${ENV_NAMES}, else OpenAI's): your OPENAI_API_KEY is not sent to it, since a config may come from anyone. To send it, set ${ENV_NAMES} to this URL in your environment`);
+    return at(
+      'warning',
+      'judge-key-withheld',
+      `\`eval.judge.base_url\` names an endpoint your environment does not (${ENV_NAMES}, else OpenAI's): your OPENAI_API_KEY is not sent to it, since a config may come from anyone. To send it, set ${ENV_NAMES} to this URL in your environment`,
+    );
   }
   return [];
 }

@@ -71,7 +71,16 @@ function fromConfigJson(text: string, source: string): ModelDims | undefined {
     const vl = num(v, 'num_hidden_layers') ?? 24;
     visionParams = vl * (4 * vh * vh + 2 * vh * (num(v, 'intermediate_size') ?? 4 * vh));
   } else if (typeof cfg.mm_vision_tower === 'string') visionParams = CLIP_L_PARAMS;
-  return { layers, hidden, kvWidth, intermediate, vocab, lmParams: lmParams(layers, hidden, kvWidth, intermediate, vocab), visionParams, source };
+  return {
+    layers,
+    hidden,
+    kvWidth,
+    intermediate,
+    vocab,
+    lmParams: lmParams(layers, hidden, kvWidth, intermediate, vocab),
+    visionParams,
+    source,
+  };
 }
 
 /** Model shape from the checkpoint's config.json, the built-in tiny model's keys, or a size in the name. */
@@ -82,7 +91,16 @@ export function modelDims(r: ResolvedConfig, host: EngineHost | undefined): Mode
     const l = r.num(['model', 'tiny', 'num_layers']) ?? 2;
     const vh = r.num(['model', 'tiny', 'vision_hidden_size']) ?? 32;
     const vocab = 1000;
-    return { layers: l, hidden: h, kvWidth: h, intermediate: 4 * h, vocab, lmParams: lmParams(l, h, h, 4 * h, vocab), visionParams: 2 * 12 * vh * vh, source: `${policy} (model.tiny)` };
+    return {
+      layers: l,
+      hidden: h,
+      kvWidth: h,
+      intermediate: 4 * h,
+      vocab,
+      lmParams: lmParams(l, h, h, 4 * h, vocab),
+      visionParams: 2 * 12 * vh * vh,
+      source: `${policy} (model.tiny)`,
+    };
   }
   if (host) {
     const cp = configPath(r, ['model', 'policy'], host);
@@ -122,8 +140,13 @@ export function estimatePpoMemory(r: ResolvedConfig, host: EngineHost | undefine
   const targets = Array.isArray(targetsRaw) ? targetsRaw.filter((t): t is string => typeof t === 'string') : [];
   const h = dims.hidden;
   const io: Record<string, number> = {
-    q_proj: 2 * h, o_proj: 2 * h, k_proj: h + dims.kvWidth, v_proj: h + dims.kvWidth,
-    gate_proj: h + dims.intermediate, up_proj: h + dims.intermediate, down_proj: h + dims.intermediate,
+    q_proj: 2 * h,
+    o_proj: 2 * h,
+    k_proj: h + dims.kvWidth,
+    v_proj: h + dims.kvWidth,
+    gate_proj: h + dims.intermediate,
+    up_proj: h + dims.intermediate,
+    down_proj: h + dims.intermediate,
   };
   const loraParams = dims.layers * rank * targets.reduce((s, t) => s + (io[t] ?? 2 * h), 0);
   const perRollout = r.num(['ppo', 'rollout_per_device_batch_size']) ?? 1;
@@ -132,17 +155,38 @@ export function estimatePpoMemory(r: ResolvedConfig, host: EngineHost | undefine
   const ckpt = r.bool(['model', 'gradient_checkpointing']) ?? false;
 
   const terms = [
-    { label: `base LM weights (${(dims.lmParams / 1e9).toFixed(2)} B params × ${baseBytesPerParam} B, ${quant === 'none' ? dtype : quant}), shared by the four models`, bytes: dims.lmParams * baseBytesPerParam },
-    { label: `vision tower + projector (${(dims.visionParams / 1e6).toFixed(0)} M params × ${dtypeBytes} B)`, bytes: dims.visionParams * dtypeBytes },
-    { label: `policy + value LoRA (2 × ${(loraParams / 1e6).toFixed(1)} M params × 16 B: fp32 weights, grads, Adam m and v)`, bytes: 2 * loraParams * 16 },
-    { label: `reference + reward LoRA (2 × ${(loraParams / 1e6).toFixed(1)} M params × ${dtypeBytes} B, frozen)`, bytes: 2 * loraParams * dtypeBytes },
+    {
+      label: `base LM weights (${(dims.lmParams / 1e9).toFixed(2)} B params × ${baseBytesPerParam} B, ${quant === 'none' ? dtype : quant}), shared by the four models`,
+      bytes: dims.lmParams * baseBytesPerParam,
+    },
+    {
+      label: `vision tower + projector (${(dims.visionParams / 1e6).toFixed(0)} M params × ${dtypeBytes} B)`,
+      bytes: dims.visionParams * dtypeBytes,
+    },
+    {
+      label: `policy + value LoRA (2 × ${(loraParams / 1e6).toFixed(1)} M params × 16 B: fp32 weights, grads, Adam m and v)`,
+      bytes: 2 * loraParams * 16,
+    },
+    {
+      label: `reference + reward LoRA (2 × ${(loraParams / 1e6).toFixed(1)} M params × ${dtypeBytes} B, frozen)`,
+      bytes: 2 * loraParams * dtypeBytes,
+    },
   ];
   const kv = perRollout * seq * dims.layers * 2 * dims.kvWidth * dtypeBytes;
   const actPerLayer = perStep * seq * h;
-  const activations = (ckpt ? actPerLayer * dtypeBytes * dims.layers + actPerLayer * 34 : actPerLayer * 34 * dims.layers) + perStep * seq * dims.vocab * 4 * 2;
-  const phase = kv >= activations
-    ? { label: `rollout KV cache (${perRollout} seqs × ${seq} tokens × ${dims.layers} layers × 2 × ${dims.kvWidth} × ${dtypeBytes} B) — larger than training activations`, bytes: kv }
-    : { label: `training activations (${perStep} seqs × ${seq} tokens, ${ckpt ? 'with' : 'without'} gradient checkpointing, + fp32 logits) — larger than the rollout KV cache`, bytes: activations };
+  const activations =
+    (ckpt ? actPerLayer * dtypeBytes * dims.layers + actPerLayer * 34 : actPerLayer * 34 * dims.layers) +
+    perStep * seq * dims.vocab * 4 * 2;
+  const phase =
+    kv >= activations
+      ? {
+          label: `rollout KV cache (${perRollout} seqs × ${seq} tokens × ${dims.layers} layers × 2 × ${dims.kvWidth} × ${dtypeBytes} B) — larger than training activations`,
+          bytes: kv,
+        }
+      : {
+          label: `training activations (${perStep} seqs × ${seq} tokens, ${ckpt ? 'with' : 'without'} gradient checkpointing, + fp32 logits) — larger than the rollout KV cache`,
+          bytes: activations,
+        };
   terms.push(phase, { label: 'CUDA context and allocator slack', bytes: 1.0 * GiB });
   const totalBytes = terms.reduce((s, t) => s + t.bytes, 0);
   return {

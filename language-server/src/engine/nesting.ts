@@ -66,7 +66,11 @@ export function nestingExcess(text: string, limit = MAX_NESTING): number {
       } else if ((c === ']' || c === '}') && flow > 0) flow--;
       if (c !== ' ' && c !== '\r') lastNonSpace = c;
     }
-    if (flow === 0 && (lastNonSpace === '|' || lastNonSpace === '>' || (/[-+0-9]/.test(lastNonSpace) && BLOCK_SCALAR_HEAD.test(text.slice(j, lineEnd))))) blockScalarIndent = indent;
+    if (
+      flow === 0 &&
+      (lastNonSpace === '|' || lastNonSpace === '>' || (/[-+0-9]/.test(lastNonSpace) && BLOCK_SCALAR_HEAD.test(text.slice(j, lineEnd))))
+    )
+      blockScalarIndent = indent;
     i = lineEnd + 1;
   }
   return -1;

@@ -37,7 +37,8 @@ function policyFolderProblem(host: EngineHost, folder: string): string | undefin
   const markers = ['run.json', 'base.json', 'config.json'].map((f) => kindAt(host, nodePath.join(folder, f)));
   if (markers.includes('pending')) return undefined; // asked again once the host has looked
   if (markers[0] === 'file' || markers[1] === 'file') return undefined;
-  if (markers[2] === 'missing') return 'has no config.json; a Hugging Face LLaVA checkpoint folder, an `sft` or `rl_init` run directory, or a stage checkpoint is expected';
+  if (markers[2] === 'missing')
+    return 'has no config.json; a Hugging Face LLaVA checkpoint folder, an `sft` or `rl_init` run directory, or a stage checkpoint is expected';
   const text = readHead(host, nodePath.join(folder, 'config.json'));
   if (text === undefined) return undefined;
   let cfg: unknown;
@@ -47,7 +48,8 @@ function policyFolderProblem(host: EngineHost, folder: string): string | undefin
     return 'has a config.json that is not valid JSON';
   }
   const type = isPlainObject(cfg) ? cfg.model_type : undefined;
-  if (typeof type === 'string' && !type.toLowerCase().includes('llava')) return `holds a "${type}" model; a LLaVA-family checkpoint is expected`;
+  if (typeof type === 'string' && !type.toLowerCase().includes('llava'))
+    return `holds a "${type}" model; a LLaVA-family checkpoint is expected`;
   return undefined;
 }
 
@@ -65,7 +67,16 @@ function untrustedNote(r: ResolvedConfig, host: EngineHost): EngineDiagnostic[] 
     const cp = configPath(r, key.path, host);
     if (!cp || isBuiltinRef(cp.raw)) continue;
     const range = cp.origin.loc.valueRange;
-    return [makeDiagnostic(cp.origin.pf, range[0], range[1], 'information', 'untrusted-workspace', 'File checks are off in an untrusted workspace: the files and folders this config names are not read (trust the workspace to check them)')];
+    return [
+      makeDiagnostic(
+        cp.origin.pf,
+        range[0],
+        range[1],
+        'information',
+        'untrusted-workspace',
+        'File checks are off in an untrusted workspace: the files and folders this config names are not read (trust the workspace to check them)',
+      ),
+    ];
   }
   return [];
 }
@@ -85,27 +96,61 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
     if (st === 'pending') continue; // checked when the background read lands
     if (st === undefined) {
       const what = key.kind === 'dir' ? 'folder' : 'file';
-      out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-not-found', `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${displayPath(cp.raw.trim(), nodePath.dirname(pf.path), cp.expanded)})`));
+      out.push(
+        makeDiagnostic(
+          pf,
+          range[0],
+          range[1],
+          'warning',
+          'path-not-found',
+          `\`${name}\`: ${what} "${cp.raw}" does not exist (resolved to ${displayPath(cp.raw.trim(), nodePath.dirname(pf.path), cp.expanded)})`,
+        ),
+      );
       continue;
     }
     if (st !== 'unknown') {
       if (key.kind === 'dir' && !st.isDirectory) {
-        out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-kind', `\`${name}\`: "${cp.raw}" is a file; a folder is expected`));
+        out.push(
+          makeDiagnostic(pf, range[0], range[1], 'warning', 'path-kind', `\`${name}\`: "${cp.raw}" is a file; a folder is expected`),
+        );
         continue;
       }
       if (key.kind === 'file' && !st.isFile) {
-        out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'path-kind', `\`${name}\`: "${cp.raw}" is a folder; a file is expected`));
+        out.push(
+          makeDiagnostic(pf, range[0], range[1], 'warning', 'path-kind', `\`${name}\`: "${cp.raw}" is a folder; a file is expected`),
+        );
         continue;
       }
     }
-    const modelProblem = name === 'model.policy' ? policyFolderProblem(host, abs) : name === 'model.reward_model' ? rewardFolderProblem(host, abs) : undefined;
-    if (modelProblem) out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'model-folder', `\`${name}\`: "${cp.raw}" ${modelProblem}`));
+    const modelProblem =
+      name === 'model.policy' ? policyFolderProblem(host, abs) : name === 'model.reward_model' ? rewardFolderProblem(host, abs) : undefined;
+    if (modelProblem)
+      out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'model-folder', `\`${name}\`: "${cp.raw}" ${modelProblem}`));
     if (name === 'data.facts') {
       const first = firstFact(host, abs);
       if (!first) continue;
-      if (!first.ok) out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'data-format', `\`${name}\`: "${cp.raw}" ${first.error}; expected a JSON map image key → list of fact strings`));
+      if (!first.ok)
+        out.push(
+          makeDiagnostic(
+            pf,
+            range[0],
+            range[1],
+            'warning',
+            'data-format',
+            `\`${name}\`: "${cp.raw}" ${first.error}; expected a JSON map image key → list of fact strings`,
+          ),
+        );
       else if (first.entry && !(Array.isArray(first.entry[1]) && first.entry[1].every((f) => typeof f === 'string'))) {
-        out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'data-record', `\`${name}\`: entry "${first.entry[0]}" is not a list of fact strings`));
+        out.push(
+          makeDiagnostic(
+            pf,
+            range[0],
+            range[1],
+            'warning',
+            'data-record',
+            `\`${name}\`: entry "${first.entry[0]}" is not a list of fact strings`,
+          ),
+        );
       }
       continue;
     }
@@ -125,7 +170,16 @@ export function pathDiagnostics(r: ResolvedConfig, host: EngineHost): EngineDiag
       }
       const missing = need.fields.filter((f) => !(f in rec));
       if (missing.length > 0) {
-        out.push(makeDiagnostic(pf, range[0], range[1], 'warning', 'data-record', `\`${name}\`: record ${i} lacks ${missing.map((m) => `\`${m}\``).join(', ')}, needed for ${need.stage} (FACT_RLHF.md §2)`));
+        out.push(
+          makeDiagnostic(
+            pf,
+            range[0],
+            range[1],
+            'warning',
+            'data-record',
+            `\`${name}\`: record ${i} lacks ${missing.map((m) => `\`${m}\``).join(', ')}, needed for ${need.stage} (FACT_RLHF.md §2)`,
+          ),
+        );
         break;
       }
     }

@@ -18,15 +18,18 @@ export function expandPath(raw: string, baseDir: string, env: Readonly<Record<st
     if (home === undefined) unset.push('HOME');
     else text = home + text.slice(1);
   }
-  text = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    const value = env?.[name];
-    if (value === undefined) {
-      unset.push(name);
-      return '';
-    }
-    return value;
-  });
+  text = text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? '';
+      const value = env?.[name];
+      if (value === undefined) {
+        unset.push(name);
+        return '';
+      }
+      return value;
+    },
+  );
   if (unset.length > 0) return { unset };
   return { absolute: nodePath.resolve(baseDir, text), unset };
 }

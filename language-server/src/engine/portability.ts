@@ -15,7 +15,8 @@ const PY_NULL = /^(?:~|null|Null|NULL|)$/;
 const BOOL_12 = /^(?:true|True|TRUE|false|False|FALSE)$/;
 const PY_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
 const FLOAT_12 = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-const PY_TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$/;
+const PY_TIMESTAMP =
+  /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$/;
 
 const DATE = Symbol('date');
 
@@ -73,7 +74,11 @@ function check(pf: ParsedFile, node: Scalar, path: PathSegment[], out: EngineDia
   const range: [number, number] = [node.range[0], node.range[1]];
   out.push(
     makeDiagnostic(
-      pf, range[0], range[1], 'warning', 'yaml-1.1',
+      pf,
+      range[0],
+      range[1],
+      'warning',
+      'yaml-1.1',
       `\`${pathToString(path)}\`: the trainer's YAML reader (PyYAML) reads \`${src}\` as ${describe(theirs)}, this editor as ${describe(ours)}; write \`${fix}\``,
       [replaceFix(pf, range, fix, `Write ${fix}`, true)],
     ),

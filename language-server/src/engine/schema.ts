@@ -165,12 +165,18 @@ export function valueFits(node: SchemaNode, value: unknown): boolean {
   const types = Array.isArray(node.type) ? node.type : node.type ? [node.type] : [];
   const typeOk = types.some((t) => {
     switch (t) {
-      case 'integer': return typeof value === 'number' && Number.isInteger(value);
-      case 'number': return typeof value === 'number' && Number.isFinite(value);
-      case 'string': return typeof value === 'string';
-      case 'boolean': return typeof value === 'boolean';
-      case 'null': return value === null;
-      default: return false;
+      case 'integer':
+        return typeof value === 'number' && Number.isInteger(value);
+      case 'number':
+        return typeof value === 'number' && Number.isFinite(value);
+      case 'string':
+        return typeof value === 'string';
+      case 'boolean':
+        return typeof value === 'boolean';
+      case 'null':
+        return value === null;
+      default:
+        return false;
     }
   });
   if (!typeOk || typeof value !== 'number') return typeOk;
@@ -209,7 +215,8 @@ export function referenceLines(node: SchemaNode, indent: string): string[] {
       continue;
     }
     const ref = child['x-reference'];
-    if (ref !== undefined && referenceFits(child, ref)) lines.push(`${indent}${key}: ${typeof ref === 'string' ? ref : JSON.stringify(ref)}`);
+    if (ref !== undefined && referenceFits(child, ref))
+      lines.push(`${indent}${key}: ${typeof ref === 'string' ? ref : JSON.stringify(ref)}`);
   }
   return lines;
 }

@@ -69,7 +69,9 @@ function valueAt(root: unknown, path: PathSegment[]): unknown {
 
 /** Where a key name that is unknown in its section exists elsewhere in the schema (by name or `x-aliases`). */
 function elsewhere(name: string): string[] {
-  return allKeyPaths().filter((k) => k.path[k.path.length - 1] === name || k.node['x-aliases']?.includes(name)).map((k) => k.path.join('.'));
+  return allKeyPaths()
+    .filter((k) => k.path[k.path.length - 1] === name || k.node['x-aliases']?.includes(name))
+    .map((k) => k.path.join('.'));
 }
 
 /**
@@ -121,9 +123,12 @@ function toDiagnostic(err: ErrorObject, basePath: PathSegment[], chain: Chain, m
     } else {
       const other = elsewhere(name).filter((p) => p !== pathToString(path));
       if (other.length > 0) message += `; it belongs in ${other.map((p) => `\`${p}\``).join(', ')}`;
-      else if (siblings.length > 0) message += ` (${basePath.length ? `section \`${pathToString(basePath)}\`` : 'top level'} keys: ${siblings.join(', ')})`;
+      else if (siblings.length > 0)
+        message += ` (${basePath.length ? `section \`${pathToString(basePath)}\`` : 'top level'} keys: ${siblings.join(', ')})`;
     }
-    const fixes: Fix[] = suggestions.map((s, i) => replaceFix(origin.pf, origin.loc.keyRange, s, `Change \`${name}\` to \`${s}\``, i === 0));
+    const fixes: Fix[] = suggestions.map((s, i) =>
+      replaceFix(origin.pf, origin.loc.keyRange, s, `Change \`${name}\` to \`${s}\``, i === 0),
+    );
     return makeDiagnostic(origin.pf, origin.loc.keyRange[0], origin.loc.keyRange[1], 'error', 'unknown-key', message, fixes);
   }
 
@@ -155,7 +160,15 @@ function toDiagnostic(err: ErrorObject, basePath: PathSegment[], chain: Chain, m
           hint = ' (YAML 1.2 booleans are true/false)';
         }
       }
-      return makeDiagnostic(pf, range[0], range[1], 'error', 'wrong-type', `\`${name}\` must be ${expectedType(params)}, got ${describeValue(value)}${hint}`, fixes);
+      return makeDiagnostic(
+        pf,
+        range[0],
+        range[1],
+        'error',
+        'wrong-type',
+        `\`${name}\` must be ${expectedType(params)}, got ${describeValue(value)}${hint}`,
+        fixes,
+      );
     }
     case 'minimum':
     case 'maximum':
@@ -168,19 +181,39 @@ function toDiagnostic(err: ErrorObject, basePath: PathSegment[], chain: Chain, m
       else if (err.keyword === 'exclusiveMinimum' && limit === 0) why = ' (it must be positive)';
       else if (node?.minimum === 0 && node.maximum === 1) why = ' (a probability or share)';
       const fixes: Fix[] = [];
-      if (err.keyword === 'maximum' && limit === 0 && typeof value === 'number' && value > 0) fixes.push(replaceFix(pf, range, String(-value), `Change to ${-value}`, true));
-      else if (err.keyword === 'minimum' || err.keyword === 'maximum') fixes.push(replaceFix(pf, range, String(limit), `Change to ${limit}`));
-      return makeDiagnostic(pf, range[0], range[1], 'error', 'out-of-range', `\`${name}\` must be ${op} ${limit}${why}, got ${JSON.stringify(value)}`, fixes);
+      if (err.keyword === 'maximum' && limit === 0 && typeof value === 'number' && value > 0)
+        fixes.push(replaceFix(pf, range, String(-value), `Change to ${-value}`, true));
+      else if (err.keyword === 'minimum' || err.keyword === 'maximum')
+        fixes.push(replaceFix(pf, range, String(limit), `Change to ${limit}`));
+      return makeDiagnostic(
+        pf,
+        range[0],
+        range[1],
+        'error',
+        'out-of-range',
+        `\`${name}\` must be ${op} ${limit}${why}, got ${JSON.stringify(value)}`,
+        fixes,
+      );
     }
     case 'enum':
     case 'const': {
       const allowed = err.keyword === 'enum' ? (params.allowedValues as unknown[]) : [params.allowedValue];
       const words = allowed.map((a) => String(a));
       const near = typeof value === 'string' ? closest(value, words, 1) : [];
-      const fixes = (near.length ? near : words.length <= 4 ? words : []).map((w, i) => replaceFix(pf, range, w, `Change to \`${w}\``, i === 0 && near.length > 0));
+      const fixes = (near.length ? near : words.length <= 4 ? words : []).map((w, i) =>
+        replaceFix(pf, range, w, `Change to \`${w}\``, i === 0 && near.length > 0),
+      );
       const mean = near.length ? `; did you mean \`${near[0]}\`?` : '';
       const list = allowed.map((a) => `\`${String(a)}\``).join(', ');
-      return makeDiagnostic(pf, range[0], range[1], 'error', 'enum', `\`${name}\` must be ${allowed.length === 1 ? list : `one of ${list}`}, got ${describeValue(value)}${mean}`, fixes);
+      return makeDiagnostic(
+        pf,
+        range[0],
+        range[1],
+        'error',
+        'enum',
+        `\`${name}\` must be ${allowed.length === 1 ? list : `one of ${list}`}, got ${describeValue(value)}${mean}`,
+        fixes,
+      );
     }
     default:
       return makeDiagnostic(pf, range[0], range[1], 'error', 'schema', `\`${name}\` ${err.message ?? 'is invalid'}`);

@@ -44,14 +44,33 @@ export function parseConfigText(text: string, path: string): ParsedFile {
   const tooDeep = nestingExcess(text);
   if (tooDeep >= 0) return refuseDeep(text, path, tooDeep);
   const fast = fastParse(text);
-  if (fast) return { path, text, doc: fast.doc, lineCounter: countLines(text), syntax: [], hasErrors: false, value: fast.value, parser: 'fast' };
+  if (fast)
+    return { path, text, doc: fast.doc, lineCounter: countLines(text), syntax: [], hasErrors: false, value: fast.value, parser: 'fast' };
   return parseWithYaml(text, path);
 }
 
 /** A document nested past MAX_NESTING: not parsed at all (parsers and rules recurse per level). */
 function refuseDeep(text: string, path: string, at: number): ParsedFile {
-  const pf: ParsedFile = { path, text, doc: parseDocument(''), lineCounter: countLines(text), syntax: [], hasErrors: true, value: undefined, parser: 'yaml' };
-  pf.syntax.push(makeDiagnostic(pf, at, at + 1, 'error', 'too-deep', `Nested more than ${MAX_NESTING} levels deep here; a config nests a few levels (sections, lists), so this one is not read further`));
+  const pf: ParsedFile = {
+    path,
+    text,
+    doc: parseDocument(''),
+    lineCounter: countLines(text),
+    syntax: [],
+    hasErrors: true,
+    value: undefined,
+    parser: 'yaml',
+  };
+  pf.syntax.push(
+    makeDiagnostic(
+      pf,
+      at,
+      at + 1,
+      'error',
+      'too-deep',
+      `Nested more than ${MAX_NESTING} levels deep here; a config nests a few levels (sections, lists), so this one is not read further`,
+    ),
+  );
   return pf;
 }
 
@@ -94,7 +113,16 @@ export function parseWithYaml(text: string, path: string): ParsedFile {
     } catch (e) {
       // Alias bombs and similar: report instead of expanding.
       pf.hasErrors = true;
-      pf.syntax.push(makeDiagnostic(pf, 0, Math.min(text.length, lineEnd(text, 0)), 'error', 'yaml-syntax', `YAML: ${e instanceof Error ? e.message : String(e)}`));
+      pf.syntax.push(
+        makeDiagnostic(
+          pf,
+          0,
+          Math.min(text.length, lineEnd(text, 0)),
+          'error',
+          'yaml-syntax',
+          `YAML: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
     }
   }
   return pf;
@@ -168,7 +196,20 @@ export function makeDiagnostic(
   if (e === s && s < pf.text.length && pf.text[s] !== '\n') e = s + 1;
   const a = pf.lineCounter.linePos(s);
   const b = pf.lineCounter.linePos(e);
-  return { file: pf.path, line: a.line, column: a.col, endLine: b.line, endColumn: b.col, severity, code, message, start: s, end: e, fixes, related };
+  return {
+    file: pf.path,
+    line: a.line,
+    column: a.col,
+    endLine: b.line,
+    endColumn: b.col,
+    severity,
+    code,
+    message,
+    start: s,
+    end: e,
+    fixes,
+    related,
+  };
 }
 
 export function relatedAt(pf: ParsedFile, range: [number, number], message: string): RelatedLocation {

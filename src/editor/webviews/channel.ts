@@ -73,7 +73,8 @@ export class HostChannel<T extends AnyContract> {
     const max = this.opts.maxQueued ?? 1000;
     if (this.queue.length > max) {
       this.queue.shift();
-      if (!this.overflowLogged) this.opts.log(`${this.opts.contract.name} webview: more than ${max} messages before ready; dropping the oldest`);
+      if (!this.overflowLogged)
+        this.opts.log(`${this.opts.contract.name} webview: more than ${max} messages before ready; dropping the oldest`);
       this.overflowLogged = true;
     }
   }

@@ -16,7 +16,11 @@ export interface WebviewPage {
 }
 
 /** Renders the page into `webview` and connects its messages to `channel`, which waits for a new `ready`. */
-export function attachWebview<T extends AnyContract>(webview: vscode.Webview, channel: HostChannel<T>, page: WebviewPage): vscode.Disposable {
+export function attachWebview<T extends AnyContract>(
+  webview: vscode.Webview,
+  channel: HostChannel<T>,
+  page: WebviewPage,
+): vscode.Disposable {
   channel.reset();
   const dist = vscode.Uri.joinPath(page.extensionUri, 'dist', 'webview');
   const media = vscode.Uri.joinPath(page.extensionUri, 'media');

@@ -20,7 +20,8 @@ export function makeNonce(): string {
 
 export function renderWebviewHtml(opts: WebviewHtmlOptions): string {
   const { cspSource, nonce } = opts;
-  if (!/^[A-Za-z0-9+/_-]+=*$/.test(nonce)) throw new Error(`renderWebviewHtml: nonce must be base64 characters, got ${JSON.stringify(nonce)}`);
+  if (!/^[A-Za-z0-9+/_-]+=*$/.test(nonce))
+    throw new Error(`renderWebviewHtml: nonce must be base64 characters, got ${JSON.stringify(nonce)}`);
   // cspSource may list several sources (VS Code adds the CDN of a web extension), but must not be
   // able to end the directive and add its own.
   if (/[;,\r\n]/.test(cspSource) || cspSource.trim() === '') {
@@ -33,9 +34,7 @@ export function renderWebviewHtml(opts: WebviewHtmlOptions): string {
     `script-src 'nonce-${nonce}'`,
     `font-src ${cspSource}`,
   ].join('; ');
-  const styles = (opts.styleUris ?? [])
-    .map((uri) => `    <link rel="stylesheet" href="${escapeAttr(uri)}" nonce="${nonce}">`)
-    .join('\n');
+  const styles = (opts.styleUris ?? []).map((uri) => `    <link rel="stylesheet" href="${escapeAttr(uri)}" nonce="${nonce}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>

@@ -145,7 +145,12 @@ const runStatus: Validator<RunStatus> = literal('starting', 'running', 'finished
 const seriesData: Validator<WireSeriesData> = object({ steps: numberColumn(), values: numberColumn(true) }) as Validator<WireSeriesData>;
 const seriesTimes: Validator<SeriesTimes> = recordOf(numberColumn()) as Validator<SeriesTimes>;
 const seriesRecord = recordOf(seriesData);
-const progress: Validator<NonNullable<RunSummary['progress']>> = object({ step: finite, total: finite, eta: nullable(finite), phase: optional(string) });
+const progress: Validator<NonNullable<RunSummary['progress']>> = object({
+  step: finite,
+  total: finite,
+  eta: nullable(finite),
+  phase: optional(string),
+});
 const runSummaryFields = {
   runId: string,
   runDir: string,
@@ -165,7 +170,12 @@ const traceAlarm: Validator<TraceAlarm> = object({
   detectedAt: finite,
   message: string,
 });
-const runTraces: Validator<RunTraces> = object({ ...runSummaryFields, series: seriesRecord, times: optional(seriesTimes), alarms: optional(arrayOf(traceAlarm)) });
+const runTraces: Validator<RunTraces> = object({
+  ...runSummaryFields,
+  series: seriesRecord,
+  times: optional(seriesTimes),
+  alarms: optional(arrayOf(traceAlarm)),
+});
 
 export const rewardTracesContract = defineContract<
   { snapshot: TraceSnapshotMessage; delta: TraceDeltaMessage; status: TraceStatusMessage; alarms: TraceAlarmsMessage },
@@ -175,7 +185,13 @@ export const rewardTracesContract = defineContract<
   name: 'reward-traces',
   notifications: {
     snapshot: object({ type: literal('snapshot'), runs: arrayOf(runTraces) }),
-    delta: object({ type: literal('delta'), runId: string, series: seriesRecord, times: optional(seriesTimes), progress: optional(progress) }),
+    delta: object({
+      type: literal('delta'),
+      runId: string,
+      series: seriesRecord,
+      times: optional(seriesTimes),
+      progress: optional(progress),
+    }),
     status: object({ type: literal('status'), run: runSummary }),
     alarms: object({ type: literal('alarms'), runId: string, alarms: arrayOf(traceAlarm) }),
   },

@@ -57,8 +57,12 @@ export class HealthMonitor {
       const params: RuleParams = { ...def.defaults };
       for (const [name, value] of Object.entries(section)) {
         if (name === 'enabled') continue;
-        if (!(name in def.defaults)) throw new MonitorConfigError(`monitor.${def.id}.${name}: no such parameter (known: enabled, ${Object.keys(def.defaults).join(', ')})`);
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw new MonitorConfigError(`monitor.${def.id}.${name}: must be a number`);
+        if (!(name in def.defaults))
+          throw new MonitorConfigError(
+            `monitor.${def.id}.${name}: no such parameter (known: enabled, ${Object.keys(def.defaults).join(', ')})`,
+          );
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          throw new MonitorConfigError(`monitor.${def.id}.${name}: must be a number`);
         params[name] = value;
       }
       this.active.push({ def, instance: def.create(params), fired: false });

@@ -48,7 +48,9 @@ export function openMetricSource(path: string): MetricReader {
     if (isLlavaRolloutsDir(path)) return new LlavaRolloutsReader(path);
     if (isLlavaRolloutsDir(join(path, 'rollouts'))) return new LlavaRolloutsReader(join(path, 'rollouts'));
     if (isVerlRolloutsDir(path)) return new VerlRolloutsReader(path);
-    throw new SourceError(`${path}: not a run folder (no ${EVENTS_FILE}), no TensorBoard event files (*tfevents*), no trainer_state.json, no LLaVA-RLHF rollouts/step_N.json, no veRL <step>.jsonl rollout dumps`);
+    throw new SourceError(
+      `${path}: not a run folder (no ${EVENTS_FILE}), no TensorBoard event files (*tfevents*), no trainer_state.json, no LLaVA-RLHF rollouts/step_N.json, no veRL <step>.jsonl rollout dumps`,
+    );
   }
   const name = basename(path);
   if (isEventFileName(name)) return new TensorBoardReader(path);

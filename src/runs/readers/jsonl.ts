@@ -21,7 +21,11 @@ export function recordToEvent(rec: unknown, index: number, renamed: Map<string, 
   const r = rec as Record<string, unknown>;
   const source = r.data && typeof r.data === 'object' && !Array.isArray(r.data) ? (r.data as Record<string, unknown>) : r;
   let step = index;
-  for (const k of STEP_KEYS) if (typeof r[k] === 'number') { step = r[k] as number; break; }
+  for (const k of STEP_KEYS)
+    if (typeof r[k] === 'number') {
+      step = r[k] as number;
+      break;
+    }
   const raw: Record<string, number | null> = {};
   let any = false;
   for (const [k, v] of Object.entries(source)) {

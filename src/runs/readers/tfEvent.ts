@@ -49,8 +49,7 @@ class Cursor {
     else if (wire === 2) {
       const len = this.varint(); // read first: `this.pos += this.varint()` would add to the old pos
       this.pos += len;
-    }
-    else if (wire === 5) this.pos += 4;
+    } else if (wire === 5) this.pos += 4;
     else throw new Error(`unsupported wire type ${wire}`);
     if (this.pos > this.end) throw new Error('field past end of message');
   }
@@ -128,7 +127,8 @@ function tensorScalar(c: Cursor, end: number): number | undefined {
     } else if (field === 6 && wire === 1) {
       values.push(c.view.getFloat64(c.pos, true));
       c.pos += 8;
-    } else if ((field === 7 || field === 10 || field === 11 || field === 13) && wire === 0) values.push(field === 13 ? half(c.varint()) : c.varint());
+    } else if ((field === 7 || field === 10 || field === 11 || field === 13) && wire === 0)
+      values.push(field === 13 ? half(c.varint()) : c.varint());
     else c.skip(wire);
   }
   if (elements !== 1) return undefined;

@@ -43,6 +43,10 @@ describe('activation', () => {
     const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command).sort();
     assert.deepEqual(contributed, [...CONTRIBUTED].sort(), 'package.json contributes.commands');
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(CONTRIBUTED.filter((c) => !registered.has(c)), [], 'commands contributed but not registered');
+    assert.deepEqual(
+      CONTRIBUTED.filter((c) => !registered.has(c)),
+      [],
+      'commands contributed but not registered',
+    );
   });
 });

@@ -11,7 +11,10 @@ describe('language server', () => {
     const uri = workspaceFile('wrong-type.rlhf.yaml');
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
-    const seedLine = doc.getText().split(/\r?\n/).findIndex((l) => l.startsWith('seed:'));
+    const seedLine = doc
+      .getText()
+      .split(/\r?\n/)
+      .findIndex((l) => l.startsWith('seed:'));
     assert.ok(seedLine > 0, 'wrong-type.rlhf.yaml has a top-level seed: line');
 
     const diagnostics = await waitFor('a diagnostic from the fact-rlhf language server', 30_000, () => {

@@ -64,7 +64,10 @@ describe('Evaluate', () => {
     assert.equal(m.config?.eval?.checkpoint, expected, 'the eval run did not evaluate the newest finished ppo run');
     const events = readFileSync(join(started.runDir, 'events.jsonl'), 'utf8');
     // The editor chose (and said why in the output channel); the trainer records what it was given.
-    assert.ok(events.includes(JSON.stringify(`eval: evaluating ${expected} (--checkpoint)`).slice(1, -1)), 'the run does not say which run it evaluated');
+    assert.ok(
+      events.includes(JSON.stringify(`eval: evaluating ${expected} (--checkpoint)`).slice(1, -1)),
+      'the run does not say which run it evaluated',
+    );
     assert.ok(!events.includes('random initialisation'), 'a random model was evaluated');
 
     // The results table, in a read-only document of the extension's own scheme.

@@ -23,7 +23,12 @@ export function workspaceFile(name: string): vscode.Uri {
 }
 
 /** Polls `probe` until it returns a value other than undefined; rejects after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => T | undefined | Promise<T | undefined>,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

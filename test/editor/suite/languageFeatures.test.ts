@@ -17,7 +17,10 @@ async function openConfig(name: string): Promise<vscode.TextDocument> {
 
 /** 0-based line of the first line that, trimmed, starts with `prefix`. */
 function lineOf(doc: vscode.TextDocument, prefix: string): number {
-  const line = doc.getText().split(/\r?\n/).findIndex((l) => l.trimStart().startsWith(prefix));
+  const line = doc
+    .getText()
+    .split(/\r?\n/)
+    .findIndex((l) => l.trimStart().startsWith(prefix));
   assert.ok(line >= 0, `${doc.uri.path} has a line starting with ${prefix}`);
   return line;
 }
@@ -30,7 +33,9 @@ function ours(uri: vscode.Uri): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'fact-rlhf');
 }
 
-function markdown(contents: ReadonlyArray<vscode.MarkdownString | vscode.MarkedString> | vscode.MarkdownString | string | undefined): string {
+function markdown(
+  contents: ReadonlyArray<vscode.MarkdownString | vscode.MarkedString> | vscode.MarkdownString | string | undefined,
+): string {
   if (contents === undefined) return '';
   if (typeof contents === 'string') return contents;
   if (contents instanceof vscode.MarkdownString) return contents.value;
@@ -46,7 +51,12 @@ describe('language features', () => {
     assert.equal(doc.getText(diag.range), 'kl_coeff');
     assert.match(diag.message, /did you mean `kl_coef`/);
 
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const fix = actions.find((a) => a.title === 'Change `kl_coeff` to `kl_coef`');
     assert.ok(fix?.edit, `no rename fix among: ${actions.map((a) => a.title).join(' | ')}`);
     assert.equal(fix.isPreferred, true);
@@ -59,21 +69,38 @@ describe('language features', () => {
     const doc = await openConfig('language-features.rlhf.yaml');
     const line = lineOf(doc, 'kl_coef:');
     // The cursor after "kl_co", as while typing the key.
-    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(line, '  kl_co'.length));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      doc.uri,
+      new vscode.Position(line, '  kl_co'.length),
+    );
     const item = list.items.find((i) => (typeof i.label === 'string' ? i.label : i.label.label) === 'kl_coef');
-    assert.ok(item, `kl_coef not offered; got ${list.items.slice(0, 20).map((i) => (typeof i.label === 'string' ? i.label : i.label.label)).join(', ')}`);
+    assert.ok(
+      item,
+      `kl_coef not offered; got ${list.items
+        .slice(0, 20)
+        .map((i) => (typeof i.label === 'string' ? i.label : i.label.label))
+        .join(', ')}`,
+    );
     assert.equal(item.kind, vscode.CompletionItemKind.Property);
     const docs = markdown(item.documentation as vscode.MarkdownString | string | undefined);
     assert.match(docs, /β of the per-token KL penalty/);
     assert.match(docs, /LLaVA-RLHF reference: `0\.1`/);
     // Keys of another section are not offered here.
-    assert.ok(!list.items.some((i) => (typeof i.label === 'string' ? i.label : i.label.label) === 'max_length'), 'model.max_length offered inside ppo:');
+    assert.ok(
+      !list.items.some((i) => (typeof i.label === 'string' ? i.label : i.label.label) === 'max_length'),
+      'model.max_length offered inside ppo:',
+    );
   });
 
   it('hover on kl_coef shows its meaning, default and reference value', async () => {
     const doc = await openConfig('language-features.rlhf.yaml');
     const line = lineOf(doc, 'kl_coef:');
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(line, 4));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      new vscode.Position(line, 4),
+    );
     const text = hovers.map((h) => markdown(h.contents)).join('\n');
     assert.match(text, /\*\*ppo\.kl_coef\*\*/);
     assert.match(text, /β of the per-token KL penalty/);
@@ -101,7 +128,9 @@ describe('language features', () => {
   it('a batch that does not split over the GPUs is an error at its line', async () => {
     const doc = await openConfig('language-features.rlhf.yaml');
     const line = lineOf(doc, 'rollout_batch_size:');
-    const diag = await waitFor('the batch-divisibility diagnostic', 20_000, () => ours(doc.uri).find((d) => codeOf(d) === 'batch-divisibility'));
+    const diag = await waitFor('the batch-divisibility diagnostic', 20_000, () =>
+      ours(doc.uri).find((d) => codeOf(d) === 'batch-divisibility'),
+    );
     assert.equal(diag.range.start.line, line);
     assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
     assert.match(diag.message, /`ppo\.rollout_batch_size` \(48\) must be divisible by .* = 8 × 4 × 1 = 32/);

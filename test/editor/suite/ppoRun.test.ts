@@ -11,7 +11,9 @@ const RUN_TIMEOUT_MS = 4 * 60_000;
 /** The trainer's error text from the run's last `status` event, for the failure message. */
 function lastStatusError(runDir: string): string {
   try {
-    const lines = readFileSync(join(runDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"status"'));
+    const lines = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"status"'));
     const last = JSON.parse(lines[lines.length - 1] ?? '{}') as { error?: string };
     return last.error ?? 'no error text in events.jsonl';
   } catch (err) {

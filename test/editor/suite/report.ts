@@ -65,7 +65,14 @@ export function reportResults(runner: Mocha.Runner): void {
   // Also fires for failed hooks ("before all" hook ...): those count as failures too.
   runner.on('fail', (test: Mocha.Runnable, err: unknown) => {
     failures += 1;
-    emit({ event: 'test', title: test.title, fullTitle: test.fullTitle(), state: 'failed', durationMs: test.duration, ...describeError(err) });
+    emit({
+      event: 'test',
+      title: test.title,
+      fullTitle: test.fullTitle(),
+      state: 'failed',
+      durationMs: test.duration,
+      ...describeError(err),
+    });
   });
   runner.on('pending', (test: Mocha.Test) => {
     pending += 1;

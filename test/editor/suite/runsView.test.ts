@@ -40,13 +40,21 @@ describe('Runs view', () => {
     this.timeout(2 * RUN_TIMEOUT_MS + 60_000);
     const api = await activateApi();
     await vscode.commands.executeCommand('factRlhf.runs.focus'); // the tree really renders (getChildren/getTreeItem)
-    const started = await vscode.commands.executeCommand<{ runId: string; runDir: string } | undefined>('factRlhf.startPpo', workspaceFile('runs-view.rlhf.yaml'));
+    const started = await vscode.commands.executeCommand<{ runId: string; runDir: string } | undefined>(
+      'factRlhf.startPpo',
+      workspaceFile('runs-view.rlhf.yaml'),
+    );
     assert.ok(started, 'factRlhf.startPpo returned no run');
 
-    const live = await waitFor('the run to be listed live', 60_000, async () => {
-      const item = await listed(started.runDir);
-      return item?.live && item.state === 'running' ? item : undefined;
-    }, 300);
+    const live = await waitFor(
+      'the run to be listed live',
+      60_000,
+      async () => {
+        const item = await listed(started.runDir);
+        return item?.live && item.state === 'running' ? item : undefined;
+      },
+      300,
+    );
     assert.match(live.contextValue, /\blive\b/);
     assert.doesNotMatch(live.contextValue, /\bdeletable\b/, 'a live run offers no Delete');
     // Stop once it has trained a few iterations (its metrics are in events.jsonl).
@@ -54,15 +62,23 @@ describe('Runs view', () => {
 
     const stopStatus = await vscode.commands.executeCommand<string | undefined>('factRlhf.runs.stop', started.runDir);
     assert.equal(stopStatus, 'stopped');
-    const stopped = await waitFor('the run to be listed stopped with a checkpoint', 30_000, async () => {
-      const item = await listed(started.runDir);
-      return item && item.state === 'stopped' && item.checkpoint ? item : undefined;
-    }, 300);
+    const stopped = await waitFor(
+      'the run to be listed stopped with a checkpoint',
+      30_000,
+      async () => {
+        const item = await listed(started.runDir);
+        return item && item.state === 'stopped' && item.checkpoint ? item : undefined;
+      },
+      300,
+    );
     assert.match(stopped.contextValue, /\bresumable\b/);
     const checkpointStep = Number(stopped.checkpoint?.replace(/^step-/, ''));
     assert.ok(checkpointStep > 0 && checkpointStep < 24, `stopped part-way: ${stopped.checkpoint}`);
 
-    const resumed = await vscode.commands.executeCommand<{ runId: string; runDir: string; checkpoint: string } | undefined>('factRlhf.runs.resume', started.runDir);
+    const resumed = await vscode.commands.executeCommand<{ runId: string; runDir: string; checkpoint: string } | undefined>(
+      'factRlhf.runs.resume',
+      started.runDir,
+    );
     assert.ok(resumed, 'factRlhf.runs.resume returned nothing (see the error notification / Fact-RLHF log)');
     assert.equal(resumed.runDir, started.runDir, 'resumed in the same run folder');
     const status = await api.waitForRun(resumed.runId, RUN_TIMEOUT_MS);
@@ -74,10 +90,15 @@ describe('Runs view', () => {
     assert.equal(launches[1][0], checkpointStep + 1, `the resumed launch continues from the checkpoint step: ${launches[1].join(',')}`);
     assert.equal(Math.max(...launches[1]), 24);
 
-    const finished = await waitFor('the run to be listed finished', 30_000, async () => {
-      const item = await listed(started.runDir);
-      return item?.state === 'finished' && !item.live ? item : undefined;
-    }, 300);
+    const finished = await waitFor(
+      'the run to be listed finished',
+      30_000,
+      async () => {
+        const item = await listed(started.runDir);
+        return item?.state === 'finished' && !item.live ? item : undefined;
+      },
+      300,
+    );
     assert.match(finished.description, /^ppo · finished · step 24 · reward -?\d/);
     assert.match(finished.contextValue, /\bdeletable\b/);
     assert.equal(await vscode.commands.executeCommand('factRlhf.runs.showTraces', started.runDir), started.runId);

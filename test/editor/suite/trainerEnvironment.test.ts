@@ -15,17 +15,23 @@ describe('Set Up Trainer Environment', () => {
     const settings = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('factRlhf');
     const before = settings().inspect<string>('pythonPath');
     const ready = before?.workspaceValue ?? before?.globalValue;
-    assert.ok(ready, 'the runner sets factRlhf.pythonPath to the suite\'s environment');
+    assert.ok(ready, "the runner sets factRlhf.pythonPath to the suite's environment");
     const venv = workspaceFile('.venv').fsPath;
     assert.ok(!existsSync(venv), 'the test workspace has no .venv of its own');
     symlinkSync(dirname(dirname(ready)), venv);
     try {
-      const result = await vscode.commands.executeCommand<{ python: string; venv: string; target: string } | undefined>('factRlhf.setUpTrainerEnvironment');
+      const result = await vscode.commands.executeCommand<{ python: string; venv: string; target: string } | undefined>(
+        'factRlhf.setUpTrainerEnvironment',
+      );
       assert.ok(result, 'the set-up failed (see the Fact-RLHF log)');
       assert.equal(result.venv, venv);
       assert.equal(result.python, join(venv, 'bin', 'python'));
       assert.equal(result.target, 'workspace');
-      assert.equal(settings().inspect<string>('pythonPath')?.workspaceValue, result.python, 'the workspace setting names the new interpreter');
+      assert.equal(
+        settings().inspect<string>('pythonPath')?.workspaceValue,
+        result.python,
+        'the workspace setting names the new interpreter',
+      );
     } finally {
       await settings().update('pythonPath', before?.workspaceValue, vscode.ConfigurationTarget.Workspace);
       rmSync(venv, { force: true });

@@ -7,9 +7,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 
-def compute_gae(
-    rewards: Tensor, values: Tensor, mask: Tensor, gamma: float, lam: float
-) -> tuple[Tensor, Tensor]:
+def compute_gae(rewards: Tensor, values: Tensor, mask: Tensor, gamma: float, lam: float) -> tuple[Tensor, Tensor]:
     """GAE over [B, T] response tokens; returns (advantages, returns = advantages + values).
 
     The episode ends after each row's last real token: values at padding positions are treated

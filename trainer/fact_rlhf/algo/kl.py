@@ -8,9 +8,7 @@ from torch import Tensor
 KL_ESTIMATORS = ("k1", "k3")
 
 
-def per_token_kl(
-    logprobs: Tensor, ref_logprobs: Tensor, estimator: str = "k1", clamp: bool = True
-) -> Tensor:
+def per_token_kl(logprobs: Tensor, ref_logprobs: Tensor, estimator: str = "k1", clamp: bool = True) -> Tensor:
     """KL estimate for each sampled token, same shape as the inputs.
 
     k1 = logp - ref_logp (unbiased but can be negative per token; the reference code clamps it at 0).
@@ -18,10 +16,7 @@ def per_token_kl(
     `clamp` only affects k1, since k3 is non-negative by construction.
     """
     if logprobs.shape != ref_logprobs.shape:
-        raise ValueError(
-            f"per_token_kl: logprobs shape {tuple(logprobs.shape)} != ref_logprobs shape "
-            f"{tuple(ref_logprobs.shape)}"
-        )
+        raise ValueError(f"per_token_kl: logprobs shape {tuple(logprobs.shape)} != ref_logprobs shape {tuple(ref_logprobs.shape)}")
     if estimator == "k1":
         kl = logprobs - ref_logprobs
         return kl.clamp(min=0.0) if clamp else kl

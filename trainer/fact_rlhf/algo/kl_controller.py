@@ -48,9 +48,7 @@ class AdaptiveKLController:
         self.value *= 1.0 + error * n_steps / self.horizon
 
 
-def make_kl_controller(
-    kind: str, coef: float, target: float, horizon: int = 10000
-) -> FixedKLController | AdaptiveKLController:
+def make_kl_controller(kind: str, coef: float, target: float, horizon: int = 10000) -> FixedKLController | AdaptiveKLController:
     """Build the controller named by the config's `kind` ("fixed" or "adaptive")."""
     if kind == "fixed":
         return FixedKLController(coef)

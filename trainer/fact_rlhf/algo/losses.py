@@ -36,9 +36,7 @@ def policy_loss(
     return loss, stats
 
 
-def value_loss(
-    values: Tensor, old_values: Tensor, returns: Tensor, mask: Tensor, clip_range: float
-) -> tuple[Tensor, dict[str, float]]:
+def value_loss(values: Tensor, old_values: Tensor, returns: Tensor, mask: Tensor, clip_range: float) -> tuple[Tensor, dict[str, float]]:
     """Clipped value loss 0.5 * mean(max((v-R)^2, (clip(v, v_old-c, v_old+c) - R)^2)).
 
     Stats: "vf_clipfrac" = share of tokens where the clipped error is the larger one.

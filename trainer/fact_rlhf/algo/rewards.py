@@ -99,9 +99,7 @@ def shaped_rewards(
     Everything is multiplied by reward_scale (10 in the reference when rewards are not whitened).
     """
     if kl.dim() != 2 or kl.shape != mask.shape:
-        raise ValueError(
-            f"shaped_rewards: kl {tuple(kl.shape)} and mask {tuple(mask.shape)} must both be [B, T]"
-        )
+        raise ValueError(f"shaped_rewards: kl {tuple(kl.shape)} and mask {tuple(mask.shape)} must both be [B, T]")
     if scores.shape != kl.shape[:1]:
         raise ValueError(f"shaped_rewards: scores shape {tuple(scores.shape)} must be [B={kl.shape[0]}]")
     if score_at not in SCORE_AT_MODES:

@@ -7,9 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def pairwise_loss(
-    r_a: Tensor, r_b: Tensor, b_preferred: Tensor, centering_coef: float = 1e-3
-) -> tuple[Tensor, dict[str, float]]:
+def pairwise_loss(r_a: Tensor, r_b: Tensor, b_preferred: Tensor, centering_coef: float = 1e-3) -> tuple[Tensor, dict[str, float]]:
     """BCEWithLogits(r_b - r_a, b_preferred) + centering_coef * |mean(r_a + r_b)|.
 
     b_preferred is 1 where response b is the preferred one, 0 where a is (bool or float [B]).

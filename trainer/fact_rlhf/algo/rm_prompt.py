@@ -32,10 +32,7 @@ HUMAN = "human"  # LLaVA-format speaker names
 GPT = "gpt"
 
 RM_CRITIQUE_INTRO = "Please evaluate the quality of your last response against the following four criteria.\n"
-RM_ACCURATE = (
-    "1. Accurate: the response should describe only what the image shows and must not state "
-    "anything the image does not support."
-)
+RM_ACCURATE = "1. Accurate: the response should describe only what the image shows and must not state anything the image does not support."
 RM_FACTS_SENTENCE = " In particular, the response must be supported by the following facts about the image:"
 FACT_BULLET = "  - "
 RM_OTHER_CRITERIA = (
@@ -91,9 +88,7 @@ def _dialogue_before_response(conversations: Sequence[dict[str, str]]) -> str:
     for i, turn in enumerate(turns):
         expected = HUMAN if i % 2 == 0 else GPT
         if turn["from"] != expected:
-            raise ValueError(
-                f"conversations[{i}].from: expected {expected!r} (turns must alternate, human first)"
-            )
+            raise ValueError(f"conversations[{i}].from: expected {expected!r} (turns must alternate, human first)")
         parts.append(_user(turn["value"]) if expected == HUMAN else _assistant(turn["value"]))
     return "".join(parts)
 

@@ -3,6 +3,7 @@ so each lives once: `x-batch-pair` (which global batch splits into which per-dev
 `x-iterations` (how many PPO iterations a config runs), `x-run-folder` (how a run folder is named) and
 `eval.checkpoint`'s `x-eval-default` (which run an eval with no checkpoint named evaluates).
 The language server reads the same annotations (language-server/src/engine/schema.ts, src/runs/runNaming.ts)."""
+
 from __future__ import annotations
 
 import functools

@@ -2,6 +2,7 @@
 
 Every problem is reported as `file:line: key: message`, pointing into the file that set the key.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,6 +20,7 @@ import yaml
 from ..errors import ConfigError
 from .schema import dotted, load_schema, schema_problems, with_defaults
 from .yaml_source import JsonPath, YamlDocument, YamlShapeError, duplicate_keys, leaf_paths, parse_yaml
+
 
 # Keys holding file or folder paths; relative ones are resolved against the file that set them.
 @functools.lru_cache(maxsize=1)

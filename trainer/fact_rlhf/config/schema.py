@@ -1,4 +1,5 @@
 """The shared JSON Schemas (repo `schema/`): where they are, validation messages, defaults."""
+
 from __future__ import annotations
 
 import copy

@@ -1,6 +1,7 @@
 """Typed views of config sections: a frozen dataclass per section a trainer reads, built once
 from the loaded config (defaults already filled in from the schema) with a clear error for a
 missing key or a value of the wrong type, so trainers read fields, not dict keys."""
+
 from __future__ import annotations
 
 import dataclasses

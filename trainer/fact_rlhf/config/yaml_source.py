@@ -4,6 +4,7 @@ The loader follows the YAML 1.2 core schema for scalars (as the editor's `yaml` 
 `1e-3` is a number and `yes`/`on` stay strings. PyYAML's default (YAML 1.1) would read `1e-3`
 as a string and `on` as true, and the trainer would disagree with the language server.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,7 @@ Yaml12Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
 }
-Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
@@ -107,8 +106,10 @@ def check_shape(text: str) -> None:
             anchor, count = None, 1 + inner.get(str(event.anchor), 0)
             total += count
             if total > MAX_ALIAS_EXPANSION:
-                raise YamlShapeError(line, f"aliases expand beyond {MAX_ALIAS_EXPANSION} references (an alias bomb?); "
-                                           "write the values out or use fewer aliases")
+                raise YamlShapeError(
+                    line,
+                    f"aliases expand beyond {MAX_ALIAS_EXPANSION} references (an alias bomb?); write the values out or use fewer aliases",
+                )
         elif isinstance(event, yaml.ScalarEvent):
             anchor, count = event.anchor, 0
         else:

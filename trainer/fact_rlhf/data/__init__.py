@@ -1,4 +1,5 @@
 """Data for the stages: LLaVA-format JSON files, or the built-in synthetic world."""
+
 from __future__ import annotations
 
 from pathlib import Path

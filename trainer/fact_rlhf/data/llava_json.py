@@ -1,4 +1,5 @@
 """Readers for LLaVA-format JSON data (FACT_RLHF.md §2). Every problem names file and record index."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,7 @@ class _Record:
             raise self.error("conversations", "expected a non-empty list of {from, value} turns")
         for j, turn in enumerate(turns):
             if not isinstance(turn, dict) or turn.get("from") not in ("human", "gpt") or not isinstance(turn.get("value"), str):
-                raise self.error(f"conversations[{j}]", "expected {\"from\": \"human\"|\"gpt\", \"value\": string}")
+                raise self.error(f"conversations[{j}]", 'expected {"from": "human"|"gpt", "value": string}')
         if turns[0]["from"] != "human":
             raise self.error("conversations[0].from", "the first turn must be from 'human'")
         return [{"from": t["from"], "value": t["value"]} for t in turns]
@@ -147,7 +148,7 @@ def _output(rec: _Record, key: str) -> str:
     value = rec.raw.get(key)
     if isinstance(value, dict) and isinstance(value.get("value"), str):
         return str(value["value"])
-    raise rec.error(key, "expected {\"value\": string}")
+    raise rec.error(key, 'expected {"value": string}')
 
 
 def load_preferences(path: Path, image_folder: Path | None, facts: FactsMap) -> list[PreferencePair]:

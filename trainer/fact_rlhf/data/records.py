@@ -1,4 +1,5 @@
 """In-memory records the stages train on (read from LLaVA-format JSON or generated)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

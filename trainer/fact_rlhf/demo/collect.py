@@ -1,5 +1,6 @@
 """Reads a seed's figures back from its run directories: the eval runs' results.json and the rm
 runs' held-out accuracy (their `metric` events). Torch-free."""
+
 from __future__ import annotations
 
 import json
@@ -67,6 +68,7 @@ def held_out_accuracy(folder: Path, key: str = RM_ACCURACY) -> float | None:
 def seed_figures(out: Path, seed: int) -> dict[str, Any]:
     """{"policies": {model: {column: value}}, "reward_models": {label: accuracy}, "facts_probe": accuracy}
     of one seed."""
+
     def folder(name: str) -> Path:
         return run_dir(out, Task(seed, name, "", ""))
 

@@ -5,6 +5,7 @@ tiny model, for several seeds, then one results table (stdout, `<out>/demo-resul
 `<out>/demo-results.json`). Exit code 0 when every stage finished, 1 when one failed, 2 for a bad
 command line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
 COMMAND = "demo"
 # examples/demo/ of the source tree this package lives in.
 DEFAULT_CONFIGS = Path(__file__).resolve().parents[3] / "examples" / "demo"
-STAGE_FILES = ("sft.rlhf.yaml", "rm-plain.rlhf.yaml", "rm-fact.rlhf.yaml", "ppo-plain.rlhf.yaml",
-               "ppo-fact.rlhf.yaml", "eval.rlhf.yaml")
+STAGE_FILES = ("sft.rlhf.yaml", "rm-plain.rlhf.yaml", "rm-fact.rlhf.yaml", "ppo-plain.rlhf.yaml", "ppo-fact.rlhf.yaml", "eval.rlhf.yaml")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -81,18 +81,26 @@ def run_demo(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"[demo] seeds {seeds}, {workers} worker(s), stage configs {configs}, output {out}"
-          + (" (--quick sizes)" if args.quick else ""), file=sys.stderr, flush=True)
+    print(
+        f"[demo] seeds {seeds}, {workers} worker(s), stage configs {configs}, output {out}" + (" (--quick sizes)" if args.quick else ""),
+        file=sys.stderr,
+        flush=True,
+    )
     load_start = os.getloadavg()[0]
     start = time.perf_counter()
     results = run_tasks(out, configs, seeds, args.quick, workers, _report)
     wall = time.perf_counter() - start
     failed = [f"seed {r.task.seed} {r.task.name}" for r in results if r.code != 0]
     timing = {
-        "wall_s": wall, "cpu_s": sum(r.cpu_s for r in results), "workers": workers, "cpu_count": os.cpu_count() or 1,
-        "load_start": load_start, "load_end": os.getloadavg()[0], "quick": bool(args.quick), "failed_tasks": failed,
-        "stages": [{"seed": r.task.seed, "task": r.task.name, "exit_code": r.code, "wall_s": r.wall_s, "cpu_s": r.cpu_s}
-                   for r in results],
+        "wall_s": wall,
+        "cpu_s": sum(r.cpu_s for r in results),
+        "workers": workers,
+        "cpu_count": os.cpu_count() or 1,
+        "load_start": load_start,
+        "load_end": os.getloadavg()[0],
+        "quick": bool(args.quick),
+        "failed_tasks": failed,
+        "stages": [{"seed": r.task.seed, "task": r.task.name, "exit_code": r.code, "wall_s": r.wall_s, "cpu_s": r.cpu_s} for r in results],
     }
     summary = summarise({s: seed_figures(out, s) for s in seeds}, timing)
     text = render(summary)

@@ -5,6 +5,7 @@ Each task is `fact_rlhf.runner.run_stage(stage, FILE, DIR)` — what `python -m 
 once per worker rather than once per stage. A task's terminal output goes to
 `<out>/<seed>/logs/<task>.log`; the parent prints one line per finished task.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -51,8 +52,9 @@ def _context() -> mp.context.BaseContext:
     return mp.get_context("spawn")
 
 
-def run_tasks(out: Path, configs: Path, seeds: list[int], quick: bool, workers: int,
-              report: Callable[[TaskResult], None]) -> list[TaskResult]:
+def run_tasks(
+    out: Path, configs: Path, seeds: list[int], quick: bool, workers: int, report: Callable[[TaskResult], None]
+) -> list[TaskResult]:
     """Runs every seed's tasks, `workers` at a time, respecting each task's `needs`. A failed
     task's dependants are not run (code -1). Returns the results in completion order."""
     pending = [t for s in seeds for t in seed_tasks(s)]
@@ -71,8 +73,9 @@ def run_tasks(out: Path, configs: Path, seeds: list[int], quick: bool, workers: 
                     result = TaskResult(task, -1, 0.0, 0.0)
                     results.append(result)
                     report(result)
-            ready = sorted((t for t in pending if all(done.get(f"{t.seed}/{n}") == 0 for n in t.needs)),
-                           key=lambda t: (PRIORITY[t.name], t.seed))
+            ready = sorted(
+                (t for t in pending if all(done.get(f"{t.seed}/{n}") == 0 for n in t.needs)), key=lambda t: (PRIORITY[t.name], t.seed)
+            )
             for task in ready[: max(0, workers - len(running))]:
                 pending.remove(task)
                 config = str(out / str(task.seed) / "configs" / f"{task.name}.rlhf.yaml")

@@ -1,5 +1,6 @@
 """The demo's results: per-seed figures → mean ± spread over seeds, the paper's three claims checked
 seed by seed, rendered as one Markdown table (printed, and written with the JSON)."""
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,12 @@ def summarise(per_seed: dict[int, dict[str, Any]], timing: dict[str, Any]) -> di
     claims = [
         _claim("Fact-RLHF hallucination rate below SFT's", ("Fact-RLHF", "SFT"), rate("Fact-RLHF"), rate("SFT")),
         _claim("Fact-RLHF hallucination rate below plain RLHF's", ("Fact-RLHF", "plain RLHF"), rate("Fact-RLHF"), rate("plain RLHF")),
-        _claim("fact-augmented RM held-out accuracy above the plain RM's", ("plain RM", "fact-augmented RM"),
-               [per_seed[s]["reward_models"][plain_rm] for s in seeds], [per_seed[s]["reward_models"][fact_rm] for s in seeds]),
+        _claim(
+            "fact-augmented RM held-out accuracy above the plain RM's",
+            ("plain RM", "fact-augmented RM"),
+            [per_seed[s]["reward_models"][plain_rm] for s in seeds],
+            [per_seed[s]["reward_models"][fact_rm] for s in seeds],
+        ),
     ]
     return {
         "seeds": seeds,
@@ -73,9 +78,19 @@ def summarise(per_seed: dict[int, dict[str, Any]], timing: dict[str, Any]) -> di
         "policies": policies,
         "reward_models": rms,
         "facts_probe": probe,
-        "claims": [{"claim": c.text, "holds_in_seeds": c.wins, "seeds": c.seeds, "holds": c.holds,
-                    "lower_side": c.sides[0], "higher_side": c.sides[1],
-                    "mean_lower_side": c.lower, "mean_higher_side": c.higher} for c in claims],
+        "claims": [
+            {
+                "claim": c.text,
+                "holds_in_seeds": c.wins,
+                "seeds": c.seeds,
+                "holds": c.holds,
+                "lower_side": c.sides[0],
+                "higher_side": c.sides[1],
+                "mean_lower_side": c.lower,
+                "mean_higher_side": c.higher,
+            }
+            for c in claims
+        ],
         "reproduced": all(c.holds for c in claims),
         "timing": timing,
     }
@@ -110,20 +125,28 @@ def render(summary: dict[str, Any]) -> str:
         accs = " / ".join(_fmt(figures["reward_models"][r]) for r, _ in REWARD_MODELS)
         lines.append(f"- seed {seed}: {rates}; {accs}")
     t = summary["timing"]
-    lines += ["", f"Wall time {t['wall_s']:.0f} s ({t['wall_s'] / 60:.1f} min) with {t['workers']} worker process(es); "
-                  f"CPU time {t['cpu_s']:.0f} s over all stages; {t['cpu_count']} CPU core(s) visible, "
-                  f"load average {t['load_start']:.1f} at start, {t['load_end']:.1f} at the end.", ""]
+    lines += [
+        "",
+        f"Wall time {t['wall_s']:.0f} s ({t['wall_s'] / 60:.1f} min) with {t['workers']} worker process(es); "
+        f"CPU time {t['cpu_s']:.0f} s over all stages; {t['cpu_count']} CPU core(s) visible, "
+        f"load average {t['load_start']:.1f} at start, {t['load_end']:.1f} at the end.",
+        "",
+    ]
     lines.append("Claims of the paper, checked seed by seed:")
     for c in summary["claims"]:
         verdict = "yes" if c["holds"] else "NO"
-        lines.append(f"- {c['claim']}: {verdict} — in {c['holds_in_seeds']} of {c['seeds']} seeds "
-                     f"(means: {c['lower_side']} {_fmt(c['mean_lower_side'])}, {c['higher_side']} {_fmt(c['mean_higher_side'])})")
+        lines.append(
+            f"- {c['claim']}: {verdict} — in {c['holds_in_seeds']} of {c['seeds']} seeds "
+            f"(means: {c['lower_side']} {_fmt(c['mean_lower_side'])}, {c['higher_side']} {_fmt(c['mean_higher_side'])})"
+        )
     lines.append("")
     if summary["reproduced"]:
         lines.append("Result: the effect the paper reports is reproduced in every seed.")
     else:
-        lines.append("Result: the effect the paper reports is NOT reproduced in every seed (see the claims marked NO); "
-                     "bench/RESULTS.md records what was tried.")
+        lines.append(
+            "Result: the effect the paper reports is NOT reproduced in every seed (see the claims marked NO); "
+            "bench/RESULTS.md records what was tried."
+        )
     failed = t.get("failed_tasks") or []
     if failed:
         lines.append(f"Failed or skipped stages: {', '.join(failed)} (their logs are under <out>/<seed>/logs/).")

@@ -6,6 +6,7 @@
 - mmhal:  an MMHal-Bench-format file rated by the OpenAI-compatible judge (judge_openai.py).
 Every scorer returns (metrics for results.json, one detail record per response).
 """
+
 from __future__ import annotations
 
 import json
@@ -65,9 +66,18 @@ def shapes_benchmark(files: WorldFiles) -> Benchmark:
         for r, a in zip(records, answers):
             verdict = judge_response(a.text, scene_from_json(r.extra["shapes_scene"]), r.extra["shapes_key"])
             ratings.append(verdict.rating)
-            details.append({"id": r.image_id, "question_type": r.question_type, "question": r.question, "response": a.text,
-                            "rating": verdict.rating, "answer": verdict.answer, "spans": [list(s) for s in verdict.spans],
-                            "gt_answer": r.gt_answer})
+            details.append(
+                {
+                    "id": r.image_id,
+                    "question_type": r.question_type,
+                    "question": r.question,
+                    "response": a.text,
+                    "rating": verdict.rating,
+                    "answer": verdict.answer,
+                    "spans": [list(s) for s in verdict.spans],
+                    "gt_answer": r.gt_answer,
+                }
+            )
         metrics = summarize(ratings, [r.question_type for r in records])
         return {**metrics, **length_stats(answers)}, details
 
@@ -95,8 +105,7 @@ def chair_benchmark(files: WorldFiles) -> Benchmark:
         texts = [a.text for a in answers]
         metrics = chair_from_texts(vocabulary, texts, [q["objects"] for q in items])
         wrong = metrics.pop("hallucinated")
-        details = [{"image": q["image"], "response": t, "objects": q["objects"], "hallucinated": w}
-                   for q, t, w in zip(items, texts, wrong)]
+        details = [{"image": q["image"], "response": t, "objects": q["objects"], "hallucinated": w} for q, t, w in zip(items, texts, wrong)]
         return {**metrics, **length_stats(answers)}, details
 
     return Benchmark("chair", prompts, score)
@@ -132,9 +141,18 @@ def mmhal_benchmark(path: Path, image_folder: Path | None, judge_settings: Mappi
     def score(answers: list[Answer]) -> Scored:
         verdicts = OpenAIJudge(judge_config, log=log).judge_all(records, [a.text for a in answers])
         ratings = [v.rating for v in verdicts]
-        details = [{"id": r.image_id, "question_type": r.question_type, "question": r.question, "response": a.text,
-                    "rating": v.rating, "analysis": v.analysis, "error": v.error}
-                   for r, a, v in zip(records, answers, verdicts)]
+        details = [
+            {
+                "id": r.image_id,
+                "question_type": r.question_type,
+                "question": r.question,
+                "response": a.text,
+                "rating": v.rating,
+                "analysis": v.analysis,
+                "error": v.error,
+            }
+            for r, a, v in zip(records, answers, verdicts)
+        ]
         # Types by index mod 8, as the official scorer counts them (the order check warned above).
         metrics = {**summarize(ratings), **length_stats(answers), "judge_errors": sum(v.error is not None for v in verdicts)}
         return metrics, details

@@ -8,6 +8,7 @@ allowed). Plurals are generated from the vocabulary (regular rules plus a few ir
 "two puppies" finds "dog" when "puppy" is a synonym. Longest phrase wins ("hot dog" is not a
 "dog"). Like the original CHAIR there is no negation handling: "there is no cat" mentions a cat.
 """
+
 from __future__ import annotations
 
 import re
@@ -150,8 +151,6 @@ def _truth_name(label: str, vocabulary: ObjectVocabulary | None) -> str:
     return _normal(label)
 
 
-def chair_from_texts(
-    vocabulary: ObjectVocabulary, responses: Sequence[str], ground_truth: Sequence[Iterable[str]]
-) -> dict[str, Any]:
+def chair_from_texts(vocabulary: ObjectVocabulary, responses: Sequence[str], ground_truth: Sequence[Iterable[str]]) -> dict[str, Any]:
     """CHAIR over free-text responses, mentions found with `vocabulary`."""
     return chair_scores([vocabulary.extract(r) for r in responses], ground_truth, vocabulary)

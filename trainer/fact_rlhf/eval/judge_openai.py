@@ -12,6 +12,7 @@ and may come from anyone, so a `base_url` it sets must not collect the user's ke
 the config itself goes with the config's URL. Plain `http://` is refused except on loopback, where
 the traffic never leaves the machine.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -164,8 +165,7 @@ class OpenAIJudge:
         tries = f"{self.config.max_tries} tr{'y' if self.config.max_tries == 1 else 'ies'}"
         if not connected:
             raise JudgeUnreachable(
-                f"cannot reach the judge at {url} after {tries} ({last}); check the judge base_url "
-                f"and that the server is running"
+                f"cannot reach the judge at {url} after {tries} ({last}); check the judge base_url and that the server is running"
             )
         raise JudgeError(f"judge at {url} still failing after {tries}: {last}")
 

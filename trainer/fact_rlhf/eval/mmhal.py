@@ -5,6 +5,7 @@ fields. The official scorer ignores `question_type` and assigns the type by inde
 whose order differs from the official one gets wrong per-type scores without any error:
 `check_fixed_order` warns about that.
 """
+
 from __future__ import annotations
 
 import json
@@ -228,8 +229,9 @@ def _record(obj: Any, path: Path, line: int, index: int) -> MMHalRecord:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__
+    )
 
 
 # --- ratings ----------------------------------------------------------------------------------

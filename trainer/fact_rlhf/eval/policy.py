@@ -9,6 +9,7 @@
   folder, an `sft` run (LoRA SFT merged in), an `rl_init` run (with its policy LoRA), an `rm` run.
 Prompts use the Vicuna-v1 template every stage trains with (algo/rm_prompt.policy_prompt).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -122,9 +123,16 @@ def generate_answers(
         ids, mask = left_pad(encoded[start : start + batch_size], codec.pad_id)
         batch = SeqBatch(ids, mask, torch.stack([codec.pixel_values(p.image) for p in chunk]))
         out = net.generate(
-            input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=batch.position_ids.to(device),
-            pixel_values=batch.pixel_values.to(device, dtype=dtype), do_sample=False, max_new_tokens=max_new_tokens,
-            eos_token_id=codec.eos_id, pad_token_id=codec.pad_id, suppress_tokens=codec.suppress_ids, use_cache=True,
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            position_ids=batch.position_ids.to(device),
+            pixel_values=batch.pixel_values.to(device, dtype=dtype),
+            do_sample=False,
+            max_new_tokens=max_new_tokens,
+            eos_token_id=codec.eos_id,
+            pad_token_id=codec.pad_id,
+            suppress_tokens=codec.suppress_ids,
+            use_cache=True,
         )
         for row in out[:, ids.shape[1] :].tolist():
             tokens, ended = _cut(row, codec.eos_id)

@@ -3,6 +3,7 @@
 "yes" is the positive class. Free-text answers are reduced to yes/no exactly as POPE's own
 evaluation script does (see `normalize_answer`), so our figures match published ones.
 """
+
 from __future__ import annotations
 
 import json

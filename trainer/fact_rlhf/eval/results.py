@@ -4,6 +4,7 @@ Metric keys follow the events contract `group/name`: nested dicts are joined wit
 {"mmhal": {"score": 2.1, "per_type": {"counting": 1.5}}} → `mmhal/score`, `mmhal/per_type/counting`.
 Only numbers become metrics; lists and strings (per-response details) stay in results.json only.
 """
+
 from __future__ import annotations
 
 import json

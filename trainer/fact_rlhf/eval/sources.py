@@ -1,4 +1,5 @@
 """Which model an `eval` run evaluates, checked without loading anything (torch-free, for preflight)."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,14 @@ from typing import Any
 from ..config.annotations import eval_default_rule
 from ..errors import UsageError
 from ..stages.sources import (
-    ADAPTER_WEIGHTS, BASE_FILE, CHECKPOINTS, MANIFEST, POLICY_ADAPTER, SourceError, resolve_policy, run_checkpoint,
+    ADAPTER_WEIGHTS,
+    BASE_FILE,
+    CHECKPOINTS,
+    MANIFEST,
+    POLICY_ADAPTER,
+    SourceError,
+    resolve_policy,
+    run_checkpoint,
 )
 
 # What a built-in PPO run saves of its model (models/build.py; not imported: it loads torch).
@@ -80,6 +88,7 @@ def mmhal_path(config: dict[str, Any], config_dir: Path | None) -> Path | None:
 @dataclass(frozen=True)
 class EvalTarget:
     """What an eval run evaluates and one line saying why that (for the log and the CLI)."""
+
     target: str
     note: str
     random: bool  # a fresh `builtin:` model: allowed only with eval.allow_random
@@ -131,8 +140,11 @@ def choose_eval_target(config: dict[str, Any], allow_random: bool | None = None)
     run = latest_policy_run(output_dir)
     if run is not None:
         stage = (_manifest_or_none(run) or {}).get("stage")
-        return EvalTarget(str(run), f"evaluating {run}: the newest finished {stage} run under {output_dir} "
-                                    "(eval.checkpoint is unset; set it to choose another)", False)
+        return EvalTarget(
+            str(run),
+            f"evaluating {run}: the newest finished {stage} run under {output_dir} (eval.checkpoint is unset; set it to choose another)",
+            False,
+        )
     policy = str(config["model"]["policy"])
     if not policy.startswith("builtin:"):
         return EvalTarget(policy, f"evaluating {policy} (model.policy; no finished ppo, rl_init or sft run under {output_dir})", False)
@@ -142,5 +154,6 @@ def choose_eval_target(config: dict[str, Any], allow_random: bool | None = None)
             f"nothing trained to evaluate: eval.checkpoint is unset, no finished policy run ({stages}) with a checkpoint is under "
             f"{output_dir}, and model.policy is {policy}, a randomly initialised model. Train one first (fact-rlhf ppo/sft CONFIG), "
             "set eval.checkpoint to a run folder or checkpoint, or set eval.allow_random: true (fact-rlhf eval --allow-random) "
-            "to score a random model as a smoke test")
+            "to score a random model as a smoke test"
+        )
     return EvalTarget(policy, f"evaluating {policy} at random initialisation (eval.allow_random): a smoke test, not a result", True)

@@ -12,6 +12,7 @@ prompt of `eval.benchmarks` greedily (`eval.max_new_tokens`, `eval.batch_size` a
 The built-in world's benchmark files are generated into `world/` (seed `seed`, sizes `data.*`),
 drawn at the image size the evaluated model was trained on.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,7 +62,9 @@ def _write_details(run: RunDirectory, name: str, details: list[dict[str, Any]]) 
     (folder / f"{name}.jsonl").write_text(lines, encoding="utf-8")
 
 
-def _answer_all(run: RunDirectory, model: EvalModel, benchmarks: list[Benchmark], config: dict[str, Any], stop: StopRequest) -> list[list[Answer]] | None:
+def _answer_all(
+    run: RunDirectory, model: EvalModel, benchmarks: list[Benchmark], config: dict[str, Any], stop: StopRequest
+) -> list[list[Answer]] | None:
     total = sum(len(b.prompts) for b in benchmarks)
     done, started = 0, time.perf_counter()
     out: list[list[Answer]] = []
@@ -73,6 +76,7 @@ def _answer_all(run: RunDirectory, model: EvalModel, benchmarks: list[Benchmark]
             elapsed = time.perf_counter() - started
             run.progress(finished, total, elapsed / finished * (total - finished) if finished else None)
             return not stop
+
         answers = generate_answers(model, b.prompts, int(config["eval"]["max_new_tokens"]), int(config["eval"]["batch_size"]), progress)
         if answers is None:
             return None
@@ -91,8 +95,7 @@ def run_eval(config: dict[str, Any], run: RunDirectory, device: str, resume: boo
     model = load_eval_model(config, run.path, device, [vocabulary_text()])
     run.phase("benchmarks")
     benchmarks = _benchmarks(config, run, model, config_dir)
-    say(run, f"eval: {model.description} on {device}; "
-             + ", ".join(f"{b.name} ({len(b.prompts)} prompts)" for b in benchmarks))
+    say(run, f"eval: {model.description} on {device}; " + ", ".join(f"{b.name} ({len(b.prompts)} prompts)" for b in benchmarks))
     run.status("running")
     answers = _answer_all(run, model, benchmarks, config, stop)
     if answers is None:

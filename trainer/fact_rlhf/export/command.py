@@ -6,6 +6,7 @@ checks onnxruntime against PyTorch on the examples and on a second batch of anot
 Exit codes: 0 exported and verified, 1 verification failed (max abs diff > 1e-4) or the export
 broke, 2 bad arguments or run directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,10 @@ EXPORT_PACKAGES = {"onnx": "onnx", "onnxruntime": "onnxruntime"}
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-dir", required=True, help="an rm or ppo run directory (run.json + checkpoints/)")
-    p.add_argument("--checkpoint", help="checkpoint folder with reward/ + heads.safetensors (default: the run's best "
-                   "for an rm run, else checkpoints/latest)")
+    p.add_argument(
+        "--checkpoint",
+        help="checkpoint folder with reward/ + heads.safetensors (default: the run's best for an rm run, else checkpoints/latest)",
+    )
     p.add_argument("--out", required=True, help="output folder (model.onnx, tokenizer.json, rm.json)")
 
 
@@ -49,8 +52,11 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"error: export failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     v = report["verification"]
-    print(f"[fact-rlhf] exported {report['source']['checkpoint']} → {Path(args.out) / MODEL_FILE} "
-          f"(onnxruntime vs PyTorch: max abs diff {v['max_abs_diff']:.2e} on {v['inputs']} inputs)", file=sys.stderr)
+    print(
+        f"[fact-rlhf] exported {report['source']['checkpoint']} → {Path(args.out) / MODEL_FILE} "
+        f"(onnxruntime vs PyTorch: max abs diff {v['max_abs_diff']:.2e} on {v['inputs']} inputs)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -82,8 +88,10 @@ def _examples(source: Any, codec: Any) -> list[tuple[str, Path, list[str]]]:
         image = Path(tempfile.mkdtemp(prefix="fact-rlhf-export-")) / "probe.png"
         Image.linear_gradient("L").convert("RGB").save(image)
         conversation = [{"from": "human", "value": "<image>\nWhat is in the image?"}]
-        out = [(rm_input(conversation, "A picture.", None), image, []),
-               (rm_input(conversation, "It shows a gradient from dark to light.", ["A gradient."]), image, ["A gradient."])]
+        out = [
+            (rm_input(conversation, "A picture.", None), image, []),
+            (rm_input(conversation, "It shows a gradient from dark to light.", ["A gradient."]), image, ["A gradient."]),
+        ]
     return out
 
 
@@ -122,11 +130,15 @@ def export_reward_model(run_dir: Path, checkpoint: Path | None, out: Path) -> di
     ort_single = onnx_scores(model_path, single_inputs)
     diff = max(float((ort - merged).abs().max()), float((ort_single - merged_single).abs().max()))
     merge_diff = float((merged - unmerged).abs().max())
-    print(f"[fact-rlhf] verification: onnxruntime vs PyTorch max abs diff {diff:.3e}; "
-          f"merged vs attached adapter {merge_diff:.3e}", file=sys.stderr)
+    print(
+        f"[fact-rlhf] verification: onnxruntime vs PyTorch max abs diff {diff:.3e}; merged vs attached adapter {merge_diff:.3e}",
+        file=sys.stderr,
+    )
     if not diff <= TOLERANCE or not merge_diff <= TOLERANCE:
-        raise VerificationError(f"the exported model disagrees with PyTorch: max abs diff {diff:.3e} "
-                                f"(merge {merge_diff:.3e}) > {TOLERANCE:g}; {model_path} is not usable")
+        raise VerificationError(
+            f"the exported model disagrees with PyTorch: max abs diff {diff:.3e} "
+            f"(merge {merge_diff:.3e}) > {TOLERANCE:g}; {model_path} is not usable"
+        )
     shutil.copyfile(source.tokenizer_file, out / TOKENIZER_FILE)
     images = out / "examples"
     images.mkdir(exist_ok=True)
@@ -137,8 +149,18 @@ def export_reward_model(run_dir: Path, checkpoint: Path | None, out: Path) -> di
     return report
 
 
-def describe(source: Any, codec: Any, base: Any, examples: list[tuple[str, Path, list[str]]], batch: Any,
-             scores: Any, diff: float, merge_diff: float, opset: int, seconds: float) -> dict[str, Any]:
+def describe(
+    source: Any,
+    codec: Any,
+    base: Any,
+    examples: list[tuple[str, Path, list[str]]],
+    batch: Any,
+    scores: Any,
+    diff: float,
+    merge_diff: float,
+    opset: int,
+    seconds: float,
+) -> dict[str, Any]:
     """rm.json: everything a scorer outside Python needs to feed the model as the trainer did."""
     from tokenizers import Tokenizer
 
@@ -159,8 +181,7 @@ def describe(source: Any, codec: Any, base: Any, examples: list[tuple[str, Path,
             {"name": "attention_mask", "dtype": "int64", "shape": ["batch", "sequence"], "note": "1 on tokens, 0 on padding"},
             {"name": "pixel_values", "dtype": "float32", "shape": ["batch", 3, image_size, image_size]},
         ],
-        "outputs": [{"name": "score", "dtype": "float32", "shape": ["batch"],
-                     "note": "read at the last position: pad on the LEFT"}],
+        "outputs": [{"name": "score", "dtype": "float32", "shape": ["batch"], "note": "read at the last position: pad on the LEFT"}],
         "encoding": {
             "tokenizer": "builtin-word" if source.tiny else "huggingface",
             "padding_side": "left",
@@ -185,22 +206,45 @@ def describe(source: Any, codec: Any, base: Any, examples: list[tuple[str, Path,
         "rm_input": template_pieces(),
         "image": image_spec(codec, image_size),
         "template": {
-            "system_prompt": t.SYSTEM_PROMPT, "role_user": t.ROLE_USER, "role_assistant": t.ROLE_ASSISTANT,
-            "sep": t.SEP, "sep2": t.SEP2, "critique_intro": t.RM_CRITIQUE_INTRO, "accurate": t.RM_ACCURATE,
-            "facts_sentence": t.RM_FACTS_SENTENCE, "fact_bullet": t.FACT_BULLET, "other_criteria": t.RM_OTHER_CRITERIA,
+            "system_prompt": t.SYSTEM_PROMPT,
+            "role_user": t.ROLE_USER,
+            "role_assistant": t.ROLE_ASSISTANT,
+            "sep": t.SEP,
+            "sep2": t.SEP2,
+            "critique_intro": t.RM_CRITIQUE_INTRO,
+            "accurate": t.RM_ACCURATE,
+            "facts_sentence": t.RM_FACTS_SENTENCE,
+            "fact_bullet": t.FACT_BULLET,
+            "other_criteria": t.RM_OTHER_CRITERIA,
             "score_suffix_end": t.RM_SCORE_SUFFIX_END,
             "layout": "SYSTEM + SEP + 'USER: ' + question + SEP + 'ASSISTANT: ' + response + SEP2 + 'USER: ' + "
-                      "critique_intro + accurate [+ facts_sentence + ('\\n' + fact_bullet + fact)*] + other_criteria + SEP + score_suffix_end",
+            "critique_intro + accurate [+ facts_sentence + ('\\n' + fact_bullet + fact)*] + other_criteria + SEP + score_suffix_end",
         },
         "fact_augmentation": bool(source.config.get("reward_model", {}).get("fact_augmentation", True)),
         "examples": [
-            {"text": text, "image": f"examples/{k}{image.suffix}", "facts": facts,
-             "input_ids": [int(i) for i, m in zip(batch.input_ids[k].tolist(), batch.attention_mask[k].tolist()) if m],
-             "score": float(scores[k])}
+            {
+                "text": text,
+                "image": f"examples/{k}{image.suffix}",
+                "facts": facts,
+                "input_ids": [int(i) for i, m in zip(batch.input_ids[k].tolist(), batch.attention_mask[k].tolist()) if m],
+                "score": float(scores[k]),
+            }
             for k, (text, image, facts) in enumerate(examples)
         ],
-        "source": {"run_dir": str(source.run_dir), "stage": source.manifest.get("stage"), "checkpoint": str(source.checkpoint),
-                   "base": str(source.base_folder), "fingerprint": checkpoint_fingerprint(source.checkpoint)},
-        "verification": {"max_abs_diff": diff, "merge_max_abs_diff": merge_diff, "tolerance": TOLERANCE,
-                         "inputs": len(examples) + 1, "runtime": "onnxruntime (CPU)", "opset": opset, "seconds": round(seconds, 2)},
+        "source": {
+            "run_dir": str(source.run_dir),
+            "stage": source.manifest.get("stage"),
+            "checkpoint": str(source.checkpoint),
+            "base": str(source.base_folder),
+            "fingerprint": checkpoint_fingerprint(source.checkpoint),
+        },
+        "verification": {
+            "max_abs_diff": diff,
+            "merge_max_abs_diff": merge_diff,
+            "tolerance": TOLERANCE,
+            "inputs": len(examples) + 1,
+            "runtime": "onnxruntime (CPU)",
+            "opset": opset,
+            "seconds": round(seconds, 2),
+        },
     }

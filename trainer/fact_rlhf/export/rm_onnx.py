@@ -4,6 +4,7 @@
 Exported with the TorchScript exporter (`dynamo=False`): with eager attention it writes a single
 file with the weights inside, which onnxruntime-node loads as is.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -50,8 +51,11 @@ class RewardScorer(nn.Module):
         # A one-tensor tuple where LlavaModel takes its per-image features (typed as one tensor).
         image = BaseModelOutputWithPooling(pooler_output=(self.image_features(pixel_values),))  # type: ignore[arg-type]
         out = self.llava().model(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-            mm_encoder_outputs={"image": image}, use_cache=False,
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            mm_encoder_outputs={"image": image},
+            use_cache=False,
         )
         return self.head(out.last_hidden_state[:, -1]).squeeze(-1)
 

@@ -5,6 +5,7 @@ A reward checkpoint folder holds `reward/` (a peft LoRA adapter) and `heads.safe
 warm-up). The base is the model the run trained on: the tiny model a built-in run saved in
 `<run>/model`, or the folder `model.policy` names (resolved like the stages resolve it).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,14 @@ from ..models.codec import Codec, ProcessorCodec, TinyCodec
 from ..models.tiny import image_token_count, load_base
 from ..models.tokenizer import load_word_tokenizer
 from ..stages.sources import (
-    ADAPTER_CONFIG, ADAPTER_WEIGHTS, BASE_FILE, HEADS_FILE, REWARD_ADAPTER, SourceError, resolve_policy, run_checkpoint,
+    ADAPTER_CONFIG,
+    ADAPTER_WEIGHTS,
+    BASE_FILE,
+    HEADS_FILE,
+    REWARD_ADAPTER,
+    SourceError,
+    resolve_policy,
+    run_checkpoint,
 )
 
 TOKENIZER_FILE = "tokenizer.json"

@@ -1,4 +1,5 @@
 """Builds the model stack a stage trains: base (tiny or checkpoint) + codec + adapters + heads."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,8 +59,14 @@ def build_stack(config: dict[str, Any], dataset: Dataset, run_dir: Path, device:
         enable_gradient_checkpointing(base)
     from ..stages.loading import ppo_adapter_configs, start_policy
 
-    stack = ModelStack(base, model_cfg["lora"], codec.suppress_ids, float(config["ppo"]["temperature"]),
-                       ppo_adapter_configs(config, policy_adapter), reference_adapter=policy_adapter is not None)
+    stack = ModelStack(
+        base,
+        model_cfg["lora"],
+        codec.suppress_ids,
+        float(config["ppo"]["temperature"]),
+        ppo_adapter_configs(config, policy_adapter),
+        reference_adapter=policy_adapter is not None,
+    )
     if policy_adapter is not None:
         start_policy(stack, policy_adapter)  # an rl_init run: policy and reference start from it
     stack.to(torch.device(device))

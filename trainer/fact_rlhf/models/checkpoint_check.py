@@ -1,4 +1,5 @@
 """Cheap checks of checkpoint folders (config and file names only, no torch), for preflight."""
+
 from __future__ import annotations
 
 import json

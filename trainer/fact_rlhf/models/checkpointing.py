@@ -10,6 +10,7 @@ A block's activations are then dropped after its forward and recomputed during t
 same gradients for about one extra forward of compute, and activation memory of one block instead
 of all of them. The recompute runs the LoRA adapter the forward ran (see `_replay_adapters`).
 """
+
 from __future__ import annotations
 
 import contextlib

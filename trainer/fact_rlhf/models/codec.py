@@ -3,6 +3,7 @@
 Two implementations share one interface: `TinyCodec` (the built-in word tokenizer, image tokens
 expanded here) and `ProcessorCodec` (a real checkpoint's Hugging Face processor).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Real LLaVA-family checkpoints from a local folder (never downloads: local_files_only), in
 full precision or, with `model.quantization`, 4-bit NF4 / 8-bit through bitsandbytes (QLoRA, as
 the reference recipe keeps its shared base)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,8 +32,10 @@ def quantization_problem(quantization: str, device: str) -> str | None:
     if quantization == "none":
         return None
     if not bitsandbytes_available():
-        return (f"{quantization} needs the Python package '{BITSANDBYTES}' (and a CUDA GPU): "
-                f"pip install {BITSANDBYTES}; or set model.quantization: none")
+        return (
+            f"{quantization} needs the Python package '{BITSANDBYTES}' (and a CUDA GPU): "
+            f"pip install {BITSANDBYTES}; or set model.quantization: none"
+        )
     if not device.startswith("cuda"):
         return f"{quantization} runs on a CUDA GPU only (bitsandbytes), but the run's device is {device}; use model.quantization: none"
     return None
@@ -53,8 +56,11 @@ def quantization_kwargs(quantization: str, dtype: str, device: str) -> dict[str,
 
     if quantization == "4bit":
         config = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=DTYPES[dtype], llm_int8_skip_modules=list(UNQUANTIZED_MODULES),
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=DTYPES[dtype],
+            llm_int8_skip_modules=list(UNQUANTIZED_MODULES),
         )
     else:
         config = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=list(UNQUANTIZED_MODULES))
@@ -66,7 +72,9 @@ def is_quantized(model: torch.nn.Module) -> bool:
     return bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False))
 
 
-def load_pretrained(folder: Path, dtype: str, quantization: str = "none", device: str = "cpu") -> tuple[LlavaForConditionalGeneration, ProcessorCodec]:
+def load_pretrained(
+    folder: Path, dtype: str, quantization: str = "none", device: str = "cpu"
+) -> tuple[LlavaForConditionalGeneration, ProcessorCodec]:
     problem = policy_folder_problem(folder)
     if problem:
         raise UsageError(f"model.policy: {problem}")

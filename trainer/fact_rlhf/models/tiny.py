@@ -1,4 +1,5 @@
 """`builtin:tiny-llava`: a tiny randomly initialised LLaVA (CLIP vision tower + Llama LM)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,14 +35,25 @@ def tiny_config(tiny: dict[str, Any], vocab: dict[str, int], max_length: int) ->
     image_size, patch = int(tiny["image_size"]), int(tiny["patch_size"])
     return LlavaConfig(
         vision_config=CLIPVisionConfig(
-            hidden_size=vision_hidden, intermediate_size=2 * vision_hidden, num_hidden_layers=2,
-            num_attention_heads=vision_heads, image_size=image_size, patch_size=patch,
+            hidden_size=vision_hidden,
+            intermediate_size=2 * vision_hidden,
+            num_hidden_layers=2,
+            num_attention_heads=vision_heads,
+            image_size=image_size,
+            patch_size=patch,
         ),
         text_config=LlamaConfig(
-            vocab_size=len(vocab), hidden_size=hidden, intermediate_size=2 * hidden,
-            num_hidden_layers=int(tiny["num_layers"]), num_attention_heads=heads, num_key_value_heads=heads,
-            max_position_embeddings=max_length, pad_token_id=vocab[PAD], bos_token_id=vocab[BOS],
-            eos_token_id=vocab[EOS], tie_word_embeddings=False,
+            vocab_size=len(vocab),
+            hidden_size=hidden,
+            intermediate_size=2 * hidden,
+            num_hidden_layers=int(tiny["num_layers"]),
+            num_attention_heads=heads,
+            num_key_value_heads=heads,
+            max_position_embeddings=max_length,
+            pad_token_id=vocab[PAD],
+            bos_token_id=vocab[BOS],
+            eos_token_id=vocab[EOS],
+            tie_word_embeddings=False,
         ),
         image_token_index=vocab[IMAGE],
         image_seq_length=image_token_count(image_size, patch),
@@ -80,8 +92,12 @@ def save_processor(tokenizer: Tokenizer, folder: Path, image_size: int, patch_si
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD, unk_token=UNK)
     images = CLIPImageProcessorPil(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
     processor = LlavaProcessor(
-        image_processor=images, tokenizer=fast, patch_size=patch_size,
-        vision_feature_select_strategy="default", image_token=IMAGE, num_additional_image_tokens=1,
+        image_processor=images,
+        tokenizer=fast,
+        patch_size=patch_size,
+        vision_feature_select_strategy="default",
+        image_token=IMAGE,
+        num_additional_image_tokens=1,
     )
     processor.save_pretrained(str(folder))
 

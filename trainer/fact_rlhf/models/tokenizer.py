@@ -3,6 +3,7 @@
 Words carry a leading "▁" for the space before them (Metaspace) and punctuation is split off, so
 decoding gives back ordinary text ("B. The circle is blue.") that the symbolic reward can read.
 """
+
 from __future__ import annotations
 
 from collections import Counter

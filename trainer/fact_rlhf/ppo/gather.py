@@ -5,6 +5,7 @@ numbers per token, never the images) are gathered in rank order, so the metrics 
 over the global batch exactly as a single process computes them, and every rank sees the same
 values (the adaptive KL controller stays in step).
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """The `ppo` section as the PPO stage, its loop and its rollouts read it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -10,6 +10,7 @@ every rank to see every sample; this stratified one needs no exchange of rollout
 world size divides step_batch_size / step_per_device_batch_size, K is the one a single process
 uses and runs with 1 or several processes are equal.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,9 +23,7 @@ def strata(step_batch: int, micro: int, world_size: int) -> int:
     return math.lcm(step_batch // micro, world_size)
 
 
-def minibatch_plan(
-    n: int, step_batch: int, micro: int, world_size: int, rank: int, seed: str
-) -> list[list[list[int]]]:
+def minibatch_plan(n: int, step_batch: int, micro: int, world_size: int, rank: int, seed: str) -> list[list[list[int]]]:
     """For each minibatch of one epoch, this rank's micro-batches as indices into its share.
 
     `seed` names the epoch (e.g. "<seed>-<iteration>-<epoch>"); every rank derives the same
@@ -43,10 +42,7 @@ def minibatch_plan(
     first = mine.start * stratum  # global index of this rank's first sample
     plan = []
     for j in range(n // step_batch):
-        plan.append([
-            [s * stratum + i - first for i in order[j * unit : (j + 1) * unit]]
-            for s, order in zip(mine, orders)
-        ])
+        plan.append([[s * stratum + i - first for i in order[j * unit : (j + 1) * unit]] for s, order in zip(mine, orders)])
     return plan
 
 

@@ -1,4 +1,5 @@
 """What one PPO iteration reports: its metric values and its sample records (schema shapes)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,19 +74,25 @@ def sample_records(
         kl = -beta * float((adv.kl[i] * ro.mask[i]).sum())
         rm = float(ro.rm_scores[i])
         scene = p.meta.get("scene")  # built-in world prompts carry their exact scene and answer key
-        records.append({
-            "step": step,
-            "prompt_id": p.id,
-            "image": relative(p.image),
-            "prompt": p.question,
-            "response": text,
-            "facts": list(p.facts),
-            "reward": {
-                "rm": rm, "eos_penalty": term.eos_penalty, "length": term.length, "symbolic": term.symbolic,
-                "kl": kl, "total": rm + term.total + kl,
-            },
-            "advantage": float(masked_mean(adv.advantages[i], ro.mask[i])),
-            "hallucination": sample_hallucination(text, scene, p.meta.get("key")) if scene else None,
-            "caption_type": p.caption_type,
-        })
+        records.append(
+            {
+                "step": step,
+                "prompt_id": p.id,
+                "image": relative(p.image),
+                "prompt": p.question,
+                "response": text,
+                "facts": list(p.facts),
+                "reward": {
+                    "rm": rm,
+                    "eos_penalty": term.eos_penalty,
+                    "length": term.length,
+                    "symbolic": term.symbolic,
+                    "kl": kl,
+                    "total": rm + term.total + kl,
+                },
+                "advantage": float(masked_mean(adv.advantages[i], ro.mask[i])),
+                "hallucination": sample_hallucination(text, scene, p.meta.get("key")) if scene else None,
+                "caption_type": p.caption_type,
+            }
+        )
     return records

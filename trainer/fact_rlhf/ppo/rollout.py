@@ -1,5 +1,6 @@
 """One PPO rollout batch (FACT_RLHF.md §4 steps 1–2): sample responses, score them, and record
 the policy, reference and value outputs the update needs."""
+
 from __future__ import annotations
 
 import random
@@ -78,8 +79,10 @@ def _widen_left(ids: Tensor, mask: Tensor, width: int, pad_id: int) -> tuple[Ten
     extra = width - ids.shape[1]
     if extra <= 0:
         return ids, mask
-    return (torch.cat([torch.full((ids.shape[0], extra), pad_id, dtype=ids.dtype), ids], 1),
-            torch.cat([torch.zeros((mask.shape[0], extra), dtype=mask.dtype), mask], 1))
+    return (
+        torch.cat([torch.full((ids.shape[0], extra), pad_id, dtype=ids.dtype), ids], 1),
+        torch.cat([torch.zeros((mask.shape[0], extra), dtype=mask.dtype), mask], 1),
+    )
 
 
 def collect(
@@ -109,8 +112,15 @@ def collect(
     stack.model.eval()
     for start in micro_batch_starts(len(prompts), micro):
         ids, mask = left_pad(prompt_ids[start : start + micro], codec.pad_id)
-        new = sample(stack, SeqBatch(ids, mask, pixels[start : start + micro]), key_tensor[start : start + micro],
-                     ppo.response_len, ppo.top_p, codec.eos_id, codec.pad_id)
+        new = sample(
+            stack,
+            SeqBatch(ids, mask, pixels[start : start + micro]),
+            key_tensor[start : start + micro],
+            ppo.response_len,
+            ppo.top_p,
+            codec.eos_id,
+            codec.pad_id,
+        )
         for row in new.tolist():
             cut, ended = _cut(row, codec.eos_id, stop_id)
             responses.append(cut if cut else [codec.eos_id])

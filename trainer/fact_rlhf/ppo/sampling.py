@@ -10,6 +10,7 @@ Sampling is exact: argmax(logits / T + Gumbel noise) over the allowed tokens is 
 softmax(logits / T) restricted to them (the Gumbel-max trick); top-p keeps the smallest set of
 tokens whose probability reaches p, as `generate` does.
 """
+
 from __future__ import annotations
 
 import random
@@ -89,9 +90,12 @@ def sample(stack: ModelStack, batch: SeqBatch, keys: Tensor, max_new_tokens: int
     mask = batch.attention_mask.to(device)
     position = batch.position_ids.to(device)
     out = model(
-        input_ids=batch.input_ids.to(device), attention_mask=mask, position_ids=position,
+        input_ids=batch.input_ids.to(device),
+        attention_mask=mask,
+        position_ids=position,
         pixel_values=batch.pixel_values.to(device, dtype=stack.value_head.weight.dtype),
-        use_cache=True, logits_to_keep=1,
+        use_cache=True,
+        logits_to_keep=1,
     )
     keys = keys.to(device)
     done = torch.zeros(len(batch), dtype=torch.bool, device=device)
@@ -107,8 +111,12 @@ def sample(stack: ModelStack, batch: SeqBatch, keys: Tensor, max_new_tokens: int
             break
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
         out = model(
-            input_ids=token.unsqueeze(1), attention_mask=mask, position_ids=next_position,
-            past_key_values=out.past_key_values, use_cache=True, logits_to_keep=1,
+            input_ids=token.unsqueeze(1),
+            attention_mask=mask,
+            position_ids=next_position,
+            past_key_values=out.past_key_values,
+            use_cache=True,
+            logits_to_keep=1,
         )
         next_position = next_position + 1
     return torch.stack(tokens, dim=1).cpu()

@@ -1,4 +1,5 @@
 """The `ppo` stage: data → models → (reward-model warm-up) → PPO loop, in a run directory."""
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,10 @@ def _fit_query_len(prompts: list[PromptRecord], codec: Codec, query_len: int, ru
     kept = [p for p in prompts if len(encoder(p)) <= query_len]
     if not kept:
         longest = max(len(encoder(p)) for p in prompts)
-        raise DataError(f"ppo.query_len {query_len} is shorter than every prompt (the shortest needs "
-                        f"{min(len(encoder(p)) for p in prompts)} tokens, the longest {longest})")
+        raise DataError(
+            f"ppo.query_len {query_len} is shorter than every prompt (the shortest needs "
+            f"{min(len(encoder(p)) for p in prompts)} tokens, the longest {longest})"
+        )
     if len(kept) < len(prompts):
         say(run, f"dropped {len(prompts) - len(kept)} of {len(prompts)} prompts longer than ppo.query_len={query_len} tokens", "warning")
     return kept
@@ -79,8 +82,12 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         if not warmup.get("complete", True):
             # The run stopped during the warm-up, before any PPO iteration: its checkpoint holds a
             # half-trained reward model, which PPO must never use. Start over as a new run would.
-            say(run, f"the reward-model warm-up was stopped at step {warmup.get('steps', '?')}/{warmup.get('total', '?')} "
-                     f"before PPO began; redoing it from the start ({run.relative(checkpoint)} is not used)", "warning")
+            say(
+                run,
+                f"the reward-model warm-up was stopped at step {warmup.get('steps', '?')}/{warmup.get('total', '?')} "
+                f"before PPO began; redoing it from the start ({run.relative(checkpoint)} is not used)",
+                "warning",
+            )
             checkpoint = None
     train_rm = checkpoint is None and not config["model"].get("reward_model")
     # Generated files (the built-in world, the tiny model) go to the run on rank 0 and to a
@@ -99,8 +106,11 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
     if checkpoint is not None:
         trainer.resume(checkpoint)
         # After a kill -9 the events may run past this checkpoint: the steps from here on replace them.
-        say(run, f"resumed from step {trainer.iteration} ({run.relative(checkpoint)}); "
-                 f"continuing at iteration {trainer.iteration + 1}/{trainer.total}")
+        say(
+            run,
+            f"resumed from step {trainer.iteration} ({run.relative(checkpoint)}); "
+            f"continuing at iteration {trainer.iteration + 1}/{trainer.total}",
+        )
     elif config["model"].get("reward_model"):
         from ..stages.sources import resolve_reward  # an rm run names its best checkpoint
 
@@ -111,31 +121,43 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
         if not dataset.pairs:
             raise DataError("the reward-model warm-up needs preference pairs (data.preference)")
         steps = ppo.reward_warmup_steps
-        say(run, f"reward model warm-up: {steps} steps on {len(dataset.pairs)} pairs "
-                 f"(fact augmentation {'on' if rm.fact_augmentation else 'off'})")
+        say(
+            run,
+            f"reward model warm-up: {steps} steps on {len(dataset.pairs)} pairs "
+            f"(fact augmentation {'on' if rm.fact_augmentation else 'off'})",
+        )
         run.phase("reward_warmup", 0, steps)
         started = time.perf_counter()
 
         def warmup_step(done: int) -> None:
             elapsed = time.perf_counter() - started
             run.phase("reward_warmup", done, steps, elapsed / done * (steps - done))
-        result = train_reward_model(stack, codec, dataset.pairs, rm, steps, int(config["seed"]), lambda m: say(run, m), stop.check(), warmup_step)
+
+        result = train_reward_model(
+            stack, codec, dataset.pairs, rm, steps, int(config["seed"]), lambda m: say(run, m), stop.check(), warmup_step
+        )
         if result.stopped:  # the checkpoint the loop writes at the stop says so; a resume redoes it
             trainer.reward_warmup = {"complete": False, "steps": result.steps, "total": steps}
         # Every rank trained the same warm-up; rank 0's weights are the ones (GPU kernels need
         # not be bitwise reproducible across devices).
         group().broadcast(stack.adapter_params(REWARD) + list(stack.reward_head.parameters()))
         accuracy = result.eval_accuracy if result.eval_accuracy is not None else result.train_accuracy
-        run.metric(0, {
-            "rm/accuracy": accuracy,
-            "rm/train_accuracy": result.train_accuracy,
-            "rm/loss": result.train_loss,
-            "rm/mean_score": result.mean_score,
-            "rm/steps": float(result.steps),
-            "time/reward_warmup": result.seconds,
-        })
-        say(run, f"reward model warm-up done in {result.seconds:.1f}s: pairwise accuracy {accuracy:.2f} "
-                 f"(train {result.train_accuracy:.2f}, loss {result.train_loss:.3f}); reward model frozen")
+        run.metric(
+            0,
+            {
+                "rm/accuracy": accuracy,
+                "rm/train_accuracy": result.train_accuracy,
+                "rm/loss": result.train_loss,
+                "rm/mean_score": result.mean_score,
+                "rm/steps": float(result.steps),
+                "time/reward_warmup": result.seconds,
+            },
+        )
+        say(
+            run,
+            f"reward model warm-up done in {result.seconds:.1f}s: pairwise accuracy {accuracy:.2f} "
+            f"(train {result.train_accuracy:.2f}, loss {result.train_loss:.3f}); reward model frozen",
+        )
     if checkpoint is None and ppo.init_value_from_reward_model:
         copy_reward_to_value(stack)
 
@@ -144,9 +166,12 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
     if history:
         rewards = [float(h["ppo/reward_total"] or 0.0) for h in history]
         k = max(1, len(rewards) // 5)
-        say(run, f"PPO {status} at iteration {trainer.iteration}/{trainer.total}: reward_total "
-                 f"{sum(rewards[:k]) / k:+.3f} (first {k}) → {sum(rewards[-k:]) / k:+.3f} (last {k}), "
-                 f"trend {slope(rewards):+.4f} per iteration")
+        say(
+            run,
+            f"PPO {status} at iteration {trainer.iteration}/{trainer.total}: reward_total "
+            f"{sum(rewards[:k]) / k:+.3f} (first {k}) → {sum(rewards[-k:]) / k:+.3f} (last {k}), "
+            f"trend {slope(rewards):+.4f} per iteration",
+        )
     if status == "stopped":
         say(run, f"stopped on {stop.signal_name}: checkpoint at iteration {trainer.iteration}; continue with --resume")
     return status

@@ -1,6 +1,7 @@
 """The trainable part of PPO as one module, so DDP sees one forward and one backward per
 micro-batch: policy logits over the response and the value of every response state. Under FSDP
 (launch.strategy: fsdp) the stack's model and heads are already sharded and this module runs as is."""
+
 from __future__ import annotations
 
 import torch

@@ -8,6 +8,7 @@ only rank 0 writes. Every random choice is derived from (seed, iteration, sample
 tokens, fact order, minibatches — so the results neither depend on the number of processes nor
 on where a run was resumed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -160,12 +161,19 @@ class PPOTrainer(Stage):
                     with contextlib.nullcontext() if last or no_sync is None else no_sync():
                         logits, values = module(sub.input_ids.to(dev), sub.attention_mask.to(dev), sub.pixel_values.to(dev), width)
                         logprobs = logprobs_of(logits, targets[idx].to(dev))
-                        pg_loss, pg_stats = policy_loss(logprobs, ro.logprobs[idx].to(dev), adv.advantages[idx].to(dev), mask, ppo.clip_range)
+                        pg_loss, pg_stats = policy_loss(
+                            logprobs, ro.logprobs[idx].to(dev), adv.advantages[idx].to(dev), mask, ppo.clip_range
+                        )
                         vf_loss, vf_stats = value_loss(values, ro.values[idx].to(dev), adv.returns[idx].to(dev), mask, ppo.value_clip_range)
                         # Policy and value use different adapters: one backward over the summed
                         # loss gives each its own gradient.
                         ((pg_loss + ppo.value_loss_coef * vf_loss) * weight).backward()
-                    for key, value in (("policy_loss", pg_loss.item()), ("value_loss", vf_loss.item()), *pg_stats.items(), *vf_stats.items()):
+                    for key, value in (
+                        ("policy_loss", pg_loss.item()),
+                        ("value_loss", vf_loss.item()),
+                        *pg_stats.items(),
+                        *vf_stats.items(),
+                    ):
                         sums[key] += value
                     count += 1
                 # Clipped per model: early value errors are large (returns of -20 against a zero
@@ -175,8 +183,10 @@ class PPOTrainer(Stage):
                 self._check_update(pg_loss.item(), vf_loss.item(), norms[-1], value_norms[-1])
                 self.optimizer.step()
                 if not all(bool(torch.isfinite(p).all()) for p in self.params):
-                    raise Diverged(f"training diverged at iteration {self.iteration + 1}: the optimiser step made weights non-finite "
-                                   f"(learning rate {self.optimizer.param_groups[0]['lr']:g})")
+                    raise Diverged(
+                        f"training diverged at iteration {self.iteration + 1}: the optimiser step made weights non-finite "
+                        f"(learning rate {self.optimizer.param_groups[0]['lr']:g})"
+                    )
         totals = self.group.sum([sums[k] for k in keys] + [float(count)])
         stats = {k: v / max(totals[-1], 1.0) for k, v in zip(keys, totals)}
         stats["grad_norm"] = sum(norms) / max(len(norms), 1)  # the same on every rank (after all-reduce)
@@ -188,9 +198,11 @@ class PPOTrainer(Stage):
         figures = {"policy_loss": pg_loss, "value_loss": vf_loss, "grad_norm": norm, "value_grad_norm": value_norm}
         bad = {k: v for k, v in figures.items() if not math.isfinite(v)}
         if bad:
-            raise Diverged(f"training diverged at iteration {self.iteration + 1}: non-finite "
-                           f"{', '.join(f'{k}={v}' for k, v in bad.items())} (learning rate {self.optimizer.param_groups[0]['lr']:g}); "
-                           "the last checkpoint holds the last finite weights")
+            raise Diverged(
+                f"training diverged at iteration {self.iteration + 1}: non-finite "
+                f"{', '.join(f'{k}={v}' for k, v in bad.items())} (learning rate {self.optimizer.param_groups[0]['lr']:g}); "
+                "the last checkpoint holds the last finite weights"
+            )
 
     def _phase(self, before: str) -> None:
         """A stop point inside an iteration, before `before` changes any state (every rank
@@ -239,8 +251,19 @@ class PPOTrainer(Stage):
         # so the RNG is put back and the checkpoint resumes exactly.
         rng = rng_tensors()
         try:
-            ro = collect(self.stack, self.codec, self.encoder, [batch[i] for i in share], self.ppo,
-                         self.fact_augmentation, self.stop_id, keys, fact_rngs, self.group, phase=self._phase)
+            ro = collect(
+                self.stack,
+                self.codec,
+                self.encoder,
+                [batch[i] for i in share],
+                self.ppo,
+                self.fact_augmentation,
+                self.stop_id,
+                keys,
+                fact_rngs,
+                self.group,
+                phase=self._phase,
+            )
             self._phase("advantages")
             adv = self.advantages(ro)
             self._phase("optimisation")

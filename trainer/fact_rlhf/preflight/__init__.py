@@ -6,6 +6,7 @@ rule), the key path and the `file:line: key: message` text users read. `config_p
 them all; the stage entry points (`check_*_config`, `resolve_device`, `check_world_size`) raise
 ConfigError / EnvironmentProblem with every error, as the CLI has always reported them.
 """
+
 from __future__ import annotations
 
 from ..config import ExperimentConfig
@@ -27,8 +28,9 @@ def stage_checks(config: ExperimentConfig, stage: str) -> Collector:
     return stage_problems(config, stage)
 
 
-def config_problems(config: ExperimentConfig, stage: str, world_size: int | None = None,
-                    cuda_available: bool | None = None) -> list[Problem]:
+def config_problems(
+    config: ExperimentConfig, stage: str, world_size: int | None = None, cuda_available: bool | None = None
+) -> list[Problem]:
     """Every problem the trainer finds in `config` for `stage` before spending GPU time, in the
     order the CLI meets them: the stage's config checks, the device (with `cuda_available`, else
     what PyTorch sees) and, given a world size, the batch splits over it."""
@@ -44,7 +46,18 @@ def config_problems(config: ExperimentConfig, stage: str, world_size: int | None
 
 
 __all__ = [
-    "BATCH_KEYS", "BUILTIN_POLICIES", "Collector", "Problem", "batch_problem", "check_eval_config", "check_ppo_config",
-    "check_stage_config", "check_world_size", "config_problems", "policy_problem", "resolve_device", "reward_model_problem",
+    "BATCH_KEYS",
+    "BUILTIN_POLICIES",
+    "Collector",
+    "Problem",
+    "batch_problem",
+    "check_eval_config",
+    "check_ppo_config",
+    "check_stage_config",
+    "check_world_size",
+    "config_problems",
+    "policy_problem",
+    "resolve_device",
+    "reward_model_problem",
     "stage_checks",
 ]

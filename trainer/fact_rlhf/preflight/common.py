@@ -1,5 +1,6 @@
 """Checks every stage shares: data files, the built-in model's shape, the launch settings,
 quantized bases and model paths."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,9 +26,17 @@ def check_data_paths(c: Collector, data: dict[str, Any]) -> None:
 
 def check_tiny(c: Collector, tiny: dict[str, Any]) -> None:
     if tiny["hidden_size"] % tiny["num_heads"]:
-        c.error(("model", "tiny", "hidden_size"), f"must be a multiple of model.tiny.num_heads ({tiny['num_heads']}), got {tiny['hidden_size']}", "model-shape")
+        c.error(
+            ("model", "tiny", "hidden_size"),
+            f"must be a multiple of model.tiny.num_heads ({tiny['num_heads']}), got {tiny['hidden_size']}",
+            "model-shape",
+        )
     if tiny["image_size"] % tiny["patch_size"]:
-        c.error(("model", "tiny", "image_size"), f"must be a multiple of model.tiny.patch_size ({tiny['patch_size']}), got {tiny['image_size']}", "model-shape")
+        c.error(
+            ("model", "tiny", "image_size"),
+            f"must be a multiple of model.tiny.patch_size ({tiny['patch_size']}), got {tiny['image_size']}",
+            "model-shape",
+        )
 
 
 def check_model_paths(c: Collector, model: dict[str, Any]) -> None:
@@ -49,21 +58,35 @@ def check_model_paths(c: Collector, model: dict[str, Any]) -> None:
 def check_launch(c: Collector, launch: dict[str, Any], stage: str = "ppo") -> None:
     backend = launch["backend"]
     if backend in ("slurm", "ray"):
-        c.error(("launch", "backend"), f"{backend} is not available yet in this trainer; use local or torchrun "
-                "(under Slurm, start torchrun from the job script)", "unavailable")
+        c.error(
+            ("launch", "backend"),
+            f"{backend} is not available yet in this trainer; use local or torchrun (under Slurm, start torchrun from the job script)",
+            "unavailable",
+        )
     elif backend == "local" and launch["nodes"] > 1:
         c.error(("launch", "nodes"), "several nodes need backend: torchrun", "incompatible")
     elif backend == "torchrun" and launch["nodes"] > 1 and not under_torchrun():
-        c.error(("launch", "nodes"), "several nodes: start `torchrun --nnodes=N --nproc_per_node=G --rdzv-backend=c10d "
-                f"--rdzv-endpoint=HOST:PORT -m fact_rlhf {stage} --config FILE --run-dir DIR` on every node "
-                "(the self-launch covers one node)", "multi-node-start")
+        c.error(
+            ("launch", "nodes"),
+            "several nodes: start `torchrun --nnodes=N --nproc_per_node=G --rdzv-backend=c10d "
+            f"--rdzv-endpoint=HOST:PORT -m fact_rlhf {stage} --config FILE --run-dir DIR` on every node "
+            "(the self-launch covers one node)",
+            "multi-node-start",
+        )
     elif backend == "local" and launch["gpus"] > 1 and not under_torchrun():
-        c.warn(("launch", "gpus"), "backend local uses one device; set launch.backend: torchrun to train on all of them", "single-process-backend")
+        c.warn(
+            ("launch", "gpus"),
+            "backend local uses one device; set launch.backend: torchrun to train on all of them",
+            "single-process-backend",
+        )
     if backend != "torchrun" and launch.get("processes", 0) > 1 and not under_torchrun():
         c.warn(("launch", "processes"), "ignored: launch.processes applies to backend torchrun", "inert-key")
     if launch.get("strategy", "ddp") == "fsdp" and backend != "torchrun" and not under_torchrun():
-        c.warn(("launch", "strategy"), "fsdp shards the model over several processes (backend torchrun); "
-               "this run has one process and keeps the whole model", "inert-key")
+        c.warn(
+            ("launch", "strategy"),
+            "fsdp shards the model over several processes (backend torchrun); this run has one process and keeps the whole model",
+            "inert-key",
+        )
 
 
 def check_quantization(c: Collector, config: ExperimentConfig, stage: str) -> None:
@@ -81,9 +104,17 @@ def check_quantization(c: Collector, config: ExperimentConfig, stage: str) -> No
     if launch["device"] == "cpu":
         c.error(where, f"{quantization} runs on a CUDA GPU only (bitsandbytes), but launch.device is cpu; use none", "device-mismatch")
     if stage == "ppo" and model["policy"].startswith("builtin:"):
-        c.error(where, f"{quantization} applies to a model folder or an sft / rl_init run; the PPO stage builds "
-                f"{model['policy']} in memory in full precision: use none", "incompatible")
+        c.error(
+            where,
+            f"{quantization} applies to a model folder or an sft / rl_init run; the PPO stage builds "
+            f"{model['policy']} in memory in full precision: use none",
+            "incompatible",
+        )
     if stage == "sft" and not cfg["sft"]["use_lora"]:
-        c.error(where, f"{quantization} bases are frozen: a full fine-tune cannot train them; set sft.use_lora: true or use none", "incompatible")
+        c.error(
+            where,
+            f"{quantization} bases are frozen: a full fine-tune cannot train them; set sft.use_lora: true or use none",
+            "incompatible",
+        )
     if launch.get("strategy", "ddp") == "fsdp":
         c.error(where, f"{quantization} bases cannot be sharded by launch.strategy: fsdp; use ddp", "incompatible")

@@ -1,5 +1,6 @@
 """The device a run trains on, decided before any model is loaded: a GPU that is asked for must
 be there, fp16 needs one, a quantized base needs bitsandbytes on CUDA."""
+
 from __future__ import annotations
 
 from ..config import ExperimentConfig
@@ -15,8 +16,11 @@ def device_checks(c: Collector, cuda_available: bool) -> str:
     wanted = config.data["launch"]["device"]
     if wanted == "cuda" and not cuda_available:
         build = torch.version.cuda or "none (CPU-only build)"
-        c.error(("launch", "device"), f"cuda requested but PyTorch sees no CUDA GPU "
-                f"(torch {torch.__version__}, CUDA build: {build}); use auto or cpu", "device-unavailable")
+        c.error(
+            ("launch", "device"),
+            f"cuda requested but PyTorch sees no CUDA GPU (torch {torch.__version__}, CUDA build: {build}); use auto or cpu",
+            "device-unavailable",
+        )
         return "cpu"
     if config.data["model"]["dtype"] == "fp16" and not (wanted != "cpu" and cuda_available):
         c.error(("model", "dtype"), "fp16 needs a GPU; use fp32 or bf16 on CPU", "device-mismatch")

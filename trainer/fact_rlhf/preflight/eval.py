@@ -1,4 +1,5 @@
 """Checks of an `eval` config before any model is loaded; each problem names file, line and key."""
+
 from __future__ import annotations
 
 from ..config import ExperimentConfig
@@ -20,7 +21,11 @@ def eval_problems(config: ExperimentConfig) -> Collector:
     if "mmhal" in ev["benchmarks"]:
         path = mmhal_path(cfg, config.path.parent)
         if path is None:
-            c.error(("eval", "mmhal_file"), "the mmhal benchmark needs an MMHal-Bench-format file (eval.mmhal_file or data.eval)", "missing-data")
+            c.error(
+                ("eval", "mmhal_file"),
+                "the mmhal benchmark needs an MMHal-Bench-format file (eval.mmhal_file or data.eval)",
+                "missing-data",
+            )
         elif not path.is_file():
             c.error(("eval", "mmhal_file") if ev.get("mmhal_file") else ("data", "eval"), f"file not found: {path}", "path-not-found")
         try:
@@ -37,7 +42,9 @@ def eval_problems(config: ExperimentConfig) -> Collector:
     key = ("model", "policy") if choice and not ev.get("checkpoint") and target == model["policy"] else ("eval", "checkpoint")
     if choice is None:
         if model["policy"] not in BUILTIN_POLICIES:
-            c.error(("model", "policy"), f"unknown built-in model {model['policy']!r}; available: {', '.join(BUILTIN_POLICIES)}", "model-folder")
+            c.error(
+                ("model", "policy"), f"unknown built-in model {model['policy']!r}; available: {', '.join(BUILTIN_POLICIES)}", "model-folder"
+            )
     elif target.startswith("builtin:") and target not in BUILTIN_POLICIES:
         c.error(key, f"unknown built-in model {target!r}; available: {', '.join(BUILTIN_POLICIES)}", "model-folder")
     else:
@@ -45,11 +52,19 @@ def eval_problems(config: ExperimentConfig) -> Collector:
         if problem:
             c.error(key, problem, "model-folder")
         elif choice.random:
-            c.warn(key, "evaluating a randomly initialised model (eval.allow_random): set eval.checkpoint to a trained run (ppo, sft, rl_init) or checkpoint for a result", "untrained-model")
+            c.warn(
+                key,
+                "evaluating a randomly initialised model (eval.allow_random): set eval.checkpoint to a trained run (ppo, sft, rl_init) or checkpoint for a result",
+                "untrained-model",
+            )
     if model["policy"].startswith("builtin:"):
         check_tiny(c, model["tiny"])
     if launch["backend"] != "local" or launch["nodes"] > 1:
-        c.error(("launch", "backend") if launch["backend"] != "local" else ("launch", "nodes"), "the eval stage runs in one process; use backend: local, nodes: 1", "incompatible")
+        c.error(
+            ("launch", "backend") if launch["backend"] != "local" else ("launch", "nodes"),
+            "the eval stage runs in one process; use backend: local, nodes: 1",
+            "incompatible",
+        )
     return c
 
 

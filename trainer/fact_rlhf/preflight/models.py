@@ -1,5 +1,6 @@
 """Whether `model.policy` and `model.reward_model` can serve a stage: built-in models, model
 folders, sft / rl_init runs and their checkpoints, reward-model runs and the base they fit."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,13 +39,17 @@ def reward_model_problem(policy: str, reward_model: str) -> str | None:
         return None  # trained elsewhere: nothing recorded to compare
     trained_on = base_of(folder)
     if policy.startswith("builtin:"):
-        return (f"{folder} was trained on the base model {trained_on}; with model.policy {policy} the run builds a new "
-                f"random model the reward adapter does not fit: set model.policy to {trained_on} (or an sft / rl_init run on it)")
+        return (
+            f"{folder} was trained on the base model {trained_on}; with model.policy {policy} the run builds a new "
+            f"random model the reward adapter does not fit: set model.policy to {trained_on} (or an sft / rl_init run on it)"
+        )
     try:
         actual = signature(resolve_policy(Path(policy)).base)
     except SourceError:
         return None  # model.policy reports its own problem
     if actual != expected:
-        return (f"{folder} was trained on the base model {trained_on}, not on the base of model.policy ({policy}); "
-                f"a reward adapter only works on its own base ({BASE_FILE} fingerprints differ)")
+        return (
+            f"{folder} was trained on the base model {trained_on}, not on the base of model.policy ({policy}); "
+            f"a reward adapter only works on its own base ({BASE_FILE} fingerprints differ)"
+        )
     return None

@@ -1,5 +1,6 @@
 """Checks of a PPO config before any model is loaded: batch sizes that split into whole
 minibatches, the length budget, data, reward model, launch, model paths and quantization."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,11 @@ def ppo_problems(config: ExperimentConfig) -> Collector:
     _divides(c, ppo, "step_batch_size", "rollout_batch_size")
     _divides(c, ppo, "rollout_per_device_batch_size", "rollout_batch_size")
     if ppo["query_len"] + ppo["response_len"] > model["max_length"]:
-        c.error(("model", "max_length"), f"must hold ppo.query_len + ppo.response_len = {ppo['query_len'] + ppo['response_len']}, got {model['max_length']}", "length-budget")
+        c.error(
+            ("model", "max_length"),
+            f"must hold ppo.query_len + ppo.response_len = {ppo['query_len'] + ppo['response_len']}, got {model['max_length']}",
+            "length-budget",
+        )
     builtin = data["builtin"] == "shapes"
     if not builtin and not data.get("ppo_prompts"):
         c.error(("data",), "PPO needs prompts: set data.ppo_prompts (LLaVA JSON) or data.builtin: shapes", "missing-data")
@@ -33,10 +38,18 @@ def ppo_problems(config: ExperimentConfig) -> Collector:
             if data.get(key):
                 c.warn(("data", key), "ignored: data.builtin is shapes, the run generates its own data", "inert-key")
     if not model.get("reward_model") and not builtin and not data.get("preference"):
-        c.error(("model", "reward_model"), "PPO needs a reward model: set model.reward_model, or data.preference "
-                "(trained for ppo.reward_warmup_steps steps), or data.builtin: shapes", "missing-reward-model")
+        c.error(
+            ("model", "reward_model"),
+            "PPO needs a reward model: set model.reward_model, or data.preference "
+            "(trained for ppo.reward_warmup_steps steps), or data.builtin: shapes",
+            "missing-reward-model",
+        )
     if not model.get("reward_model") and ppo["reward_warmup_steps"] == 0:
-        c.warn(("ppo", "reward_warmup_steps"), "0 with no model.reward_model: PPO runs against an untrained reward model", "untrained-reward-model")
+        c.warn(
+            ("ppo", "reward_warmup_steps"),
+            "0 with no model.reward_model: PPO runs against an untrained reward model",
+            "untrained-reward-model",
+        )
     check_launch(c, launch)
     if not builtin:
         check_data_paths(c, data)

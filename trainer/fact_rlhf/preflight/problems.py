@@ -4,6 +4,7 @@ Codes are the language server's diagnostic codes (language-server/src/engine/cro
 schemaRules.ts, pathRules.ts) where both sides check the same rule, so the conformance corpus
 (schema/conformance/) can compare them; checks only the trainer makes have codes of their own.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

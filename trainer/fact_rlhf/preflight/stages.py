@@ -1,5 +1,6 @@
 """Checks of the sft / rl_init / rm configs before any model is loaded (the PPO stage's are in
 ppo.py, the model-path checks all stages share in models.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,11 @@ def _common(c: Collector, cfg: dict[str, Any], stage: str) -> None:
     data, model, launch = cfg["data"], cfg["model"], cfg["launch"]
     section = cfg["reward_model" if stage == "rm" else stage]
     if section["batch_size"] % min(section["per_device_batch_size"], section["batch_size"]):
-        c.error((("reward_model" if stage == "rm" else stage), "batch_size"),
-                f"must be a multiple of per_device_batch_size ({section['per_device_batch_size']}), got {section['batch_size']}", "batch-divisibility")
+        c.error(
+            (("reward_model" if stage == "rm" else stage), "batch_size"),
+            f"must be a multiple of per_device_batch_size ({section['per_device_batch_size']}), got {section['batch_size']}",
+            "batch-divisibility",
+        )
     builtin = data["builtin"] == "shapes"
     key = STAGE_DATA[stage]
     if builtin:
@@ -50,8 +54,12 @@ def stage_problems(config: ExperimentConfig, stage: str) -> Collector:
     if stage == "rm" and cfg["data"]["builtin"] == "shapes":
         pairs = PAIRS_PER_IMAGE * int(cfg["data"]["num_images"])
         if cfg["reward_model"]["held_out"] >= pairs:
-            c.error(("reward_model", "held_out"), f"must be below the built-in world's {pairs} pairs "
-                    f"({PAIRS_PER_IMAGE} per image × data.num_images), got {cfg['reward_model']['held_out']}", "out-of-range")
+            c.error(
+                ("reward_model", "held_out"),
+                f"must be below the built-in world's {pairs} pairs "
+                f"({PAIRS_PER_IMAGE} per image × data.num_images), got {cfg['reward_model']['held_out']}",
+                "out-of-range",
+            )
     return c
 
 

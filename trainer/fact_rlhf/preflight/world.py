@@ -1,6 +1,7 @@
 """Batches over processes: each stage's global batch must split into equal shares of whole
 micro-batches on every rank, checked once the world size is known (the launcher's process count,
 or torchrun's WORLD_SIZE)."""
+
 from __future__ import annotations
 
 from ..config import ExperimentConfig
@@ -20,8 +21,10 @@ def batch_problem(global_batch: int, per_device: int, world_size: int, per_devic
     share = global_batch // world_size
     micro = min(per_device, share)
     if share % micro:
-        return (f"{global_batch} splits into shares of {share} per process, not a multiple of {per_device_key} ({per_device}); "
-                f"use a multiple of {per_device} × {world_size} = {per_device * world_size}")
+        return (
+            f"{global_batch} splits into shares of {share} per process, not a multiple of {per_device_key} ({per_device}); "
+            f"use a multiple of {per_device} × {world_size} = {per_device * world_size}"
+        )
     return None
 
 

@@ -1,6 +1,7 @@
 """Does a fact-augmented reward model read the facts? Its held-out pairs again, each with the facts
 of another image: an RM that uses the facts loses accuracy, one that ignores them does not (the
 figure is logged as `rm/eval_accuracy_other_facts` beside `rm/eval_accuracy`)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,7 +21,13 @@ def with_other_images_facts(pairs: Sequence[PreferencePair]) -> list[PreferenceP
     out = []
     n = len(pairs)
     for i, pair in enumerate(pairs):
-        donor = next((pairs[(i + k) % n] for k in range(1, n)
-                      if pairs[(i + k) % n].image != pair.image and _kind(pairs[(i + k) % n]) == _kind(pair)), pair)
+        donor = next(
+            (
+                pairs[(i + k) % n]
+                for k in range(1, n)
+                if pairs[(i + k) % n].image != pair.image and _kind(pairs[(i + k) % n]) == _kind(pair)
+            ),
+            pair,
+        )
         out.append(dataclasses.replace(pair, facts=list(donor.facts)))
     return out

@@ -1,4 +1,5 @@
 """The `reward_model` section as the rm stage and the PPO reward warm-up read it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ for the whole batch in the order one process renders them (so each example's fac
 not depend on the number of processes) and each forward sees the micro-batch one process would
 run: 2 processes give the figures of 1 when the per-device batch divides each rank's share.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -141,8 +142,9 @@ def spread_scores(scorer: Scorer, codec: Codec, texts: Sequence[str], images: Se
 
 
 @torch.no_grad()
-def evaluate_pairs(stack: ModelStack, codec: Codec, pairs: list[PreferencePair], augment: bool, seed: int, micro: int,
-                   ranks: Group | None = None) -> PairStats:
+def evaluate_pairs(
+    stack: ModelStack, codec: Codec, pairs: list[PreferencePair], augment: bool, seed: int, micro: int, ranks: Group | None = None
+) -> PairStats:
     """Held-out pairwise accuracy, mean score and BCE loss (no centring term); the facts are
     shuffled from `seed`, so every evaluation of one model gives the same figures. With `ranks`
     the pairs are scored over all ranks and every rank gets the figures of all pairs."""

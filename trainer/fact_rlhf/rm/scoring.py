@@ -1,4 +1,5 @@
 """Reward-model inputs (fact-augmented critique template) and batched scoring."""
+
 from __future__ import annotations
 
 import random

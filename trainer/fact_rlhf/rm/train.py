@@ -6,6 +6,7 @@ steps; the best checkpoint by held-out accuracy kept as `checkpoints/best` besid
 A checkpoint holds `reward/` (adapter), `heads.safetensors`, `base.json` (the model it was trained
 on) and the processor files; `model.reward_model: <this run>` hands it to the PPO stage.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,17 @@ from ..stages.schedule import resumable_scheduler
 from ..rundir import CHECKPOINTS_DIR, RunDirectory
 from ..sharding import clip_grad_norm, full_cpu, placement_note
 from ..signals import StopRequest
-from ..stages.checkpoints import (TrainingTensors, adapter_state, load_training_state, step_name, training_tensors, write_adapter,
-                                  write_base_record, write_checkpoint, write_training_state)
+from ..stages.checkpoints import (
+    TrainingTensors,
+    adapter_state,
+    load_training_state,
+    step_name,
+    training_tensors,
+    write_adapter,
+    write_base_record,
+    write_checkpoint,
+    write_training_state,
+)
 from ..stages.common import say, seed_and_threads, stage_folders
 from ..stages.data import load_stage_data
 from ..stages.loading import load_source, stage_source
@@ -51,8 +61,9 @@ def split_pairs(pairs: list[PreferencePair], held_out: int, seed: int) -> tuple[
     sits on both sides, so held-out accuracy measures what generalises to unseen images, not
     pairs remembered by their image or facts."""
     if held_out >= len(pairs):
-        raise DataError(f"reward_model.held_out is {held_out} but there are only {len(pairs)} preference pairs; "
-                        "no pair would be left to train on")
+        raise DataError(
+            f"reward_model.held_out is {held_out} but there are only {len(pairs)} preference pairs; no pair would be left to train on"
+        )
     per_image = Counter(p.image for p in pairs)
     images = list(per_image)
     random.Random(f"{seed}-rm-split").shuffle(images)
@@ -65,8 +76,7 @@ def split_pairs(pairs: list[PreferencePair], held_out: int, seed: int) -> tuple[
         count += per_image[image]
     train = [p for p in pairs if p.image not in taken]
     if not train:
-        raise DataError(f"reward_model.held_out is {held_out}: holding out whole images leaves no pair to train on; "
-                        "use a smaller held_out")
+        raise DataError(f"reward_model.held_out is {held_out}: holding out whole images leaves no pair to train on; use a smaller held_out")
     return train, [p for p in pairs if p.image in taken]
 
 
@@ -97,8 +107,10 @@ class RewardTrainer(Stage):
         self.micro = hyper.per_device_batch_size
         self.batch_size = min(hyper.batch_size, len(train_pairs))
         if self.batch_size % self.group.world_size:
-            raise DataError(f"{len(train_pairs)} training pairs, fewer than reward_model.batch_size: the batch of "
-                            f"{self.batch_size} does not split over {self.group.world_size} processes")
+            raise DataError(
+                f"{len(train_pairs)} training pairs, fewer than reward_model.batch_size: the batch of "
+                f"{self.batch_size} does not split over {self.group.world_size} processes"
+            )
         self.total = max(1, math.ceil(hyper.epochs * len(train_pairs) / self.batch_size))
         self.warmup = math.ceil(self.total * hyper.warmup_ratio)
         # Held-out evaluation and checkpoint together; the step's metric reports the evaluation.
@@ -131,8 +143,9 @@ class RewardTrainer(Stage):
         lr = self.optimizer.param_groups[0]["lr"]
         rng = random.Random(f"{self.seed}-rm-facts-{position}")  # per-example fact shuffles
         self.optimizer.zero_grad(set_to_none=True)
-        stats = backward_pairs(self.stack, self.codec, batch, self.augment, rng, self.micro, self.hyper.centering_coef,
-                               self.group, self.scorer)
+        stats = backward_pairs(
+            self.stack, self.codec, batch, self.augment, rng, self.micro, self.hyper.centering_coef, self.group, self.scorer
+        )
         grad_norm = clip_grad_norm(self.params, self.hyper.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
@@ -161,7 +174,9 @@ class RewardTrainer(Stage):
         stats = evaluate_pairs(self.stack, self.codec, self.eval_pairs, self.augment, self.seed, self.micro, self.group)
         out = {"rm/eval_accuracy": stats.accuracy, "rm/eval_mean_score": stats.mean_score, "rm/eval_loss": stats.loss}
         if self.augment:  # does it read the facts? the same pairs with another image's facts
-            probe = evaluate_pairs(self.stack, self.codec, with_other_images_facts(self.eval_pairs), True, self.seed, self.micro, self.group)
+            probe = evaluate_pairs(
+                self.stack, self.codec, with_other_images_facts(self.eval_pairs), True, self.seed, self.micro, self.group
+            )
             out["rm/eval_accuracy_other_facts"] = probe.accuracy
         if self.best_accuracy is None or stats.accuracy > self.best_accuracy:
             # Ties keep the earlier checkpoint: the reference recipe stops early.
@@ -171,13 +186,21 @@ class RewardTrainer(Stage):
         return out
 
     # --- checkpoints --------------------------------------------------------------------------
-    def _write(self, folder: Path, adapter: dict[str, torch.Tensor], heads: dict[str, torch.Tensor], training: TrainingTensors | None) -> None:
+    def _write(
+        self, folder: Path, adapter: dict[str, torch.Tensor], heads: dict[str, torch.Tensor], training: TrainingTensors | None
+    ) -> None:
         write_adapter(self.stack.model, REWARD, folder / REWARD, adapter)
         save_file(heads, str(folder / HEADS_FILE))
         write_base_record(folder, self.base)
         self.codec.processor.save_pretrained(str(folder))  # tokenizer.json for scorers and export
-        state = {"step": self.step, "total_steps": self.total, "best_accuracy": self.best_accuracy, "best_step": self.best_step,
-                 "fact_augmentation": self.augment, "world_size": self.group.world_size}
+        state = {
+            "step": self.step,
+            "total_steps": self.total,
+            "best_accuracy": self.best_accuracy,
+            "best_step": self.best_step,
+            "fact_augmentation": self.augment,
+            "world_size": self.group.world_size,
+        }
         if training is not None:
             write_training_state(folder, training, state)
         else:
@@ -185,6 +208,7 @@ class RewardTrainer(Stage):
 
     def _checkpoint(self, name: str, with_state: bool, make_latest: bool) -> Path | None:
         """Rank 0 writes; with a sharded model every rank first takes part in gathering."""
+
         def gather(keep: bool) -> _Parts:
             adapter = adapter_state(self.stack.model, REWARD, keep=keep)
             heads = full_cpu({f"reward_head.{k}": v for k, v in self.stack.reward_head.state_dict().items()}, keep=keep)
@@ -253,15 +277,23 @@ def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool,
     if resuming:
         folder = trainer.resume()
         say(run, f"resumed from {run.relative(folder) if folder else '?'} at step {trainer.step}/{trainer.total}")
-    say(run, f"reward model: LoRA r={config['model']['lora']['r']} + linear head, fact augmentation "
-             f"{'on' if trainer.augment else 'off'}; {trainer.total} steps of {trainer.batch_size} pairs on {device}"
-             + _note(placement_note(trainer.group, [*stack.model.parameters(), *stack.reward_head.parameters(), *stack.value_head.parameters()])))
+    say(
+        run,
+        f"reward model: LoRA r={config['model']['lora']['r']} + linear head, fact augmentation "
+        f"{'on' if trainer.augment else 'off'}; {trainer.total} steps of {trainer.batch_size} pairs on {device}"
+        + _note(
+            placement_note(trainer.group, [*stack.model.parameters(), *stack.reward_head.parameters(), *stack.value_head.parameters()])
+        ),
+    )
     status, history = trainer.train()
     if trainer.best_accuracy is not None:
         final = next((h["rm/eval_accuracy"] for h in reversed(history) if h.get("rm/eval_accuracy") is not None), None)
-        say(run, f"rm {status} at step {trainer.step}/{trainer.total}: best held-out accuracy "
-                 f"{trainer.best_accuracy:.3f} at step {trainer.best_step} (checkpoints/best)"
-                 + (f", last {final:.3f}" if final is not None else ""))
+        say(
+            run,
+            f"rm {status} at step {trainer.step}/{trainer.total}: best held-out accuracy "
+            f"{trainer.best_accuracy:.3f} at step {trainer.best_step} (checkpoints/best)"
+            + (f", last {final:.3f}" if final is not None else ""),
+        )
     if status == "stopped":
         say(run, f"stopped on {stop.signal_name}: checkpoint at step {trainer.step}; continue with --resume")
     return status

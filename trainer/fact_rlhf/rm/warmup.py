@@ -1,5 +1,6 @@
 """Reward-model warm-up before PPO: trains the `reward` adapter + head on preference pairs
 (pairwise loss with score centring, FACT_RLHF.md §3), then freezes it."""
+
 from __future__ import annotations
 
 import math

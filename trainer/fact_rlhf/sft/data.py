@@ -5,6 +5,7 @@ The text is the Vicuna-v1 rendering the policy prompt and the reward model use (
 Labels are -100 everywhere except the tokens of each gpt message and its closing "</s>" (so the
 model learns to stop); the system sentence, the human turns and the "ASSISTANT:" tags are masked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -101,8 +102,10 @@ def encode_example(codec: Codec, record: SftRecord) -> Example:
         head = codec.encode(prefix)
         end = len(head)
         if head != ids[:end]:
-            raise DataError(f"SFT record {record.id!r}: the tokenizer merges tokens across a turn boundary "
-                            f"(after {piece[-20:]!r}); cannot place the assistant-only labels")
+            raise DataError(
+                f"SFT record {record.id!r}: the tokenizer merges tokens across a turn boundary "
+                f"(after {piece[-20:]!r}); cannot place the assistant-only labels"
+            )
         if supervised:
             labels[start:end] = ids[start:end]
         start = end

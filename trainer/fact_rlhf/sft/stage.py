@@ -6,6 +6,7 @@
 - rl_init: a fresh policy LoRA trained with the same loss on top of the SFT model (`model.policy`);
   a PPO run whose `model.policy` names it starts its policy and frozen reference from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,12 @@ def _examples(records: list[Any], codec: Any, max_length: int, run: RunDirectory
         else:
             examples.append(example)
     if dropped:
-        say(run, f"dropped {dropped} of {len(records)} conversations: over {max_length} tokens with no "
-                 "labelled token or part of the image left after truncation", "warning")
+        say(
+            run,
+            f"dropped {dropped} of {len(records)} conversations: over {max_length} tokens with no "
+            "labelled token or part of the image left after truncation",
+            "warning",
+        )
     if not examples:
         raise DataError(f"no conversation fits in {max_length} tokens")
     return examples
@@ -57,7 +62,9 @@ def run_rl_init(config: dict[str, Any], run: RunDirectory, device: str, resume: 
     return _run_supervised(config, run, device, resume, stop, "rl_init", POLICY_ADAPTER)
 
 
-def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest, stage: str, adapter: str | None) -> str:
+def _run_supervised(
+    config: dict[str, Any], run: RunDirectory, device: str, resume: bool, stop: StopRequest, stage: str, adapter: str | None
+) -> str:
     section = config[stage]
     seed_and_threads(config)
     resuming = resume and latest_checkpoint(run.path / CHECKPOINTS_DIR) is not None
@@ -66,8 +73,10 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     data = load_stage_data(config, data_dir, need="conversations")
     source = stage_source(config, data.corpus(), model_dir, resume=resuming)
     if source.policy_adapter is not None:
-        raise UsageError(f"model.policy: {source.given} is an rl_init policy; {stage} trains on an SFT model "
-                         "(an sft run, a model folder or builtin:tiny-llava)")
+        raise UsageError(
+            f"model.policy: {source.given} is an rl_init policy; {stage} trains on an SFT model "
+            "(an sft run, a model folder or builtin:tiny-llava)"
+        )
     say(run, f"data: {len(data.conversations)} conversations ({data.source}); model: {source.given}")
     model_cfg = config["model"]
     run.phase("model")
@@ -75,21 +84,37 @@ def _run_supervised(config: dict[str, Any], run: RunDirectory, device: str, resu
     max_length = min(int(section["max_length"]), int(model_cfg["max_length"]))
     examples = _examples(data.conversations, codec, max_length, run)
     built = supervised_model(config, base, adapter, device, base_record(source), codec.processor)
-    trainer = SupervisedTrainer(built.forward, built.params, examples, Hyper.from_config(section, stage), codec, run, stage,
-                                int(config["seed"]), built.weights, stop.check())
+    trainer = SupervisedTrainer(
+        built.forward,
+        built.params,
+        examples,
+        Hyper.from_config(section, stage),
+        codec,
+        run,
+        stage,
+        int(config["seed"]),
+        built.weights,
+        stop.check(),
+    )
     run.status("running")
     if resuming:
         folder = trainer.resume()
         say(run, f"resumed from {run.relative(folder) if folder else '?'} at step {trainer.step}/{trainer.total}")
     n_params = sum(p.numel() for p in built.params)
-    say(run, f"{stage}: {built.what}, {n_params:,} trainable parameters; {trainer.total} steps of "
-             f"{trainer.global_batch} conversations ({len(examples)} examples) on {device}"
-             + (f"; {built.placement}" if built.placement else ""))
+    say(
+        run,
+        f"{stage}: {built.what}, {n_params:,} trainable parameters; {trainer.total} steps of "
+        f"{trainer.global_batch} conversations ({len(examples)} examples) on {device}"
+        + (f"; {built.placement}" if built.placement else ""),
+    )
     status, losses = trainer.train()
     if losses:
         k = max(1, len(losses) // 5)
-        say(run, f"{stage} {status} at step {trainer.step}/{trainer.total}: loss {sum(losses[:k]) / k:.4f} "
-                 f"(first {k}) → {sum(losses[-k:]) / k:.4f} (last {k})")
+        say(
+            run,
+            f"{stage} {status} at step {trainer.step}/{trainer.total}: loss {sum(losses[:k]) / k:.4f} "
+            f"(first {k}) → {sum(losses[-k:]) / k:.4f} (last {k})",
+        )
     if status == "stopped":
         say(run, f"stopped on {stop.signal_name}: checkpoint at step {trainer.step}; continue with --resume")
     return status
@@ -104,8 +129,9 @@ class SupervisedModel:
     placement: str  # "" or how the model is spread over processes, for the log
 
 
-def supervised_model(config: dict[str, Any], base: LlavaForConditionalGeneration, adapter: str | None, device: str,
-                     base_info: dict[str, Any], processor: Any) -> SupervisedModel:
+def supervised_model(
+    config: dict[str, Any], base: LlavaForConditionalGeneration, adapter: str | None, device: str, base_info: dict[str, Any], processor: Any
+) -> SupervisedModel:
     """The model an sft / rl_init run trains, on `device`: gradient checkpointing per block
     (model.gradient_checkpointing), then sharded (launch.strategy fsdp) or DDP-wrapped (ddp) when
     there are several processes. Parameter lists are taken after sharding (it replaces them)."""

@@ -5,6 +5,7 @@ linear warm-up, gradient clipping, metrics, progress and resumable checkpoints.
 With several processes each rank runs its contiguous share of the global batch through the DDP
 (or FSDP-sharded) model; the loss stays normalised by the labelled tokens of the whole batch, so
 the averaged gradient is the single-process one. Rank 0 alone writes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -121,8 +122,10 @@ class SupervisedTrainer(Stage):
         n = len(examples)
         self.global_batch = min(hyper.batch_size, n)
         if self.global_batch % self.ranks.world_size:
-            raise DataError(f"{n} examples, fewer than {group}.batch_size: the batch of {self.global_batch} "
-                            f"does not split over {self.ranks.world_size} processes")
+            raise DataError(
+                f"{n} examples, fewer than {group}.batch_size: the batch of {self.global_batch} "
+                f"does not split over {self.ranks.world_size} processes"
+            )
         self.total = max(1, math.ceil(hyper.epochs * n / self.global_batch))
         self.warmup = math.ceil(self.total * hyper.warmup_ratio)
         self.loop = Loop(run, self.ranks, self.total, hyper.save_every, should_stop)
@@ -185,8 +188,10 @@ class SupervisedTrainer(Stage):
 
     def line(self, values: Values, seconds: float) -> str:
         g = self.group
-        return (f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {values[f'{g}/learning_rate']:.2e} "
-                f"{values[f'{g}/tokens_per_s']:,.0f} tok/s")
+        return (
+            f"[{g}] {self.step:>5}/{self.total} loss {values[f'{g}/loss']:.4f} lr {values[f'{g}/learning_rate']:.2e} "
+            f"{values[f'{g}/tokens_per_s']:,.0f} tok/s"
+        )
 
     def save(self) -> Path | None:
         """Rank 0 writes; with a sharded model every rank first takes part in gathering."""

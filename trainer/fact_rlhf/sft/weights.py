@@ -8,6 +8,7 @@
 Saving is two steps: `gather` (every rank takes part when the model is sharded: the whole
 tensors are collected on the writer) then `write` (the writer only).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -66,7 +67,9 @@ class FullWeights:
             missing, unexpected = self.model.load_state_dict(state, strict=False)
         tied = {k for k in missing if k.endswith("lm_head.weight")} if self.model.config.get_text_config().tie_word_embeddings else set()
         if unexpected or set(missing) - tied:
-            raise ValueError(f"{folder / FULL_WEIGHTS} does not fit this model (missing {sorted(set(missing) - tied)[:3]}, unexpected {unexpected[:3]})")
+            raise ValueError(
+                f"{folder / FULL_WEIGHTS} does not fit this model (missing {sorted(set(missing) - tied)[:3]}, unexpected {unexpected[:3]})"
+            )
 
 
 class AdapterWeights:

@@ -9,6 +9,7 @@
   co-occur most often with the present kinds first (the confusable ones).
 - CHAIR: a description prompt per POPE image, with the image's objects (kinds and bare shapes).
 """
+
 from __future__ import annotations
 
 import random
@@ -69,16 +70,18 @@ def mmhal_records(images: Path, count: int, image_size: int, rng: random.Random)
         render(scene, image_size).save(images / name)
         qa = FAMILIES[qtype](scene, rng)
         assert qa is not None  # the scene was drawn to support this type
-        records.append(MMHalRecord(
-            question_type=qtype,
-            question_topic=scene.environment or "shapes",
-            image_id=name.rsplit(".", 1)[0],
-            image_src=f"images/{name}",
-            image_content=[*scene.kinds(), *([scene.environment] if scene.environment else [])],
-            question=qa.question,
-            gt_answer=respond(qa, scene, rng, detail=rng.choice((1, 2))),
-            extra={"shapes_scene": scene_to_json(scene), "shapes_key": qa.key},
-        ))
+        records.append(
+            MMHalRecord(
+                question_type=qtype,
+                question_topic=scene.environment or "shapes",
+                image_id=name.rsplit(".", 1)[0],
+                image_src=f"images/{name}",
+                image_content=[*scene.kinds(), *([scene.environment] if scene.environment else [])],
+                question=qa.question,
+                gt_answer=respond(qa, scene, rng, detail=rng.choice((1, 2))),
+                extra={"shapes_scene": scene_to_json(scene), "shapes_key": qa.key},
+            )
+        )
     return records
 
 
@@ -98,9 +101,7 @@ def _adversarial_order(scene: Scene, absent: list[str], cooccur: Counter[tuple[s
 def pope_questions(drawn: list[Drawn], rng: random.Random) -> list[dict[str, Any]]:
     """POPE-format probes: {question_id, image, text, label, split}."""
     frequency: Counter[str] = Counter(k for d in drawn for k in d.scene.kinds())
-    cooccur: Counter[tuple[str, str]] = Counter(
-        (a, b) for d in drawn for a in d.scene.kinds() for b in d.scene.kinds() if a != b
-    )
+    cooccur: Counter[tuple[str, str]] = Counter((a, b) for d in drawn for a in d.scene.kinds() for b in d.scene.kinds() if a != b)
     out: list[dict[str, Any]] = []
     for d in drawn:
         present = d.scene.kinds()
@@ -114,8 +115,9 @@ def pope_questions(drawn: list[Drawn], rng: random.Random) -> list[dict[str, Any
         for split in POPE_SPLITS:
             probes = [(k, "yes") for k in yes] + [(k, "no") for k in negatives[split]]
             for kind, label in probes:
-                out.append({"question_id": len(out), "image": d.name, "text": f"Is there a {kind} in the image?",
-                            "label": label, "split": split})
+                out.append(
+                    {"question_id": len(out), "image": d.name, "text": f"Is there a {kind} in the image?", "label": label, "split": split}
+                )
     return out
 
 

@@ -15,6 +15,7 @@ A small deterministic parser over the world's closed vocabulary (shapes/vocab.py
 Mentions are existential: "the red circle is on the left" is true when some red circle is on the
 left. Pronouns ("it") and anything outside the vocabulary are not read: they claim nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,10 +40,33 @@ _CLAUSE_WORDS = frozenset({"and", "but", "while", "whereas", "although"})
 _DETERMINERS = frozenset({"a", "an", "the", "any", "some", "only", "also", "just", "exactly", "another", "other"})
 _UNIVERSAL = frozenset({"all", "every", "each"})
 # Words between a subject and its predicate that do not change what is claimed.
-_VERBS = frozenset({
-    "is", "are", "sits", "sit", "lies", "lie", "stands", "stand", "located", "placed", "positioned", "drawn",
-    "shown", "seen", "appears", "appear", "can", "be", "also", "clearly", "definitely", "certainly", "both",
-})
+_VERBS = frozenset(
+    {
+        "is",
+        "are",
+        "sits",
+        "sit",
+        "lies",
+        "lie",
+        "stands",
+        "stand",
+        "located",
+        "placed",
+        "positioned",
+        "drawn",
+        "shown",
+        "seen",
+        "appears",
+        "appear",
+        "can",
+        "be",
+        "also",
+        "clearly",
+        "definitely",
+        "certainly",
+        "both",
+    }
+)
 _PREPOSITIONS = frozenset({"to", "on", "in", "at", "towards", "the"})
 _HORIZONTAL = {"left": 0, "right": 1}
 _VERTICAL = {"top": 0, "upper": 0, "bottom": 1, "lower": 1}

@@ -26,6 +26,7 @@ Answer keys are JSON objects (stored with the world's prompts and evaluation rec
   {"type": "absent"}                                  {"type": "describe"}
 each with an optional "subjects" list of the canonical objects the question names.
 """
+
 from __future__ import annotations
 
 import re
@@ -97,7 +98,9 @@ def _value_check(text: str, tokens: list[Token], key: Mapping[str, Any]) -> _Che
         found = number_value(tok.text) if tok else None
     else:
         words: Mapping[str, str] = {
-            "colour": {c: c for c in COLOURS}, "size": SIZE_WORDS, "environment": ENVIRONMENT_WORDS,
+            "colour": {c: c for c in COLOURS},
+            "size": SIZE_WORDS,
+            "environment": ENVIRONMENT_WORDS,
         }[slot]
         tok = _first(tokens, words)
         found = words[tok.text] if tok else None
@@ -188,9 +191,13 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 # Claim kinds that restate the answer when they are about the question's subject (or the whole
 # scene): "The circle is red." answers "What colour is the circle?"; it adds no detail.
 _RESTATES: dict[str, frozenset[str]] = {
-    "colour": frozenset({"attribute"}), "size": frozenset({"size"}), "number": frozenset({"count"}),
-    "environment": frozenset({"environment"}), "position": frozenset({"position"}),
-    "choice": frozenset({"comparison"}), "yesno": frozenset({"relation", "attribute", "size"}),
+    "colour": frozenset({"attribute"}),
+    "size": frozenset({"size"}),
+    "number": frozenset({"count"}),
+    "environment": frozenset({"environment"}),
+    "position": frozenset({"position"}),
+    "choice": frozenset({"comparison"}),
+    "yesno": frozenset({"relation", "attribute", "size"}),
 }
 
 

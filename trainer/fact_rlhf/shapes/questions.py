@@ -5,6 +5,7 @@ relation, environment, holistic, other) are open questions; the training formats
 multiple choice (caption types 2–5) and yes/no (6 = "No", 7 = "Yes"). `respond` composes whole
 responses: the direct answer (right or wrong), true or false details, and a confident ending.
 """
+
 from __future__ import annotations
 
 import random
@@ -60,17 +61,31 @@ def _bound(make: Callable[[Shape], QA], o: Shape) -> Callable[[], QA]:
 def attribute(scene: Scene, rng: random.Random) -> QA | None:
     makers: list[Callable[[], QA]] = []
     for o in scene.unique_shapes():
-        makers.append(_bound(lambda o: QA(
-            "attribute", f"What colour is the {o.shape}?",
-            {"type": "value", "slot": "colour", "value": o.colour, "subjects": [o.shape]},
-            f"The {o.shape} is {o.colour}.", f"The {o.shape} is {_other(list(COLOURS), o.colour, rng)}.",
-        ), o))
+        makers.append(
+            _bound(
+                lambda o: QA(
+                    "attribute",
+                    f"What colour is the {o.shape}?",
+                    {"type": "value", "slot": "colour", "value": o.colour, "subjects": [o.shape]},
+                    f"The {o.shape} is {o.colour}.",
+                    f"The {o.shape} is {_other(list(COLOURS), o.colour, rng)}.",
+                ),
+                o,
+            )
+        )
     for o in scene.unique_kinds():
-        makers.append(_bound(lambda o: QA(
-            "attribute", f"Is the {o.name} small or large?",
-            {"type": "value", "slot": "size", "value": o.size, "subjects": [o.name]},
-            f"The {o.name} is {o.size}.", f"The {o.name} is {_flip(o.size)}.",
-        ), o))
+        makers.append(
+            _bound(
+                lambda o: QA(
+                    "attribute",
+                    f"Is the {o.name} small or large?",
+                    {"type": "value", "slot": "size", "value": o.size, "subjects": [o.name]},
+                    f"The {o.name} is {o.size}.",
+                    f"The {o.name} is {_flip(o.size)}.",
+                ),
+                o,
+            )
+        )
     return rng.choice(makers)() if makers else None
 
 
@@ -80,14 +95,20 @@ def adversarial(scene: Scene, rng: random.Random) -> QA:
     if shapes and rng.random() < 0.6:
         shape = rng.choice(shapes)
         return QA(
-            "adversarial", f"What colour is the {shape}?", {"type": "absent", "subjects": [shape]},
-            f"There is no {shape} in the image.", f"The {shape} is {rng.choice(list(COLOURS))}.",
+            "adversarial",
+            f"What colour is the {shape}?",
+            {"type": "absent", "subjects": [shape]},
+            f"There is no {shape} in the image.",
+            f"The {shape} is {rng.choice(list(COLOURS))}.",
         )
     kind = rng.choice(scene.absent_kinds())
     column, row = rng.choice(CELLS)
     return QA(
-        "adversarial", f"Where is the {kind}?", {"type": "absent", "subjects": [kind]},
-        f"There is no {kind} in the image.", f"The {kind} is {cell_phrase(column, row)}.",
+        "adversarial",
+        f"Where is the {kind}?",
+        {"type": "absent", "subjects": [kind]},
+        f"There is no {kind} in the image.",
+        f"The {kind} is {cell_phrase(column, row)}.",
     )
 
 
@@ -99,9 +120,11 @@ def comparison(scene: Scene, rng: random.Random) -> QA | None:
     big, small = rng.choice(pairs)
     first, second = (big, small) if rng.random() < 0.5 else (small, big)
     return QA(
-        "comparison", f"Which is bigger, the {first.name} or the {second.name}?",
+        "comparison",
+        f"Which is bigger, the {first.name} or the {second.name}?",
         {"type": "choice", "options": [first.name, second.name], "value": big.name, "subjects": [first.name, second.name]},
-        f"The {big.name} is bigger than the {small.name}.", f"The {small.name} is bigger than the {big.name}.",
+        f"The {big.name} is bigger than the {small.name}.",
+        f"The {small.name} is bigger than the {big.name}.",
     )
 
 
@@ -112,18 +135,22 @@ def counting(scene: Scene, rng: random.Random) -> QA:
     noun, n = rng.choice(targets)
     wrong = n + 1 if n == 1 or rng.random() < 0.5 else n - 1
     return QA(
-        "counting", f"How many {plural(noun)} are there?",
+        "counting",
+        f"How many {plural(noun)} are there?",
         {"type": "value", "slot": "number", "value": n, "subjects": [noun]},
-        count_sentence(n, noun), count_sentence(wrong, noun),
+        count_sentence(n, noun),
+        count_sentence(wrong, noun),
     )
 
 
 def _where(o: Shape, rng: random.Random) -> QA:
     column, row = rng.choice([c for c in CELLS if c != (o.column, o.row)])
     return QA(
-        "relation", f"Where is the {o.name}?",
+        "relation",
+        f"Where is the {o.name}?",
         {"type": "position", "column": o.column, "row": o.row, "subjects": [o.name]},
-        f"The {o.name} is {cell_phrase(o.column, o.row)}.", f"The {o.name} is {cell_phrase(column, row)}.",
+        f"The {o.name} is {cell_phrase(o.column, o.row)}.",
+        f"The {o.name} is {cell_phrase(column, row)}.",
     )
 
 
@@ -160,9 +187,11 @@ def environment(scene: Scene, rng: random.Random) -> QA | None:
         return None
     other = _other(list(ENVIRONMENTS), scene.environment, rng)
     return QA(
-        "environment", rng.choice(["What is the background of the image?", "What place does the image show?"]),
+        "environment",
+        rng.choice(["What is the background of the image?", "What place does the image show?"]),
         {"type": "value", "slot": "environment", "value": scene.environment},
-        f"The shapes are {ENVIRONMENT_PHRASES[scene.environment]}.", f"The shapes are {ENVIRONMENT_PHRASES[other]}.",
+        f"The shapes are {ENVIRONMENT_PHRASES[scene.environment]}.",
+        f"The shapes are {ENVIRONMENT_PHRASES[other]}.",
     )
 
 
@@ -184,8 +213,11 @@ def holistic(scene: Scene, rng: random.Random) -> QA:
     verb = "is" if parts[0].startswith("a ") else "are"
     wrong = f"There {verb} {join(parts)}{environment_phrase(scene)}."
     return QA(
-        "holistic", rng.choice(["Describe the image in detail.", "What do you see in the image?"]),
-        {"type": "describe"}, _there(scene, inventory(scene)), wrong,
+        "holistic",
+        rng.choice(["Describe the image in detail.", "What do you see in the image?"]),
+        {"type": "describe"},
+        _there(scene, inventory(scene)),
+        wrong,
     )
 
 
@@ -200,22 +232,42 @@ def other(scene: Scene, rng: random.Random) -> QA | None:
         if len(colours) == 1:
             extra = rng.choice([k for k in scene.absent_kinds() if not k.startswith(colours[0])])
             a = rng.choice(scene.objects)
-            return QA("other", question, {**key, "value": "yes"}, f"Yes, all the shapes are {colours[0]}.", f"No, there is a {a.name} and a {extra}.")
+            return QA(
+                "other",
+                question,
+                {**key, "value": "yes"},
+                f"Yes, all the shapes are {colours[0]}.",
+                f"No, there is a {a.name} and a {extra}.",
+            )
         a = rng.choice(scene.objects)
         b = rng.choice([o for o in scene if o.colour != a.colour])
-        return QA("other", question, {**key, "value": "no"}, f"No, there is a {a.name} and a {b.name}.", f"Yes, all the shapes are {rng.choice(colours)}.")
+        return QA(
+            "other",
+            question,
+            {**key, "value": "no"},
+            f"No, there is a {a.name} and a {b.name}.",
+            f"Yes, all the shapes are {rng.choice(colours)}.",
+        )
     sizes = sorted({o.size for o in scene})
     question = "Are all the shapes the same size?"
     if len(sizes) == 1:
         # The false "No" reads like a true one: one shape large and another small.
         a, b = rng.sample(scene.objects, 2)
-        return QA("other", question, {**key, "value": "yes"}, f"Yes, all the shapes are {sizes[0]}.",
-                  f"No, the {a.name} is large and the {b.name} is small.")
+        return QA(
+            "other",
+            question,
+            {**key, "value": "yes"},
+            f"Yes, all the shapes are {sizes[0]}.",
+            f"No, the {a.name} is large and the {b.name} is small.",
+        )
     big = rng.choice(scene.matching(size="large"))
     small = rng.choice(scene.matching(size="small"))
     return QA(
-        "other", question, {**key, "value": "no"},
-        f"No, the {big.name} is large and the {small.name} is small.", f"Yes, all the shapes are {rng.choice(sizes)}.",
+        "other",
+        question,
+        {**key, "value": "no"},
+        f"No, the {big.name} is large and the {small.name} is small.",
+        f"Yes, all the shapes are {rng.choice(sizes)}.",
     )
 
 
@@ -233,11 +285,19 @@ FAMILIES: dict[str, Callable[[Scene, random.Random], QA | None]] = {
 
 
 # --- training formats ---------------------------------------------------------------------------
-def _lettered(question: str, options: list[str], right: str, answer: str, wrong_option: str, wrong_answer: str) -> tuple[str, int, str, str, dict[str, Any]]:
+def _lettered(
+    question: str, options: list[str], right: str, answer: str, wrong_option: str, wrong_answer: str
+) -> tuple[str, int, str, str, dict[str, Any]]:
     lines = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(options))
     letter = LETTERS[options.index(right)]
     bad = LETTERS[options.index(wrong_option)]
-    return f"{question}\n{lines}", 2 + LETTERS.index(letter), f"{letter}. {answer}", f"{bad}. {wrong_answer}", {"type": "letter", "value": letter}
+    return (
+        f"{question}\n{lines}",
+        2 + LETTERS.index(letter),
+        f"{letter}. {answer}",
+        f"{bad}. {wrong_answer}",
+        {"type": "letter", "value": letter},
+    )
 
 
 def choice(scene: Scene, kind: int, rng: random.Random) -> QA:
@@ -248,27 +308,48 @@ def choice(scene: Scene, kind: int, rng: random.Random) -> QA:
         o = rng.choice(scene.unique_shapes())
         options = rng.sample(list(COLOURS), 4)
         wrong = _other(options, o.colour, rng)
-        made = _lettered(f"What colour is the {o.shape}?", options, o.colour, f"The {o.shape} is {o.colour}.", wrong, f"The {o.shape} is {wrong}.")
-        why = [f"There is only one {o.shape}, and it is {o.colour}.", f"The {o.name} is {position_phrase(o, rng)}.", f"The {o.name} is {o.size}."]
+        made = _lettered(
+            f"What colour is the {o.shape}?", options, o.colour, f"The {o.shape} is {o.colour}.", wrong, f"The {o.shape} is {wrong}."
+        )
+        why = [
+            f"There is only one {o.shape}, and it is {o.colour}.",
+            f"The {o.name} is {position_phrase(o, rng)}.",
+            f"The {o.name} is {o.size}.",
+        ]
     elif kind == 1 and by_colour:
         o = rng.choice(by_colour)
         options = rng.sample(list(SHAPES), 4)
         wrong = _other(options, o.shape, rng)
-        made = _lettered(f"What shape is {o.colour}?", options, o.shape, f"The {o.colour} shape is a {o.shape}.", wrong, f"The {o.colour} shape is a {wrong}.")
-        why = [f"There is only one {o.colour} shape, and it is a {o.shape}.", f"The {o.name} is {position_phrase(o, rng)}.", f"The {o.name} is {o.size}."]
+        made = _lettered(
+            f"What shape is {o.colour}?",
+            options,
+            o.shape,
+            f"The {o.colour} shape is a {o.shape}.",
+            wrong,
+            f"The {o.colour} shape is a {wrong}.",
+        )
+        why = [
+            f"There is only one {o.colour} shape, and it is a {o.shape}.",
+            f"The {o.name} is {position_phrase(o, rng)}.",
+            f"The {o.name} is {o.size}.",
+        ]
     else:
         n = len(scene)
         options = ["1", "2", "3", "4"]
         wrong = _other(options, str(n), rng)
         made = _lettered("How many shapes are there?", options, str(n), count_sentence(n), wrong, count_sentence(int(wrong)))
         placed = [f"a {o.name} {position_phrase(o, rng)}" for o in scene]
-        why = [capitalise(inventory(scene)) + " can be seen.", capitalise(", ".join(placed[:-1]) + " and " + placed[-1] if len(placed) > 1 else placed[0]) + ".", count_sentence(n)]
+        why = [
+            capitalise(inventory(scene)) + " can be seen.",
+            capitalise(", ".join(placed[:-1]) + " and " + placed[-1] if len(placed) > 1 else placed[0]) + ".",
+            count_sentence(n),
+        ]
     question, caption_type, answer, bad, key = made
     return QA("choice", question, key, answer, bad, caption_type, why)
 
 
 def yes_no(scene: Scene, rng: random.Random) -> QA:
-    """"Is there a <kind>?" — half about a present kind (answer Yes), half about an absent one."""
+    """ "Is there a <kind>?" — half about a present kind (answer Yes), half about an absent one."""
     suffix = " in the image" if rng.random() < 0.5 else ""
     if rng.random() < 0.5:
         name = rng.choice(sorted(scene.kinds()))

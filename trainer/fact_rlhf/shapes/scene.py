@@ -3,6 +3,7 @@
 A scene is exact: every statement about it (which objects, how many, where, how big, on what
 background) is decidable, which is what lets the exact judge mark hallucinations.
 """
+
 from __future__ import annotations
 
 import random
@@ -66,7 +67,8 @@ class Scene:
     def matching(self, colour: str | None = None, shape: str | None = None, size: str | None = None) -> list[Shape]:
         """Objects with the given colour, shape and size (None matches anything)."""
         return [
-            o for o in self.objects
+            o
+            for o in self.objects
             if (colour is None or o.colour == colour) and (shape is None or o.shape == shape) and (size is None or o.size == size)
         ]
 
@@ -136,7 +138,5 @@ def scene_from_json(data: dict[str, Any] | list[dict[str, Any]]) -> Scene:
     """Reads `scene_to_json` output, or the older plain list of objects (no environment)."""
     items = data if isinstance(data, list) else data["objects"]
     environment = None if isinstance(data, list) else data.get("environment")
-    objects = tuple(
-        Shape(str(i["shape"]), str(i["colour"]), int(i["column"]), int(i["row"]), str(i.get("size", "large"))) for i in items
-    )
+    objects = tuple(Shape(str(i["shape"]), str(i["colour"]), int(i["column"]), int(i["row"]), str(i.get("size", "large"))) for i in items)
     return Scene(objects, environment)

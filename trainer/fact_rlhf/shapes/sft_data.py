@@ -4,6 +4,7 @@ The world writes one single-turn record per question (describe, a multiple choic
 with its faithful answer). Here each image also gets one multi-turn conversation that asks its
 questions in turn (order rotated per image), so training sees later human turns too.
 """
+
 from __future__ import annotations
 
 import json

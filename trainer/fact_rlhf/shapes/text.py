@@ -3,6 +3,7 @@
 True sentences are true by construction and false ones false by construction (each checks the
 scene, not the judge), so the judge's agreement with them is a real test of both.
 """
+
 from __future__ import annotations
 
 import random
@@ -16,7 +17,7 @@ def plural(noun: str) -> str:
 
 
 def counted(n: int, noun: str) -> str:
-    """"a red circle" or "2 red circles"."""
+    """ "a red circle" or "2 red circles"."""
     return f"a {noun}" if n == 1 else f"{n} {plural(noun)}"
 
 
@@ -44,7 +45,7 @@ def inventory(scene: Scene, rng: random.Random | None = None, synonyms: bool = F
 
 
 def environment_phrase(scene: Scene) -> str:
-    """" on a beach" (with its leading space), or "" when the environment is unknown."""
+    """ " on a beach" (with its leading space), or "" when the environment is unknown."""
     return f" {ENVIRONMENT_PHRASES[scene.environment]}" if scene.environment else ""
 
 
@@ -54,12 +55,14 @@ def cell_phrase(column: int, row: int) -> str:
 
 def position_phrase(obj: Shape, rng: random.Random) -> str:
     """A true phrase for where the object is: "in the top left", "on the left", "at the top"."""
-    return rng.choice([
-        cell_phrase(obj.column, obj.row),
-        f"in the {ROW_WORDS[obj.row]} {COLUMN_WORDS[obj.column]} corner",
-        f"on the {COLUMN_WORDS[obj.column]}",
-        f"at the {ROW_WORDS[obj.row]}",
-    ])
+    return rng.choice(
+        [
+            cell_phrase(obj.column, obj.row),
+            f"in the {ROW_WORDS[obj.row]} {COLUMN_WORDS[obj.column]} corner",
+            f"on the {COLUMN_WORDS[obj.column]}",
+            f"at the {ROW_WORDS[obj.row]}",
+        ]
+    )
 
 
 def relations(scene: Scene) -> list[tuple[Shape, str, Shape]]:

@@ -4,6 +4,7 @@ Objects are found with CHAIR's `ObjectVocabulary` (plurals and longest-phrase ma
 there). Canonical object names are "red circle" (a kind), "circle" (any colour), "red shape" (any
 red object) and "shape" (any object); the CHAIR vocabulary holds only the first two.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -19,10 +20,16 @@ SIZE_WORDS = {"small": "small", "little": "small", "tiny": "small", "large": "la
 BIGGER_WORDS = frozenset({"bigger", "larger"})
 SMALLER_WORDS = frozenset({"smaller"})
 ENVIRONMENT_WORDS = {
-    "beach": "beach", "beaches": "beach", "sand": "beach", "sandy": "beach",
-    "snow": "snow", "snowy": "snow",
+    "beach": "beach",
+    "beaches": "beach",
+    "sand": "beach",
+    "sandy": "beach",
+    "snow": "snow",
+    "snowy": "snow",
     "night": "night",
-    "grass": "grass", "grassy": "grass", "lawn": "grass",
+    "grass": "grass",
+    "grassy": "grass",
+    "lawn": "grass",
 }
 # How the world's texts place the scene in its environment.
 ENVIRONMENT_PHRASES = {"beach": "on a beach", "snow": "in the snow", "night": "at night", "grass": "on the grass"}

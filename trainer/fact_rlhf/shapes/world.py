@@ -21,6 +21,7 @@ conventions (FACT_RLHF.md §2):
 
 The same arguments always give byte-identical files.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,20 @@ MC_PREFIX = "mc-"  # record ids (and facts keys) of multiple-choice items
 GENERAL_ROTATION = ("holistic", "attribute", "adversarial", "comparison", "counting", "relation", "environment", "other")
 
 __all__ = [
-    "COLOURS", "SHAPES", "JUDGE_SOURCE", "Scene", "Shape", "WorldFiles", "WorldOptions", "generate_world",
-    "generate_world_for", "judge", "random_scene", "render", "scene_from_json", "vocabulary_text",
+    "COLOURS",
+    "SHAPES",
+    "JUDGE_SOURCE",
+    "Scene",
+    "Shape",
+    "WorldFiles",
+    "WorldOptions",
+    "generate_world",
+    "generate_world_for",
+    "judge",
+    "random_scene",
+    "render",
+    "scene_from_json",
+    "vocabulary_text",
 ]
 
 
@@ -83,9 +96,16 @@ class WorldFiles:
 
 def world_files(folder: Path) -> WorldFiles:
     return WorldFiles(
-        folder / "images", folder / "facts.json", folder / "ppo_prompts.json", folder / "preference.json",
-        folder / "sft.json", folder / "scenes.json", folder / "eval_mmhal.json", folder / "pope.json",
-        folder / "chair.json", folder / "chair_vocabulary.json",
+        folder / "images",
+        folder / "facts.json",
+        folder / "ppo_prompts.json",
+        folder / "preference.json",
+        folder / "sft.json",
+        folder / "scenes.json",
+        folder / "eval_mmhal.json",
+        folder / "pope.json",
+        folder / "chair.json",
+        folder / "chair_vocabulary.json",
     )
 
 
@@ -115,7 +135,8 @@ def _pair(qa: QA, scene: Scene, rng: random.Random, options: WorldOptions) -> di
     verdicts = [judge_response(a, scene, qa.key) for a in answers]
     rank = [(len(v.spans), -v.rating, -v.details, len(a.split())) for v, a in zip(verdicts, answers)]
     return {
-        "output_1": {"value": answers[0]}, "output_2": {"value": answers[1]},
+        "output_1": {"value": answers[0]},
+        "output_2": {"value": answers[1]},
         "preference": 1 if rank[0] <= rank[1] else 2,
         "hallucination": any(v.hallucinated for v in verdicts),
     }
@@ -129,8 +150,15 @@ def _extra_pairs(i: int, name: str, scene: Scene, seed: int, options: WorldOptio
     out = []
     for j in range(3, options.pairs_per_image):
         qa = family_item(rng.choice(list(FAMILIES)), scene, rng)
-        out.append({"id": f"shapes-{i:05d}-p{j}", "image": name, "conversations": [_human(qa.question)],
-                    "caption_type": qa.caption_type, **_pair(qa, scene, rng, options)})
+        out.append(
+            {
+                "id": f"shapes-{i:05d}-p{j}",
+                "image": name,
+                "conversations": [_human(qa.question)],
+                "caption_type": qa.caption_type,
+                **_pair(qa, scene, rng, options),
+            }
+        )
     return out
 
 
@@ -144,7 +172,7 @@ def fact_check_prompt(question: str, answer: str, facts: Sequence[str]) -> str:
     """A quoted answer, then the facts, then the question whether they support it: the order of
     the fact-augmented reward model's input (response first, facts in the critique after it)."""
     bullets = "\n".join(f"- {f}" for f in facts)
-    return f"{CHECK_INTRO} \"{question}\": \"{answer}\"\n{CHECK_FACTS}\n{bullets}\n{CHECK_QUESTION}"
+    return f'{CHECK_INTRO} "{question}": "{answer}"\n{CHECK_FACTS}\n{bullets}\n{CHECK_QUESTION}'
 
 
 def _fact_checks(i: int, name: str, scene: Scene, captions_: list[str], seed: int, options: WorldOptions) -> list[dict[str, Any]]:
@@ -159,10 +187,17 @@ def _fact_checks(i: int, name: str, scene: Scene, captions_: list[str], seed: in
         hallucinated = rng.random() < 0.5
         answer = respond(qa, scene, rng, hallucinate=hallucinated, detail=rng.choice((0, 1, 2)))
         shown = rng.sample(captions_, len(captions_))
-        out.append({"id": f"shapes-{i:05d}-c{j}", "image": name,
-                    "conversations": [_human(fact_check_prompt(qa.question, answer, shown)),
-                                      {"from": "gpt", "value": CHECK_NO if hallucinated else CHECK_YES}],
-                    "meta": {"hallucinated": False, "fact_check": True}})
+        out.append(
+            {
+                "id": f"shapes-{i:05d}-c{j}",
+                "image": name,
+                "conversations": [
+                    _human(fact_check_prompt(qa.question, answer, shown)),
+                    {"from": "gpt", "value": CHECK_NO if hallucinated else CHECK_YES},
+                ],
+                "meta": {"hallucinated": False, "fact_check": True},
+            }
+        )
     return out
 
 
@@ -200,17 +235,35 @@ def generate_world(folder: Path, num_images: int, image_size: int = 32, seed: in
             if qa.rationales:
                 facts[rid] = qa.rationales
             answer, hallucinated = _sft_answer(qa, scene, rng, options)
-            sft.append({"id": rid, "image": name, "conversations": [_human(qa.question), {"from": "gpt", "value": answer}],
-                        "meta": {"hallucinated": hallucinated}})
+            sft.append(
+                {
+                    "id": rid,
+                    "image": name,
+                    "conversations": [_human(qa.question), {"from": "gpt", "value": answer}],
+                    "meta": {"hallucinated": hallucinated},
+                }
+            )
             if j >= 3:
                 continue  # SFT-only question
-            prompts.append({
-                "id": rid, "image": name, "conversations": [_human(qa.question)], "caption_type": qa.caption_type,
-                "length_bonus": options.length_bonus,
-                "meta": {"scene": scenes[name], "answer": qa.answer, "key": qa.key, "question_type": qa.qtype},
-            })
-            pairs.append({"id": rid, "image": name, "conversations": [_human(qa.question)], "caption_type": qa.caption_type,
-                          **_pair(qa, scene, rng, options)})
+            prompts.append(
+                {
+                    "id": rid,
+                    "image": name,
+                    "conversations": [_human(qa.question)],
+                    "caption_type": qa.caption_type,
+                    "length_bonus": options.length_bonus,
+                    "meta": {"scene": scenes[name], "answer": qa.answer, "key": qa.key, "question_type": qa.qtype},
+                }
+            )
+            pairs.append(
+                {
+                    "id": rid,
+                    "image": name,
+                    "conversations": [_human(qa.question)],
+                    "caption_type": qa.caption_type,
+                    **_pair(qa, scene, rng, options),
+                }
+            )
         pairs += _extra_pairs(i, name, scene, seed, options)
         sft += _fact_checks(i, name, scene, facts[name], seed, options)
     for path, data in ((files.facts, facts), (files.ppo_prompts, prompts), (files.preference, pairs), (files.sft, sft)):
@@ -239,8 +292,9 @@ def generate_benchmarks(files: WorldFiles, image_size: int, seed: int, options: 
 def generate_world_for(config: dict[str, Any], folder: Path) -> WorldFiles:
     """The world a resolved experiment config describes (data.*, model.tiny.image_size, seed)."""
     data = config["data"]
-    return generate_world(folder, int(data["num_images"]), int(config["model"]["tiny"]["image_size"]),
-                          int(config["seed"]), WorldOptions.from_config(data))
+    return generate_world(
+        folder, int(data["num_images"]), int(config["model"]["tiny"]["image_size"]), int(config["seed"]), WorldOptions.from_config(data)
+    )
 
 
 def vocabulary_text(samples: int = 400) -> str:

@@ -1,6 +1,7 @@
 """The batch at a given step, from epoch-wise seeded shuffles: known without any state, so a resumed
 run (and every rank of a distributed one) picks exactly the items an uninterrupted run would; and
 how a rank's share of a batch is cut into micro-batches (gradient accumulation)."""
+
 from __future__ import annotations
 
 import random

@@ -1,6 +1,7 @@
 """Checkpoint folders of the sft / rl_init / rm stages: written whole then renamed in place,
 the `latest` pointer updated after, older steps removed (a full-model checkpoint can weigh
 tens of gigabytes). The layout matches the PPO checkpoints where they overlap."""
+
 from __future__ import annotations
 
 import json

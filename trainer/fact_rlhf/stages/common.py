@@ -1,4 +1,5 @@
 """Small helpers every stage uses."""
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 Every stage on the built-in world generates the same world (seed, size) and builds the built-in
 tokenizer from the same corpus, so their `builtin:tiny-llava` bases are the same model.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """Loads a resolved model source: the base's full weights, LoRA SFT adapters merged in, and the
 built-in tiny model written into a run as a complete Hugging Face folder first."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,13 +39,17 @@ def merge_adapter(base: LlavaForConditionalGeneration, folder: Path) -> LlavaFor
     return merged
 
 
-def load_source(source: ModelSource, dtype: str, quantization: str = "none", device: str = "cpu") -> tuple[LlavaForConditionalGeneration, ProcessorCodec]:
+def load_source(
+    source: ModelSource, dtype: str, quantization: str = "none", device: str = "cpu"
+) -> tuple[LlavaForConditionalGeneration, ProcessorCodec]:
     """The base model of `source` (policy adapter not applied) and its processor codec; with
     `quantization` (4bit/8bit) loaded quantised onto `device` (a CUDA GPU)."""
     hf_logging.disable_progress_bar()  # stderr is the run's log; no progress bars in it
     if quantization != "none" and source.merges:
-        raise UsageError(f"model.quantization: {quantization} cannot merge the LoRA SFT adapter {source.merges[-1]} into a "
-                         "quantised base; train the SFT stage without LoRA (sft.use_lora: false) or use model.quantization: none")
+        raise UsageError(
+            f"model.quantization: {quantization} cannot merge the LoRA SFT adapter {source.merges[-1]} into a "
+            "quantised base; train the SFT stage without LoRA (sft.use_lora: false) or use model.quantization: none"
+        )
     base, codec = load_pretrained(source.folder, dtype, quantization, device)
     for folder in source.merges:
         base = merge_adapter(base, folder)
@@ -77,8 +82,6 @@ def stage_source(config: dict[str, Any], corpus: Iterable[str], run_dir: Path, r
         folder = builtin_folder(config, corpus, run_dir, resume)
         return ModelSource(folder, given=folder)
     return resolve_policy(Path(policy))
-
-
 
 
 # --- the PPO stage's model stack ----------------------------------------------------------------

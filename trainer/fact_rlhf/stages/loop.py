@@ -6,6 +6,7 @@ request agreed across ranks, the checkpoint cadence, the metric / progress / che
 with their ETA, and the terminal line. Every rank runs the loop in step (the collectives inside
 a step and the stop agreement need it); only rank 0 writes (RunDirectory writes nowhere else,
 `rank0_save` gathers on every rank that must take part and writes on rank 0)."""
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,10 @@ def check_finite(step: int, values: "Values") -> None:
     instead of reporting `finished`, and its checkpoint is never written."""
     bad = [k for k, v in values.items() if ("loss" in k or "grad_norm" in k) and isinstance(v, float) and not math.isfinite(v)]
     if bad:
-        raise Diverged(f"training diverged at step {step}: non-finite {', '.join(f'{k}={values[k]}' for k in bad[:4])}; "
-                       "lower the learning rate or the gradient clip (the last checkpoint holds the last finite weights)")
+        raise Diverged(
+            f"training diverged at step {step}: non-finite {', '.join(f'{k}={values[k]}' for k in bad[:4])}; "
+            "lower the learning rate or the gradient clip (the last checkpoint holds the last finite weights)"
+        )
 
 
 class Stage:
@@ -68,8 +71,9 @@ class Stage:
 
 
 class Loop:
-    def __init__(self, run: RunDirectory, ranks: Group, total: int, every: int, should_stop: Callable[[], bool],
-                 save_then_log: bool = False) -> None:
+    def __init__(
+        self, run: RunDirectory, ranks: Group, total: int, every: int, should_stop: Callable[[], bool], save_then_log: bool = False
+    ) -> None:
         """Checkpoints every `every` steps and at the last one (and at a stop). With
         `save_then_log` a checkpoint point writes the checkpoint before the step's metric event
         (rm: the metric reports the evaluation that chose the checkpoint); otherwise after the
@@ -102,8 +106,9 @@ class Loop:
             try:
                 values = stage.train_step(self.position)
             except StopInStep as stop:
-                self.run.log(f"stop requested during step {self.position + 1} (before {stop.phase}): the step is abandoned "
-                             f"and redone on --resume")
+                self.run.log(
+                    f"stop requested during step {self.position + 1} (before {stop.phase}): the step is abandoned and redone on --resume"
+                )
                 break
             check_finite(self.position + 1, values)
             self.position += 1

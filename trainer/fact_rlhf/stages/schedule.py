@@ -1,5 +1,6 @@
 """The learning-rate schedule of the sft, rm and ppo stages: linear warm-up, then cosine / linear
 decay or constant, as a function of the absolute step, so a resumed run continues where it stopped."""
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,9 @@ def lr_factor(iteration: int, warmup: int, total: int, kind: str) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def resumable_scheduler(optimizer: torch.optim.Optimizer, start: int, warmup: int, total: int, kind: str) -> torch.optim.lr_scheduler.LambdaLR:
+def resumable_scheduler(
+    optimizer: torch.optim.Optimizer, start: int, warmup: int, total: int, kind: str
+) -> torch.optim.lr_scheduler.LambdaLR:
     """A scheduler stepped once per step (or PPO iteration) whose factor depends on the absolute
     step only: built at `start` (the steps done before this process), it continues a resumed run."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(i + start, warmup, total, kind))

@@ -8,6 +8,7 @@ Torch-free, so preflight can check every path before a model is loaded. A path m
   `sft/` (LoRA SFT: merged into the base when loaded), `policy/` (rl_init: PPO's policy and frozen
   reference start from it) or `reward/` + `heads.safetensors` (a reward model).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -100,7 +101,7 @@ def base_of(checkpoint: Path) -> Path:
     """The model a stage checkpoint was trained on (its base.json)."""
     data = read_json_file(checkpoint / BASE_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("path"), str):
-        raise SourceError(f"{checkpoint / BASE_FILE}: expected {{\"path\": string, ...}}")
+        raise SourceError(f'{checkpoint / BASE_FILE}: expected {{"path": string, ...}}')
     return Path(data["path"])
 
 
@@ -116,8 +117,9 @@ def resolve_policy(path: Path, _depth: int = 0) -> ModelSource:
         return ModelSource(folder, given=path)
     base = resolve_policy(base_of(folder), _depth + 1)
     if base.policy_adapter is not None:
-        raise SourceError(f"{folder} was trained on an rl_init policy ({base.policy_adapter}); "
-                          "stages train on an SFT model or a full model folder")
+        raise SourceError(
+            f"{folder} was trained on an rl_init policy ({base.policy_adapter}); stages train on an SFT model or a full model folder"
+        )
     sft = _adapter(folder, SFT_ADAPTER)
     if sft is not None:
         return ModelSource(base.folder, base.merges + (sft,), given=path)

@@ -171,7 +171,7 @@ export function rangeExtremes(values: Float64Array, pyramid: MinMaxPyramid, a: n
       if (mins[i] < lo) lo = mins[i];
       if (maxs[i] > hi) hi = maxs[i];
     }
-    for (; (e & 7) !== 0; ) {
+    for (; (e & 7) !== 0;) {
       e--;
       if (mins[e] < lo) lo = mins[e];
       if (maxs[e] > hi) hi = maxs[e];

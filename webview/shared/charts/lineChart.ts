@@ -3,7 +3,7 @@
 // crosshair tooltip, click-to-select, wheel zoom / drag pan / double-click reset on a shared step
 // axis, and full keyboard control. Drawing is synchronous; the owner batches calls per frame.
 import type { ChartSync, StepRange } from './chartSync';
-import type { Columns} from './downsample';
+import type { Columns } from './downsample';
 import { COLUMN_STRIDE, downsample, downsampleLod } from './downsample';
 import type { MinMaxPyramid } from './minMaxPyramid';
 import type { Series } from './series';
@@ -258,7 +258,10 @@ export class LineChart {
       if (smoothed) this.strokeColumns(this.smoothCols[i], left, yOf, line.color, 1, 1.75 * dpr);
       const cols = smoothed ? this.smoothCols[i] : this.rawCols[i];
       // Mark the points themselves once they are far enough apart to tell apart.
-      if (cols.count === 1 || (cols.count > 1 && cols.data[(cols.count - 1) * COLUMN_STRIDE] - cols.data[0] >= 8 * dpr * (cols.count - 1))) {
+      if (
+        cols.count === 1 ||
+        (cols.count > 1 && cols.data[(cols.count - 1) * COLUMN_STRIDE] - cols.data[0] >= 8 * dpr * (cols.count - 1))
+      ) {
         this.dotColumns(cols, left, yOf, line.color, 2 * dpr);
       }
     }
@@ -346,7 +349,15 @@ export class LineChart {
       const { series, smoothed, rawLod, smoothLod, version } = this.lines[i];
       // Same line, same data, same view (a crosshair move, a theme change): keep last frame's columns.
       const key = this.reduceKeys[i];
-      if (version !== undefined && key && key.version === version && key.series === series && key.min === domain.min && key.max === domain.max && key.plotW === plotW) {
+      if (
+        version !== undefined &&
+        key &&
+        key.version === version &&
+        key.series === series &&
+        key.min === domain.min &&
+        key.max === domain.max &&
+        key.plotW === plotW
+      ) {
         continue;
       }
       this.reduceKeys[i] = { series, version: version ?? Number.NaN, min: domain.min, max: domain.max, plotW };
@@ -394,7 +405,14 @@ export class LineChart {
     return { min: min - pad, max: max + pad };
   }
 
-  private strokeColumns(c: Columns | undefined, left: number, yOf: (v: number) => number, color: string, alpha: number, width: number): void {
+  private strokeColumns(
+    c: Columns | undefined,
+    left: number,
+    yOf: (v: number) => number,
+    color: string,
+    alpha: number,
+    width: number,
+  ): void {
     if (!c || c.count === 0) return;
     const { ctx } = this;
     const d = c.data;

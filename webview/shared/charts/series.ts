@@ -39,7 +39,8 @@ export class Series {
    */
   append(steps: ArrayLike<number>, values: ArrayLike<number | null>): number {
     const count = Math.min(steps.length, values.length);
-    if (this.n === 0 && steps instanceof Float64Array && values instanceof Float64Array && count > 0 && this.adopt(steps, values, count)) return 0;
+    if (this.n === 0 && steps instanceof Float64Array && values instanceof Float64Array && count > 0 && this.adopt(steps, values, count))
+      return 0;
     let firstChanged = this.n;
     for (let i = 0; i < count; i++) {
       const step = steps[i];

@@ -74,7 +74,6 @@ const HC_LIGHT: Fallbacks = {
   focus: '#006bbd',
 };
 
-
 export function themeKind(body: HTMLElement): ThemeKind {
   const c = body.classList;
   if (c.contains('vscode-high-contrast-light')) return 'high-contrast-light';

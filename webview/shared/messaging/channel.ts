@@ -60,7 +60,11 @@ export class ViewChannel<T extends AnyContract> {
     this.post(message);
   }
 
-  request<M extends MethodOf<T>>(method: M, params: ParamsOf<T, M>, timeoutMs = this.opts.requestTimeoutMs ?? 10_000): Promise<ResultOf<T, M>> {
+  request<M extends MethodOf<T>>(
+    method: M,
+    params: ParamsOf<T, M>,
+    timeoutMs = this.opts.requestTimeoutMs ?? 10_000,
+  ): Promise<ResultOf<T, M>> {
     const id = this.nextId++;
     return new Promise<ResultOf<T, M>>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -123,6 +127,8 @@ export class ViewChannel<T extends AnyContract> {
   private drop(reason: string): void {
     this.stats.dropped++;
     this.stats.lastDropped = reason;
-    (this.opts.log ?? ((line: string) => console.warn(line)))(`${this.opts.contract.name} webview: dropped a malformed message (${reason})`);
+    (this.opts.log ?? ((line: string) => console.warn(line)))(
+      `${this.opts.contract.name} webview: dropped a malformed message (${reason})`,
+    );
   }
 }

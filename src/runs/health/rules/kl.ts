@@ -39,8 +39,14 @@ export const klRule: RuleDefinition<typeof DEFAULTS> = {
       const half = w.items.length >> 1;
       const a = w.items.slice(0, half);
       const b = w.items.slice(half);
-      const s1 = slope(a.map((x) => x.step), a.map((x) => x.kl));
-      const s2 = slope(b.map((x) => x.step), b.map((x) => x.kl));
+      const s1 = slope(
+        a.map((x) => x.step),
+        a.map((x) => x.kl),
+      );
+      const s2 = slope(
+        b.map((x) => x.step),
+        b.map((x) => x.kl),
+      );
       const rise = kl - w.items[0].kl;
       if (s2 > 0 && s2 > p.accel_factor * Math.max(s1, 0) && rise >= max / 4) {
         return {

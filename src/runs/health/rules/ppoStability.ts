@@ -22,9 +22,19 @@ export const ppoStabilityRule: RuleDefinition<typeof DEFAULTS> = {
   defaults: DEFAULTS,
   create(p) {
     const checks = [
-      { key: KEYS.ratio, label: 'PPO probability ratio', bad: (x: number) => x < p.min_ratio || x > p.max_ratio, band: `[${p.min_ratio}, ${p.max_ratio}]` },
+      {
+        key: KEYS.ratio,
+        label: 'PPO probability ratio',
+        bad: (x: number) => x < p.min_ratio || x > p.max_ratio,
+        band: `[${p.min_ratio}, ${p.max_ratio}]`,
+      },
       { key: KEYS.clipfrac, label: 'Clip fraction', bad: (x: number) => x > p.max_clipfrac, band: `≤ ${p.max_clipfrac}` },
-      { key: KEYS.approxKl, label: 'Approximate KL between updates', bad: (x: number) => x > p.max_approx_kl, band: `≤ ${p.max_approx_kl}` },
+      {
+        key: KEYS.approxKl,
+        label: 'Approximate KL between updates',
+        bad: (x: number) => x > p.max_approx_kl,
+        band: `≤ ${p.max_approx_kl}`,
+      },
     ];
     const streaks = checks.map(() => ({ start: 0, count: 0, values: [] as number[] }));
     return {
@@ -46,7 +56,15 @@ export const ppoStabilityRule: RuleDefinition<typeof DEFAULTS> = {
             return {
               step: s.start,
               message: `${c.label} stayed outside its healthy range ${c.band} for ${s.count} steps from step ${s.start} (latest ${round(v, 3)}): policy updates are too drastic — lower the learning rate or the PPO epochs, or check the advantages.`,
-              evidence: { latest: round(v), steps: s.count, worst: round(c.key === KEYS.ratio ? s.values.reduce((a, b) => (Math.abs(Math.log(b)) > Math.abs(Math.log(a)) ? b : a)) : Math.max(...s.values)) },
+              evidence: {
+                latest: round(v),
+                steps: s.count,
+                worst: round(
+                  c.key === KEYS.ratio
+                    ? s.values.reduce((a, b) => (Math.abs(Math.log(b)) > Math.abs(Math.log(a)) ? b : a))
+                    : Math.max(...s.values),
+                ),
+              },
             };
           }
         }
