@@ -1,5 +1,7 @@
 // Validators compiled from schema/ — the one contract between the trainer and the editor.
-import Ajv, { type ValidateFunction, type ErrorObject } from 'ajv';
+import type Ajv from 'ajv';
+import type * as AjvModule from 'ajv';
+import type { ValidateFunction, ErrorObject } from 'ajv';
 import runEventSchema from '../../schema/run-event.schema.json';
 import sampleRecordSchema from '../../schema/sample-record.schema.json';
 import runManifestSchema from '../../schema/run-manifest.schema.json';
@@ -11,7 +13,11 @@ const compiled = new Map<string, ValidateFunction>();
 function validator(name: string, schema: object): ValidateFunction {
   let v = compiled.get(name);
   if (!v) {
-    ajv ??= new Ajv({ strict: false, allErrors: false });
+    // Loaded on first use, not at import: the extension's activation imports this module's users
+    // (the trace view's hub) but validates nothing until a run is opened (DESIGN.md §7, < 100 ms).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const AjvClass = (require('ajv') as typeof AjvModule).default;
+    ajv ??= new AjvClass({ strict: false, allErrors: false });
     v = ajv.compile(schema);
     compiled.set(name, v);
   }
