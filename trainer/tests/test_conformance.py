@@ -135,3 +135,13 @@ def test_problems_keep_the_text_users_read(monkeypatch: pytest.MonkeyPatch) -> N
     assert [p.text.split(": ", 1)[1] for p in problems] == ["model.max_length: must hold ppo.query_len + ppo.response_len = 288, got 256"]
     assert problems[0].text.endswith(f"_base.rlhf.yaml:{line}: model.max_length: must hold ppo.query_len + ppo.response_len = 288, got 256")
     assert (problems[0].code, problems[0].path, problems[0].severity) == ("length-budget", ("model", "max_length"), "error")
+
+
+def test_each_stage_headline_comes_from_the_metrics_catalogue() -> None:
+    """The trainer's end-of-run lines name the figure schema/metrics.json marks as the stage's headline."""
+    from fact_rlhf.config.metrics import headline
+
+    assert headline("ppo").key == "ppo/reward_total" and headline("ppo").name == "reward_total"
+    assert headline("rm").key == "rm/eval_accuracy"
+    with pytest.raises(ValueError, match="headline"):
+        headline("no-such-stage")

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from ..config.metrics import headline
 from ..checkpoint import latest_checkpoint, load_adapters
 from ..data import load_ppo_data
 from ..data.records import PromptRecord
@@ -164,11 +165,12 @@ def run_ppo(config: dict[str, Any], run: RunDirectory, device: str, resume: bool
     say(run, f"PPO: {trainer.total} iterations of {ppo.rollout_batch_size} prompts on {device}")
     status, history = trainer.train()
     if history:
-        rewards = [float(h["ppo/reward_total"] or 0.0) for h in history]
+        top = headline("ppo")  # the stage's headline figure, named in schema/metrics.json
+        rewards = [float(h[top.key] or 0.0) for h in history]
         k = max(1, len(rewards) // 5)
         say(
             run,
-            f"PPO {status} at iteration {trainer.iteration}/{trainer.total}: reward_total "
+            f"PPO {status} at iteration {trainer.iteration}/{trainer.total}: {top.name} "
             f"{sum(rewards[:k]) / k:+.3f} (first {k}) → {sum(rewards[-k:]) / k:+.3f} (last {k}), "
             f"trend {slope(rewards):+.4f} per iteration",
         )

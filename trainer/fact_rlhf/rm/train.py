@@ -20,6 +20,7 @@ from typing import Any, Callable
 import torch
 from safetensors.torch import save_file
 
+from ..config.metrics import headline
 from ..checkpoint import latest_checkpoint, load_adapters
 from ..data.records import PreferencePair
 from ..distributed import Group, group, wrap_ddp
@@ -287,7 +288,8 @@ def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool,
     )
     status, history = trainer.train()
     if trainer.best_accuracy is not None:
-        final = next((h["rm/eval_accuracy"] for h in reversed(history) if h.get("rm/eval_accuracy") is not None), None)
+        top = headline("rm")  # the stage's headline figure, named in schema/metrics.json
+        final = next((h[top.key] for h in reversed(history) if h.get(top.key) is not None), None)
         say(
             run,
             f"rm {status} at step {trainer.step}/{trainer.total}: best held-out accuracy "
