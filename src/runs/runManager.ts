@@ -7,8 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync, statSync, existsSync, rmSync } from 'node:fs';
-import { basename, delimiter, resolve } from 'node:path';
+import { mkdirSync, appendFileSync, openSync, readSync, closeSync, fstatSync, statSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, delimiter, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { RunEvent, RunManifest, RunStatus, Stage } from '../protocol';
 import { PROTOCOL_VERSION, TERMINAL_STATUSES } from '../protocol';
@@ -353,7 +354,9 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
       status = 'failed';
       error ??= this.crashMessage(code, signal);
       // A launch that never started (no interpreter) wrote nothing: leave an earlier launch's record alone.
-      if (!(spawnError && this.historyEnd > 0 && this.reader.bytesConsumed <= this.historyEnd)) this.recordFinalStatus('failed', error);
+      const neverStarted = spawnError && this.historyEnd > 0 && this.reader.bytesConsumed <= this.historyEnd;
+      // A trainer refused because another one holds the folder's lock: the log is that one's, not ours.
+      if (!neverStarted && !lockedByAnother(this.runDir, this.child?.pid)) this.recordFinalStatus('failed', error);
     }
     if (status !== 'failed') error = undefined;
     this.status = status;
@@ -456,6 +459,23 @@ export function trainerArgs(
   if (opts.stage === 'eval' && opts.evalCheckpoint) args.push('--checkpoint', resolve(opts.evalCheckpoint));
   if (opts.stage === 'eval' && opts.allowRandom) args.push('--allow-random');
   return args;
+}
+
+/** The trainer's lock file in a run folder (trainer/fact_rlhf/rundir.py LOCK_FILE). */
+const LOCK_FILE = '.lock';
+
+/** Whether a live trainer other than `ownPid` holds the run folder's lock (the trainer's `.lock`: host, pid). */
+export function lockedByAnother(runDir: string, ownPid: number | undefined): boolean {
+  let lock: { host?: unknown; pid?: unknown };
+  try {
+    lock = JSON.parse(readFileSync(join(runDir, LOCK_FILE), 'utf8')) as { host?: unknown; pid?: unknown };
+  } catch {
+    return false; // no lock file (an older trainer) or a torn one: nothing says another run owns it
+  }
+  const pid = typeof lock.pid === 'number' && Number.isInteger(lock.pid) ? lock.pid : undefined;
+  if (pid === undefined || pid < 2 || pid === ownPid) return false;
+  // Another host's trainer on a shared file system cannot be checked from here: trust its lock.
+  return lock.host !== hostname() || isAlive(pid);
 }
 
 export class RunManager {
