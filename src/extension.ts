@@ -89,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
           : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Open Run Traces' }))?.[0];
       if (!uri) return undefined;
       try {
-        const runId = traces.hub.open(uri.fsPath);
+        const runId = await traces.hub.open(uri.fsPath);
         void traces.reveal();
         return runId;
       } catch (err) {

@@ -61,9 +61,11 @@ export class TraceHub {
 
   /**
    * Opens a run folder that nobody is watching (a finished run, another machine's run): reads its
-   * whole events file, judges it with the health rules, and shows it. Returns its id.
+   * whole events file, judges it with the health rules, and shows it. Returns its id. The file is
+   * read in slices that yield to the event loop: a finished run can be hundreds of MB, and this runs
+   * on the extension host.
    */
-  open(runDir: string): string {
+  async open(runDir: string): Promise<string> {
     const manifest = readManifest(runDir);
     const runId = manifest?.id ?? basename(runDir);
     if (this.runs.has(runId)) {
@@ -72,7 +74,7 @@ export class TraceHub {
     }
     this.track(runId, runDir, manifest?.stage ?? 'ppo');
     // final: a finished run's last line counts even without its newline.
-    this.apply(runId, new EventFileReader(eventsPath(runDir)).readNew({ final: true }).events);
+    await new EventFileReader(eventsPath(runDir)).readNewAsync({ final: true, onBatch: (batch) => this.apply(runId, batch.events) });
     const run = this.runs.get(runId);
     // A run without a closing status line is still judged on its last step.
     if (run && !TERMINAL_STATUSES.includes(run.series.status) && manifest) this.setStatus(runId, manifest.status as RunStatus);

@@ -164,8 +164,8 @@ test('the trace panel: alarms, picker, wall time, EMA, toggle, config difference
   });
   const hub = new TraceHub((m) => channel.notify(m), 30);
   hub.onAlarm = (runId, alarm) => notices.push({ runId, alarm });
-  hub.open(collapsed);
-  hub.open(join(dir, 'ppo-healthy'));
+  await hub.open(collapsed);
+  await hub.open(join(dir, 'ppo-healthy'));
 
   const page = await openView(browser, server.url, DARK_THEME, { width: 640, height: 1400 }, (m, p) => {
     pageRef = p;

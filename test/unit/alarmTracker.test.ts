@@ -145,7 +145,7 @@ test('the hub sends alarms to the view at once and in the snapshot, with wall ti
   }
 });
 
-test('a finished run folder opened in the hub is judged whole', () => {
+test('a finished run folder opened in the hub is judged whole', async () => {
   const dir = runDir();
   try {
     const lines = [
@@ -158,7 +158,7 @@ test('a finished run folder opened in the hub is judged whole', () => {
     const hub = new TraceHub(() => undefined, 50);
     const announced: string[] = [];
     hub.onAlarm = (runId, a) => announced.push(`${runId}:${a.rule}`);
-    assert.equal(hub.open(dir), 'r');
+    assert.equal(await hub.open(dir), 'r');
     assert.deepEqual(announced, ['r:collapse']);
     hub.dispose();
   } finally {

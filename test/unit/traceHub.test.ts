@@ -156,3 +156,27 @@ test('typed arrays end to end: Float64Array columns (null as NaN) survive a stru
   );
   hub.dispose();
 });
+
+test('opening a finished run yields to the event loop while it reads (issue 16: the host must not block)', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'fact-rlhf-open-'));
+  try {
+    // ~6 MB of metric lines: several 1 MiB slices.
+    const lines: string[] = [];
+    for (let s = 1; s <= 40_000; s++) lines.push(JSON.stringify(metric(s, s / 1000)).replace('}}', `,"pad/x":${'1'.repeat(80)}}}`));
+    writeFileSync(join(dir, 'events.jsonl'), `${lines.join('\n')}\n`);
+    const hub = new TraceHub(() => undefined, 20);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const opening = hub.open(dir);
+    const runId = await opening;
+    clearInterval(timer);
+    assert.ok(ticks > 0, 'timers ran while the run was being read');
+    assert.equal(hub.lastValue(runId, 'ppo/reward_total'), 40);
+    hub.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -359,3 +359,39 @@ def test_a_run_directory_name_that_is_not_utf8_is_refused_clearly(tmp_path: Path
     err = capsys.readouterr().err
     assert "--run-dir" in err and "is not valid UTF-8" in err, err
     assert not os.path.exists(run)
+
+
+def test_a_checkpoint_is_fsynced_before_it_is_renamed_in_and_before_latest_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Medium 8: write, fsync (files, then folders), rename, fsync the parent, then point `latest`."""
+    from fact_rlhf import checkpoint as ckpt
+
+    log: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        log.append("fsync " + os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: "str | os.PathLike[str]", dst: "str | os.PathLike[str]") -> None:
+        log.append(f"replace {os.path.basename(src)} -> {os.path.basename(dst)}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(ckpt.os, "fsync", fsync)
+    monkeypatch.setattr(ckpt.os, "replace", replace)
+    checkpoints = tmp_path / "checkpoints"
+
+    def fill(folder: Path) -> None:
+        (folder / "weights.safetensors").write_bytes(b"x" * 16)
+
+    final = ckpt.commit_folder(checkpoints, "step-3", fill)
+    ckpt.point_latest(checkpoints, final)
+    rename = log.index("replace .tmp-step-3 -> step-3")
+    assert log.index("fsync weights.safetensors") < rename, log
+    assert log.index("fsync .tmp-step-3") < rename, log
+    assert log.index("fsync checkpoints") > rename, log  # the rename itself is on disk
+    pointer = log.index("replace latest.tmp -> latest")
+    assert log.index("fsync latest.tmp") < pointer, log
+    assert pointer > rename and log[-1] == "fsync checkpoints", log
+    assert (checkpoints / "latest").read_text().strip() == "step-3"
