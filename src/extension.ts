@@ -27,6 +27,8 @@ export interface FactRlhfApi {
   lastInterpreterNotice(): InterpreterNotice | undefined;
   /** The run status-bar item's text. */
   statusBarText(): string;
+  /** Run folders the webviews may load from (their `localResourceRoots` beside the extension's own). */
+  runFolders(): string[];
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -131,6 +133,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       }
     },
     traceViewStats: () => traces.stats(),
+    runFolders: () => (controller?.runFolders() ?? []).map((u) => u.fsPath),
     alarmNotices: () => [...traces.alarmNotices],
     statusBarText: () => statusBar.text,
     languageClientReady: () => clientStarted,

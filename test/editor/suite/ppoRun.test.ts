@@ -2,7 +2,7 @@
 // really runs (the repo's .venv), and its metrics reach the reward-trace webview.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { activateApi, waitFor, workspaceFile } from './helpers';
 
@@ -52,5 +52,9 @@ describe('PPO run', () => {
     assert.ok(stats.snapshotsSent + stats.deltasSent > 0, 'host sent the view no data');
     // Everything the real webview posted in real VS Code passed the contract's validation.
     assert.equal(stats.messagesDropped, 0, 'the host dropped messages from the reward-trace webview');
+    // Webviews may read the run folder itself, never its parent (which may hold anything: issue 16).
+    const roots = api.runFolders();
+    assert.ok(roots.includes(started.runDir), `run folders offered to webviews: ${roots.join(', ')}`);
+    assert.ok(!roots.includes(dirname(started.runDir)), 'the parent of a run folder is not a webview resource root');
   });
 });
