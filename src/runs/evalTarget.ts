@@ -6,9 +6,9 @@
 // (trainer/fact_rlhf/eval/sources.py) and applies it when started by hand.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import experimentSchema from '../../schema/experiment.schema.json';
 import type { RunManifest, Stage } from '../protocol';
+import { readConfigChain } from './configChain';
 import { CHECKPOINTS_DIR, readManifest } from './runDirectory';
 import { defaultRunDirectory } from './runNaming';
 
@@ -57,26 +57,18 @@ interface EvalKeys {
   policy?: string;
 }
 
-/** The few keys the choice needs, following `extends`; paths relative to the file that set them. */
-function readEvalKeys(configPath: string, seen = new Set<string>()): EvalKeys {
-  if (seen.has(configPath) || seen.size > 16) return {};
-  seen.add(configPath);
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(configPath, 'utf8'));
-  } catch {
-    return {}; // the validation engine reports a config it cannot read
+/** The few keys the choice needs, following `extends` (later files win); paths relative to the file that set them. */
+function readEvalKeys(configPath: string): EvalKeys {
+  const keys: EvalKeys = {};
+  for (const { path, doc: d } of readConfigChain(configPath)) {
+    const ev = d.eval && typeof d.eval === 'object' ? (d.eval as Record<string, unknown>) : {};
+    const model = d.model && typeof d.model === 'object' ? (d.model as Record<string, unknown>) : {};
+    if (typeof ev.checkpoint === 'string' && ev.checkpoint.trim()) {
+      keys.checkpoint = isAbsolute(ev.checkpoint) ? ev.checkpoint : resolve(dirname(path), ev.checkpoint);
+    }
+    if (typeof ev.allow_random === 'boolean') keys.allowRandom = ev.allow_random;
+    if (typeof model.policy === 'string') keys.policy = model.policy;
   }
-  if (!doc || typeof doc !== 'object') return {};
-  const d = doc as Record<string, unknown>;
-  const keys: EvalKeys = typeof d.extends === 'string' ? readEvalKeys(resolve(dirname(configPath), d.extends), seen) : {};
-  const ev = d.eval && typeof d.eval === 'object' ? (d.eval as Record<string, unknown>) : {};
-  const model = d.model && typeof d.model === 'object' ? (d.model as Record<string, unknown>) : {};
-  if (typeof ev.checkpoint === 'string' && ev.checkpoint.trim()) {
-    keys.checkpoint = isAbsolute(ev.checkpoint) ? ev.checkpoint : resolve(dirname(configPath), ev.checkpoint);
-  }
-  if (typeof ev.allow_random === 'boolean') keys.allowRandom = ev.allow_random;
-  if (typeof model.policy === 'string') keys.policy = model.policy;
   return keys;
 }
 

@@ -2,12 +2,12 @@
 // `output_dir` read from the config (following `extends`), unless the caller overrides the folder.
 // The rule itself (format, name fallback, unsafe characters, timestamp, collision suffix) is data:
 // `x-run-folder` in schema/experiment.schema.json, which the trainer reads too.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import experimentSchema from '../../schema/experiment.schema.json';
 import type { Stage } from '../protocol';
+import { readConfigChain } from './configChain';
 
 /** schema/experiment.schema.json `x-run-folder`. */
 interface RunFolderRule {
@@ -40,23 +40,15 @@ interface Naming {
   outputBase?: string;
 }
 
-function readNaming(configPath: string, seen: Set<string>): Naming {
-  if (seen.has(configPath) || seen.size > 16) return {};
-  seen.add(configPath);
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(configPath, 'utf8'));
-  } catch {
-    return {}; // the trainer reports config errors with file and line
-  }
-  if (!doc || typeof doc !== 'object') return {};
-  const d = doc as Record<string, unknown>;
-  const parent = typeof d.extends === 'string' ? readNaming(resolve(dirname(configPath), d.extends), seen) : {};
-  const own: Naming = { ...parent };
-  if (typeof d[RULE.name] === 'string') own.name = d[RULE.name] as string;
-  if (typeof d[RULE.parent] === 'string') {
-    own.outputDir = d[RULE.parent] as string;
-    own.outputBase = dirname(configPath);
+/** `name` and `output_dir` through the `extends` chain (later files win; output_dir relative to the file that set it). */
+function readNaming(configPath: string): Naming {
+  const own: Naming = {};
+  for (const { path, doc: d } of readConfigChain(configPath)) {
+    if (typeof d[RULE.name] === 'string') own.name = d[RULE.name] as string;
+    if (typeof d[RULE.parent] === 'string') {
+      own.outputDir = d[RULE.parent] as string;
+      own.outputBase = dirname(path);
+    }
   }
   return own;
 }
@@ -112,12 +104,12 @@ function folderName(naming: Naming, configPath: string, stage: Stage, stamp: str
 /** The run-folder name for `stage` up to its timestamp (`tiny-ppo-ppo`), as both sides name runs. */
 export function runFolderPrefix(configPath: string, stage: Stage): string {
   const marker = '\u0000';
-  const full = folderName(readNaming(resolve(configPath), new Set()), configPath, stage, marker);
+  const full = folderName(readNaming(configPath), configPath, stage, marker);
   return full.slice(0, full.indexOf(marker)).replace(/[-_.]$/, '');
 }
 
 export function defaultRunDirectory(configPath: string, stage: Stage, outputDirOverride?: string, now = new Date()): string {
-  const naming = readNaming(resolve(configPath), new Set());
+  const naming = readNaming(configPath);
   let outputDir: string;
   if (outputDirOverride) outputDir = outputDirOverride;
   else {
