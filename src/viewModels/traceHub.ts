@@ -47,16 +47,7 @@ export class TraceHub {
   }
 
   track(runId: string, runDir: string, stage: string): void {
-    if (this.runs.has(runId)) return;
-    this.runs.set(runId, { summary: { runId, runDir, stage }, series: new RunSeries(), statusDirty: true, configRead: false });
-    this.alarms.track(runId, runDir);
-    while (this.runs.size > this.maxRuns) {
-      const oldest = this.runs.keys().next().value as string;
-      this.runs.delete(oldest);
-      this.alarms.forget(oldest);
-    }
-    this.relabel();
-    this.schedule();
+    this.adopt(runId, runDir, stage, new RunSeries());
   }
 
   /**
