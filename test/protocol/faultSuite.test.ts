@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RunManager } from '../../src/runs/runManager';
+import { RunManager, type StartOptions } from '../../src/runs/runManager';
 import { venvPython } from '../../src/runs/pythonResolver';
 
 const root = join(__dirname, '..', '..');
@@ -26,6 +26,18 @@ export interface FaultFigures {
   tornTails: number;
   finalStatus: string;
   lastStep: number;
+}
+
+/** The tiny PPO run of every case, in `runDir`, with this checkout's trainer and interpreter. */
+function launch(runDir: string): StartOptions {
+  return {
+    stage: 'ppo',
+    configPath: config,
+    python: venvPython(root),
+    trainerRoot: join(root, 'trainer'),
+    schemaDir: join(root, 'schema'),
+    runDir,
+  };
 }
 
 /** A small xorshift: the kill points are the same on every machine for one seed. */
@@ -71,15 +83,7 @@ export async function runFaultSuite(n: number, seed = 7): Promise<FaultFigures> 
   const runDir = join(work, 'run');
   const events = join(runDir, 'events.jsonl');
   const manager = new RunManager({ stopGraceMs: 5_000 });
-  const python = venvPython(root);
-  const base = {
-    stage: 'ppo' as const,
-    configPath: config,
-    python,
-    trainerRoot: join(root, 'trainer'),
-    schemaDir: join(root, 'schema'),
-    runDir,
-  };
+  const base = launch(runDir);
   const random = rng(seed);
   const figures: FaultFigures = {
     kills: 0,
@@ -131,6 +135,8 @@ export async function runFaultSuite(n: number, seed = 7): Promise<FaultFigures> 
     }
     const resume = existsSync(join(runDir, 'checkpoints', 'latest'));
     if (resume) figures.resumed++;
+    // No checkpoint yet (every kill came before the first): the last launch starts over, as the others do.
+    else rmSync(runDir, { recursive: true, force: true });
     const result = await manager.start({ ...base, resume }).done;
     figures.finalStatus = result.status === 'failed' ? `failed: ${result.error ?? ''}` : result.status;
     const final = lines(events);
@@ -187,14 +193,7 @@ test(
     try {
       const runDir = join(disk, 'run');
       const manager = new RunManager({ stopGraceMs: 5_000 });
-      const base = {
-        stage: 'ppo' as const,
-        configPath: config,
-        python: venvPython(root),
-        trainerRoot: join(root, 'trainer'),
-        schemaDir: join(root, 'schema'),
-      };
-      const full = await manager.start({ ...base, runDir }).done;
+      const full = await manager.start(launch(runDir)).done;
       assert.equal(full.status, 'failed');
       assert.match(full.error ?? '', /No space left on device/);
       const { complete } = lines(join(runDir, 'events.jsonl'));
@@ -205,7 +204,7 @@ test(
       // Moved to a disk with room, the run resumes from its last complete checkpoint and finishes.
       const moved = join(work, 'run');
       cpSync(runDir, moved, { recursive: true });
-      const resumed = await manager.start({ ...base, runDir: moved, resume: true }).done;
+      const resumed = await manager.start({ ...launch(moved), resume: true }).done;
       assert.equal(resumed.status, 'finished', resumed.error);
       console.log(
         `fault suite, disk full: failed with ENOSPC, ${complete.length} complete lines intact, resumed elsewhere: ${resumed.status}`,
@@ -225,14 +224,7 @@ test(
     try {
       const runDir = join(work, 'run');
       const manager = new RunManager({ stopGraceMs: 5_000 });
-      const base = {
-        stage: 'ppo' as const,
-        configPath: config,
-        python: venvPython(root),
-        trainerRoot: join(root, 'trainer'),
-        schemaDir: join(root, 'schema'),
-        runDir,
-      };
+      const base = launch(runDir);
       const first = manager.start(base);
       await waitForMetrics(join(runDir, 'events.jsonl'), 0, 1, first.done); // the first holds the lock and trains
       const before = lines(join(runDir, 'events.jsonl')).complete.length;
