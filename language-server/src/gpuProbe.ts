@@ -61,10 +61,10 @@ export function findExecutable(name: string, opts: LookupOptions): string | unde
 }
 
 /**
- * The smallest GPU's memory in GiB, from nvidia-smi found as above and run from the temp folder;
- * undefined (through `done`) when there is no tool or no GPU.
+ * The smallest GPU's memory in GiB and how many GPUs there are, from nvidia-smi found as above and
+ * run from the temp folder; undefined (through `done`) when there is no tool or no GPU.
  */
-export function probeGpuMemory(done: (gib: number | undefined) => void, env: NodeJS.ProcessEnv = process.env): void {
+export function probeGpuMemory(done: (gib: number | undefined, count?: number) => void, env: NodeJS.ProcessEnv = process.env): void {
   const tool = findExecutable('nvidia-smi', {
     pathEnv: env.PATH ?? env.Path,
     platform: process.platform,
@@ -88,7 +88,8 @@ export function probeGpuMemory(done: (gib: number | undefined) => void, env: Nod
         .split('\n')
         .map((l) => Number(l.trim()))
         .filter((n) => Number.isFinite(n) && n > 0);
-      done(mib.length === 0 ? undefined : Math.min(...mib) / 1024);
+      if (mib.length === 0) done(undefined);
+      else done(Math.min(...mib) / 1024, mib.length);
     },
   );
 }

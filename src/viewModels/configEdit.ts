@@ -115,7 +115,8 @@ function setKey(text: string, doc: Document.Parsed, path: readonly string[], val
     return [appendTopLevel(text, path, value, style)];
   }
   for (let depth = 0; depth < path.length; depth++) {
-    if (!isMap(node)) throw new ConfigEditError(`cannot set ${path.join('.')}: ${path.slice(0, depth).join('.') || 'the document'} is not a mapping`);
+    if (!isMap(node))
+      throw new ConfigEditError(`cannot set ${path.join('.')}: ${path.slice(0, depth).join('.') || 'the document'} is not a mapping`);
     const map: YAMLMap = node;
     const pair = ownPair(map, path[depth]);
     const rest = path.slice(depth);
@@ -268,6 +269,7 @@ function deletePair(text: string, map: YAMLMap, pair: Pair): TextChange {
 /** Applies changes (non-overlapping) to `text`: what the editor does with the WorkspaceEdit. */
 export function applyChanges(text: string, changes: readonly TextChange[]): string {
   let out = text;
-  for (const c of [...changes].sort((a, b) => b.offset - a.offset)) out = out.slice(0, c.offset) + c.newText + out.slice(c.offset + c.length);
+  for (const c of [...changes].sort((a, b) => b.offset - a.offset))
+    out = out.slice(0, c.offset) + c.newText + out.slice(c.offset + c.length);
   return out;
 }

@@ -27,7 +27,8 @@ function check(text: string, path: string[], value: FieldValue | undefined, chan
   let head = 0;
   while (head < before.length && head < after.length && before[head] === after[head]) head++;
   let tail = 0;
-  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail])
+    tail++;
   const spanBefore = before.length - head - tail;
   const spanAfter = after.length - head - tail;
   assert.ok(
@@ -48,12 +49,9 @@ test('setting the value the file already has changes nothing', () => {
 });
 
 test('quoted strings keep their quote style', () => {
-  const text = "model:\n  policy: 'liuhaotian/llava-v1.5-7b'  # hub id\n  dtype: \"bf16\"\n";
-  assert.equal(
-    check(text, ['model', 'policy'], 'org/other-13b', 1),
-    "model:\n  policy: 'org/other-13b'  # hub id\n  dtype: \"bf16\"\n",
-  );
-  assert.equal(check(text, ['model', 'dtype'], 'fp16', 1), "model:\n  policy: 'liuhaotian/llava-v1.5-7b'  # hub id\n  dtype: \"fp16\"\n");
+  const text = 'model:\n  policy: \'liuhaotian/llava-v1.5-7b\'  # hub id\n  dtype: "bf16"\n';
+  assert.equal(check(text, ['model', 'policy'], 'org/other-13b', 1), 'model:\n  policy: \'org/other-13b\'  # hub id\n  dtype: "bf16"\n');
+  assert.equal(check(text, ['model', 'dtype'], 'fp16', 1), 'model:\n  policy: \'liuhaotian/llava-v1.5-7b\'  # hub id\n  dtype: "fp16"\n');
 });
 
 test('strings either reader would take for something else are quoted', () => {
@@ -88,13 +86,22 @@ test('a missing nested section goes under its parent', () => {
 
 test('flow maps are edited inside their braces', () => {
   const text = 'model:\n  lora: { r: 8, alpha: 16, dropout: 0.0 }  # small\n  max_length: 512\n';
-  assert.equal(check(text, ['model', 'lora', 'alpha'], 32, 1), 'model:\n  lora: { r: 8, alpha: 32, dropout: 0.0 }  # small\n  max_length: 512\n');
+  assert.equal(
+    check(text, ['model', 'lora', 'alpha'], 32, 1),
+    'model:\n  lora: { r: 8, alpha: 32, dropout: 0.0 }  # small\n  max_length: 512\n',
+  );
   assert.equal(
     check(text, ['model', 'lora', 'target_modules'], ['q_proj', 'v_proj'], 1),
     'model:\n  lora: { r: 8, alpha: 16, dropout: 0.0, target_modules: [q_proj, v_proj] }  # small\n  max_length: 512\n',
   );
-  assert.equal(check(text, ['model', 'lora', 'alpha'], undefined, 1), 'model:\n  lora: { r: 8, dropout: 0.0 }  # small\n  max_length: 512\n');
-  assert.equal(check(text, ['model', 'lora', 'dropout'], undefined, 1), 'model:\n  lora: { r: 8, alpha: 16 }  # small\n  max_length: 512\n');
+  assert.equal(
+    check(text, ['model', 'lora', 'alpha'], undefined, 1),
+    'model:\n  lora: { r: 8, dropout: 0.0 }  # small\n  max_length: 512\n',
+  );
+  assert.equal(
+    check(text, ['model', 'lora', 'dropout'], undefined, 1),
+    'model:\n  lora: { r: 8, alpha: 16 }  # small\n  max_length: 512\n',
+  );
 });
 
 test('reset deletes the key line and keeps the comments around it', () => {
