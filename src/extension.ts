@@ -12,6 +12,7 @@ import { hasRememberedLiveRuns } from './editor/liveRuns';
 import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpreterCheck';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
+import { registerExperimentForm, type ExperimentFormTestHooks } from './editor/experimentForm';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -29,6 +30,8 @@ export interface FactRlhfApi {
   statusBarText(): string;
   /** Run folders the webviews may load from (their `localResourceRoots` beside the extension's own). */
   runFolders(): string[];
+  /** The open experiment forms, as the editor tests drive them. */
+  experimentForm: ExperimentFormTestHooks;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -113,6 +116,18 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     });
   });
   clientStarted.catch((err: unknown) => void vscode.window.showErrorMessage(`Fact-RLHF language server did not start: ${String(err)}`));
+  // The experiment form asks the language server through its typed custom requests.
+  const form = registerExperimentForm(
+    context,
+    async () => {
+      await clientStarted;
+      const m = await import('./editor/languageClient');
+      const c = client;
+      if (!c) return undefined;
+      return { validate: (uri, withFixes) => m.validateConfig(c, uri, withFixes), derived: (uri) => m.configDerived(c, uri) };
+    },
+    (line) => log().warn(line),
+  );
 
   return {
     startRun: async (stage, configUri) => {
@@ -144,6 +159,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       return validateConfig(client, uri);
     },
     lastInterpreterNotice,
+    experimentForm: form.testHooks,
     activationMs: performance.now() - started,
   };
 }
