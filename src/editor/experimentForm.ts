@@ -3,7 +3,7 @@
 // the session code (yaml, the schema's fields) loads when the first form opens.
 import * as vscode from 'vscode';
 import type { ReplyMessage } from '../protocol/ipc';
-import type { HostToFormView } from '../protocol/webviews/experimentForm';
+import type { FormRenderedMessage, HostToFormView } from '../protocol/webviews/experimentForm';
 import type { FormLanguage, FormSession } from './experimentFormSession';
 
 export const EXPERIMENT_FORM_VIEW_TYPE = 'factRlhf.experimentForm';
@@ -14,6 +14,8 @@ export const OPEN_AS_TEXT_COMMAND = 'factRlhf.openAsText';
 export interface ExperimentFormTestHooks {
   /** Everything posted to the form of `uri` so far (notifications and replies). */
   sent(uri: vscode.Uri): Array<HostToFormView | ReplyMessage>;
+  /** What the form's webview reported drawing so far (its `rendered` messages). */
+  rendered(uri: vscode.Uri): FormRenderedMessage[];
   /**
    * Hands `message` to the form's host channel exactly as the webview's would arrive (validated
    * there); for a request, resolves with the reply the channel posted back.
@@ -43,6 +45,7 @@ export class ExperimentFormProvider implements vscode.CustomTextEditorProvider {
 
   readonly testHooks: ExperimentFormTestHooks = {
     sent: (uri) => [...(this.sessions.get(uri.toString())?.sent ?? [])],
+    rendered: (uri) => [...(this.sessions.get(uri.toString())?.rendered ?? [])],
     receive: async (uri, message) => {
       const session = this.sessions.get(uri.toString());
       if (!session) throw new Error(`no experiment form is open on ${uri.toString()}`);

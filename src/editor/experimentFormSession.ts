@@ -6,7 +6,12 @@
 import * as vscode from 'vscode';
 import type { ReplyMessage } from '../protocol/ipc';
 import type { DerivedResult, ValidateResult, ValidationDiagnostic, ValidationEdit } from '../protocol/lsp';
-import { experimentFormContract, type ExperimentFormContract, type HostToFormView } from '../protocol/webviews/experimentForm';
+import {
+  experimentFormContract,
+  type ExperimentFormContract,
+  type FormRenderedMessage,
+  type HostToFormView,
+} from '../protocol/webviews/experimentForm';
 import { ConfigEditError, editField, type TextChange } from '../viewModels/configEdit';
 import experimentSchema from '../../schema/experiment.schema.json';
 import { fieldIndex, formDiagnostics, formSections, formValues, groupIds, type SchemaNode } from '../viewModels/experimentForm';
@@ -30,6 +35,8 @@ export class FormSession implements vscode.Disposable {
   readonly channel: HostChannel<ExperimentFormContract>;
   /** Everything posted to the view, replies included (the editor tests read it). */
   readonly sent: Array<HostToFormView | ReplyMessage> = [];
+  /** What the view reported drawing (its `rendered` commands), for the editor tests. */
+  readonly rendered: FormRenderedMessage[] = [];
   private diagnostics: ValidationDiagnostic[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -54,6 +61,10 @@ export class FormSession implements vscode.Disposable {
       commands: {
         reveal: (m) => void this.reveal(m.file, m.line, m.column),
         openAsText: () => void vscode.commands.executeCommand('vscode.openWith', document.uri, 'default'),
+        rendered: (m) => {
+          this.rendered.push(m);
+          if (this.rendered.length > 200) this.rendered.splice(0, 100);
+        },
       },
       requests: {
         edit: async (p) => {
