@@ -95,6 +95,7 @@ async function open(file: string): Promise<{ page: Page; host: FormHost }> {
     host.page = p; // the page's `ready` arrives before openView returns
     host.channel.receive(m);
   });
+  await page.waitForFunction(() => window.__posted.some((m) => m.type === 'rendered' && m.what === 'init'));
   await page.waitForFunction(() => window.__posted.some((m) => m.type === 'rendered' && m.what === 'diagnostics'));
   return { page, host };
 }

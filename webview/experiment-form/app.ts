@@ -52,6 +52,9 @@ function custom(tag: string, attrs: Record<string, string> = {}): HTMLElement {
   return e;
 }
 
+/** Fields built before the first paint (about two screens); the rest follow a section at a time. */
+const FIRST_SCREEN_FIELDS = 30;
+
 const SEVERITY_LABEL: Record<FormDiagnostic['severity'], string> = {
   error: 'Error',
   warning: 'Warning',
@@ -70,6 +73,13 @@ export class FormApp {
   private readonly status: HTMLElement;
   private values: Record<string, FieldState> = {};
   private version = 0;
+  /** Bumped by each init: a section still being built for an older one stops. */
+  private generation = 0;
+  /** Every section's fields are built. */
+  private complete = false;
+  private lastValues: FormValuesMessage | undefined;
+  private lastDiagnostics: FormDiagnosticsMessage | undefined;
+  private lastDerived: FormDerivedMessage | undefined;
 
   constructor(
     root: HTMLElement,
@@ -133,11 +143,33 @@ export class FormApp {
       link.href = `#section-${s.id}`;
       nav.append(link);
     }
-    this.body.replaceChildren(nav, ...sections);
-    this.rendered('init');
+    this.body.replaceChildren(nav, ...sections.map((x) => x.element));
+    // The first screen's fields now; the rest a section per task, so the first paint does not wait
+    // for fields far below it. `rendered: init` goes out once every field is there.
+    const generation = ++this.generation;
+    this.complete = false;
+    let built = 0;
+    const pending = [...sections];
+    while (pending.length > 0 && built < FIRST_SCREEN_FIELDS) built += pending.shift()!.build();
+    const next = (): void => {
+      if (generation !== this.generation) return;
+      const item = pending.shift();
+      if (item) {
+        item.build();
+        setTimeout(next, 0);
+        return;
+      }
+      this.complete = true;
+      // Fields built after a message arrived get what it said.
+      if (this.lastValues) this.applyValues(this.lastValues, false);
+      if (this.lastDiagnostics) this.applyDiagnostics(this.lastDiagnostics, false);
+      if (this.lastDerived) this.applyDerived(this.lastDerived, false);
+      this.rendered('init');
+    };
+    setTimeout(next, 0);
   }
 
-  private section(s: FormSection, readOnly: boolean): HTMLElement {
+  private section(s: FormSection, readOnly: boolean): { element: HTMLElement; build(): number } {
     const details = el('details', 'section');
     details.open = true;
     details.id = `section-${s.id}`;
@@ -145,8 +177,15 @@ export class FormApp {
     const summary = el('summary', 'section-title', s.title);
     details.append(summary);
     if (s.description) details.append(el('p', 'section-doc', s.description));
-    for (const g of s.groups) details.append(this.group(s, g, readOnly));
-    return details;
+    return {
+      element: details,
+      build: () => {
+        const fragment = document.createDocumentFragment();
+        for (const g of s.groups) fragment.append(this.group(s, g, readOnly));
+        details.append(fragment);
+        return s.groups.reduce((n, g) => n + g.fields.length, 0);
+      },
+    };
   }
 
   private group(s: FormSection, g: FormGroup, readOnly: boolean): HTMLElement {
@@ -251,12 +290,13 @@ export class FormApp {
     }
   }
 
-  private applyValues(m: FormValuesMessage): void {
+  private applyValues(m: FormValuesMessage, report = true): void {
+    this.lastValues = m;
     this.version = m.version;
     if (m.parseError) {
       this.status.textContent = `The text cannot be read as YAML (${m.parseError}): the form shows the last readable state. Fix it in the text.`;
       this.status.className = 'status status-error';
-      this.rendered('values');
+      if (report) this.rendered('values');
       return;
     }
     this.status.textContent = '';
@@ -266,7 +306,7 @@ export class FormApp {
       const state = m.values[id];
       this.showValue(row, state);
     }
-    this.rendered('values');
+    if (report) this.rendered('values');
   }
 
   private showValue(row: FieldRow, state: FieldState | undefined): void {
@@ -287,7 +327,8 @@ export class FormApp {
     row.reset.hidden = origin.kind !== 'file';
   }
 
-  private applyDiagnostics(m: FormDiagnosticsMessage): void {
+  private applyDiagnostics(m: FormDiagnosticsMessage, report = true): void {
+    this.lastDiagnostics = m;
     for (const row of this.rows.values()) {
       row.problems.replaceChildren();
       delete row.row.dataset.severity;
@@ -299,7 +340,10 @@ export class FormApp {
     for (const d of m.items) {
       if (d.severity === 'error' || d.severity === 'warning') counts[d.severity]++;
       const row = d.field ? this.rows.get(d.field) : undefined;
-      const list = row?.problems ?? (d.field ? this.groups.get(d.field) : undefined) ?? this.topProblems;
+      const group = d.field ? this.groups.get(d.field) : undefined;
+      // A field not built yet gets it when its section is (the diagnostics are applied again then).
+      if (d.field && !row && !group && !this.complete) continue;
+      const list = row?.problems ?? group ?? this.topProblems;
       list.append(this.problem(d));
       if (row) {
         atFields++;
@@ -312,7 +356,7 @@ export class FormApp {
         ? 'No problems'
         : `${counts.error} error${counts.error === 1 ? '' : 's'}, ${counts.warning} warning${counts.warning === 1 ? '' : 's'}`;
     this.summary.dataset.state = counts.error > 0 ? 'error' : counts.warning > 0 ? 'warning' : 'ok';
-    this.rendered('diagnostics', atFields);
+    if (report) this.rendered('diagnostics', atFields);
   }
 
   private problem(d: FormDiagnostic): HTMLElement {
@@ -336,7 +380,8 @@ export class FormApp {
     return li;
   }
 
-  private applyDerived(m: FormDerivedMessage): void {
+  private applyDerived(m: FormDerivedMessage, report = true): void {
+    this.lastDerived = m;
     for (const row of this.rows.values()) row.derived.replaceChildren();
     for (const fig of m.figures) {
       const row = this.rows.get(fig.field);
@@ -358,6 +403,6 @@ export class FormApp {
       details.append(ul);
       this.memory.append(details);
     }
-    this.rendered('derived');
+    if (report) this.rendered('derived');
   }
 }

@@ -7,8 +7,12 @@ import { getVsCodeApi, vsCodePort } from '../shared/messaging/vscodeApi';
 import { registerToolkit } from '../shared/toolkit';
 import { FormApp } from './app';
 
+/** Page-clock milestones (performance.now()), for the benchmark and the webview devtools. */
+const timings: Record<string, number> = { scriptStart: performance.now() };
+
 function start(): void {
   registerToolkit();
+  timings.toolkitRegistered = performance.now();
   const api = getVsCodeApi<unknown>();
   const root = document.getElementById('root') ?? document.body;
   const app = new FormApp(root, {
@@ -20,13 +24,24 @@ function start(): void {
     contract: experimentFormContract,
     port: vsCodePort(api),
     notifications: {
-      init: (m) => app.handle(m),
-      values: (m) => app.handle(m),
+      init: (m) => {
+        timings.initReceived ??= performance.now();
+        app.handle(m);
+        timings.initDrawn ??= performance.now();
+      },
+      values: (m) => {
+        timings.valuesReceived ??= performance.now();
+        app.handle(m);
+        timings.valuesDrawn ??= performance.now();
+      },
       diagnostics: (m) => app.handle(m),
       derived: (m) => app.handle(m),
     },
   });
-  (window as unknown as { factRlhfMessageStats: unknown }).factRlhfMessageStats = channel.stats;
+  const diagnostics = window as unknown as { factRlhfMessageStats: unknown; factRlhfFormTimings: unknown };
+  diagnostics.factRlhfMessageStats = channel.stats;
+  diagnostics.factRlhfFormTimings = timings;
+  timings.ready = performance.now();
   channel.ready();
 }
 
