@@ -28,6 +28,12 @@ export interface FormLanguage {
 const SECTIONS = formSections(experimentSchema as SchemaNode);
 const FIELDS = fieldIndex(SECTIONS);
 const GROUPS = groupIds(SECTIONS);
+const START_COMMAND = {
+  sft: 'factRlhf.startSft',
+  rm: 'factRlhf.trainRewardModel',
+  ppo: 'factRlhf.startPpo',
+  eval: 'factRlhf.evaluate',
+} as const;
 /** Typing in the text editor: diagnostics follow once it pauses this long; a form edit asks at once. */
 const TEXT_SETTLE_MS = 60;
 
@@ -61,6 +67,7 @@ export class FormSession implements vscode.Disposable {
       commands: {
         reveal: (m) => void this.reveal(m.file, m.line, m.column),
         openAsText: () => void vscode.commands.executeCommand('vscode.openWith', document.uri, 'default'),
+        launch: (m) => void this.launch(m.stage),
         rendered: (m) => {
           this.rendered.push(m);
           if (this.rendered.length > 200) this.rendered.splice(0, 100);
@@ -158,6 +165,12 @@ export class FormSession implements vscode.Disposable {
     } catch (err) {
       this.log(`experiment form: the language server did not answer for ${this.document.uri.fsPath}: ${(err as Error).message}`);
     }
+  }
+
+  /** The existing Start command on this file (trust and interpreter checks are its own), saved first. */
+  private async launch(stage: 'sft' | 'rm' | 'ppo' | 'eval'): Promise<void> {
+    if (this.document.isDirty && !(await this.document.save())) return;
+    await vscode.commands.executeCommand(START_COMMAND[stage], this.document.uri);
   }
 
   private async reveal(file: string, line: number, column: number): Promise<void> {

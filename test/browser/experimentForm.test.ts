@@ -17,7 +17,7 @@ import { fieldIndex, formDiagnostics, formSections, formValues, groupIds, type S
 import { buildBundle, DARK_THEME, launchChromium, openView, ROOT, sendRawToView, servePage, type PageServer } from './harness';
 
 interface FormWindow {
-  __posted: Array<{ type: string } & Partial<FormRenderedMessage>>;
+  __posted: Array<{ type: string } & Partial<Omit<FormRenderedMessage, 'type'>>>;
   __cspViolations: string[];
 }
 declare const window: FormWindow;
@@ -46,6 +46,7 @@ class FormHost {
   readonly channel: HostChannel<typeof experimentFormContract>;
   page: Page | undefined;
   edits = 0;
+  launched: string[] = [];
 
   constructor(
     public text: string,
@@ -59,7 +60,7 @@ class FormHost {
         this.channel.notify({ type: 'init', fileName: 'x.rlhf.yaml', sections: SECTIONS, readOnly: false });
         this.publish();
       },
-      commands: {},
+      commands: { launch: (m) => this.launched.push(m.stage) },
       requests: {
         edit: (p) => {
           const field = FIELDS.get(p.field);
@@ -120,7 +121,7 @@ function fieldInput(page: Page, id: string) {
 
 test('renders every field of the real schema with the 13B recipe values, origins and reference values', async () => {
   const file = join(ROOT, 'examples', 'llava-rlhf-13b.rlhf.yaml');
-  const { page } = await open(file);
+  const { page, host } = await open(file);
   const rows = await page.locator('[data-field]').count();
   assert.equal(rows, FIELDS.size, 'one row per schema leaf');
   const text = readFileSync(file, 'utf8');
@@ -133,6 +134,11 @@ test('renders every field of the real schema with the 13B recipe values, origins
   // Enums are dropdowns with the schema's choices.
   assert.equal(await page.locator('[data-field="model.dtype"] vscode-option').count(), 3);
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  // Launch: the existing Start command, asked of the host (keyboard: focus it and press Enter).
+  await page.locator('vscode-button.launch').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.__posted.some((m) => m.type === 'launch'));
+  assert.deepEqual(host.launched, ['ppo']);
   await page.context().close();
 });
 

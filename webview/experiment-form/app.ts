@@ -134,7 +134,12 @@ export class FormApp {
     const asText = custom(TOOLKIT_TAGS.button, { appearance: 'secondary', title: 'Open this file in the text editor' });
     asText.textContent = 'Open as Text';
     asText.addEventListener('click', () => this.host.post({ type: 'openAsText' }));
-    this.header.append(title, this.summary, asText);
+    // For now the existing Start command on this file; the launch panel (backends, command preview) comes later.
+    const launch = custom(TOOLKIT_TAGS.button, { title: 'Save and start the PPO stage on this config (Fact-RLHF: Start PPO)' });
+    launch.textContent = 'Launch PPO';
+    launch.className = 'launch';
+    launch.addEventListener('click', () => this.host.post({ type: 'launch', stage: 'ppo' }));
+    this.header.append(title, this.summary, launch, asText);
     const nav = el('nav', 'toc');
     nav.setAttribute('aria-label', 'Sections');
     const sections = m.sections.map((s) => this.section(s, m.readOnly));

@@ -7,7 +7,7 @@
 // Host → view: `init` (the fields, from schema/experiment.schema.json; answers `ready`), `values`
 // (every field's value and origin, after each change of the text), `diagnostics`, `derived`.
 // View → host commands: `reveal` (a diagnostic clicked: show its line in the text editor),
-// `openAsText`, `rendered` (what is on screen, for tests and benches).
+// `openAsText`, `launch` (run a stage on this file), `rendered` (what is on screen, for tests and benches).
 // Requests: `edit` (set or reset one field), `applyFix` (a diagnostic's quick fix).
 // The pipeline strip and the launch panel (issue #10) get their own messages when they land; the
 // view keeps a place for them.
@@ -136,6 +136,12 @@ export interface FormOpenAsTextMessage {
   type: 'openAsText';
 }
 
+/** Runs a stage on this file with the existing Start command (the launch panel's backends come later). */
+export interface FormLaunchMessage {
+  type: 'launch';
+  stage: 'sft' | 'rm' | 'ppo' | 'eval';
+}
+
 /** After the view has drawn a message: lets the host, tests and benches know what is on screen. */
 export interface FormRenderedMessage {
   type: 'rendered';
@@ -149,7 +155,7 @@ export interface FormRenderedMessage {
   at: number;
 }
 
-export type FormViewToHost = FormRevealMessage | FormOpenAsTextMessage | FormRenderedMessage;
+export type FormViewToHost = FormRevealMessage | FormOpenAsTextMessage | FormLaunchMessage | FormRenderedMessage;
 
 export interface EditParams {
   field: string;
@@ -249,6 +255,7 @@ export const experimentFormContract = defineContract<
   {
     reveal: FormRevealMessage;
     openAsText: FormOpenAsTextMessage;
+    launch: FormLaunchMessage;
     rendered: FormRenderedMessage;
   },
   {
@@ -282,6 +289,7 @@ export const experimentFormContract = defineContract<
   commands: {
     reveal: object({ type: literal('reveal'), file: string, line: integer, column: integer }) as Validator<FormRevealMessage>,
     openAsText: object({ type: literal('openAsText') }) as Validator<FormOpenAsTextMessage>,
+    launch: object({ type: literal('launch'), stage: literal('sft', 'rm', 'ppo', 'eval') }) as Validator<FormLaunchMessage>,
     rendered: object({
       type: literal('rendered'),
       what: literal('init', 'values', 'diagnostics', 'derived'),
