@@ -60,7 +60,7 @@ export function runLabels(argv: string[], out = process.stdout, err = process.st
   // JSON strings are YAML strings: the lines paste into a config whatever the paths hold.
   const q = JSON.stringify;
   out.write(
-    `train a reward model on them with (images are relative to the run folder):\n  data:\n    preference: ${q(result.path)}\n    facts: ${q(result.factsPath)}\n    image_folder: ${q(runDir)}\n`,
+    `train a reward model on them with (images are relative to the run folder):\n  data:\n    preference: ${q(result.path)}\n    facts: ${q(result.factsPath)}\n    image_folder: ${q(result.imageFolder)}\n`,
   );
   return 0;
 }

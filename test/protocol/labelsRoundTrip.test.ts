@@ -119,6 +119,7 @@ test('labels from a real PPO run train the real rm stage: 2 labelled pairs in, f
   const factsPath = join(ppoDir, 'labels', 'facts.json');
   assert.match(exported.stdout, new RegExp(`wrote 2 preference pairs to ${preferencePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.match(exported.stdout, /wrote 1 span labels to .*spans\.json/);
+  assert.ok(exported.stdout.includes(`    image_folder: ${JSON.stringify(ppoDir)}\n`), exported.stdout);
   const written = JSON.parse(readFileSync(preferencePath, 'utf8')) as { output_1: { value: string }; preference: number }[];
   assert.deepEqual(
     written.map((p) => [p.output_1.value, p.preference]),
@@ -151,6 +152,9 @@ test('labels from a real PPO run train the real rm stage: 2 labelled pairs in, f
       '',
     ].join('\n'),
   );
+  // What `fact-rlhf rm` checks before it starts: the export's paths and the config pass.
+  const validated = cli('validate', rmConfig);
+  assert.equal(validated.status, 0, validated.stdout + validated.stderr);
   const rmDir = join(work, 'rm');
   const rm = await new RunManager().start(options({ stage: 'rm', configPath: rmConfig, runDir: rmDir })).done;
   assert.equal(rm.status, 'finished', rm.error);

@@ -179,7 +179,7 @@ test('reopening keeps every label; two windows on one run see each other', () =>
 test('export: LLaVA-RLHF preference pairs, facts by pair id, spans in the judge format', () => {
   const dir = runDir();
   const store = new LabelStore(dir);
-  assert.deepEqual(store.exportPreferences(), { path: null, pairs: 0, factsPath: null, spansPath: null, spanLabels: 0 });
+  assert.deepEqual(store.exportPreferences(), { path: null, pairs: 0, factsPath: null, spansPath: null, spanLabels: 0, imageFolder: dir });
   assert.ok(!existsSync(join(dir, 'labels', 'preferences.json')), 'no empty list the loader would refuse');
 
   const a = rec(dir, 0, 'One red circle.');

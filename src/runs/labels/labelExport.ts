@@ -51,6 +51,8 @@ export interface ExportResult {
   /** spans.json beside it, or null when no span is labelled. */
   spansPath: string | null;
   spanLabels: number;
+  /** What the rm config's data.image_folder must be: the run folder the exported image names are relative to. */
+  imageFolder: string;
 }
 
 /** The pair's id in the export (and its key in facts.json): stable for the same two records. */
@@ -103,7 +105,14 @@ export function exportLabels(store: LabelStore, outPath?: string): ExportResult 
   const humanSpans = new Map(spanLines.map((l) => [l.key, l.spans ?? []]));
   const pairLines = store.preferences();
   const pairs = pairLines.map((line) => preferenceRecord(line, humanSpans));
-  const result: ExportResult = { path: null, pairs: pairs.length, factsPath: null, spansPath: null, spanLabels: spanLines.length };
+  const result: ExportResult = {
+    path: null,
+    pairs: pairs.length,
+    factsPath: null,
+    spansPath: null,
+    spanLabels: spanLines.length,
+    imageFolder: store.runDir,
+  };
   if (pairs.length) {
     const facts: Record<string, string[]> = {};
     for (const line of pairLines) facts[pairId(line)] = line.a.facts ?? line.b.facts ?? [];
