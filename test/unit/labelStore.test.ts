@@ -146,18 +146,31 @@ test('a torn last line is waited for, corrupt lines are skipped and counted, the
   const good = readFileSync(file, 'utf8');
   appendFileSync(file, '{"v":1,"t":1,"key":\n'); // not JSON
   appendFileSync(file, `${JSON.stringify({ v: 1, t: 1, key: 'k', record: {}, spans: [] })}\n`); // a field missing
+  const outOfRange = { ...JSON.parse(good), spans: [[0, 999, 'count']] };
+  appendFileSync(file, `${JSON.stringify(outOfRange)}\n`); // well-formed, but past the response's end
   appendFileSync(file, good.slice(0, 25)); // a crash mid-line
 
   const reopened = new LabelStore(dir);
   assert.deepEqual(reopened.state(indexer(a, b)).spans, { 0: [[0, 3, 'count']] });
-  assert.equal(reopened.corrupt.count, 2, reopened.corrupt.at.join('\n'));
+  assert.equal(reopened.corrupt.count, 3, reopened.corrupt.at.join('\n'));
   assert.match(reopened.corrupt.at[0], /spans\.jsonl:2: not valid JSON/);
   assert.match(reopened.corrupt.at[1], /spans\.jsonl:3: line\.record\.key must be a string/);
+  assert.match(reopened.corrupt.at[2], /spans\.jsonl:4: line\.spans\[0\]: \[0, 999\) must satisfy 0 ≤ start < end ≤ 15/);
+
+  // A preference line the export could not write (no prompt) is corrupt too, in the other file.
+  reopened.setPreference(a, b, 1);
+  const prefs = join(dir, 'labels', PREFERENCES_FILE);
+  const pref = JSON.parse(readFileSync(prefs, 'utf8'));
+  appendFileSync(prefs, `${JSON.stringify({ ...pref, a: { ...pref.a, prompt: null } })}\n`);
+  const withPrefs = new LabelStore(dir);
+  assert.equal(withPrefs.corrupt.count, 4);
+  assert.match(withPrefs.corrupt.at[3], /preferences\.jsonl:2: line\.a must have a prompt and an image/);
+  assert.deepEqual(withPrefs.state(indexer(a, b)).pairs, [{ a: 0, b: 1, preferred: 1 }], 'the good line stands');
 
   reopened.setSpans(b, []);
   const again = new LabelStore(dir);
   assert.deepEqual(again.state(indexer(a, b)).spans, { 0: [[0, 3, 'count']], 1: [] });
-  assert.equal(again.corrupt.count, 3, 'the torn piece is now a corrupt line of its own');
+  assert.equal(again.corrupt.count, 5, 'the torn piece is now a corrupt line of its own');
 });
 
 test('reopening keeps every label; two windows on one run see each other', () => {

@@ -77,21 +77,29 @@ const labelledRecord: Validator<LabelledRecord> = object({
   caption_type: nullable(integer),
   judge_spans: nullable(integer),
 });
-const spanLine: Validator<SpanLine> = object({
-  v: integer,
-  t: finite,
-  key: string,
-  record: labelledRecord,
-  spans: nullable(arrayOf(spanValue)),
-});
-const preferenceLine: Validator<PreferenceLine> = object({
-  v: integer,
-  t: finite,
-  key: string,
-  a: labelledRecord,
-  b: labelledRecord,
-  preferred: nullable(literal(1, 2)),
-});
+/** A validator that, once `base` passes, also checks what the types cannot say. */
+function refined<T>(base: Validator<T>, rule: (value: T) => string | undefined): Validator<T> {
+  return { check: (value, path) => base.check(value, path) ?? rule(value as T) };
+}
+
+// Lines are checked on read as on write: a hand-edited or foreign line is counted corrupt, not exported.
+const spanLine: Validator<SpanLine> = refined(
+  object({ v: integer, t: finite, key: string, record: labelledRecord, spans: nullable(arrayOf(spanValue)) }),
+  (line) => {
+    if (line.spans === null) return undefined;
+    try {
+      validateSpans(line.spans, line.record.response);
+      return undefined;
+    } catch (err) {
+      return `line.${(err as Error).message}`;
+    }
+  },
+);
+const preferenceLine: Validator<PreferenceLine> = refined(
+  object({ v: integer, t: finite, key: string, a: labelledRecord, b: labelledRecord, preferred: nullable(literal(1, 2)) }),
+  (line) =>
+    line.preferred !== null && (line.a.prompt === null || line.a.image === null) ? 'line.a must have a prompt and an image' : undefined,
+);
 
 const shortHash = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
 
