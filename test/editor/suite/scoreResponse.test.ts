@@ -88,8 +88,8 @@ function reference(runDir: string, samplesFile: string): Reference[] {
 
 type Answer = ScoreResponseResult | ScoreResponseFailure | undefined;
 
-/** Runs the command; a command that stops to ask (input box, quick pick) fails the test instead of hanging it. */
-async function scoreResponse(args?: object): Promise<Answer> {
+/** Runs the command (`answerBoxes` answers its input boxes); one that stops to ask unanswered fails the test instead of hanging it. */
+async function scoreResponse(args?: object, answerBoxes?: (answered: () => boolean) => Promise<void>): Promise<Answer> {
   let timer: NodeJS.Timeout | undefined;
   const asked = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -98,7 +98,13 @@ async function scoreResponse(args?: object): Promise<Answer> {
     }, SCORE_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([vscode.commands.executeCommand<Answer>('factRlhf.scoreResponse', args), asked]);
+    let answered = false;
+    const answer = Promise.resolve(vscode.commands.executeCommand<Answer>('factRlhf.scoreResponse', args)).finally(() => (answered = true));
+    await answerBoxes?.(() => answered).catch(async (err: unknown) => {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen'); // leave no box open for the next test
+      throw err;
+    });
+    return await Promise.race([answer, asked]);
   } finally {
     clearTimeout(timer);
   }
@@ -210,6 +216,29 @@ describe('Score Response', () => {
       Math.abs(first.withFacts - expected[0].with_facts) <= 1e-4 && Math.abs(first.withoutFacts - expected[0].without_facts) <= 1e-4,
     );
     console.log(`Score Response (sample line): ${r.message}; PyTorch max abs diff ${worst.toExponential(2)}`);
+  });
+
+  it('outside a sample record asks for the prompt and facts in input boxes, offering the last ones used', async function () {
+    this.timeout(SCORE_TIMEOUT_MS + 60_000);
+    // The first test's inputs are remembered; the boxes offer them and Enter takes them.
+    const [rec] = worldRecords(rmRun, 3).slice(2);
+    const doc = await vscode.workspace.openTextDocument({ content: rec.response, language: 'plaintext' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 0, rec.response.length);
+    const r = scored(
+      await scoreResponse({ image: join(rmRun, rec.image) }, async (answered) => {
+        // The two boxes open in turn (there is no event for it: wait, then accept what each offers).
+        for (let box = 1; box <= 2; box++) {
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+          assert.equal(answered(), false, `the command answered before input box ${box} was accepted`);
+          await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        }
+      }),
+    );
+    assert.equal(r.source, 'input');
+    assert.equal(r.prompt, rec.prompt, 'the remembered prompt');
+    assert.deepEqual(r.facts, rec.facts, 'the remembered facts');
+    assertShown(r);
   });
 
   it('an unreadable image is the scorer’s own error, naming the file', async function () {
