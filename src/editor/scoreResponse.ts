@@ -61,6 +61,16 @@ export function parseScoreArgs(arg: unknown): ScoreResponseArgs | string {
 
 type ModelChoice = { path: string; from: 'argument' | 'setting' | 'remembered' | 'picked' };
 
+/** Something the user must supply before anything can be scored (shown with `action`, if any). */
+class MissingInput extends Error {
+  constructor(
+    message: string,
+    readonly action?: string,
+  ) {
+    super(message);
+  }
+}
+
 export class ResponseScoring implements vscode.Disposable {
   private readonly pool = new ScorerPool();
   private report: ((p: ExportProgress) => void) | undefined;
@@ -97,6 +107,7 @@ export class ResponseScoring implements vscode.Disposable {
       if (!inputs) return undefined;
       return await this.score(model, inputs, editor);
     } catch (err) {
+      if (err instanceof MissingInput) return this.fail(err.message, ...(err.action ? [err.action] : []));
       if (err instanceof ScoringCancelled) {
         void vscode.window.showInformationMessage(`Fact-RLHF: ${err.message}.`);
         return { error: err.message };
@@ -133,11 +144,10 @@ export class ResponseScoring implements vscode.Disposable {
   private async pickModel(always: boolean): Promise<ModelChoice | undefined> {
     const runs = rewardModelRuns(await this.workspaceRuns());
     if (runs.length === 0) {
-      this.fail(
+      throw new MissingInput(
         'no reward model: set factRlhf.rewardModel to an export folder (export-rm-onnx) or an rm run folder, or train one (Fact-RLHF: Train Reward Model) — no finished rm run with a checkpoint is under the workspace configs’ output folders',
         OPEN_SETTING,
       );
-      return undefined;
     }
     let chosen: RunInfo | undefined = runs.length === 1 && !always ? runs[0] : undefined;
     if (!chosen) {
@@ -171,7 +181,7 @@ export class ResponseScoring implements vscode.Disposable {
         ? sampleRecordAt(doc.uri.fsPath, doc.lineAt(selection.start.line).text, selection.start.line + 1)
         : undefined;
     const response = selectedResponse(doc.getText(selection), record);
-    if (!response.trim()) throw new Error('select the response to score first (the selection is empty)');
+    if (!response.trim()) throw new MissingInput('select the response to score first (the selection is empty)');
     if (record) {
       return {
         prompt: args.prompt ?? record.prompt,
@@ -204,10 +214,8 @@ export class ResponseScoring implements vscode.Disposable {
       facts = splitFacts(typed);
     }
     const image = args.image ? this.inWorkspace(args.image, doc.uri) : await this.pickImage(last?.image);
-    if (!image) {
-      this.fail('the reward model scores a response with its image (rm.json feeds pixel_values): choose a PNG image to score');
-      return undefined;
-    }
+    if (!image)
+      throw new MissingInput('the reward model scores a response with its image (rm.json feeds pixel_values): choose a PNG image to score');
     await this.context.workspaceState.update(INPUTS_KEY, { prompt, facts, image } satisfies RememberedInputs);
     return { prompt, facts, image, response, source: 'input' };
   }
@@ -281,15 +289,20 @@ export class ResponseScoring implements vscode.Disposable {
     this.log().info(result.message.replace(/^Fact-RLHF: /, 'Score Response: '));
     this.showNote(editor, result);
     const actions = model.from === 'remembered' || model.from === 'picked' ? [DETAILS, OTHER_MODEL] : [DETAILS];
-    void vscode.window.showInformationMessage(result.message, ...actions).then(async (pick) => {
-      if (pick === DETAILS) {
-        for (const line of scoreDetails(result)) this.log().info(line);
-        this.log().show(true);
-      } else if (pick === OTHER_MODEL) {
-        const other = await this.pickModel(true);
-        if (other) await this.score(other, inputs, editor).catch((err: unknown) => this.fail(explainScoringFailure(err)));
-      }
-    });
+    void vscode.window
+      .showInformationMessage(result.message, ...actions)
+      .then(async (pick) => {
+        if (pick === DETAILS) {
+          for (const line of scoreDetails(result)) this.log().info(line);
+          this.log().show(true);
+        } else if (pick === OTHER_MODEL) {
+          const other = await this.pickModel(true);
+          if (other) await this.score(other, inputs, editor);
+        }
+      })
+      .then(undefined, (err: unknown) => {
+        if (!(err instanceof ScoringCancelled)) this.fail(explainScoringFailure(err instanceof MissingInput ? err.message : err));
+      });
     return result;
   }
 

@@ -241,7 +241,7 @@ describe('Score Response', () => {
     assertShown(r);
   });
 
-  it('an unreadable image is the scorer’s own error, naming the file', async function () {
+  it('an unreadable image or a folder that is no model is the scorer’s own error, naming the file', async function () {
     this.timeout(SCORE_TIMEOUT_MS + 30_000);
     const doc = await vscode.workspace.openTextDocument({ content: 'A red circle is on the left.', language: 'plaintext' });
     const editor = await vscode.window.showTextDocument(doc);
@@ -250,5 +250,11 @@ describe('Score Response', () => {
     const answer = await scoreResponse({ prompt: 'Where is the circle?', facts: ['A red circle.'], image: missing, model: rmRun });
     assert.ok(answer && 'error' in answer, `expected an error, got ${JSON.stringify(answer)}`);
     assert.ok(answer.error.includes(missing) && /cannot read the image/.test(answer.error), answer.error);
+
+    // A folder that is no reward model: the scorer says which file it looked for.
+    const notAModel = join(rmRun, 'world');
+    const foreign = await scoreResponse({ prompt: 'Q?', facts: [], image: join(rmRun, worldRecords(rmRun, 1)[0].image), model: notAModel });
+    assert.ok(foreign && 'error' in foreign, `expected an error, got ${JSON.stringify(foreign)}`);
+    assert.ok(foreign.error.includes(join(notAModel, 'rm.json')) && /is not a reward-model export/.test(foreign.error), foreign.error);
   });
 });
