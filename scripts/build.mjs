@@ -1,8 +1,10 @@
 // Bundles every part with esbuild: the extension host, the CLI, the language server (Node, CJS)
-// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node and tokenizers stay external: they load native .node files.
+// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node and tokenizers stay external: they load native .node files
+// (the VSIX carries them in dist/node_modules: scripts/stage-native.mjs).
 import * as esbuild from 'esbuild';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME_PACKAGES } from './stage-native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -21,7 +23,7 @@ const node = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['vscode', 'onnxruntime-node', 'tokenizers'],
+  external: ['vscode', ...RUNTIME_PACKAGES],
 };
 
 const allBuilds = [
