@@ -19,6 +19,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 /** The packages esbuild leaves external (scripts/build.mjs) because they load native .node files. */
 export const RUNTIME_PACKAGES = ['onnxruntime-node', 'tokenizers'];
@@ -195,9 +196,9 @@ export function stageNative(root, targetName, outDir = join(root, 'dist', 'node_
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const i = process.argv.indexOf('--target');
   try {
-    const target = i > 0 ? process.argv[i + 1] : hostTarget();
+    const { values } = parseArgs({ options: { target: { type: 'string' } } });
+    const target = values.target ?? hostTarget();
     const { files, bytes } = stageNative(root, target);
     console.log(`staged the scorer's ${target} runtime: ${files.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in dist/node_modules`);
   } catch (err) {
