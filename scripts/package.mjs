@@ -4,6 +4,7 @@
 // package only on that platform. The default target is this machine's (linux-x64 in CI); the others
 // need their binaries in node_modules, which onnxruntime-node and tokenizers install for every platform.
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ function run(args) {
 
 try {
   const target = opts.target ?? hostTarget();
+  // From an empty dist/: a development build's leftovers (source maps under dist/webview) are not shipped.
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   run([join(root, 'scripts/build.mjs'), '--production']);
   const { files, bytes } = stageNative(root, target);
   console.log(`staged the scorer's ${target} runtime: ${files.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in dist/node_modules`);
