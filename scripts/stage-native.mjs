@@ -164,6 +164,12 @@ export function runtimeFiles(root, targetName, names = RUNTIME_PACKAGES) {
         if (dep in declared) {
           // napi-rs packages may put each platform's addon in an optional package of its own.
           if (manifest.optionalDependencies?.[dep] && !dep.endsWith(`-${napiSuffix}`)) continue;
+          // A dependency is staged from its entry point (and its package.json, always); a deeper file is not followed.
+          const subpath = spec.slice(dep.length + 1);
+          if (subpath && subpath !== 'package.json')
+            throw new StageError(
+              `${file} requires ${spec}: staging follows a dependency from its entry point only; extend scripts/stage-native.mjs`,
+            );
           queue.push({ name: dep, from: dir });
         } else if (!dep.startsWith(`${name}-`)) {
           // `${name}-<platform>` is napi-rs's fallback package, tried (in a try) after the local addon.
