@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LspTestClient, buildServer, cleanEnv, ROOT } from './languageServer.client';
-import { findExecutable } from '../../language-server/src/gpuProbe';
+import { findExecutable } from '../../src/runs/executables';
 import { VALIDATE_REQUEST } from '../../src/protocol/lsp';
 import type { ValidateResult } from '../../src/protocol/lsp';
 
