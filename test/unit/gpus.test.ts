@@ -21,11 +21,16 @@ test('two GPUs: index, name, memory total and free in MiB', () => {
     { index: 0, name: 'NVIDIA A100-SXM4-80GB', memoryTotalMiB: 81920, memoryFreeMiB: 81037 },
     { index: 1, name: 'NVIDIA A100-SXM4-80GB', memoryTotalMiB: 81920, memoryFreeMiB: 1024 },
   ]);
-  assert.deepEqual(describeGpus(r), ['GPU 0: NVIDIA A100-SXM4-80GB, 80.0 GiB (79.1 GiB free)', 'GPU 1: NVIDIA A100-SXM4-80GB, 80.0 GiB (1.0 GiB free)']);
+  assert.deepEqual(describeGpus(r), [
+    'GPU 0: NVIDIA A100-SXM4-80GB, 80.0 GiB (79.1 GiB free)',
+    'GPU 1: NVIDIA A100-SXM4-80GB, 80.0 GiB (1.0 GiB free)',
+  ]);
 });
 
 test('CRLF line ends, a name with a comma, and [N/A] memory rows (skipped and named)', () => {
-  const r = parseNvidiaSmi('0, NVIDIA GeForce RTX 4090, 24564, 23012\r\n1, Board, rev 2, 16384, 16000\r\n2, Graphics Device, [N/A], [N/A]\r\n');
+  const r = parseNvidiaSmi(
+    '0, NVIDIA GeForce RTX 4090, 24564, 23012\r\n1, Board, rev 2, 16384, 16000\r\n2, Graphics Device, [N/A], [N/A]\r\n',
+  );
   assert.equal(r.kind, 'gpus');
   if (r.kind !== 'gpus') return;
   assert.deepEqual(
