@@ -19,7 +19,8 @@ const RECIPE = fs.readFileSync(path.join(ROOT, 'examples', 'llava-rlhf-13b.rlhf.
 /** A folder holding an executable `nvidia-smi` that records each run (with its working folder). */
 function fakeTool(folder: string, marker: string): void {
   fs.mkdirSync(folder, { recursive: true });
-  const script = `#!/bin/sh\npwd >> '${marker}'\necho 24576\n`;
+  // One row of the query src/runs/gpus.ts makes (index, name, memory.total, memory.free in MiB).
+  const script = `#!/bin/sh\npwd >> '${marker}'\necho '0, Stand-in GPU, 24576, 24000'\n`;
   fs.writeFileSync(path.join(folder, 'nvidia-smi'), script, { mode: 0o755 });
 }
 
