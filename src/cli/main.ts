@@ -19,6 +19,7 @@ import { runRuns } from './runs';
 import { planResume } from './resumeRun';
 import { runLaunchScript } from './launchScriptCmd';
 import { runPipeline } from './pipeline';
+import { runLabels } from './labels';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -42,6 +43,8 @@ commands:
                     state from its runs, progress, headline figure or error; --json
   launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR]
                     print the torchrun command line or sbatch script a launch would run (runs nothing)
+  labels export RUN_DIR [--out FILE]
+                    the human labels of a run's samples as a preference file for the rm stage
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, the tool's .venv, ./.venv, python3)
@@ -251,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'runs') return runRuns(rest);
     if (command === 'launch-script') return runLaunchScript(rest, toolRoot());
     if (command === 'pipeline') return runPipeline(rest);
+    if (command === 'labels') return runLabels(rest);
     if (command === 'resume') {
       let plan;
       try {
