@@ -146,6 +146,24 @@ options:
   --python PATH     Python interpreter
   -h, --help        this help
 `,
+  pipeline: `usage: fact-rlhf pipeline CONFIG [--json]
+
+The experiment form's pipeline strip: SFT → reward model → rl_init → PPO → eval, each stage with the
+state of its newest run of this config (not run, running with progress, finished with its headline
+figure, failed with the trainer's error, stopped, interrupted) and how many runs it has.
+
+reads:
+  CONFIG and its \`extends\` chain (name, output_dir); the run folders under the output folder named
+  for this config (run.json, events.jsonl), including runs started with a derived config of it
+  (launch-config.yaml in the run folder, written by "Run from here")
+
+writes:
+  nothing. stdout: one line per stage, or with --json one object {configPath, stages: [...]}.
+
+options:
+  --json            one JSON object
+  -h, --help        this help
+`,
   'launch-script': `usage: fact-rlhf launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR] [--python PATH]
 
 Prints the script a multi-GPU launch would run, for review: a torchrun command line for this node, or

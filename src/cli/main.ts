@@ -18,6 +18,7 @@ import { chooseEvalTarget, EvalTargetError, type EvalChoice } from '../runs/eval
 import { runRuns } from './runs';
 import { planResume } from './resumeRun';
 import { runLaunchScript } from './launchScriptCmd';
+import { runPipeline } from './pipeline';
 import { runLabels } from './labels';
 
 const USAGE = `usage: fact-rlhf <command> [options]
@@ -38,6 +39,8 @@ commands:
   runs [DIR]        the runs under DIR (a run folder, an output folder, or a folder of configs) with
                     status, stage, progress, headline figure and age; --json
   resume RUN_DIR    continue a run from its latest checkpoint (stage and config from its run.json)
+  pipeline CONFIG   the config's pipeline SFT → reward model → rl_init → PPO → eval: each stage's
+                    state from its runs, progress, headline figure or error; --json
   launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR]
                     print the torchrun command line or sbatch script a launch would run (runs nothing)
   labels export RUN_DIR [--out FILE]
@@ -250,6 +253,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'metrics') return runMetrics(rest);
     if (command === 'runs') return runRuns(rest);
     if (command === 'launch-script') return runLaunchScript(rest, toolRoot());
+    if (command === 'pipeline') return runPipeline(rest);
     if (command === 'labels') return runLabels(rest);
     if (command === 'resume') {
       let plan;
