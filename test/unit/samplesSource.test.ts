@@ -163,6 +163,21 @@ test('ours: nothing is parsed at open; filters and sorts parse the scope; record
   s.close();
 });
 
+test('ours: text search skips lines without the text unparsed, yet matches only fields (not keys) and escaped characters', async () => {
+  const run = runFolder('grep', {
+    1: [`${ours(1, 0, { response: 'She said "hi" / bye' })}\n`, `${ours(1, 1, { response: 'tab\there' })}\n`, `${ours(1, 2)}\n`],
+  });
+  const s = await openSampleSource(run);
+  const find = async (text: string): Promise<(string | null)[]> =>
+    (await q(s, { filter: { captionType: null, hallucinatedOnly: false, text } })).records.map((r) => r.promptId);
+  assert.deepEqual(await find('prompt_id'), [], 'a key name is in every raw line, in no field');
+  assert.deepEqual(await find('"HI"'), ['p0']);
+  assert.deepEqual(await find('" / b'), ['p0']);
+  assert.deepEqual(await find('tab\th'), ['p1']);
+  assert.deepEqual(await find('triangle 2'), ['p2']);
+  s.close();
+});
+
 test('ours: torn last line waits for refresh; corrupt lines are skipped and counted with file:line; new step files are picked up', async () => {
   const good = [0, 1].map((i) => `${ours(1, i)}\n`);
   const run = runFolder('torn', {

@@ -37,8 +37,11 @@ export interface SourceMeta {
 }
 
 /** Records parsed per batch when a query or the background pass goes through many. */
-const BATCH = 4096;
+const BATCH = 512;
 const SCAN_SLICE = 1024;
+
+/** Needles that appear verbatim in JSON text (no character a writer may escape). */
+const PREFILTERABLE = /^[\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7e]+$/;
 
 const matchesText = (r: InspectorRecord, needle: string): boolean =>
   r.response.toLowerCase().includes(needle) ||
@@ -203,6 +206,8 @@ export class IndexedSampleSource implements SampleSource {
     }
     if (f.text) {
       const needle = f.text.toLowerCase();
+      // Lines whose raw text lacks the needle cannot match: skipped without a parse.
+      if (this.table.prefilter && PREFILTERABLE.test(needle)) scope = await this.table.prefilter(scope, needle);
       const hits = new Set<number>();
       await this.visit(scope, (r) => matchesText(r, needle) && hits.add(r.index));
       scope = scope.filter((i) => hits.has(i));

@@ -87,47 +87,76 @@ export class JsonlTable implements RawTable {
     return this.size > before;
   }
 
+  async prefilter(indices: readonly number[], needle: string): Promise<number[]> {
+    const keep: number[] = [];
+    this.eachLine(
+      indices,
+      (index, text) => text.toLowerCase().includes(needle) && keep.push(index),
+      (index) => keep.push(index), // unreadable now: let the parse say why
+    );
+    return keep.sort((a, b) => a - b);
+  }
+
   async load(indices: readonly number[]): Promise<RawRow[]> {
-    const out: RawRow[] = new Array(indices.length);
-    const byFile = new Map<number, number[]>();
+    const at = new Map<number, number[]>();
     indices.forEach((index, k) => {
+      const ks = at.get(index);
+      if (ks) ks.push(k);
+      else at.set(index, [k]);
+    });
+    const out: RawRow[] = new Array(indices.length);
+    const put = (index: number, row: RawRow): void => {
+      for (const k of at.get(index)!) out[k] = row;
+    };
+    this.eachLine(
+      indices,
+      (index, text) => put(index, parseLine(text)),
+      (index, error) => put(index, { ok: false, error }),
+    );
+    return out;
+  }
+
+  /** The text of each indexed line, read file by file (one read for many lines of a file). */
+  private eachLine(
+    indices: readonly number[],
+    onText: (index: number, text: string) => unknown,
+    onError: (index: number, error: string) => unknown,
+  ): void {
+    const byFile = new Map<number, number[]>();
+    for (const index of indices) {
       const fi = this.fileOf[index];
       if (fi === undefined) {
-        out[k] = { ok: false, error: `no record ${index}` };
-        return;
+        onError(index, `no record ${index}`);
+        continue;
       }
-      let ks = byFile.get(fi);
-      if (!ks) byFile.set(fi, (ks = []));
-      ks.push(k);
-    });
-    for (const [fi, ks] of byFile) {
+      let list = byFile.get(fi);
+      if (!list) byFile.set(fi, (list = []));
+      list.push(index);
+    }
+    for (const [fi, list] of byFile) {
       const file = this.files[fi];
       let fd: number;
       try {
         fd = openSync(file.path, 'r');
       } catch (err) {
-        for (const k of ks) out[k] = { ok: false, error: `${file.name}: cannot be read (${(err as Error).message})` };
+        for (const index of list) onError(index, `${file.name}: cannot be read (${(err as Error).message})`);
         continue;
       }
       try {
-        const spans = ks.map((k) => [this.start[indices[k]], this.end[indices[k]]] as const);
-        if (ks.length >= BULK_LINES) {
+        if (list.length >= BULK_LINES) {
           let from = Infinity;
           let to = 0;
-          for (const [s, e] of spans) {
-            from = Math.min(from, s);
-            to = Math.max(to, e);
+          for (const index of list) {
+            from = Math.min(from, this.start[index]);
+            to = Math.max(to, this.end[index]);
           }
           const buf = readRange(fd, from, to);
-          ks.forEach((k, j) => (out[k] = parseLine(buf.toString('utf8', spans[j][0] - from, spans[j][1] - from))));
-        } else {
-          ks.forEach((k, j) => (out[k] = parseLine(readRange(fd, spans[j][0], spans[j][1]).toString('utf8'))));
-        }
+          for (const index of list) onText(index, buf.toString('utf8', this.start[index] - from, this.end[index] - from));
+        } else for (const index of list) onText(index, readRange(fd, this.start[index], this.end[index]).toString('utf8'));
       } finally {
         closeSync(fd);
       }
     }
-    return out;
   }
 }
 

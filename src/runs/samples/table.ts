@@ -14,6 +14,12 @@ export interface RawTable {
   where(index: number): string;
   /** The raw records at these indices, in the same order. */
   load(indices: readonly number[]): Promise<RawRow[]>;
+  /**
+   * The indices whose raw text may contain `needle` (lower case, printable ASCII without `"`, `\\` or
+   * `/`, which JSON writers may escape): a superset of the records whose fields contain it, found
+   * without parsing. Formats that cannot look at raw text leave it out.
+   */
+  prefilter?(indices: readonly number[], needle: string): Promise<number[]>;
   /** Indexes appended lines and new files; true when records were added. */
   refresh(): Promise<boolean>;
   /** Lines rejected while indexing (never entered in the table), and where the first few were. */

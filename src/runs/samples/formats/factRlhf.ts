@@ -1,7 +1,7 @@
 // Our own samples: <run>/samples/step-NNNNNN.jsonl, one schema/sample-record.schema.json record per
 // line (trainer/fact_rlhf/rundir.py `samples()`). Image paths are relative to the run folder (or
 // absolute); hallucination spans are the Python judge's code-point offsets, converted to UTF-16.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import type { RewardParts, Span } from '../../../protocol/webviews/sampleInspector';
 import { codePointSpansToUtf16 } from '../../../protocol/spans';
 import type { RowMapper } from '../table';
@@ -18,6 +18,13 @@ const isSpan = (s: unknown): s is Span =>
 /** Whether a parsed line is one of ours (for telling our JSONL from a peer's). */
 export const looksLikeSampleRecord = (v: unknown): boolean => isObject(v) && typeof v.response === 'string' && 'prompt_id' in v;
 
+/** The image's absolute path; a plain relative path (the trainer's `world/images/x.png`) is joined
+ * without path.resolve, which costs more than the rest of a record's mapping. */
+function absoluteImage(baseDir: string, image: string): string {
+  if (isAbsolute(image)) return image;
+  return /(^|[\\/])\.\.?([\\/]|$)/.test(image) ? resolve(baseDir, image) : `${baseDir}${sep}${image}`;
+}
+
 export const mapFactRlhf: RowMapper = (raw, ctx) => {
   if (!isObject(raw)) return 'not a sample record (expected a JSON object)';
   if (typeof raw.response !== 'string') return 'not a sample record (no "response" text)';
@@ -25,7 +32,7 @@ export const mapFactRlhf: RowMapper = (raw, ctx) => {
   rec.promptId = stringOrNull(raw.prompt_id);
   rec.prompt = stringOrNull(raw.prompt);
   if (Array.isArray(raw.facts)) rec.facts = raw.facts.filter((f): f is string => typeof f === 'string');
-  if (typeof raw.image === 'string' && raw.image) rec.image = isAbsolute(raw.image) ? raw.image : resolve(ctx.baseDir, raw.image);
+  if (typeof raw.image === 'string' && raw.image) rec.image = absoluteImage(ctx.baseDir, raw.image);
   if (isObject(raw.reward))
     for (const part of REWARD_PARTS) {
       const v = finiteOrNull(raw.reward[part]);
