@@ -136,13 +136,14 @@ Prints sample records: step, prompt id, caption type, the reward taken apart (�
 such part), advantage, other named numbers (TRL reward functions, veRL extra fields), the prompt, the
 response with its hallucinated spans marked (bold red on a terminal, [[…]] otherwise) and the spans.
 
-reads (the format is told from what is there):
+reads:
   RUN_DIR or RUN_DIR/samples/   our samples/step-N.jsonl (one record per line, as the trainer writes)
   samples/step-N.jsonl          one step
   rollouts/ or step_N.json      LLaVA-RLHF rollout dumps (rewards → rm)
   DIR or <step>.jsonl           veRL rollout dumps (trainer.rollout_data_dir; score → total)
   completions/ or completions_N.parquet  TRL GRPOTrainer completion tables (reward columns → extra)
-  Peers have no prompt ids: the id shown is a hash of the prompt text (text:…).
+  The format is told from what is there. Peers have no prompt ids: the id shown is a hash of the
+  prompt text (text:…).
 
 writes:
   nothing. stdout: the records, or with --json one JSON array of records (the inspector's model);

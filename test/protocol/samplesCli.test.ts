@@ -155,6 +155,16 @@ test('fact-rlhf samples: --json is the record list; --step names the nearest ste
   );
 });
 
+test('fact-rlhf samples --help says what it reads and writes; the top-level help lists it', () => {
+  const help = cli(['--help']);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: fact-rlhf samples RUN_DIR\|FILE/);
+  assert.match(help.stdout, /\nreads:\n/);
+  assert.match(help.stdout, /\nwrites:\n  nothing/);
+  const top = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+  assert.match(top.stdout, /\n  samples PATH /);
+});
+
 test('fact-rlhf samples: bad input exits 2 and says what is wrong', () => {
   const missing = cli([join(work, 'nope')]);
   assert.equal(missing.status, 2);
