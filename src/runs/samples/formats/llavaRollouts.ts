@@ -46,8 +46,9 @@ export const llavaReader: ChunkReader = {
   async rows(path) {
     const all = parseLenient(readFileSync(path, 'utf8'));
     if (!Array.isArray(all)) throw new Error('not a LLaVA-RLHF rollout dump (expected a JSON list of {queries, responses, rewards})');
-    // Entries without a response are not records: drop them so positions match the key count.
-    return all.filter((r) => isObject(r) && typeof r.responses === 'string');
+    // Positions must match the key count: entries without the key are not records (and were not
+    // counted); one with a non-text response is kept, for the mapping to reject and count.
+    return all.filter((r) => isObject(r) && 'responses' in r);
   },
 };
 
