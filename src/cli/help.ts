@@ -130,6 +130,38 @@ options:
   --json            one JSON array
   -h, --help        this help
 `,
+  samples: `usage: fact-rlhf samples RUN_DIR|FILE [--step N] [--sort KEY] [--asc] [--grep TEXT] [--hallucinated] [--limit K] [--json]
+
+Prints sample records: step, prompt id, caption type, the reward taken apart (— where the source has no
+such part), advantage, other named numbers (TRL reward functions, veRL extra fields), the prompt, the
+response with its hallucinated spans marked (bold red on a terminal, [[…]] otherwise) and the spans.
+
+reads:
+  RUN_DIR or RUN_DIR/samples/   our samples/step-N.jsonl (one record per line, as the trainer writes)
+  samples/step-N.jsonl          one step
+  rollouts/ or step_N.json      LLaVA-RLHF rollout dumps (rewards → rm)
+  DIR or <step>.jsonl           veRL rollout dumps (trainer.rollout_data_dir; score → total)
+  completions/ or completions_N.parquet  TRL GRPOTrainer completion tables (reward columns → extra)
+  The format is told from what is there. Peers have no prompt ids: the id shown is a hash of the
+  prompt text (text:…).
+
+writes:
+  nothing. stdout: the records, or with --json one JSON array of records (the inspector's model);
+  stderr: the step used when --step is not present (the nearest, the earlier on a tie), corrupt lines.
+
+options:
+  --step N          one step (the nearest present); default: every step
+  --sort KEY        total, rm, halluc (number of spans) or length (characters): highest first;
+                    records without the key last. Default: file order
+  --asc             lowest first
+  --grep TEXT       records whose prompt, response or facts contain TEXT (any case)
+  --hallucinated    records with at least one hallucinated span
+  --limit K         at most K records (default 10)
+  --json            JSON array of records
+  -h, --help        this help
+
+exit status: 0, or 2 on bad input (a path that is not sample files, a bad option).
+`,
   resume: `usage: fact-rlhf resume RUN_DIR [--python PATH]
 
 Continues a stopped or interrupted run from its latest checkpoint: the same as

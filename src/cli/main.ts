@@ -14,6 +14,7 @@ import { chooseResumeRun, ResumeError } from './resume';
 import { runScore } from './score';
 import { runHealth } from './health';
 import { runMetrics } from './metrics';
+import { runSamples } from './samples';
 import { chooseEvalTarget, EvalTargetError, type EvalChoice } from '../runs/evalTarget';
 import { runRuns } from './runs';
 import { planResume } from './resumeRun';
@@ -36,6 +37,8 @@ commands:
   health PATH       training-health rules on a run folder or log; --json; --config FILE (its monitor:
                     thresholds); exit 1 on an alarm, 0 healthy, 2 bad input
   metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
+  samples PATH      sample records of a run (or LLaVA-RLHF, veRL, TRL sample files) with reward parts
+                    and hallucinated spans marked; --step N, --sort total|rm|halluc|length, --limit K, --json
   runs [DIR]        the runs under DIR (a run folder, an output folder, or a folder of configs) with
                     status, stage, progress, headline figure and age; --json
   resume RUN_DIR    continue a run from its latest checkpoint (stage and config from its run.json)
@@ -252,6 +255,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'health') return runHealth(rest);
     if (command === 'metrics') return runMetrics(rest);
     if (command === 'runs') return runRuns(rest);
+    if (command === 'samples') return await runSamples(rest);
     if (command === 'launch-script') return runLaunchScript(rest, toolRoot());
     if (command === 'pipeline') return runPipeline(rest);
     if (command === 'labels') return runLabels(rest);
