@@ -95,6 +95,8 @@ async function main(): Promise<void> {
         return { applied: true };
       },
       applyFix: () => ({ applied: false }),
+      // The launch panel is not what this bench measures: its plan request is answered with a refusal.
+      planLaunch: (p) => ({ ok: false as const, stage: p.stage, backend: p.backend, reason: 'not measured by this bench' }),
     },
     log: (line) => console.error(line),
   });

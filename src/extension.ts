@@ -146,6 +146,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       return { validate: (uri, withFixes) => m.validateConfig(c, uri, withFixes), derived: (uri) => m.configDerived(c, uri) };
     },
     (line) => log().warn(line),
+    runs,
   );
 
   return {

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { ReplyMessage } from '../protocol/ipc';
 import type { FormRenderedMessage, HostToFormView } from '../protocol/webviews/experimentForm';
 import type { FormLanguage, FormSession } from './experimentFormSession';
+import type { RunController } from './runController';
 
 export const EXPERIMENT_FORM_VIEW_TYPE = 'factRlhf.experimentForm';
 export const OPEN_AS_FORM_COMMAND = 'factRlhf.openAsForm';
@@ -21,6 +22,8 @@ export interface ExperimentFormTestHooks {
    * there); for a request, resolves with the reply the channel posted back.
    */
   receive(uri: vscode.Uri, message: unknown): Promise<ReplyMessage | undefined>;
+  /** The runs launched from the form of `uri` (panel, strip, chains), in launch order. */
+  launched(uri: vscode.Uri): Array<{ runId: string; runDir: string }>;
 }
 
 export class ExperimentFormProvider implements vscode.CustomTextEditorProvider {
@@ -31,11 +34,12 @@ export class ExperimentFormProvider implements vscode.CustomTextEditorProvider {
     private readonly extensionUri: vscode.Uri,
     private readonly language: () => Promise<FormLanguage | undefined>,
     private readonly log: (line: string) => void,
+    private readonly runs: () => Promise<RunController>,
   ) {}
 
   async resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): Promise<void> {
     const { FormSession } = await import('./experimentFormSession');
-    const session = new FormSession(document, panel, this.extensionUri, this.language, this.log);
+    const session = new FormSession(document, panel, this.extensionUri, this.language, this.log, this.runs);
     const key = document.uri.toString();
     this.sessions.set(key, session);
     panel.onDidDispose(() => {
@@ -46,6 +50,7 @@ export class ExperimentFormProvider implements vscode.CustomTextEditorProvider {
   readonly testHooks: ExperimentFormTestHooks = {
     sent: (uri) => [...(this.sessions.get(uri.toString())?.sent ?? [])],
     rendered: (uri) => [...(this.sessions.get(uri.toString())?.rendered ?? [])],
+    launched: (uri) => (this.sessions.get(uri.toString())?.launches.launched ?? []).map((r) => ({ runId: r.runId, runDir: r.runDir })),
     receive: async (uri, message) => {
       const session = this.sessions.get(uri.toString());
       if (!session) throw new Error(`no experiment form is open on ${uri.toString()}`);
@@ -80,8 +85,9 @@ export function registerExperimentForm(
   context: vscode.ExtensionContext,
   language: () => Promise<FormLanguage | undefined>,
   log: (line: string) => void,
+  runs: () => Promise<RunController>,
 ): ExperimentFormProvider {
-  const provider = new ExperimentFormProvider(context.extensionUri, language, log);
+  const provider = new ExperimentFormProvider(context.extensionUri, language, log, runs);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(EXPERIMENT_FORM_VIEW_TYPE, provider, {
       supportsMultipleEditorsPerDocument: true,

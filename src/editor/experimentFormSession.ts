@@ -2,7 +2,11 @@
 // of truth (undo, redo, dirty state, save and hot exit are VS Code's own): a field change becomes
 // the minimal WorkspaceEdit of editField, and every change of the text, from the form or typed,
 // is read back into the form — values at once, then the language server's diagnostics and
-// derived figures for that version.
+// derived figures for that version. The pipeline strip and the launch panel are FormLaunch's
+// (src/viewModels/formLaunch.ts); this session hands it the run controller (so a launch from the
+// form is a run like any other: runs view, status bar, traces), Workspace Trust and the language
+// server's diagnostics, and refreshes the strip when the runs change.
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { ReplyMessage } from '../protocol/ipc';
 import type { DerivedResult, ValidateResult, ValidationDiagnostic, ValidationEdit } from '../protocol/lsp';
@@ -15,6 +19,13 @@ import {
 import { ConfigEditError, editField, type TextChange } from '../viewModels/configEdit';
 import experimentSchema from '../../schema/experiment.schema.json';
 import { fieldIndex, formDiagnostics, formSections, formValues, groupIds, type SchemaNode } from '../viewModels/experimentForm';
+import type { Stage } from '../protocol';
+import { configOutputDir } from '../runs/configRuns';
+import { listGpus, type GpuReport } from '../runs/gpus';
+import { submitSlurm } from '../runs/slurmSubmit';
+import { FormLaunch, type LaunchEnvironment } from '../viewModels/formLaunch';
+import type { RunController } from './runController';
+import { launchAllowed } from './trust';
 import { HostChannel } from './webviews/channel';
 import { attachWebview } from './webviews/webviewHost';
 
@@ -28,14 +39,10 @@ export interface FormLanguage {
 const SECTIONS = formSections(experimentSchema as SchemaNode);
 const FIELDS = fieldIndex(SECTIONS);
 const GROUPS = groupIds(SECTIONS);
-const START_COMMAND = {
-  sft: 'factRlhf.startSft',
-  rm: 'factRlhf.trainRewardModel',
-  ppo: 'factRlhf.startPpo',
-  eval: 'factRlhf.evaluate',
-} as const;
 /** Typing in the text editor: diagnostics follow once it pauses this long; a form edit asks at once. */
 const TEXT_SETTLE_MS = 60;
+/** Run folders change with every event line: the strip is read again at most this often. */
+const PIPELINE_SETTLE_MS = 300;
 
 export class FormSession implements vscode.Disposable {
   readonly channel: HostChannel<ExperimentFormContract>;
@@ -46,7 +53,11 @@ export class FormSession implements vscode.Disposable {
   private diagnostics: ValidationDiagnostic[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private pipelineTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  readonly launches: FormLaunch;
+  private gpuReport: Promise<GpuReport> | undefined;
+  private outputWatcher: { dir: string; disposables: vscode.Disposable[] } | undefined;
 
   constructor(
     readonly document: vscode.TextDocument,
@@ -54,7 +65,34 @@ export class FormSession implements vscode.Disposable {
     extensionUri: vscode.Uri,
     private readonly language: () => Promise<FormLanguage | undefined>,
     private readonly log: (line: string) => void,
+    private readonly runs: () => Promise<RunController>,
   ) {
+    this.launches = new FormLaunch({
+      configPath: document.uri.fsPath,
+      post: (m) => this.channel.notify(m),
+      diagnostics: () => this.diagnostics,
+      trusted: () => vscode.workspace.isTrusted,
+      gpus: () => (this.gpuReport ??= listGpus()),
+      environment: (stage) => this.environment(stage),
+      start: async (opts) => {
+        const controller = await this.runs();
+        const handle = await controller.start(opts.stage, vscode.Uri.file(opts.configPath), {
+          runDir: opts.runDir,
+          torchrunProcesses: opts.torchrunProcesses,
+          env: opts.env,
+          evalChoice:
+            opts.stage === 'eval' ? { checkpoint: opts.evalCheckpoint, allowRandom: opts.allowRandom ?? false, note: '' } : undefined,
+        });
+        return {
+          runId: handle.runId,
+          runDir: handle.runDir,
+          done: handle.done.then((r) => ({ status: r.status, runDir: r.runDir, error: r.error })),
+        };
+      },
+      submitSlurm: (job) => submitSlurm(job),
+      beforeLaunch: async () => !this.document.isDirty || (await this.document.save()),
+      log,
+    });
     this.channel = new HostChannel({
       contract: experimentFormContract,
       post: (m) => {
@@ -67,7 +105,9 @@ export class FormSession implements vscode.Disposable {
       commands: {
         reveal: (m) => void this.reveal(m.file, m.line, m.column),
         openAsText: () => void vscode.commands.executeCommand('vscode.openWith', document.uri, 'default'),
-        launch: (m) => void this.launch(m.stage),
+        launch: (m) => this.guarded(() => this.launches.launch(m)),
+        runStage: (m) => this.guarded(() => this.launches.runStage(m.stage)),
+        runFromHere: (m) => this.guarded(() => this.launches.runFromHere(m.stage)),
         rendered: (m) => {
           this.rendered.push(m);
           if (this.rendered.length > 200) this.rendered.splice(0, 100);
@@ -97,6 +137,7 @@ export class FormSession implements vscode.Disposable {
           const applied = await vscode.workspace.applyEdit(edit);
           return applied ? { applied } : { applied, error: 'VS Code did not apply the edit (is the file read-only?)' };
         },
+        planLaunch: (p) => this.launches.plan(p),
         applyFix: async (p) => {
           const fix = this.diagnostics[p.diagnostic]?.fixes?.[p.fix];
           if (!fix) return { applied: false, error: 'that fix is gone: the diagnostics have changed since' };
@@ -114,13 +155,65 @@ export class FormSession implements vscode.Disposable {
         if (e.document === document && e.contentChanges.length > 0) this.textChanged();
       }),
       panel.onDidDispose(() => this.dispose()),
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (d === document) this.schedulePipeline(); // output_dir or name may have changed
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.sendAll()),
     );
+    void this.runs().then((c) => {
+      if (!this.disposed) this.disposables.push(c.onDidChangeRuns(() => this.schedulePipeline()));
+    });
+  }
+
+  /** An untrusted workspace also gets VS Code's own explanation with the way out (the form shows the reason too). */
+  private guarded(action: () => Promise<unknown>): void {
+    if (!vscode.workspace.isTrusted) launchAllowed();
+    action().catch((e: unknown) => this.log(`experiment form: launch failed: ${(e as Error).message}`));
+  }
+
+  private async environment(stage: Stage): Promise<LaunchEnvironment> {
+    const controller = await this.runs();
+    const env: LaunchEnvironment = await controller.launchEnvironment(this.document.uri);
+    if (stage !== 'eval') return env;
+    const choice = controller.evalChoice(this.document.uri);
+    if ('refused' in choice) throw new Error(choice.refused);
+    return { ...env, evalCheckpoint: choice.checkpoint, allowRandom: choice.allowRandom };
+  }
+
+  /** Watches the config's output folder (from its parent: it may not exist before the first run). */
+  private watchOutput(): void {
+    let dir: string;
+    try {
+      dir = configOutputDir(this.document.uri.fsPath);
+    } catch {
+      return; // an unreadable config: the strip says so when it is read
+    }
+    if (this.outputWatcher?.dir === dir) return;
+    for (const d of this.outputWatcher?.disposables.splice(0) ?? []) d.dispose();
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(dirname(dir)), `${basename(dir)}/*/{run.json,events.jsonl,checkpoints/latest}`),
+    );
+    const on = (): void => this.schedulePipeline();
+    this.outputWatcher = { dir, disposables: [w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on)] };
+  }
+
+  private schedulePipeline(): void {
+    if (this.disposed || this.pipelineTimer) return;
+    this.pipelineTimer = setTimeout(() => {
+      this.pipelineTimer = undefined;
+      if (this.disposed) return;
+      this.watchOutput();
+      this.launches.refreshPipeline();
+    }, PIPELINE_SETTLE_MS);
   }
 
   private sendAll(): void {
     this.channel.notify({ type: 'init', fileName: baseName(this.document.uri), sections: SECTIONS, readOnly: false });
     this.sendValues();
     void this.sendLanguage();
+    this.watchOutput();
+    this.launches.refreshPipeline();
+    void this.launches.sendGpus();
   }
 
   private textChanged(): void {
@@ -167,12 +260,6 @@ export class FormSession implements vscode.Disposable {
     }
   }
 
-  /** The existing Start command on this file (trust and interpreter checks are its own), saved first. */
-  private async launch(stage: 'sft' | 'rm' | 'ppo' | 'eval'): Promise<void> {
-    if (this.document.isDirty && !(await this.document.save())) return;
-    await vscode.commands.executeCommand(START_COMMAND[stage], this.document.uri);
-  }
-
   private async reveal(file: string, line: number, column: number): Promise<void> {
     const uri = file === this.document.uri.fsPath ? this.document.uri : vscode.Uri.file(file);
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -184,7 +271,8 @@ export class FormSession implements vscode.Disposable {
   dispose(): void {
     this.disposed = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const d of this.disposables.splice(0)) d.dispose();
+    if (this.pipelineTimer) clearTimeout(this.pipelineTimer);
+    for (const d of [...this.disposables.splice(0), ...(this.outputWatcher?.disposables.splice(0) ?? [])]) d.dispose();
   }
 }
 

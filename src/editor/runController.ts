@@ -75,11 +75,35 @@ export class RunController implements vscode.Disposable {
     return finishedPolicyRuns(this.outputFolder(configUri));
   }
 
-  /** Starts a stage on a config; `runDir` + `resume` continue an existing run (the runs view's Resume). */
+  /** The interpreter a launch on this config uses: the setting, then the Python extension's, then a venv, then python3. */
+  private async interpreter(configUri: vscode.Uri): Promise<ReturnType<typeof resolvePython>> {
+    const settings = vscode.workspace.getConfiguration('factRlhf', configUri);
+    const folder = vscode.workspace.getWorkspaceFolder(configUri);
+    return resolvePython({
+      configured: settings.get<string>('pythonPath'),
+      fromPythonExtension: await pythonFromExtension(configUri),
+      venvRoots: [...(folder ? [folder.uri.fsPath] : []), this.context.extensionUri.fsPath],
+    });
+  }
+
+  /** What the launch panel's plan needs: the interpreter and the trainer's folders (nothing is started). */
+  async launchEnvironment(configUri: vscode.Uri): Promise<{ python: string; trainerRoot: string; schemaDir: string }> {
+    const root = this.context.extensionUri;
+    return {
+      python: (await this.interpreter(configUri)).path,
+      trainerRoot: vscode.Uri.joinPath(root, 'trainer').fsPath,
+      schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
+    };
+  }
+
+  /**
+   * Starts a stage on a config; `runDir` + `resume` continue an existing run (the runs view's Resume);
+   * `torchrunProcesses` and `env` come from the launch panel's plan (torchrun, CUDA_VISIBLE_DEVICES).
+   */
   async start(
     stage: Stage,
     configUri: vscode.Uri,
-    opts: { evalChoice?: EvalChoice; runDir?: string; resume?: boolean } = {},
+    opts: { evalChoice?: EvalChoice; runDir?: string; resume?: boolean; torchrunProcesses?: number; env?: NodeJS.ProcessEnv } = {},
   ): Promise<RunHandle> {
     const { evalChoice } = opts;
     if (!vscode.workspace.isTrusted) {
@@ -91,11 +115,7 @@ export class RunController implements vscode.Disposable {
 
     const settings = vscode.workspace.getConfiguration('factRlhf', configUri);
     const folder = vscode.workspace.getWorkspaceFolder(configUri);
-    const python = resolvePython({
-      configured: settings.get<string>('pythonPath'),
-      fromPythonExtension: await pythonFromExtension(configUri),
-      venvRoots: [...(folder ? [folder.uri.fsPath] : []), this.context.extensionUri.fsPath],
-    });
+    const python = await this.interpreter(configUri);
     // Before any run folder exists: a launch that cannot start leaves nothing behind.
     await ensureInterpreter(python, this.output);
     const outputSetting = settings.get<string>('outputDir')?.trim();
@@ -109,7 +129,8 @@ export class RunController implements vscode.Disposable {
       trainerRoot: vscode.Uri.joinPath(root, 'trainer').fsPath,
       schemaDir: vscode.Uri.joinPath(root, 'schema').fsPath,
       outputDir,
-      env: { FACT_RLHF_SETUP_HINT: SETUP_HINT },
+      env: { ...opts.env, FACT_RLHF_SETUP_HINT: SETUP_HINT },
+      torchrunProcesses: opts.torchrunProcesses,
       evalCheckpoint: evalChoice?.checkpoint,
       allowRandom: evalChoice?.allowRandom,
       runDir: opts.runDir,

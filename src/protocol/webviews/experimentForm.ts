@@ -7,14 +7,23 @@
 // Host → view: `init` (the fields, from schema/experiment.schema.json; answers `ready`), `values`
 // (every field's value and origin, after each change of the text), `diagnostics`, `derived`.
 // View → host commands: `reveal` (a diagnostic clicked: show its line in the text editor),
-// `openAsText`, `launch` (run a stage on this file), `rendered` (what is on screen, for tests and benches).
+// `openAsText`, `rendered` (what is on screen, for tests and benches).
 // Requests: `edit` (set or reset one field), `applyFix` (a diagnostic's quick fix).
-// The pipeline strip and the launch panel (issue #10) get their own messages when they land; the
-// view keeps a place for them.
+// The pipeline strip and the launch panel add theirs (./experimentFormLaunch.ts: `pipeline`, `gpus`,
+// `chain`; `runStage`, `runFromHere`, `launch {stage, backend, gpus}`; `planLaunch`), plus
+// `launchStatus` here: what became of the user's last launch (started, submitted, refused, failed).
 
 import type { Validator } from '../guards';
-import { arrayOf, boolean, finite, integer, literal, number, object, optional, recordOf, string } from '../guards';
+import { arrayOf, boolean, finite, integer, literal, nullable, number, object, optional, recordOf, string } from '../guards';
 import { defineContract } from '../ipc';
+import {
+  launchCommands,
+  launchNotifications,
+  launchRequests,
+  type LaunchCommands,
+  type LaunchNotifications,
+  type LaunchRequests,
+} from './experimentFormLaunch';
 
 /** A value a field holds or writes: YAML scalars and lists of them. */
 export type FormValue = string | number | boolean | null | Array<string | number | boolean>;
@@ -123,7 +132,22 @@ export interface FormDerivedMessage {
   summary: string;
 }
 
-export type HostToFormView = FormInitMessage | FormValuesMessage | FormDiagnosticsMessage | FormDerivedMessage;
+/** What became of a launch from the panel or the strip: shown beside the Launch button. */
+export interface FormLaunchStatusMessage {
+  type: 'launchStatus';
+  state: 'started' | 'submitted' | 'refused' | 'failed';
+  message: string;
+  runId: string | null;
+  runDir: string | null;
+}
+
+export type HostToFormView =
+  | FormInitMessage
+  | FormValuesMessage
+  | FormDiagnosticsMessage
+  | FormDerivedMessage
+  | FormLaunchStatusMessage
+  | LaunchNotifications[keyof LaunchNotifications];
 
 export interface FormRevealMessage {
   type: 'reveal';
@@ -134,12 +158,6 @@ export interface FormRevealMessage {
 
 export interface FormOpenAsTextMessage {
   type: 'openAsText';
-}
-
-/** Runs a stage on this file with the existing Start command (the launch panel's backends come later). */
-export interface FormLaunchMessage {
-  type: 'launch';
-  stage: 'sft' | 'rm' | 'ppo' | 'eval';
 }
 
 /** After the view has drawn a message: lets the host, tests and benches know what is on screen. */
@@ -155,7 +173,7 @@ export interface FormRenderedMessage {
   at: number;
 }
 
-export type FormViewToHost = FormRevealMessage | FormOpenAsTextMessage | FormLaunchMessage | FormRenderedMessage;
+export type FormViewToHost = FormRevealMessage | FormOpenAsTextMessage | FormRenderedMessage | LaunchCommands[keyof LaunchCommands];
 
 export interface EditParams {
   field: string;
@@ -251,17 +269,17 @@ export const experimentFormContract = defineContract<
     values: FormValuesMessage;
     diagnostics: FormDiagnosticsMessage;
     derived: FormDerivedMessage;
-  },
+    launchStatus: FormLaunchStatusMessage;
+  } & LaunchNotifications,
   {
     reveal: FormRevealMessage;
     openAsText: FormOpenAsTextMessage;
-    launch: FormLaunchMessage;
     rendered: FormRenderedMessage;
-  },
+  } & LaunchCommands,
   {
     edit: { params: EditParams; result: EditResult };
     applyFix: { params: ApplyFixParams; result: EditResult };
-  }
+  } & LaunchRequests
 >({
   name: 'experiment form',
   notifications: {
@@ -285,11 +303,18 @@ export const experimentFormContract = defineContract<
       verdict: literal('fits', 'does-not-fit', 'no-gpu', 'cpu', 'unknown'),
       summary: string,
     }) as Validator<FormDerivedMessage>,
+    launchStatus: object({
+      type: literal('launchStatus'),
+      state: literal('started', 'submitted', 'refused', 'failed'),
+      message: string,
+      runId: nullable(string),
+      runDir: nullable(string),
+    }) as Validator<FormLaunchStatusMessage>,
+    ...launchNotifications,
   },
   commands: {
     reveal: object({ type: literal('reveal'), file: string, line: integer, column: integer }) as Validator<FormRevealMessage>,
     openAsText: object({ type: literal('openAsText') }) as Validator<FormOpenAsTextMessage>,
-    launch: object({ type: literal('launch'), stage: literal('sft', 'rm', 'ppo', 'eval') }) as Validator<FormLaunchMessage>,
     rendered: object({
       type: literal('rendered'),
       what: literal('init', 'values', 'diagnostics', 'derived'),
@@ -298,6 +323,7 @@ export const experimentFormContract = defineContract<
       atFields: integer,
       at: finite,
     }) as Validator<FormRenderedMessage>,
+    ...launchCommands,
   },
   requests: {
     edit: {
@@ -308,6 +334,7 @@ export const experimentFormContract = defineContract<
       params: object({ diagnostic: integer, fix: integer }) as Validator<ApplyFixParams>,
       result: object({ applied: boolean, error: optional(string) }) as Validator<EditResult>,
     },
+    ...launchRequests,
   },
 });
 
