@@ -17,11 +17,14 @@ import type {
   FormViewToHost,
   HostToFormView,
 } from '../../src/protocol/webviews/experimentForm';
+import type { LaunchParams, LaunchPlanView } from '../../src/protocol/webviews/experimentFormLaunch';
 import { TOOLKIT_TAGS } from '../shared/toolkit';
 import { displayValue, formatValue, parseInput, rangeText } from './fieldInput';
+import { PipelinePanel } from './pipelinePanel';
 
 export interface FormHost {
   post(message: FormViewToHost): void;
+  planLaunch(params: LaunchParams): Promise<LaunchPlanView>;
   edit(params: EditParams): Promise<EditResult>;
   applyFix(diagnostic: number, fix: number): Promise<EditResult>;
 }
@@ -71,6 +74,9 @@ export class FormApp {
   private readonly summary: HTMLElement;
   private readonly memory: HTMLElement;
   private readonly status: HTMLElement;
+  private readonly slot: HTMLElement;
+  /** Built with the first `init` (the host is ready to plan launches then). */
+  private pipeline: PipelinePanel | undefined;
   private values: Record<string, FieldState> = {};
   private version = 0;
   /** Bumped by each init: a section still being built for an older one stops. */
@@ -94,7 +100,8 @@ export class FormApp {
     this.memory.setAttribute('aria-live', 'polite');
     this.status = el('div', 'status');
     this.status.setAttribute('role', 'status');
-    root.append(this.header, this.status, this.topProblems, this.memory, this.pipelineSlot(), this.body);
+    this.slot = this.pipelineSlot();
+    root.append(this.header, this.status, this.topProblems, this.memory, this.slot, this.body);
   }
 
   handle(m: HostToFormView): void {
@@ -111,10 +118,26 @@ export class FormApp {
       case 'derived':
         this.applyDerived(m);
         return;
+      case 'pipeline':
+        this.panel().showPipeline(m.state);
+        return;
+      case 'gpus':
+        this.panel().showGpus(m.report);
+        return;
+      case 'chain':
+        this.panel().showChain(m.progress);
+        return;
+      case 'launchStatus':
+        this.panel().showLaunchStatus(m);
+        return;
     }
   }
 
-  /** The pipeline strip and launch panel (issue #10) go here when their messages land. */
+  private panel(): PipelinePanel {
+    return (this.pipeline ??= new PipelinePanel(this.slot, this.host));
+  }
+
+  /** The pipeline strip and launch panel (pipelinePanel.ts), shown once the host sends the first message. */
   private pipelineSlot(): HTMLElement {
     const slot = el('section', 'pipeline-slot');
     slot.dataset.slot = 'pipeline';
@@ -134,12 +157,8 @@ export class FormApp {
     const asText = custom(TOOLKIT_TAGS.button, { appearance: 'secondary', title: 'Open this file in the text editor' });
     asText.textContent = 'Open as Text';
     asText.addEventListener('click', () => this.host.post({ type: 'openAsText' }));
-    // For now the existing Start command on this file; the launch panel (backends, command preview) comes later.
-    const launch = custom(TOOLKIT_TAGS.button, { title: 'Save and start the PPO stage on this config (Fact-RLHF: Start PPO)' });
-    launch.textContent = 'Launch PPO';
-    launch.className = 'launch';
-    launch.addEventListener('click', () => this.host.post({ type: 'launch', stage: 'ppo' }));
-    this.header.append(title, this.summary, launch, asText);
+    // Launching is the launch panel's (below the memory estimate): its Launch shows the command first.
+    this.header.append(title, this.summary, asText);
     const nav = el('nav', 'toc');
     nav.setAttribute('aria-label', 'Sections');
     const sections = m.sections.map((s) => this.section(s, m.readOnly));
@@ -361,6 +380,7 @@ export class FormApp {
         ? 'No problems'
         : `${counts.error} error${counts.error === 1 ? '' : 's'}, ${counts.warning} warning${counts.warning === 1 ? '' : 's'}`;
     this.summary.dataset.state = counts.error > 0 ? 'error' : counts.warning > 0 ? 'warning' : 'ok';
+    this.pipeline?.configChanged();
     if (report) this.rendered('diagnostics', atFields);
   }
 

@@ -19,6 +19,7 @@ function start(): void {
     post: (m) => channel.send(m),
     edit: (params) => channel.request('edit', params),
     applyFix: (diagnostic, fix) => channel.request('applyFix', { diagnostic, fix }),
+    planLaunch: (params) => channel.request('planLaunch', params),
   });
   const channel = new ViewChannel({
     contract: experimentFormContract,
@@ -36,6 +37,10 @@ function start(): void {
       },
       diagnostics: (m) => app.handle(m),
       derived: (m) => app.handle(m),
+      launchStatus: (m) => app.handle(m),
+      pipeline: (m) => app.handle(m),
+      gpus: (m) => app.handle(m),
+      chain: (m) => app.handle(m),
     },
   });
   const diagnostics = window as unknown as { factRlhfMessageStats: unknown; factRlhfFormTimings: unknown };
