@@ -5,7 +5,13 @@ import type { RunController } from './runController';
 import type { RewardTraceViewProvider } from './webviews/rewardTraces';
 import { InterpreterProblem, showInterpreterNotice } from './interpreterCheck';
 import { launchAllowed } from './trust';
-import { NEW_EXPERIMENT_COMMAND, newExperiment } from './newExperiment';
+import {
+  NEW_EXPERIMENT_COMMAND,
+  NEW_EXPERIMENT_FROM_PRESET_COMMAND,
+  newExperiment,
+  newExperimentFromPreset,
+  type NewExperimentArgs,
+} from './newExperiment';
 import { pickConfig } from './configPicker';
 import type { EvalChoice } from '../runs/evalTarget';
 
@@ -116,6 +122,14 @@ export function registerCommands(
     }),
     vscode.commands.registerCommand('factRlhf.showRewardTraces', () => traces.reveal()),
     vscode.commands.registerCommand(NEW_EXPERIMENT_COMMAND, () => newExperiment(context.extensionUri)),
+    vscode.commands.registerCommand(NEW_EXPERIMENT_FROM_PRESET_COMMAND, async (args?: NewExperimentArgs) => {
+      try {
+        return await newExperimentFromPreset(context, args);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Fact-RLHF: New Experiment: ${(err as Error).message}`);
+        return undefined;
+      }
+    }),
   );
   for (const [command, title] of Object.entries(NOT_YET)) {
     context.subscriptions.push(

@@ -13,6 +13,7 @@ const CONTRIBUTED = [
   'factRlhf.scoreResponse',
   'factRlhf.evaluate',
   'factRlhf.newExperiment',
+  'factRlhf.newExperimentFromPreset',
   'factRlhf.evaluateCheckpoint',
   'factRlhf.setUpTrainerEnvironment',
   'factRlhf.runs.refresh',

@@ -1,5 +1,6 @@
 // "New Experiment from the Tiny Example" (the walkthrough's second step) copies the tiny configs
-// out of the installed extension into the opened folder and opens the PPO one.
+// out of the installed extension into the opened folder and opens the PPO one. "New Experiment…"
+// writes a preset (here the tiny one) under the name given and opens it as the experiment form.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -23,6 +24,35 @@ describe('new experiment', () => {
       }
     } finally {
       for (const file of added) rmSync(file, { force: true });
+    }
+  });
+
+  it('New Experiment… writes the tiny preset under the given name and opens it as the form; an existing name is refused', async () => {
+    await activateApi();
+    const file = workspaceFile('preset-study.rlhf.yaml').fsPath;
+    try {
+      const made = await vscode.commands.executeCommand<vscode.Uri | undefined>('factRlhf.newExperimentFromPreset', {
+        preset: 'tiny',
+        fileName: 'preset-study',
+      });
+      assert.equal(made?.fsPath, file);
+      const text = readFileSync(file, 'utf8');
+      assert.match(text, /^# preset-study: made by "Fact-RLHF: New Experiment…" from the preset/);
+      assert.match(text, /^name: preset-study$/m);
+      assert.match(text, /^output_dir: runs\b/m);
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      assert.ok(tab instanceof vscode.TabInputCustom && tab.viewType === 'factRlhf.experimentForm', 'opened as the form');
+      assert.equal(tab.uri.fsPath, file);
+      // The same name again: nothing is overwritten.
+      const again = await vscode.commands.executeCommand<vscode.Uri | undefined>('factRlhf.newExperimentFromPreset', {
+        preset: 'tiny',
+        fileName: 'preset-study.rlhf.yaml',
+      });
+      assert.equal(again, undefined);
+      assert.equal(readFileSync(file, 'utf8'), text);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(file, { force: true });
     }
   });
 });
