@@ -1,6 +1,7 @@
 // Restricted Mode in real VS Code (Workspace Trust on, the workspace untrusted): the launch commands
 // stay, and say why they do nothing; nothing is launched and no run folder appears; the language
-// features (which run no program and load no model) keep working.
+// features (which run no program and load no model) keep working. The experiment form's launch
+// panel refuses with the reason too.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -58,6 +59,34 @@ describe('Restricted Mode (untrusted workspace)', () => {
     await assert.rejects(api.startRun('ppo', config), /untrusted workspace/);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     assert.deepEqual(runFolders(), [], 'a run folder was created');
+  });
+
+  it('the experiment form’s launch panel refuses, saying why, and its Launch starts nothing', async function () {
+    this.timeout(60_000);
+    const api = await activateApi();
+    const config = workspaceFile('tiny-ppo.rlhf.yaml');
+    const hooks = api.experimentForm;
+    try {
+      await vscode.commands.executeCommand('factRlhf.openAsForm', config);
+      await waitFor('the form webview to draw its fields', 30_000, () => hooks.rendered(config).find((m) => m.what === 'init'));
+      const params = { stage: 'ppo', backend: 'local', gpus: [] };
+      const reply = await hooks.receive(config, { type: 'request', method: 'planLaunch', params });
+      const plan = reply && reply.ok ? (reply.result as { ok: boolean; reason?: string }) : undefined;
+      assert.equal(plan?.ok, false, `the plan: ${JSON.stringify(reply)}`);
+      assert.match(plan.reason ?? '', /not trusted: training loads models and runs code/);
+      const before = api.restrictedModeNotices().length;
+      await hooks.receive(config, { type: 'launch', ...params });
+      const status = await waitFor('the form to say the launch was refused', 10_000, () =>
+        hooks.sent(config).find((m) => m.type === 'launchStatus'),
+      );
+      assert.equal(status.type === 'launchStatus' && status.state, 'refused');
+      assert.equal(api.restrictedModeNotices().length, before + 1, 'VS Code’s own explanation, with Manage Workspace Trust');
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      assert.deepEqual(hooks.launched(config), []);
+      assert.deepEqual(runFolders(), [], 'a run folder was created');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
   });
 
   it('Set Up Trainer Environment explains why it will not run the set-up script', async () => {
