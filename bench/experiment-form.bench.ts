@@ -15,6 +15,7 @@ import experimentSchema from '../schema/experiment.schema.json';
 import { HostChannel } from '../src/editor/webviews/channel';
 import { DerivedRequest, ValidateRequest } from '../src/protocol/lsp';
 import { experimentFormContract, type FormRenderedMessage } from '../src/protocol/webviews/experimentForm';
+import { pipelineState } from '../src/runs/pipeline';
 import { applyChanges, editField } from '../src/viewModels/configEdit';
 import { fieldIndex, formDiagnostics, formSections, formValues, groupIds, type SchemaNode } from '../src/viewModels/experimentForm';
 import { buildBundle, DARK_THEME, launchChromium, openView, sendRawToView, servePage } from '../test/browser/harness';
@@ -69,11 +70,15 @@ async function main(): Promise<void> {
   let page: Page | undefined;
   const channel = new HostChannel({
     contract: experimentFormContract,
-    post: (m) => page && void sendRawToView(page, m),
+    // A reply (the launch panel's plan) may land after a measured page is closed: nothing to show it to.
+    post: (m) => page && void sendRawToView(page, m).catch(() => undefined),
     beforeReady: 'drop',
     onReady: () => {
       channel.notify({ type: 'init', fileName: 'llava-rlhf-13b.rlhf.yaml', sections, readOnly: false });
       sendValues();
+      // As the session: the pipeline strip's state of this config and the GPU list (none here).
+      channel.notify({ type: 'pipeline', state: pipelineState(FILE) });
+      channel.notify({ type: 'gpus', report: { kind: 'none', label: 'no GPU: CPU', detail: 'bench' } });
       void sendLanguage();
     },
     commands: {},
