@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import type { FormLaunchStatusMessage, HostToFormView } from '../protocol/webviews/experimentForm';
 import type { LaunchParams, LaunchPlanView, Stage, ValidationDiagnostic } from '../protocol';
 import { ChainRunner, type ChainLaunch, type StageOutcome } from '../runs/chainRunner';
+import { findTool } from '../runs/executables';
 import type { GpuReport } from '../runs/gpus';
 import { planLaunch, type LaunchPlan, type LaunchPlanRequest, type SlurmJob } from '../runs/launchPlan';
 import { pipelineState } from '../runs/pipeline';
@@ -46,6 +47,8 @@ export interface FormLaunchDeps {
   environment(stage: Stage): Promise<LaunchEnvironment>;
   start(opts: StartOptions): Promise<StartedRun>;
   submitSlurm(job: SlurmJob): Promise<SlurmSubmission>;
+  /** Whether `sbatch` can be found (default: on PATH). */
+  hasSbatch?(): boolean;
   /** Saves the document (a launch runs what is on disk); false when it could not be saved. */
   beforeLaunch?(): Promise<boolean>;
   log(line: string): void;
@@ -118,7 +121,11 @@ export class FormLaunch {
 
   /** The plan the panel shows before launch (the request `planLaunch`). */
   async plan(p: LaunchParams): Promise<LaunchPlanView> {
-    return (await this.request(p)).view;
+    const { view } = await this.request(p);
+    // Said before Submit is pressed, not after: this machine cannot submit, the script can be copied.
+    if (view.ok && view.backend === 'slurm' && !(this.deps.hasSbatch ?? (() => findTool('sbatch') !== undefined))())
+      return { ...view, notes: [...view.notes, 'sbatch is not on PATH here: copy the script and submit it on a machine of the cluster'] };
+    return view;
   }
 
   private status(state: FormLaunchStatusMessage['state'], message: string, run?: { runId?: string; runDir?: string }): void {

@@ -153,6 +153,7 @@ class Host {
         return Promise.resolve({ runId: basename(runDir), runDir, done: Promise.resolve({ ...end, runDir }) });
       },
       submitSlurm: (job) => submitSlurm(job, { env: { PATH: join(work, 'no-sbatch-here') } }),
+      hasSbatch: () => false,
       log: (line) => assert.fail(line),
     });
     this.channel = new HostChannel({
@@ -306,6 +307,7 @@ test('the launch panel shows the exact command before launch: local, torchrun on
   assert.ok(script.includes(shCommand([config])) || script.includes(config), 'the script runs this config');
   assert.match((await command(page).textContent()) ?? '', /^'sbatch' '--parsable' '\S+\/launch\.sbatch'$/);
   assert.equal(await page.locator('vscode-button.launch').textContent(), 'Submit PPO to Slurm');
+  assert.match((await page.locator('.launch-notes').textContent()) ?? '', /sbatch is not on PATH here: copy the script/);
   await page.locator('vscode-button.launch').click();
   await page.waitForFunction(() => document.querySelector('.launch-status')?.getAttribute('data-state') === 'failed');
   assert.match((await page.locator('.launch-status').textContent()) ?? '', /sbatch not found on PATH: copy the script/);

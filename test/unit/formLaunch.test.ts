@@ -106,6 +106,7 @@ function glue(name: string, opts: { trusted?: boolean; diagnostics?: ValidationD
       });
     },
     submitSlurm: (job) => submitSlurm(job, { env: { PATH: join(work, 'none') } }),
+    hasSbatch: () => false,
     log: (line) => assert.fail(line),
   });
   return { launch, posted, starts, configPath, environmentAsked: () => environmentAsked };
@@ -163,6 +164,10 @@ test('Slurm without sbatch: the reason is posted (copy the script), nothing star
   const g = glue('slurm');
   const plan = await g.launch.plan({ stage: 'ppo', backend: 'slurm', gpus: [] });
   assert.ok(plan.ok && plan.script?.startsWith('#!/bin/bash'));
+  assert.ok(
+    plan.notes.includes('sbatch is not on PATH here: copy the script and submit it on a machine of the cluster'),
+    'said before Submit',
+  );
   await g.launch.launch({ stage: 'ppo', backend: 'slurm', gpus: [] });
   const status = g.posted.filter((m) => m.type === 'launchStatus').pop();
   assert.equal(status?.type === 'launchStatus' && status.state, 'failed');
