@@ -7,7 +7,7 @@
 // is one of the form's contract; the editor session and the browser test wire it the same way.
 import { existsSync } from 'node:fs';
 import type { FormLaunchStatusMessage, HostToFormView } from '../protocol/webviews/experimentForm';
-import type { LaunchParams, LaunchPlanView, Stage, ValidationDiagnostic } from '../protocol';
+import { STAGE_LABELS, type LaunchParams, type LaunchPlanView, type Stage, type ValidationDiagnostic } from '../protocol';
 import { ChainRunner, type ChainLaunch, type StageOutcome } from '../runs/chainRunner';
 import { findTool } from '../runs/executables';
 import type { GpuReport } from '../runs/gpus';
@@ -210,10 +210,11 @@ export class FormLaunch {
     this.status('started', `Run from here: ${chainPlan.steps.map((s) => s.stage).join(' → ')}`);
     const result = await runner.run();
     const failed = result.steps.find((s) => s.status === 'failed' || s.status === 'stopped');
-    if (failed)
-      this.status('failed', `Run from here stopped at ${failed.stage}: ${failed.error ?? failed.status}`, {
-        runDir: failed.runDir ?? undefined,
-      });
+    if (failed) {
+      // The trainer's message ends its error text (a traceback comes before it).
+      const why = failed.error?.trim().split('\n').filter(Boolean).pop() ?? failed.status;
+      this.status('failed', `Run from here stopped at ${STAGE_LABELS[failed.stage]}: ${why}`, { runDir: failed.runDir ?? undefined });
+    } else this.status('started', `Run from here finished: ${chainPlan.steps.map((s) => STAGE_LABELS[s.stage]).join(' → ')}`);
   }
 
   private async launchStep(step: ChainLaunch): Promise<StageOutcome> {

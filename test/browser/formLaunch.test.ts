@@ -260,6 +260,8 @@ test('the strip shows each stage from the config’s run folders: not run, runni
     'Run from here: rl_init finished → PPO failed → eval skipped. Stopped at PPO: ValueError: reward went NaN',
   );
   assert.equal(await page.locator('.chain-progress').getAttribute('data-failed'), 'true');
+  await page.waitForFunction(() => document.querySelector('.launch-status')?.textContent?.startsWith('Run from here stopped'));
+  assert.equal(await page.locator('.launch-status').textContent(), 'Run from here stopped at PPO: ValueError: reward went NaN');
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   await page.context().close();
 });
