@@ -16,7 +16,6 @@ export interface StartedRun {
 
 /** Commands whose capability has not landed yet: they say so instead of doing nothing. */
 const NOT_YET: Record<string, string> = {
-  'factRlhf.openSamples': 'Open Samples',
   'factRlhf.scoreResponse': 'Score Response',
 };
 

@@ -16,5 +16,6 @@ export function run(): Promise<void> {
     await import('./runsView.test');
     await import('./trainerEnvironment.test');
     await import('./alarms.test');
+    await import('./sampleInspector.test');
   });
 }

@@ -1,0 +1,257 @@
+// The sample inspector: a read-only custom editor over a run's samples/ (and the peer trainers' sample
+// files). Opening `samples/step-N.jsonl` opens the whole folder at step N, so the scrubber covers the
+// run; a chart click, an alarm, "Open Samples" and the runs view all come through `openAt`, which
+// reuses the run's open inspector (it jumps to the step) instead of opening a second one.
+// The VS Code-free logic is SampleInspectorSession (viewModels); the source is src/runs/samples.
+import * as vscode from 'vscode';
+import { readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { sampleInspectorContract, type SampleInspectorContract } from '../protocol/webviews/sampleInspector';
+import type { InspectorRenderedMessage } from '../protocol/webviews/sampleInspector';
+import { TERMINAL_STATUSES } from '../protocol';
+import { readManifest, SAMPLES_DIR } from '../runs/runDirectory';
+import type { SampleSource } from '../runs/samples/types';
+import { SampleInspectorSession } from '../viewModels/sampleInspectorSession';
+import { HostChannel } from './webviews/channel';
+import { attachWebview } from './webviews/webviewHost';
+
+export const SAMPLE_INSPECTOR_VIEW_TYPE = 'factRlhf.sampleInspector';
+
+/** A file named for its step (ours, LLaVA-RLHF's, veRL's, TRL's): the inspector opens its folder there. */
+const STEP_FILE = /^(?:step-(\d+)\.jsonl|step_(\d+)\.json|(\d+)\.jsonl|completions_(\d+)\.parquet)$/;
+
+/** What a file opens: the folder of its step files at its step, or the file itself. */
+export function inspectorTarget(path: string): { path: string; step: number | null } {
+  const m = STEP_FILE.exec(basename(path));
+  if (!m) return { path, step: null };
+  const step = Number(m[1] ?? m[2] ?? m[3] ?? m[4]);
+  return { path: dirname(path), step };
+}
+
+/** The run folder a samples path belongs to (…/<run>/samples/step-N.jsonl), if any. */
+function runDirOf(path: string): string | null {
+  const dir = basename(path) === SAMPLES_DIR ? dirname(path) : basename(dirname(path)) === SAMPLES_DIR ? dirname(dirname(path)) : null;
+  return dir;
+}
+
+class SampleDocument implements vscode.CustomDocument {
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly source: SampleSource,
+    readonly target: { path: string; step: number | null },
+  ) {}
+  dispose(): void {
+    this.source.close();
+  }
+}
+
+interface OpenInspector {
+  document: SampleDocument;
+  panel: vscode.WebviewPanel;
+  channel: HostChannel<SampleInspectorContract>;
+  session: SampleInspectorSession;
+  lastRendered?: InspectorRenderedMessage;
+}
+
+export interface SampleInspectorStats {
+  open: { path: string; runDir: string | null; rendered?: InspectorRenderedMessage; dropped: number }[];
+}
+
+export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvider<SampleDocument>, vscode.Disposable {
+  private readonly open = new Set<OpenInspector>();
+  /** Steps asked for by openAt, picked up when its document opens. */
+  private readonly pendingStep = new Map<string, number>();
+  private readonly renderedEmitter = new vscode.EventEmitter<InspectorRenderedMessage>();
+  /** Fires on every `rendered` of any inspector (editor tests wait on it). */
+  readonly onRendered = this.renderedEmitter.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async openCustomDocument(uri: vscode.Uri): Promise<SampleDocument> {
+    const target = inspectorTarget(uri.fsPath);
+    const pending = this.pendingStep.get(uri.fsPath);
+    this.pendingStep.delete(uri.fsPath);
+    if (pending !== undefined) target.step = pending;
+    const { openSampleSource } = await import('../runs/samples');
+    try {
+      return new SampleDocument(uri, await openSampleSource(target.path), target);
+    } catch (err) {
+      const message = `Fact-RLHF: cannot open the samples in ${uri.fsPath}: ${(err as Error).message}`;
+      void vscode.window.showErrorMessage(message);
+      throw new Error(message);
+    }
+  }
+
+  resolveCustomEditor(document: SampleDocument, panel: vscode.WebviewPanel): void {
+    const info = document.source.info();
+    const runDir = info.runDir ?? runDirOf(info.path);
+    const root = vscode.Uri.file(runDir ?? (info.path === document.target.path ? info.path : dirname(info.path)));
+    const roots = [root];
+    const channel: HostChannel<SampleInspectorContract> = new HostChannel({
+      contract: sampleInspectorContract,
+      post: (m) => panel.webview.postMessage(m),
+      beforeReady: 'drop', // the summary that answers `ready` carries the state
+      onReady: () => channel.notify({ type: 'summary', summary: session.summary() }),
+      commands: {
+        rendered: (m) => {
+          entry.lastRendered = m;
+          this.renderedEmitter.fire(m);
+        },
+        pickCompareRun: () => void this.pickCompare(entry, roots),
+      },
+      requests: {
+        query: (p) => session.handlers.query(p),
+        timeline: (p) => session.handlers.timeline(p),
+        compare: (p) => session.handlers.compare(p),
+        labelSpans: (p) => session.handlers.labelSpans(p),
+        labelPreference: (p) => session.handlers.labelPreference(p),
+        exportPreferences: (p) => session.handlers.exportPreferences(p),
+        score: (p) => session.handlers.score(p),
+      },
+      log: this.log,
+    });
+    const session = new SampleInspectorSession({
+      source: document.source,
+      initialStep: document.target.step,
+      live: () => isLive(runDir),
+      imageUri: (path) => {
+        const uri = vscode.Uri.file(path);
+        // Only what the page may load: anything else would be a broken image, so say "no image".
+        const inside = roots.some((r) => uri.fsPath === r.fsPath || uri.fsPath.startsWith(r.fsPath + '/'));
+        return inside ? panel.webview.asWebviewUri(uri).toString() : null;
+      },
+      compare: () => entry.compare,
+      onLabelsChanged: (labels) => channel.notify({ type: 'labels', labels }),
+    });
+    const entry: OpenInspector & { compare?: { source: SampleSource; title: string } } = { document, panel, channel, session };
+    this.open.add(entry);
+    panel.title = `Samples · ${info.title}`;
+    const disposables: vscode.Disposable[] = [
+      attachWebview(panel.webview, channel, {
+        extensionUri: this.extensionUri,
+        app: 'sample-inspector',
+        title: 'Samples',
+        extraRoots: roots,
+      }),
+    ];
+    // A live run appends lines and step files: re-read, then tell the view (a few times a second at most).
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(info.path), '**'));
+    let timer: NodeJS.Timeout | undefined;
+    const changed = (): void => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        void document.source.refresh().then((grew) => {
+          if (grew) channel.notify({ type: 'summary', summary: session.summary(null) });
+        });
+      }, 250);
+    };
+    disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+    panel.onDidDispose(() => {
+      if (timer) clearTimeout(timer);
+      entry.compare?.source.close();
+      this.open.delete(entry);
+      for (const d of disposables) d.dispose();
+    });
+  }
+
+  /** Opens the run's samples at (the step nearest) `step`: its open inspector if there is one. */
+  async openAt(runDir: string, step: number | null): Promise<string | undefined> {
+    for (const e of this.open) {
+      const info = e.document.source.info();
+      if (info.runDir === runDir || runDirOf(info.path) === runDir) {
+        e.panel.reveal();
+        if (step !== null) e.channel.notify({ type: 'reveal', step });
+        return info.path;
+      }
+    }
+    const file = stepFileNear(join(runDir, SAMPLES_DIR), step);
+    if (!file) {
+      void vscode.window.showInformationMessage(`Fact-RLHF: run ${basename(runDir)} has no sample records yet.`);
+      return undefined;
+    }
+    if (step !== null) this.pendingStep.set(file, step);
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), SAMPLE_INSPECTOR_VIEW_TYPE);
+    return file;
+  }
+
+  private async pickCompare(
+    entry: OpenInspector & { compare?: { source: SampleSource; title: string } },
+    roots: vscode.Uri[],
+  ): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: true,
+      openLabel: 'Compare With',
+      title: 'Fact-RLHF: a run folder (or sample file) to compare with',
+    });
+    if (!picked?.[0]) return;
+    try {
+      const { openSampleSource } = await import('../runs/samples');
+      const source = await openSampleSource(inspectorTarget(picked[0].fsPath).path);
+      entry.compare?.source.close();
+      const info = source.info();
+      entry.compare = { source, title: info.title };
+      const root = vscode.Uri.file(info.runDir ?? info.path);
+      roots.push(root);
+      // The compared run's images must be loadable too.
+      entry.panel.webview.options = {
+        ...entry.panel.webview.options,
+        localResourceRoots: [...(entry.panel.webview.options.localResourceRoots ?? []), root],
+      };
+      entry.channel.notify({ type: 'compareRun', title: info.title });
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Fact-RLHF: cannot compare with ${picked[0].fsPath}: ${(err as Error).message}`);
+    }
+  }
+
+  stats(): SampleInspectorStats {
+    return {
+      open: [...this.open].map((e) => {
+        const info = e.document.source.info();
+        return { path: info.path, runDir: info.runDir, rendered: e.lastRendered, dropped: e.channel.stats.dropped };
+      }),
+    };
+  }
+
+  dispose(): void {
+    this.renderedEmitter.dispose();
+    for (const e of this.open) e.panel.dispose();
+  }
+}
+
+function isLive(runDir: string | null): boolean {
+  if (!runDir) return false;
+  try {
+    const status = readManifest(runDir)?.status;
+    return status !== undefined && !TERMINAL_STATUSES.includes(status);
+  } catch {
+    return false;
+  }
+}
+
+/** The samples/step-N.jsonl nearest `step` (null: the newest), or undefined when there is none. */
+export function stepFileNear(samplesDir: string, step: number | null): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(samplesDir);
+  } catch {
+    return undefined;
+  }
+  let best: { name: string; step: number } | undefined;
+  for (const name of names) {
+    const m = /^step-(\d+)\.jsonl$/.exec(name);
+    if (!m) continue;
+    const s = Number(m[1]);
+    const better =
+      !best ||
+      (step === null
+        ? s > best.step
+        : Math.abs(s - step) < Math.abs(best.step - step) || (Math.abs(s - step) === Math.abs(best.step - step) && s < best.step));
+    if (better) best = { name, step: s };
+  }
+  return best && join(samplesDir, best.name);
+}
