@@ -31,6 +31,13 @@ const allBuilds = [
   { ...node, entryPoints: ['src/scoring/worker.ts'], outfile: 'dist/scoring-worker.js' },
   { ...node, entryPoints: ['language-server/src/server.ts'], outfile: 'dist/language-server.js' },
   { ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/editor/suite/index.js', external: ['vscode', 'mocha'] },
+  // The Restricted Mode suite (runner --restricted): its own entry, run in an untrusted window.
+  {
+    ...node,
+    entryPoints: ['test/editor/suite/restricted.ts'],
+    outfile: 'dist/test/editor/suite/restricted.js',
+    external: ['vscode', 'mocha'],
+  },
   {
     ...common,
     platform: 'browser',

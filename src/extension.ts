@@ -10,6 +10,7 @@ import { registerCommands } from './editor/commands';
 import type { RunController } from './editor/runController';
 import { hasRememberedLiveRuns } from './editor/liveRuns';
 import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpreterCheck';
+import { restrictedModeNotices } from './editor/trust';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
 import { SampleInspectorProvider, SAMPLE_INSPECTOR_VIEW_TYPE, type SampleInspectorStats } from './editor/sampleInspector';
@@ -26,6 +27,8 @@ export interface FactRlhfApi {
   validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
   /** The last "the trainer cannot start" notice shown (interpreter check before a launch). */
   lastInterpreterNotice(): InterpreterNotice | undefined;
+  /** The Restricted Mode explanations shown so far (a launch refused in an untrusted workspace). */
+  restrictedModeNotices(): string[];
   /** The run status-bar item's text. */
   statusBarText(): string;
   /** Run folders the webviews may load from (their `localResourceRoots` beside the extension's own). */
@@ -162,6 +165,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       return validateConfig(client, uri);
     },
     lastInterpreterNotice,
+    restrictedModeNotices,
     activationMs: performance.now() - started,
   };
 }

@@ -74,6 +74,8 @@ export function registerCommands(
 
   /** A QuickPick over the finished runs with checkpoints, newest first, the default marked. */
   const pickAndEvaluate = async (arg?: vscode.Uri): Promise<StartedRun | undefined> => {
+    // Before the picker: in Restricted Mode "no finished run, train one first" would mislead.
+    if (!launchAllowed()) return undefined;
     const uri = arg instanceof vscode.Uri ? arg : await pickConfig('eval');
     if (!uri) return undefined;
     const controller = await runs();

@@ -5,11 +5,27 @@ export const TRUST_MESSAGE =
   'Fact-RLHF: Trust this folder to launch training. In Restricted Mode configs are checked, but no run is launched and no model is loaded.';
 export const TRUST_ACTION = 'Manage Workspace Trust';
 
-/** True when launching is allowed; otherwise shows why, with an action that opens the trust editor. */
-export function launchAllowed(): boolean {
+/** Every Restricted Mode explanation shown so far (for the editor tests, which cannot read toasts). */
+const shown: string[] = [];
+
+export function restrictedModeNotices(): string[] {
+  return [...shown];
+}
+
+/**
+ * True when the workspace is trusted; otherwise shows `message` (why nothing happens) with an action
+ * that opens the trust editor, and returns false.
+ */
+export function trustedOrExplain(message: string): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(TRUST_MESSAGE, TRUST_ACTION).then((pick) => {
+  shown.push(message);
+  void vscode.window.showWarningMessage(message, TRUST_ACTION).then((pick) => {
     if (pick === TRUST_ACTION) void vscode.commands.executeCommand('workbench.trust.manage');
   });
   return false;
+}
+
+/** True when launching is allowed; otherwise shows why, with an action that opens the trust editor. */
+export function launchAllowed(): boolean {
+  return trustedOrExplain(TRUST_MESSAGE);
 }
