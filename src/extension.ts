@@ -35,6 +35,8 @@ export interface FactRlhfApi {
   runFolders(): string[];
   /** The open sample inspectors and what each last drew. */
   sampleInspectorStats(): SampleInspectorStats;
+  /** A request to the run's open sample inspector, as its webview would send it. */
+  sampleInspectorRequest: SampleInspectorProvider['request'];
   /** Feeds a message to the reward-trace view's host end as if its webview had posted it. */
   postFromTraceView(message: unknown): void;
   /** Milliseconds spent inside activate(). */
@@ -153,6 +155,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     },
     traceViewStats: () => traces.stats(),
     sampleInspectorStats: () => inspector.stats(),
+    sampleInspectorRequest: (runDir, method, params) => inspector.request(runDir, method, params),
     postFromTraceView: (message) => traces.receiveFromView(message),
     runFolders: () => (controller?.runFolders() ?? []).map((u) => u.fsPath),
     alarmNotices: () => [...traces.alarmNotices],

@@ -8,9 +8,11 @@ import { basename, dirname, join } from 'node:path';
 import { inspectorTarget, runDirOf, stepFileNear } from '../runs/samples/locate';
 import { sampleInspectorContract, type SampleInspectorContract } from '../protocol/webviews/sampleInspector';
 import type { InspectorRenderedMessage } from '../protocol/webviews/sampleInspector';
+import type { MethodOf, ParamsOf, ResultOf } from '../protocol/ipc';
 import { TERMINAL_STATUSES } from '../protocol';
 import { readManifest, SAMPLES_DIR } from '../runs/runDirectory';
 import type { SampleSource } from '../runs/samples/types';
+import { LabelStore } from '../runs/labels/labelStore';
 import { SampleInspectorSession } from '../viewModels/sampleInspectorSession';
 import { HostChannel } from './webviews/channel';
 import { attachWebview } from './webviews/webviewHost';
@@ -91,7 +93,11 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
         compare: (p) => session.handlers.compare(p),
         labelSpans: (p) => session.handlers.labelSpans(p),
         labelPreference: (p) => session.handlers.labelPreference(p),
-        exportPreferences: (p) => session.handlers.exportPreferences(p),
+        exportPreferences: async (p) => {
+          const result = await session.handlers.exportPreferences(p);
+          void this.exported(result.path, result.pairs, runDir);
+          return result;
+        },
         score: (p) => session.handlers.score(p),
       },
       log: this.log,
@@ -107,6 +113,8 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
         return inside ? panel.webview.asWebviewUri(uri).toString() : null;
       },
       compare: () => entry.compare,
+      // Labels live in the run folder (labels/); a loose file has nowhere to keep them.
+      labels: runDir ? new LabelStore(runDir) : undefined,
       onLabelsChanged: (labels) => channel.notify({ type: 'labels', labels }),
     });
     const entry: OpenInspector & { compare?: { source: SampleSource; title: string } } = { document, panel, channel, session };
@@ -139,6 +147,21 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
       this.open.delete(entry);
       for (const d of disposables) d.dispose();
     });
+  }
+
+  /** Says where the preference file went and how the next reward model trains on it. */
+  private async exported(path: string | null, pairs: number, runDir: string | null): Promise<void> {
+    if (!path) {
+      void vscode.window.showInformationMessage('Fact-RLHF: no preference pair is labelled yet: nothing to export.');
+      return;
+    }
+    const open = 'Open File';
+    const pick = await vscode.window.showInformationMessage(
+      `Fact-RLHF: ${pairs} preference pair${pairs === 1 ? '' : 's'} exported to ${vscode.workspace.asRelativePath(path)}. ` +
+        `Train the next reward model on them with data.preference: ${path}, data.facts: the facts.json beside it, data.image_folder: ${runDir ?? dirname(path)}.`,
+      open,
+    );
+    if (pick === open) await vscode.window.showTextDocument(vscode.Uri.file(path));
   }
 
   /** Opens the run's samples at (the step nearest) `step`: its open inspector if there is one. */
@@ -189,6 +212,23 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     } catch (err) {
       void vscode.window.showErrorMessage(`Fact-RLHF: cannot compare with ${picked[0].fsPath}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * A request as the run's open inspector would send it, checked against the contract and answered by
+   * the same handlers (editor tests: labelling and exporting without a mouse in the webview).
+   */
+  async request<M extends MethodOf<SampleInspectorContract>>(
+    runDir: string,
+    method: M,
+    params: ParamsOf<SampleInspectorContract, M>,
+  ): Promise<ResultOf<SampleInspectorContract, M>> {
+    const entry = [...this.open].find((e) => e.document.source.info().runDir === runDir);
+    if (!entry) throw new Error(`no sample inspector is open on ${runDir}`);
+    const invalid = sampleInspectorContract.requests[method].params.check(params, 'params');
+    if (invalid) throw new Error(invalid);
+    const handler = entry.session.handlers[method] as (p: typeof params) => Promise<ResultOf<SampleInspectorContract, M>>;
+    return handler(params);
   }
 
   stats(): SampleInspectorStats {

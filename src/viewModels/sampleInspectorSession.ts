@@ -10,22 +10,13 @@ import type {
   SampleInspectorContract,
   ScoreResult,
   SourceSummary,
-  Span,
 } from '../protocol/webviews/sampleInspector';
 import { MAX_PAGE } from '../protocol/webviews/sampleInspector';
 import type { SampleSource } from '../runs/samples/types';
+import { recordKey, type LabelStore } from '../runs/labels/labelStore';
 
-/** The human labels of the source's run (src/runs/labels), as the session needs them. */
-export interface SessionLabels {
-  /** The human's spans for this record, or undefined when it has none. */
-  spansFor(record: InspectorRecord): Span[] | undefined;
-  setSpans(record: InspectorRecord, spans: Span[]): void;
-  setPreference(a: InspectorRecord, b: InspectorRecord, preferred: 1 | 2 | null): void;
-  /** The preference pairs labelled so far, each side as the record's label key. */
-  pairs(): { a: string; b: string; preferred: 1 | 2 }[];
-  keyOf(record: InspectorRecord): string;
-  exportPreferences(): { path: string; pairs: number };
-}
+/** The human labels of the source's run: src/runs/labels' LabelStore, as the session uses it. */
+export type SessionLabels = Pick<LabelStore, 'setSpans' | 'setPreference' | 'state' | 'exportPreferences'>;
 
 type Handlers = {
   [M in MethodOf<SampleInspectorContract>]: (
@@ -80,47 +71,39 @@ export class SampleInspectorSession {
   }
 
   labelsState(): LabelsState {
-    const labels = this.opts.labels;
-    if (!labels) return { spans: {}, pairs: [] };
-    const spans: Record<string, Span[]> = {};
-    // Spans are looked up per served record (the store is keyed by record identity, not index).
-    for (const [, index] of this.servedKeys) {
-      const record = this.served.get(index);
-      const human = record && labels.spansFor(record);
-      if (human) spans[String(index)] = human;
-    }
-    const pairs: LabelsState['pairs'] = [];
-    for (const p of labels.pairs()) {
-      const a = this.servedKeys.get(p.a);
-      const b = this.servedKeys.get(p.b);
-      if (a !== undefined && b !== undefined) pairs.push({ a, b, preferred: p.preferred });
-    }
-    return { spans, pairs };
+    return this.opts.labels?.state((key) => this.servedKeys.get(key)) ?? { spans: {}, pairs: [] };
   }
 
-  /** A record as the view gets it: image as a webview URI, the human's spans over the judge's. */
-  private present(record: InspectorRecord): InspectorRecord {
-    const labels = this.opts.labels;
-    let hallucination = record.hallucination;
-    if (labels) {
-      const key = labels.keyOf(record);
-      this.servedKeys.delete(key);
-      this.servedKeys.set(key, record.index);
-      this.served.delete(record.index);
-      this.served.set(record.index, record);
-      // Map order is insertion order: the first entries are the least recently served.
-      for (const k of this.servedKeys.keys()) {
-        if (this.servedKeys.size <= MAX_SERVED) break;
-        this.servedKeys.delete(k);
-      }
-      for (const i of this.served.keys()) {
-        if (this.served.size <= MAX_SERVED) break;
-        this.served.delete(i);
-      }
-      const human = labels.spansFor(record);
-      if (human) hallucination = { spans: human, source: 'human' };
+  /** Remembers a served record (for labels, what-if and the key → index map), least recent out first. */
+  private remember(record: InspectorRecord): void {
+    const key = recordKey(record);
+    this.servedKeys.delete(key);
+    this.servedKeys.set(key, record.index);
+    this.served.delete(record.index);
+    this.served.set(record.index, record);
+    // Map order is insertion order: the first entries are the least recently served.
+    for (const k of this.servedKeys.keys()) {
+      if (this.servedKeys.size <= MAX_SERVED) break;
+      this.servedKeys.delete(k);
     }
-    return { ...record, image: record.image === null ? null : this.opts.imageUri(record.image), hallucination };
+    for (const i of this.served.keys()) {
+      if (this.served.size <= MAX_SERVED) break;
+      this.served.delete(i);
+    }
+  }
+
+  /** Records as the view gets them: images as webview URIs, the human's spans over the judge's. */
+  private present(records: InspectorRecord[]): InspectorRecord[] {
+    for (const r of records) this.remember(r);
+    const human = this.opts.labels ? this.labelsState().spans : {};
+    return records.map((r) => {
+      const spans = human[String(r.index)];
+      return {
+        ...r,
+        image: r.image === null ? null : this.opts.imageUri(r.image),
+        hallucination: spans ? { spans, source: 'human' } : r.hallucination,
+      };
+    });
   }
 
   private async recordAt(index: number): Promise<InspectorRecord> {
@@ -144,7 +127,7 @@ export class SampleInspectorSession {
     query: async (params) => {
       const limit = Math.max(0, Math.min(MAX_PAGE, params.limit));
       const page = await this.opts.source.query({ ...params, offset: Math.max(0, params.offset), limit });
-      const records = page.records.map((r) => this.present(r));
+      const records = this.present(page.records);
       return { matching: page.matching, offset: page.offset, records };
     },
     timeline: async ({ promptId }) => ({ points: await this.opts.source.timeline(promptId) }),
@@ -163,20 +146,16 @@ export class SampleInspectorSession {
     labelSpans: async ({ index, spans }) => {
       const labels = this.needLabels();
       const record = await this.recordAt(index);
-      for (const [start, end] of spans) {
-        if (start < 0 || end <= start || end > record.response.length)
-          throw new Error(`span [${start}, ${end}] is outside the response (${record.response.length} characters)`);
-      }
       labels.setSpans(record, spans);
-      this.present(record);
+      this.remember(record);
       return { labels: this.changed() };
     },
     labelPreference: async ({ a, b, preferred }) => {
       const labels = this.needLabels();
       const [ra, rb] = [await this.recordAt(a), await this.recordAt(b)];
       labels.setPreference(ra, rb, preferred);
-      this.present(ra);
-      this.present(rb);
+      this.remember(ra);
+      this.remember(rb);
       return { labels: this.changed() };
     },
     exportPreferences: () => {

@@ -1,9 +1,10 @@
 // The sample inspector in real VS Code: a click on a reward-trace chart point (posted to the trace
 // view's host end exactly as its webview posts it) opens the run's samples in the inspector at the
 // nearest step; a second click moves the same inspector instead of opening another; the runs view's
-// Open Samples goes to the same place.
+// Open Samples goes to the same place. Labelling two preference pairs in it exports a preference file
+// that the real rm stage trains on.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activateApi, waitFor, workspaceFile } from './helpers';
@@ -94,6 +95,87 @@ describe('sample inspector', () => {
     // A malformed message is dropped by the trace view's host end, and opens nothing.
     api.postFromTraceView({ type: 'selectStep', runId, step: 'ten' });
     assert.equal(api.sampleInspectorStats().open.length, 1);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('labelling two pairs exports a preference file the rm stage trains on', async function () {
+    this.timeout(240_000);
+    const api = await activateApi();
+    const dir = workspaceFile('runs-samples/editor-label-run');
+    writeSampleRun(dir.fsPath, 'editor-label-run');
+    await vscode.commands.executeCommand('factRlhf.openSamples', dir);
+    await waitFor('the inspector on the label run', 30_000, () =>
+      api.sampleInspectorStats().open.some((o) => o.runDir === dir.fsPath && o.rendered) ? true : undefined,
+    );
+    // The records the view would hold: prompt-0 at steps 0 and 10, prompt-1 at steps 20 and 30.
+    const page = async (step: number) =>
+      (
+        await api.sampleInspectorRequest(dir.fsPath, 'query', {
+          step,
+          sort: 'index',
+          descending: false,
+          filter: { captionType: null, hallucinatedOnly: false, text: '' },
+          offset: 0,
+          limit: 10,
+        })
+      ).records;
+    const [s0, s10, s20, s30] = [await page(0), await page(10), await page(20), await page(30)];
+    const of = (records: typeof s0, promptId: string) => {
+      const r = records.find((x) => x.promptId === promptId);
+      assert.ok(r, `a record of ${promptId}`);
+      return r;
+    };
+    await api.sampleInspectorRequest(dir.fsPath, 'labelPreference', {
+      a: of(s0, 'prompt-0').index,
+      b: of(s10, 'prompt-0').index,
+      preferred: 2,
+    });
+    const { labels } = await api.sampleInspectorRequest(dir.fsPath, 'labelPreference', {
+      a: of(s20, 'prompt-1').index,
+      b: of(s30, 'prompt-1').index,
+      preferred: 1,
+    });
+    assert.equal(labels.pairs.length, 2);
+    // A pair across two prompts is refused with the reason.
+    await assert.rejects(
+      api.sampleInspectorRequest(dir.fsPath, 'labelPreference', { a: of(s0, 'prompt-0').index, b: of(s0, 'prompt-1').index, preferred: 1 }),
+      /prompt/,
+    );
+    const exported = await api.sampleInspectorRequest(dir.fsPath, 'exportPreferences', {});
+    assert.equal(exported.pairs, 2);
+    assert.ok(exported.path && existsSync(exported.path), 'preferences.json written');
+    const pairs = JSON.parse(readFileSync(exported.path, 'utf8')) as { output_1: { value: string }; preference: number }[];
+    assert.equal(pairs.length, 2);
+
+    // The next reward-model round: the tiny rm example, fed the export.
+    const config = workspaceFile('labels-rm.rlhf.yaml');
+    writeFileSync(
+      config.fsPath,
+      [
+        'version: 1',
+        'extends: ../../../examples/tiny-rm.rlhf.yaml',
+        'name: editor-labels-rm',
+        'output_dir: runs',
+        'data:',
+        `  preference: ${JSON.stringify(exported.path)}`,
+        `  facts: ${JSON.stringify(join(dir.fsPath, 'labels', 'facts.json'))}`,
+        `  image_folder: ${JSON.stringify(dir.fsPath)}`,
+        'reward_model:',
+        '  epochs: 1',
+        '  batch_size: 2',
+        '  per_device_batch_size: 2',
+        '  held_out: 0',
+        '',
+      ].join('\n'),
+    );
+    const started = await vscode.commands.executeCommand<{ runId: string; runDir: string } | undefined>(
+      'factRlhf.trainRewardModel',
+      config,
+    );
+    assert.ok(started, 'the rm stage started');
+    assert.equal(await api.waitForRun(started.runId, 200_000), 'finished');
+    const log = readFileSync(join(started.runDir, 'events.jsonl'), 'utf8');
+    assert.match(log, /data: 2 training pairs/, 'the rm stage trained on the 2 labelled pairs');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
