@@ -14,6 +14,7 @@ import { restrictedModeNotices } from './editor/trust';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
 import { SampleInspectorProvider, SAMPLE_INSPECTOR_VIEW_TYPE, type SampleInspectorStats } from './editor/sampleInspector';
+import type { ResponseScoring } from './editor/scoreResponse';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -120,6 +121,21 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
         return undefined;
       }
     }),
+  );
+  // Score Response loads the scorer (and, on first use, its worker and model) only when run.
+  let scoring: Promise<ResponseScoring> | undefined;
+  const responseScoring = (): Promise<ResponseScoring> =>
+    (scoring ??= import('./editor/scoreResponse').then((m) => {
+      const s = new m.ResponseScoring(context, log, async () => {
+        const view = await runsView;
+        await view.reloadSources();
+        return view.model.runs().map((r) => r.info);
+      });
+      context.subscriptions.push(s);
+      return s;
+    }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('factRlhf.scoreResponse', async (arg?: unknown) => (await responseScoring()).run(arg)),
   );
   if (hasRememberedLiveRuns(context)) void runs().then((c) => c.reattach());
 

@@ -14,11 +14,6 @@ export interface StartedRun {
   runDir: string;
 }
 
-/** Commands whose capability has not landed yet: they say so instead of doing nothing. */
-const NOT_YET: Record<string, string> = {
-  'factRlhf.scoreResponse': 'Score Response',
-};
-
 /** Commands that launch a training stage on a config (Evaluate, below, first decides what it evaluates). */
 const STAGE_COMMANDS: Record<string, Stage> = {
   'factRlhf.startSft': 'sft',
@@ -34,10 +29,6 @@ export interface EvaluateOptions {
 
 const CHOOSE = 'Choose Checkpoint…';
 const RANDOM = 'Evaluate Random Model';
-
-export function notAvailableMessage(title: string): string {
-  return `Fact-RLHF: "${title}" is not available yet in this version. Use "Start PPO" on a *.rlhf.yaml config.`;
-}
 
 export function registerCommands(
   context: vscode.ExtensionContext,
@@ -117,13 +108,4 @@ export function registerCommands(
     vscode.commands.registerCommand('factRlhf.showRewardTraces', () => traces.reveal()),
     vscode.commands.registerCommand(NEW_EXPERIMENT_COMMAND, () => newExperiment(context.extensionUri)),
   );
-  for (const [command, title] of Object.entries(NOT_YET)) {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(command, () => {
-        const message = notAvailableMessage(title);
-        void vscode.window.showInformationMessage(message);
-        return message;
-      }),
-    );
-  }
 }

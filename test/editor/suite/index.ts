@@ -12,7 +12,7 @@ export function run(): Promise<void> {
     await import('./stopRun.test');
     await import('./newExperiment.test');
     await import('./evaluate.test');
-    await import('./commands.test');
+    await import('./scoreResponse.test');
     await import('./runsView.test');
     await import('./trainerEnvironment.test');
     await import('./alarms.test');
