@@ -96,7 +96,11 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     return v;
   });
   // The sample inspector: a chart click, an alarm's action, Open Samples and the runs view open it.
-  const inspector = new SampleInspectorProvider(context.extensionUri, (line) => log().warn(line));
+  const inspector = new SampleInspectorProvider(
+    context.extensionUri,
+    (line) => log().warn(line),
+    async (inputs, resource) => (await responseScoring()).whatIf(inputs, resource),
+  );
   traces.samplesOpener = (runDir, step) => inspector.openAt(runDir, step);
   context.subscriptions.push(
     inspector,

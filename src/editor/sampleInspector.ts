@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { inspectorTarget, runDirOf, stepFileNear } from '../runs/samples/locate';
 import { sampleInspectorContract, type SampleInspectorContract } from '../protocol/webviews/sampleInspector';
-import type { InspectorRenderedMessage } from '../protocol/webviews/sampleInspector';
+import type { InspectorRecord, InspectorRenderedMessage, ScoreResult } from '../protocol/webviews/sampleInspector';
 import type { MethodOf, ParamsOf, ResultOf } from '../protocol/ipc';
 import { TERMINAL_STATUSES } from '../protocol';
 import { readManifest, SAMPLES_DIR } from '../runs/runDirectory';
@@ -53,6 +53,11 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: (line: string) => void,
+    /** Score Response's what-if (loaded on first use): an edited response with and without its facts. */
+    private readonly whatIf: (
+      inputs: { prompt: string; response: string; facts: string[]; image: string },
+      resource: vscode.Uri,
+    ) => Promise<ScoreResult>,
   ) {}
 
   async openCustomDocument(uri: vscode.Uri): Promise<SampleDocument> {
@@ -113,6 +118,8 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
         return inside ? panel.webview.asWebviewUri(uri).toString() : null;
       },
       compare: () => entry.compare,
+      // No model is loaded in Restricted Mode: the view then offers no what-if.
+      score: vscode.workspace.isTrusted ? (record, response) => this.scoreEdited(record, response, document.uri) : undefined,
       // Labels live in the run folder (labels/); a loose file has nowhere to keep them.
       labels: runDir ? new LabelStore(runDir) : undefined,
       onLabelsChanged: (labels) => channel.notify({ type: 'labels', labels }),
@@ -147,6 +154,12 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
       this.open.delete(entry);
       for (const d of disposables) d.dispose();
     });
+  }
+
+  private scoreEdited(record: InspectorRecord, response: string, resource: vscode.Uri): Promise<ScoreResult> {
+    if (record.image === null) throw new Error('this record names no image, and the reward model reads one');
+    if (record.prompt === null) throw new Error('this record has no prompt to score the response against');
+    return this.whatIf({ prompt: record.prompt, response, facts: record.facts ?? [], image: record.image }, resource);
   }
 
   /** Says where the preference file went and how the next reward model trains on it. */
