@@ -20,6 +20,8 @@ import { attachWebview } from './webviews/webviewHost';
 export const SAMPLE_INSPECTOR_VIEW_TYPE = 'factRlhf.sampleInspector';
 
 class SampleDocument implements vscode.CustomDocument {
+  /** The source's background pass finished (caption types and corrupt counts are complete). */
+  readonly scanned = new vscode.EventEmitter<void>();
   constructor(
     readonly uri: vscode.Uri,
     readonly source: SampleSource,
@@ -27,6 +29,7 @@ class SampleDocument implements vscode.CustomDocument {
   ) {}
   dispose(): void {
     this.source.close();
+    this.scanned.dispose();
   }
 }
 
@@ -67,7 +70,11 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     if (pending !== undefined) target.step = pending;
     const { openSampleSource } = await import('../runs/samples');
     try {
-      return new SampleDocument(uri, await openSampleSource(target.path), target);
+      let document: SampleDocument | undefined;
+      // Parsed in the background after the first screen: the filters' caption types then fill in.
+      const source = await openSampleSource(target.path, { backgroundScan: true, onChange: () => document?.scanned.fire() });
+      document = new SampleDocument(uri, source, target);
+      return document;
     } catch (err) {
       const message = `Fact-RLHF: cannot open the samples in ${uri.fsPath}: ${(err as Error).message}`;
       void vscode.window.showErrorMessage(message);
@@ -147,7 +154,12 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
         });
       }, 250);
     };
-    disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+    disposables.push(
+      watcher,
+      watcher.onDidChange(changed),
+      watcher.onDidCreate(changed),
+      document.scanned.event(() => channel.notify({ type: 'summary', summary: session.summary(null) })),
+    );
     panel.onDidDispose(() => {
       if (timer) clearTimeout(timer);
       entry.compare?.source.close();

@@ -5,6 +5,7 @@
 //
 // Images are written as the label lines hold them: relative to the run folder (absolute when the
 // sample's image lay outside it), so an rm config uses the export with `data.image_folder: <run folder>`.
+import { utf16SpansToCodePoints } from '../../protocol/spans';
 import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -129,7 +130,8 @@ export function exportLabels(store: LabelStore, outPath?: string): ExportResult 
       prompt: l.record.prompt,
       image: l.record.image,
       response: l.record.response,
-      spans: l.spans ?? [],
+      // The judge's format counts Python code points; the inspector's spans are UTF-16 offsets.
+      spans: utf16SpansToCodePoints(l.record.response, l.spans ?? []),
       source: 'human',
     }));
     result.spansPath = join(folder, SPANS_EXPORT);
