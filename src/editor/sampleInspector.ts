@@ -20,12 +20,12 @@ import { attachWebview } from './webviews/webviewHost';
 export const SAMPLE_INSPECTOR_VIEW_TYPE = 'factRlhf.sampleInspector';
 
 class SampleDocument implements vscode.CustomDocument {
-  /** The source's background pass finished (caption types and corrupt counts are complete). */
-  readonly scanned = new vscode.EventEmitter<void>();
   constructor(
     readonly uri: vscode.Uri,
     readonly source: SampleSource,
     readonly target: { path: string; step: number | null },
+    /** Fires when the source's background pass finished (caption types and corrupt counts complete). */
+    readonly scanned: vscode.EventEmitter<void>,
   ) {}
   dispose(): void {
     this.source.close();
@@ -70,11 +70,10 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     if (pending !== undefined) target.step = pending;
     const { openSampleSource } = await import('../runs/samples');
     try {
-      let document: SampleDocument | undefined;
+      const scanned = new vscode.EventEmitter<void>();
       // Parsed in the background after the first screen: the filters' caption types then fill in.
-      const source = await openSampleSource(target.path, { backgroundScan: true, onChange: () => document?.scanned.fire() });
-      document = new SampleDocument(uri, source, target);
-      return document;
+      const source = await openSampleSource(target.path, { backgroundScan: true, onChange: () => scanned.fire() });
+      return new SampleDocument(uri, source, target, scanned);
     } catch (err) {
       const message = `Fact-RLHF: cannot open the samples in ${uri.fsPath}: ${(err as Error).message}`;
       void vscode.window.showErrorMessage(message);

@@ -21,7 +21,7 @@ export type SessionLabels = Pick<LabelStore, 'setSpans' | 'setPreference' | 'sta
 type Handlers = {
   [M in MethodOf<SampleInspectorContract>]: (
     params: ParamsOf<SampleInspectorContract, M>,
-  ) => ResultOf<SampleInspectorContract, M> | Promise<ResultOf<SampleInspectorContract, M>>;
+  ) => Promise<ResultOf<SampleInspectorContract, M>>;
 };
 
 /** Records kept for labels and what-if (the view scrolls through a page at a time; this bounds the rest). */
@@ -158,7 +158,7 @@ export class SampleInspectorSession {
       this.remember(rb);
       return { labels: this.changed() };
     },
-    exportPreferences: () => {
+    exportPreferences: async () => {
       const labels = this.needLabels();
       const { path, pairs } = labels.exportPreferences();
       return { path, pairs };
