@@ -14,6 +14,7 @@ import { restrictedModeNotices } from './editor/trust';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
 import { SampleInspectorProvider, SAMPLE_INSPECTOR_VIEW_TYPE, type SampleInspectorStats } from './editor/sampleInspector';
+import { registerExperimentForm, type ExperimentFormTestHooks } from './editor/experimentForm';
 import type { ResponseScoring } from './editor/scoreResponse';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
@@ -40,6 +41,8 @@ export interface FactRlhfApi {
   sampleInspectorRequest: SampleInspectorProvider['request'];
   /** Feeds a message to the reward-trace view's host end as if its webview had posted it. */
   postFromTraceView(message: unknown): void;
+  /** The open experiment forms, as the editor tests drive them. */
+  experimentForm: ExperimentFormTestHooks;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -154,6 +157,18 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     });
   });
   clientStarted.catch((err: unknown) => void vscode.window.showErrorMessage(`Fact-RLHF language server did not start: ${String(err)}`));
+  // The experiment form asks the language server through its typed custom requests.
+  const form = registerExperimentForm(
+    context,
+    async () => {
+      await clientStarted;
+      const m = await import('./editor/languageClient');
+      const c = client;
+      if (!c) return undefined;
+      return { validate: (uri, withFixes) => m.validateConfig(c, uri, withFixes), derived: (uri) => m.configDerived(c, uri) };
+    },
+    (line) => log().warn(line),
+  );
 
   return {
     startRun: async (stage, configUri) => {
@@ -188,6 +203,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       return validateConfig(client, uri);
     },
     lastInterpreterNotice,
+    experimentForm: form.testHooks,
     restrictedModeNotices,
     activationMs: performance.now() - started,
   };

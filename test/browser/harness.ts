@@ -27,8 +27,9 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-export function buildBundle(): void {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--only=reward-traces'], {
+/** Builds one webview app's bundle and stylesheet (webview/<app>/ → dist/webview/<app>.js/.css). */
+export function buildBundle(app = 'reward-traces'): void {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), `--only=${app}`], {
     cwd: ROOT,
     encoding: 'utf8',
   });
@@ -43,27 +44,32 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-/** Serves the trace view page (fresh nonce per load), its bundle and its stylesheet on 127.0.0.1. */
-export async function servePage(): Promise<PageServer> {
+/**
+ * Serves an app's page (fresh nonce per load), its bundle and its stylesheet on 127.0.0.1: the
+ * trace view by default, any app under webview/ by name.
+ */
+export async function servePage(app = 'reward-traces', title = 'Reward Traces'): Promise<PageServer> {
   let origin = '';
+  const bundle = join(ROOT, 'dist', 'webview', `${app}.js`);
+  const stylesheet = join(ROOT, 'dist', 'webview', `${app}.css`);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/') {
       const html = renderWebviewHtml({
-        title: 'Reward Traces',
-        scriptUri: `${origin}/reward-traces.js`,
-        styleUris: [`${origin}/reward-traces.css`],
+        title,
+        scriptUri: `${origin}/${app}.js`,
+        styleUris: [`${origin}/${app}.css`],
         cspSource: origin,
         nonce: makeNonce(),
       });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(html);
-    } else if (path === '/reward-traces.js' || path === '/reward-traces.js.map') {
+    } else if (path === `/${app}.js` || path === `/${app}.js.map`) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(readFileSync(path.endsWith('.map') ? `${BUNDLE}.map` : BUNDLE));
-    } else if (path === '/reward-traces.css') {
+      res.end(readFileSync(path.endsWith('.map') ? `${bundle}.map` : bundle));
+    } else if (path === `/${app}.css`) {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(readFileSync(STYLESHEET));
+      res.end(readFileSync(stylesheet));
     } else {
       res.writeHead(404);
       res.end();
