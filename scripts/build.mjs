@@ -39,6 +39,14 @@ const allBuilds = [
     entryPoints: ['webview/reward-traces/main.ts'],
     outfile: 'dist/webview/reward-traces.js',
   },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['webview/sample-inspector/main.ts'],
+    outfile: 'dist/webview/sample-inspector.js',
+  },
   // Each app's stylesheet lives beside the app and is served from dist/webview: copied byte for byte
   // (the `copy` loader), which also keeps it current in watch mode.
   {
@@ -48,6 +56,14 @@ const allBuilds = [
     loader: { '.css': 'copy' },
     entryPoints: ['webview/reward-traces/reward-traces.css'],
     outfile: 'dist/webview/reward-traces.css',
+  },
+  {
+    ...common,
+    sourcemap: false,
+    minify: false,
+    loader: { '.css': 'copy' },
+    entryPoints: ['webview/sample-inspector/sample-inspector.css'],
+    outfile: 'dist/webview/sample-inspector.css',
   },
 ];
 
