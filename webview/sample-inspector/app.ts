@@ -86,6 +86,7 @@ export class InspectorApp {
   private lastSelection: { container: HTMLElement; start: number; end: number } | null = null;
   private frame = 0;
   private renderPending = true;
+  private scrollToSelected = false;
 
   private readonly headEl: HTMLElement;
   private readonly statusEl: HTMLElement;
@@ -254,6 +255,10 @@ export class InspectorApp {
     this.emptyEl.hidden = matching > 0;
     this.emptyEl.textContent = this.summary.total === 0 ? 'No samples yet.' : 'No record matches the step and filters.';
     if (this.selected >= matching) this.selected = Math.max(0, matching - 1);
+    if (this.scrollToSelected) {
+      this.scrollToSelected = false;
+      this.listEl.scrollTop = scrollToShow(this.selected, this.listEl.scrollTop, viewport, ROW_HEIGHT);
+    }
     const range = rowRange(this.listEl.scrollTop, viewport, ROW_HEIGHT, matching, OVERSCAN);
     this.pages.ensure(pagesFor(range.first, range.end, PAGE_SIZE), this.queryKey());
 
@@ -346,11 +351,11 @@ export class InspectorApp {
 
   // --- selection and keys -------------------------------------------------------------------
 
+  /** `scroll`: bring the row into view (at the next draw, once the list's height is known). */
   private select(row: number, scroll: boolean): void {
-    const matching = this.pages.matching ?? 0;
-    if (matching === 0) return;
-    this.selected = Math.max(0, Math.min(matching - 1, row));
-    if (scroll) this.listEl.scrollTop = scrollToShow(this.selected, this.listEl.scrollTop, this.listEl.clientHeight, ROW_HEIGHT);
+    const matching = this.pages.matching;
+    this.selected = Math.max(0, matching === null ? row : Math.min(matching - 1, row));
+    this.scrollToSelected ||= scroll;
     this.renderPending = true;
     this.schedule();
   }
@@ -489,7 +494,9 @@ export class InspectorApp {
         (result) => {
           if (generation !== this.compareGeneration) return;
           const title = result.title ?? this.compareTitle ?? '';
-          promptIds.forEach((id, i) => this.compareCells.set(compareKey(step, id), { title, step: result.step, record: result.records[i] ?? null }));
+          promptIds.forEach((id, i) =>
+            this.compareCells.set(compareKey(step, id), { title, step: result.step, record: result.records[i] ?? null }),
+          );
           this.schedule();
         },
         (e: unknown) => this.status(`Could not read the other run: ${(e as Error).message}`, true),
@@ -564,7 +571,10 @@ export class InspectorApp {
     try {
       // The host shows a save dialog: it waits on the user.
       const r = await this.host.request('exportPreferences', {}, 10 * 60_000);
-      this.status(r.path === null ? 'Export cancelled.' : `Exported ${r.pairs} preference pair${r.pairs === 1 ? '' : 's'} to ${r.path}.`, false);
+      this.status(
+        r.path === null ? 'Export cancelled.' : `Exported ${r.pairs} preference pair${r.pairs === 1 ? '' : 's'} to ${r.path}.`,
+        false,
+      );
     } catch (e) {
       this.status(`Could not export the preferences: ${(e as Error).message}`, true);
     }

@@ -72,7 +72,9 @@ export function recordCard(m: CardModel, act: CardActions): Card {
   head.append(el('span', 'record-id', `#${r.index}`));
   head.append(el('span', 'meta', metaLine(r)));
   for (const p of m.pairs) {
-    head.append(el('span', `badge pref ${p.preferred ? 'better' : 'worse'}`, p.preferred ? `preferred over #${p.other}` : `#${p.other} preferred`));
+    head.append(
+      el('span', `badge pref ${p.preferred ? 'better' : 'worse'}`, p.preferred ? `preferred over #${p.other}` : `#${p.other} preferred`),
+    );
   }
   const tools = el('span', 'card-tools');
   if (r.promptId !== null) {

@@ -39,7 +39,13 @@ export function timelinePanel(
     const go = button('go', `step ${p.step}`, `Open record ${p.index} at step ${p.step}`);
     go.addEventListener('click', () => act.go(p));
     row.append(go);
-    row.append(el('span', 'timeline-reward', `total ${formatNumber(p.reward.total)} · rm ${formatNumber(p.reward.rm)} · ${p.spans} span${p.spans === 1 ? '' : 's'}`));
+    row.append(
+      el(
+        'span',
+        'timeline-reward',
+        `total ${formatNumber(p.reward.total)} · rm ${formatNumber(p.reward.rm)} · ${p.spans} span${p.spans === 1 ? '' : 's'}`,
+      ),
+    );
     row.append(el('span', 'timeline-response', p.response));
     if (p.index !== anchor) row.append(preference(anchor, p.index, labels, act));
     else row.append(el('span', 'anchor-note', 'this record'));

@@ -59,7 +59,9 @@ export class Toolbar {
     this.stepOut = el('output', 'step-value');
     this.allSteps = el('input', 'all-steps');
     this.allSteps.type = 'checkbox';
-    this.allSteps.addEventListener('change', () => this.on.step(this.allSteps.checked ? null : (this.steps[Number(this.scrubber.value)] ?? null)));
+    this.allSteps.addEventListener('change', () =>
+      this.on.step(this.allSteps.checked ? null : (this.steps[Number(this.scrubber.value)] ?? null)),
+    );
     stepBox.append(this.scrubber, this.stepOut, labelWrap(this.allSteps, 'all steps'));
 
     this.sort = select('sort', 'Sort by', SORTS);
