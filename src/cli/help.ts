@@ -166,6 +166,29 @@ options:
   --python PATH     interpreter whose folder goes first on PATH (its torchrun)
   -h, --help        this help
 `,
+  labels: `usage: fact-rlhf labels export RUN_DIR [--out FILE]
+
+Exports the human labels saved by the sample inspector as files the next reward-model round reads:
+preference pairs (two responses to one prompt, the better one named) in the LLaVA-RLHF format of
+data.preference, their facts for data.facts, and the hallucinated spans marked by hand.
+
+reads:
+  RUN_DIR/labels/preferences.jsonl, RUN_DIR/labels/spans.jsonl (append-only; the last line for a
+  record or pair wins; corrupt lines are skipped and reported)
+
+writes (the folder of --out, default RUN_DIR/labels/):
+  preferences.json        [{id, image, conversations, output_1, output_2, preference, hallucination,
+                          caption_type}]: data.preference of an rm config
+  facts.json              pair id → the sample's facts: data.facts
+  spans.json              [{key, step, prompt_id, response, spans: [[start, end, label]], source}]
+  Images are named relative to the run folder: set data.image_folder to RUN_DIR.
+  stdout: where each file went and how many pairs; exit 1 when no pair is labelled (no
+  preferences.json written), 2 on bad input.
+
+options:
+  --out FILE        where preferences.json goes (facts.json and spans.json go beside it)
+  -h, --help        this help
+`,
 };
 
 /** The help of `command`, or undefined when it has none here (its own handler may answer). */

@@ -18,6 +18,7 @@ import { chooseEvalTarget, EvalTargetError, type EvalChoice } from '../runs/eval
 import { runRuns } from './runs';
 import { planResume } from './resumeRun';
 import { runLaunchScript } from './launchScriptCmd';
+import { runLabels } from './labels';
 
 const USAGE = `usage: fact-rlhf <command> [options]
 
@@ -39,6 +40,8 @@ commands:
   resume RUN_DIR    continue a run from its latest checkpoint (stage and config from its run.json)
   launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR]
                     print the torchrun command line or sbatch script a launch would run (runs nothing)
+  labels export RUN_DIR [--out FILE]
+                    the human labels of a run's samples as a preference file for the rm stage
 
 run options:
   --python PATH     Python interpreter (default: $FACT_RLHF_PYTHON, the tool's .venv, ./.venv, python3)
@@ -247,6 +250,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'metrics') return runMetrics(rest);
     if (command === 'runs') return runRuns(rest);
     if (command === 'launch-script') return runLaunchScript(rest, toolRoot());
+    if (command === 'labels') return runLabels(rest);
     if (command === 'resume') {
       let plan;
       try {

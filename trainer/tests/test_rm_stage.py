@@ -19,7 +19,7 @@ from fact_rlhf.data.llava_json import facts_for, load_facts, load_preferences
 from fact_rlhf.models.stack import ModelStack
 from fact_rlhf.rm.pairwise import evaluate_pairs
 from fact_rlhf.rm.scoring import rm_text
-from fact_rlhf.rm.train import run_rm, split_pairs
+from fact_rlhf.rm.train import facts_coverage, run_rm, split_pairs
 from fact_rlhf.stages.loading import load_source
 from fact_rlhf.stages.sources import resolve_policy, resolve_reward
 from run_helpers import read_events, statuses, uncatalogued, valid_events
@@ -36,6 +36,9 @@ def test_metrics_held_out_evaluation_and_checkpoints(rm_run: Path) -> None:
     assert statuses(events) == ["starting", "running", "finished"]
     steps = metrics(rm_run)
     assert sorted(steps) == list(range(1, 7))  # 3 epochs × 16 training pairs / 8 per step
+    data_line = next(e["message"] for e in events if e["type"] == "log" and e["message"].startswith("data: "))
+    assert data_line.startswith("data: 15 training pairs, 9 held out (builtin:shapes); facts for 24 of 24 pairs; model: ")
+    assert not [e for e in events if e["type"] == "log" and e["level"] == "warning"]
     for s, values in steps.items():
         assert {"rm/loss", "rm/accuracy", "rm/learning_rate", "rm/mean_score"} <= set(values)
         assert ("rm/eval_accuracy" in values) == (s in (2, 4, 6)), s
@@ -98,6 +101,17 @@ def test_fact_augmentation_puts_shuffled_captions_or_rationales_in_the_suffix(rm
     assert facts_for(facts_map, "q1", image, caption_type=1) == ["a caption"]
     assert facts_for(facts_map, "q1", image, caption_type=6) == ["a caption"]
     assert facts_for({image.name: ["a caption"]}, "q1", image, caption_type=2) == ["a caption"]  # no rationale: captions
+
+
+def test_pairs_without_facts_are_counted_and_warned_about_when_fact_augmentation_is_on(rm_run: Path) -> None:
+    world = rm_run / "world"
+    pairs = load_preferences(world / "preference.json", world / "images", load_facts(world / "facts.json"))[:4]
+    assert facts_coverage(pairs, True) == ("; facts for 4 of 4 pairs", None)
+    pairs[1].facts = []
+    note, warning = facts_coverage(pairs, True)
+    assert note == "; facts for 3 of 4 pairs"
+    assert warning is not None and "fact_augmentation is on but 1 of 4 preference pairs have no facts" in warning
+    assert facts_coverage(pairs, False) == ("", None)  # the plain baseline reads no facts
 
 
 def test_a_stopped_run_resumes_with_the_same_metrics(rm_run: Path, tmp_path: Path) -> None:

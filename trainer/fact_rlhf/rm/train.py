@@ -242,6 +242,22 @@ class RewardTrainer(Stage):
         return self.loop.train(self, saved=latest_checkpoint(self.checkpoints) is not None)
 
 
+def facts_coverage(pairs: list[PreferencePair], augment: bool) -> tuple[str, str | None]:
+    """How many pairs found facts, for the data line, and a warning when fact augmentation is on
+    and some found none: facts_for falls back to no facts silently, so a data.facts keyed
+    differently from the pairs would train a plain RM that claims to be fact-augmented."""
+    if not augment:
+        return "", None
+    missing = sum(1 for p in pairs if not p.facts)
+    note = f"; facts for {len(pairs) - missing} of {len(pairs)} pairs"
+    if not missing:
+        return note, None
+    return note, (
+        f"reward_model.fact_augmentation is on but {missing} of {len(pairs)} preference pairs have no facts "
+        "(data.facts is looked up by record id, then image file name, then image stem): their critique lists none"
+    )
+
+
 def _note(text: str) -> str:
     return f"; {text}" if text else ""
 
@@ -270,7 +286,10 @@ def run_rm(config: dict[str, Any], run: RunDirectory, device: str, resume: bool,
     if source.policy_adapter is not None:
         say(run, f"model.policy {source.given} is an rl_init policy: the reward model is trained on its SFT base", "warning")
         source = source.base
-    say(run, f"data: {len(train_pairs)} training pairs, {len(eval_pairs)} held out ({data.source}); model: {source.given}")
+    facts_note, facts_warning = facts_coverage(data.pairs, hyper.fact_augmentation)
+    say(run, f"data: {len(train_pairs)} training pairs, {len(eval_pairs)} held out ({data.source}){facts_note}; model: {source.given}")
+    if facts_warning:
+        say(run, facts_warning, "warning")
     run.phase("model")
     stack, codec = reward_stack(config, source, device)
     trainer = RewardTrainer(stack, codec, train_pairs, eval_pairs, hyper, run, seed, base_record(source), stop.check())
