@@ -1,8 +1,7 @@
 // The host end of the sample inspector for the browser tests and the first-screen bench: the
 // extension's real HostChannel answering the page's requests from a SampleSource (the host data
-// layer), with image paths turned into URLs the test server serves (asWebviewUri's part).
-// The human-label store is an in-memory stand-in (the host's label files are another module): it
-// answers labelSpans / labelPreference the way the contract says, so the view's side can be tested.
+// layer) and the run's real LabelStore (labels/ in the run folder), with image paths turned into
+// URLs the test server serves (asWebviewUri's part).
 import type { Page } from 'playwright-core';
 import { HostChannel } from '../../src/editor/webviews/channel';
 import {
@@ -14,6 +13,7 @@ import {
   type ScoreResult,
   type SourceSummary,
 } from '../../src/protocol/webviews/sampleInspector';
+import { LabelStore, recordKey } from '../../src/runs/labels/labelStore';
 import type { SampleSource } from '../../src/runs/samples/types';
 import { sendRawToView } from './harness';
 
@@ -31,7 +31,10 @@ export interface InspectorHost {
   rendered: InspectorRenderedMessage[];
   /** Every query the page asked (offset, limit): what the virtual list fetched. */
   queries: { offset: number; limit: number }[];
+  /** The labels as the view was last told them. */
   labels: LabelsState;
+  /** Where exportPreferences wrote (the host's save dialog picks the path; here: labels/ of the run). */
+  exported: { path: string | null; pairs: number }[];
   log: string[];
   summary(): SourceSummary;
   /** Give this to openView as its host. */
@@ -41,6 +44,32 @@ export interface InspectorHost {
 export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
   let page: Page | undefined;
   let other: SampleSource | null = null;
+  const runDir = opts.source.info().runDir;
+  const store = runDir === null ? null : new LabelStore(runDir);
+  /** Record key → index in the source: built on the first label request (the test runs are small). */
+  let keys: Map<string, number> | undefined;
+  const labelsState = async (): Promise<LabelsState> => {
+    if (!store) return { spans: {}, pairs: [] };
+    if (!keys) {
+      keys = new Map();
+      for (let i = 0; i < opts.source.info().total; i++) {
+        const r = await opts.source.record(i);
+        if (r) keys.set(recordKey(r), i);
+      }
+    }
+    const map = keys;
+    host.labels = store.state((k) => map.get(k));
+    return host.labels;
+  };
+  const recordAt = async (index: number): Promise<InspectorRecord> => {
+    const r = await opts.source.record(index);
+    if (!r) throw new Error(`no record ${index} in ${opts.source.info().path}`);
+    return r;
+  };
+  const needStore = (): LabelStore => {
+    if (!store) throw new Error('labels need a run folder');
+    return store;
+  };
   const toWire = (r: InspectorRecord): InspectorRecord => ({ ...r, image: r.image === null ? null : opts.fileUri(r.image) });
   const summary = (): SourceSummary => {
     const info = opts.source.info();
@@ -62,6 +91,7 @@ export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
     rendered: [],
     queries: [],
     labels: { spans: {}, pairs: [] },
+    exported: [],
     log: [],
     summary,
     channel: new HostChannel({
@@ -88,17 +118,19 @@ export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
           const records = at === null ? promptIds.map(() => null) : await other.recordsFor(at, promptIds);
           return { step: at, title: opts.compareWith?.title ?? null, records: records.map((r) => r && toWire(r)) };
         },
-        labelSpans: ({ index, spans }) => {
-          host.labels = { ...host.labels, spans: { ...host.labels.spans, [String(index)]: spans } };
-          return { labels: host.labels };
+        labelSpans: async ({ index, spans }) => {
+          needStore().setSpans(await recordAt(index), spans);
+          return { labels: await labelsState() };
         },
-        labelPreference: ({ a, b, preferred }) => {
-          const pairs = host.labels.pairs.filter((p) => !((p.a === a && p.b === b) || (p.a === b && p.b === a)));
-          if (preferred !== null) pairs.push({ a, b, preferred });
-          host.labels = { ...host.labels, pairs };
-          return { labels: host.labels };
+        labelPreference: async ({ a, b, preferred }) => {
+          needStore().setPreference(await recordAt(a), await recordAt(b), preferred);
+          return { labels: await labelsState() };
         },
-        exportPreferences: () => ({ path: null, pairs: host.labels.pairs.length }),
+        exportPreferences: () => {
+          const r = needStore().exportPreferences();
+          host.exported.push({ path: r.path, pairs: r.pairs });
+          return { path: r.path, pairs: r.pairs };
+        },
         score: async ({ index, response }) => {
           if (!opts.score) throw new Error('no reward model export is configured');
           return opts.score(index, response);

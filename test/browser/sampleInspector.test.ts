@@ -170,10 +170,19 @@ test('the sample inspector on a real run folder', async (t) => {
     copyFileSync(join(runDir, 'samples', name), join(otherDir, 'samples', name));
   }
   const otherRecords = fileRecords.filter((r) => otherSteps.includes(r.step));
+  const scored: { index: number; response: string }[] = [];
   const host = inspectorHost({
     source,
     fileUri: server.fileUri,
     compareWith: { title: 'every other step', source: openSampleSource(otherDir) },
+    // A stand-in for the reward scorer (onnxruntime on an exported RM, tested end to end in
+    // test/protocol/scoring.test.ts; its host wiring is #12's): deterministic numbers from the text,
+    // and an error for an empty response, so the view's debounce, display and error path can be checked.
+    score: (index, response) => {
+      scored.push({ index, response });
+      if (response.trim() === '') throw new Error('empty response');
+      return { withFacts: response.length / 10, withoutFacts: response.length / 20 };
+    },
   });
   const pageErrors: string[] = [];
   const page = await openView(browser, server.url, DARK_THEME, { width: 900, height: 760 }, (m, p) => host.receive(m, p));
@@ -385,6 +394,33 @@ test('the sample inspector on a real run folder', async (t) => {
     assert.match((await page.textContent(`.card[data-index="${second}"] .badge.pref`)) ?? '', new RegExp(`preferred over #${first}`));
     await page.keyboard.press('Escape');
     assert.equal(await page.isVisible('.timeline'), false);
+
+    // Export: the real label store writes the pair for the rm stage; the view says where.
+    await page.click('button.export');
+    await until('export', () => host.exported.length === 1);
+    assert.equal(host.exported[0].pairs, 1);
+    assert.ok(host.exported[0].path?.startsWith(join(runDir, 'labels')), host.exported[0].path ?? 'null');
+    await page.waitForFunction(() => /Exported 1 preference pair to /.test(document.querySelector('.status')?.textContent ?? ''));
+  });
+
+  await t.test('reveal jumps to a step; a summary that grew keeps the position and selection', async () => {
+    const r = await renderedAfter(host, () => {
+      host.channel.notify({ type: 'reveal', step: steps[1] });
+      return Promise.resolve();
+    });
+    assert.equal(r.step, steps[1]);
+    await page.focus('.list');
+    await renderedAfter(host, () => page.keyboard.press('j'));
+    const before = await shownCards(page);
+    const queries0 = host.queries.length;
+    const grown = await renderedAfter(host, () => {
+      host.channel.notify({ type: 'summary', summary: { ...host.summary(), total: fileRecords.length + 1, live: true } });
+      return Promise.resolve();
+    });
+    assert.ok(host.queries.length > queries0, 'the view asked again');
+    assert.equal(grown.step, steps[1]);
+    assert.deepEqual(await shownCards(page), before, 'same records, same selection');
+    assert.match((await page.textContent('.source')) ?? '', /live/);
   });
 
   await t.test('mark selected text as hallucinated, then clear it by clicking the mark', async () => {
@@ -447,6 +483,29 @@ test('the sample inspector on a real run folder', async (t) => {
       const at = otherRecords.findIndex((r) => r.step === near && r.prompt_id === mine.prompt_id);
       assert.equal(s.other, at < 0 ? null : String(at), `record ${s.index}: the other run's record of prompt ${mine.prompt_id}`);
     }
+  });
+
+  await t.test('edit & score: debounced what-if score with and without facts, errors inline', async () => {
+    const card = (await shownCards(page))[0];
+    await page.click(`.card[data-row="${card.row}"] button.edit-score`);
+    const area = `.card[data-row="${card.row}"] textarea.response-edit`;
+    await page.waitForSelector(area);
+    assert.equal(await page.inputValue(area), fileRecords[card.index].response);
+    const n0 = scored.length;
+    await page.fill(area, '');
+    await page.type(area, 'a red circle', { delay: 20 });
+    await page.waitForFunction(
+      (sel) => /with facts 1\.2 · without facts 0\.6 · difference \+0\.6/.test(document.querySelector(sel)?.textContent ?? ''),
+      `.card[data-row="${card.row}"] .score-out`,
+    );
+    assert.deepEqual(scored.slice(n0), [{ index: card.index, response: 'a red circle' }], 'one request after typing stopped');
+    await page.fill(area, '   ');
+    await page.waitForFunction(
+      (sel) => /Could not score: empty response/.test(document.querySelector(sel)?.textContent ?? ''),
+      `.card[data-row="${card.row}"] .score-out`,
+    );
+    await page.click(`.card[data-row="${card.row}"] button.edit-score`);
+    await page.waitForSelector(`.card[data-row="${card.row}"] .card-main .response`);
   });
 
   assert.deepEqual(pageErrors, [], 'no page errors');

@@ -7,7 +7,7 @@ import type { InspectorRecord, QueryParams, QueryResult } from '../../src/protoc
 import { MAX_PAGE } from '../../src/protocol/webviews/sampleInspector';
 import { pagesFor, rowRange, scrollToShow } from '../../webview/sample-inspector/virtualWindow';
 import { RecordPages } from '../../webview/sample-inspector/recordPages';
-import { barExtent } from '../../webview/sample-inspector/rewardBar';
+import { barExtent } from '../../webview/sample-inspector/rewardParts';
 import { formatNumber, MISSING } from '../../webview/sample-inspector/format';
 
 test('rowRange: the rows in the viewport plus overscan, clamped to the list', () => {

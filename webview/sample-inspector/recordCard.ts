@@ -5,7 +5,8 @@ import type { InspectorRecord, RewardParts, ScoreResult, Span } from '../../src/
 import { button, el } from '../shared/dom';
 import { formatNumber, MISSING, signed } from './format';
 import { markedResponse } from './responseText';
-import { PART_TITLES, REWARD_PARTS, rewardBar } from './rewardBar';
+import { rewardBar } from './rewardBar';
+import { PART_TITLES, REWARD_PARTS } from './rewardParts';
 
 /** The other run's record for this one's prompt: undefined while asked for. */
 export interface CompareCell {

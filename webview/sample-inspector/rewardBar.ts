@@ -4,33 +4,9 @@
 import type { RewardParts } from '../../src/protocol/webviews/sampleInspector';
 import { svg } from '../shared/dom';
 import { formatNumber } from './format';
-
-/** The additive parts, in stacking order (total is their sum, drawn as a tick). */
-export const REWARD_PARTS = ['rm', 'eos_penalty', 'length', 'symbolic', 'kl'] as const satisfies readonly (keyof RewardParts)[];
-
-export const PART_TITLES: Record<keyof RewardParts, string> = {
-  rm: 'rm',
-  eos_penalty: 'eos penalty',
-  length: 'length',
-  symbolic: 'symbolic',
-  kl: 'kl',
-  total: 'total',
-};
+import { PART_TITLES, REWARD_PARTS } from './rewardParts';
 
 const HEIGHT = 10;
-
-/** How far the bar reaches from zero either way: what the shared scale must cover. */
-export function barExtent(reward: RewardParts): number {
-  let pos = 0;
-  let neg = 0;
-  for (const k of REWARD_PARTS) {
-    const v = reward[k];
-    if (v === undefined) continue;
-    if (v > 0) pos += v;
-    else neg -= v;
-  }
-  return Math.max(pos, neg, Math.abs(reward.total ?? 0));
-}
 
 export function rewardBar(reward: RewardParts, label: string): SVGSVGElement {
   const root = svg('svg', { class: 'reward-bar', preserveAspectRatio: 'none', role: 'img' });
