@@ -508,6 +508,10 @@ test('the sample inspector on a real run folder', async (t) => {
     await page.waitForSelector(`.card[data-row="${card.row}"] .card-main .response`);
   });
 
+  // For a look by eye (CI keeps test-results/).
+  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, 'test-results', 'sample-inspector.png') });
+
   assert.deepEqual(pageErrors, [], 'no page errors');
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'no CSP violations');
   await page.context().close();

@@ -95,7 +95,6 @@ export function recordCard(m: CardModel, act: CardActions): Card {
   main.append(head);
 
   main.append(labelled('prompt', 'Prompt', r.prompt ?? MISSING));
-  main.append(factsList(r.facts));
 
   const spans = m.humanSpans ?? r.hallucination?.spans ?? [];
   const source = m.humanSpans ? 'human' : 'judge';
@@ -129,9 +128,15 @@ export function recordCard(m: CardModel, act: CardActions): Card {
   const extra = Object.entries(r.extra);
   if (extra.length > 0) {
     const list = el('dl', 'extra');
-    for (const [k, v] of extra) list.append(el('dt', '', k), el('dd', '', formatNumber(v)));
+    for (const [k, v] of extra) {
+      const term = el('div', 'term');
+      term.append(el('dt', '', k), el('dd', '', formatNumber(v)));
+      list.append(term);
+    }
     main.append(list);
   }
+  // Facts last: the response and its reward are what a row is read for; long fact lists scroll.
+  main.append(factsList(r.facts));
 
   if (m.compare !== 'off') {
     root.classList.add('with-compare');
@@ -212,10 +217,14 @@ function rewardBlock(reward: RewardParts, advantage: number | null, label: strin
   const bar = rewardBar(reward, label);
   root.append(bar);
   const nums = el('dl', 'reward-parts');
-  for (const k of [...REWARD_PARTS, 'total' as const]) {
-    nums.append(el('dt', `part-key part-${k}`, PART_TITLES[k]), el('dd', `part-value value-${k}`, formatNumber(reward[k])));
-  }
-  nums.append(el('dt', 'part-key', 'advantage'), el('dd', 'part-value value-advantage', formatNumber(advantage)));
+  const pair = (key: string, title: string, value: number | null | undefined): void => {
+    // A <div> per term keeps each name with its number when the line wraps.
+    const term = el('div', 'term');
+    term.append(el('dt', `part-key part-${key}`, title), el('dd', `part-value value-${key}`, formatNumber(value)));
+    nums.append(term);
+  };
+  for (const k of [...REWARD_PARTS, 'total' as const]) pair(k, PART_TITLES[k], reward[k]);
+  pair('advantage', 'advantage', advantage);
   root.append(nums);
   return { root, bar };
 }

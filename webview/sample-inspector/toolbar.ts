@@ -102,7 +102,9 @@ export class Toolbar {
     const filterBox = el('div', 'group');
     filterBox.append(this.caption, labelWrap(this.hallucinated, 'hallucinated only'), this.search);
     const labelBox = el('div', 'group');
-    labelBox.append(labelWrap(this.labelInput, 'mark as'), this.compareBtn, exportBtn);
+    const markAs = el('label', 'mark-as');
+    markAs.append(el('span', '', 'mark as'), this.labelInput);
+    labelBox.append(markAs, this.compareBtn, exportBtn);
     this.root.append(stepBox, sortBox, filterBox, labelBox);
   }
 
