@@ -324,6 +324,18 @@ test('the sample inspector on a real run folder', async (t) => {
     assert.equal(last.at(-1)?.index, total - 1);
     assert.ok(last.length < total);
     assert.ok(host.queries.every((q) => q.limit <= MAX_PAGE));
+    // Scrolling back up adds rows above the ones kept: the DOM (and so Tab) stays in row order.
+    await renderedAfter(host, () =>
+      page.evaluate(() => {
+        (document.querySelector('.list') as PageNode).scrollTop -= 900;
+      }),
+    );
+    const domRows = await page.$$eval('.card', (els) => els.map((e) => Number((e as unknown as PageNode).dataset.row)));
+    assert.deepEqual(
+      domRows,
+      [...domRows].sort((a, b) => a - b),
+    );
+    assert.ok(domRows[0] < last[0].row, 'rows were added above');
     await renderedAfter(host, () => page.uncheck('input.all-steps'));
   });
 

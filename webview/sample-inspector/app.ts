@@ -279,7 +279,7 @@ export class InspectorApp {
         const card = this.buildCard(record, row, matching);
         card.root.style.top = `${row * ROW_HEIGHT}px`;
         if (shown) shown.card.root.replaceWith(card.root);
-        else this.listEl.append(card.root);
+        else this.listEl.insertBefore(card.root, this.nextCard(row, range.end));
         shown = { index: record.index, key, card };
         this.cards.set(row, shown);
         changed = true;
@@ -303,6 +303,15 @@ export class InspectorApp {
       this.renderPending = false;
       this.host.post({ type: 'rendered', step: this.query.step, first: range.first, shown: range.end - range.first, matching });
     }
+  }
+
+  /** The card of the first row after `row` in the DOM: rows stay in DOM order, so Tab follows the list. */
+  private nextCard(row: number, end: number): HTMLElement | null {
+    for (let r = row + 1; r < end; r++) {
+      const shown = this.cards.get(r);
+      if (shown) return shown.card.root;
+    }
+    return null;
   }
 
   private queryKey(): ListQuery {
