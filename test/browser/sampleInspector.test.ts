@@ -52,7 +52,10 @@ interface FileRecord {
   step: number;
   prompt_id: string;
   image: string | null;
+  prompt: string;
   response: string;
+  facts: string[];
+  caption_type: number;
   reward: { total: number; rm: number };
   hallucination: { spans: Span[]; source: string } | null;
 }
@@ -291,6 +294,50 @@ test('the sample inspector on a real run folder', async (t) => {
       cards.filter((c) => c.selected).map((c) => c.row),
       [1],
     );
+  });
+
+  await t.test('caption type and text search filter (search debounced: one query for a burst of typing)', async () => {
+    await renderedAfter(host, () => page.check('input.all-steps'));
+    const type = fileRecords[0].caption_type;
+    const ofType = fileRecords.flatMap((f, i) => (f.caption_type === type ? [i] : []));
+    const r = await renderedAfter(host, () => page.selectOption('select.caption', String(type)));
+    assert.equal(r.matching, ofType.length);
+    assert.ok((await shownCards(page)).every((c) => c.step.includes(`caption type ${type}`)));
+    await renderedAfter(host, () => page.selectOption('select.caption', ''));
+
+    const word = fileRecords[3].response.split(' ')[0].toLowerCase();
+    const hits = fileRecords.filter((f) => [f.prompt, f.response, ...f.facts].some((x) => x.toLowerCase().includes(word))).length;
+    const queries0 = host.queries.length;
+    const found = await renderedAfter(host, () => page.type('input.search', word, { delay: 10 }));
+    assert.equal(found.matching, hits, `records containing "${word}"`);
+    assert.ok(host.queries.length - queries0 <= 2, `${host.queries.length - queries0} queries for one typed word`);
+    await renderedAfter(host, () => page.fill('input.search', ''));
+    await renderedAfter(host, () => page.uncheck('input.all-steps'));
+  });
+
+  await t.test('every control has an accessible name and is reachable with Tab', async () => {
+    const unnamed = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('button, input, select, textarea, [tabindex]'))
+        .filter((e) => {
+          const el = e as unknown as PageNode & {
+            getAttribute(n: string): string | null;
+            closest(s: string): PageNode | null;
+            tabIndex: number;
+          };
+          const named = el.getAttribute('aria-label') || (el.textContent ?? '').trim() || el.closest('label');
+          return !named && el.tabIndex >= 0;
+        })
+        .map((e) => (e as unknown as { outerHTML: string }).outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unnamed, []);
+    await page.focus('.scrubber');
+    const seen: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      seen.push(await page.evaluate(() => (document as unknown as { activeElement: { className: string } }).activeElement.className));
+    }
+    for (const c of ['all-steps', 'sort', 'direction', 'caption', 'hallucinated-only', 'search', 'mark-label', 'compare', 'export', 'list'])
+      assert.ok(seen.includes(c), `Tab reaches .${c} (${seen.join(' → ')})`);
   });
 
   await t.test('"hallucinated only" keeps the records with spans', async () => {
