@@ -219,7 +219,15 @@ export class InspectorApp {
     }
     this.host.saveState({ query: this.query });
     this.showQuery();
+    // Asked now rather than at the next frame: the first screen waits on this round trip.
+    if (!keep) this.askFirstScreen();
     this.schedule();
+  }
+
+  /** Before the host said how many rows match: the pages of the first screen. */
+  private askFirstScreen(): void {
+    const rows = Math.ceil(this.listEl.clientHeight / ROW_HEIGHT) + OVERSCAN;
+    this.pages.ensure(pagesFor(0, Math.max(1, rows), PAGE_SIZE), this.queryKey());
   }
 
   private showQuery(): void {
@@ -247,9 +255,7 @@ export class InspectorApp {
     const matching = this.pages.matching;
     const viewport = this.listEl.clientHeight;
     if (matching === null) {
-      // Not answered yet: ask for the first screen.
-      const rows = Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN;
-      this.pages.ensure(pagesFor(0, Math.max(1, rows), PAGE_SIZE), this.queryKey());
+      this.askFirstScreen();
       return;
     }
     this.spacer.style.height = `${matching * ROW_HEIGHT}px`;
