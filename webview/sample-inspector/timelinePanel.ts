@@ -28,7 +28,7 @@ export function timelinePanel(
   const close = button('close', 'Close', 'Close the prompt panel (Escape)');
   close.addEventListener('click', () => act.close());
   head.append(close);
-  panel.append(head, chart(points));
+  panel.append(head, chart(points, act.go));
 
   const list = el('ol', 'timeline-list');
   for (const p of points) {
@@ -74,8 +74,8 @@ function preference(anchor: number, other: number, labels: LabelsState, act: Tim
   return box;
 }
 
-/** total and rm over steps; a part a point lacks leaves a gap in its line. */
-function chart(points: TimelinePoint[]): SVGSVGElement {
+/** total and rm over steps; a part a point lacks leaves a gap in its line. A dot opens its record (the list below is the keyboard way). */
+function chart(points: TimelinePoint[], go: (p: TimelinePoint) => void): SVGSVGElement {
   const root = svg('svg', { class: 'timeline-chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
   root.setAttribute('aria-label', 'Total (blue) and rm (orange) reward of this prompt over steps');
   const values = points.flatMap((p) => [p.reward.total, p.reward.rm]).filter((v): v is number => v !== undefined);
@@ -94,7 +94,13 @@ function chart(points: TimelinePoint[]): SVGSVGElement {
     root.append(svg('polyline', { class: `line line-${key}`, points: pts.join(' ') }));
     for (const p of points) {
       const v = p.reward[key];
-      if (v !== undefined) root.append(svg('circle', { class: `dot dot-${key}`, cx: x(p.step), cy: y(v), r: 2 }));
+      if (v === undefined) continue;
+      const dot = svg('circle', { class: `dot dot-${key}`, cx: x(p.step), cy: y(v), r: 3 });
+      const title = svg('title');
+      title.textContent = `step ${p.step}: ${key} ${formatNumber(v)}`;
+      dot.append(title);
+      dot.addEventListener('click', () => go(p));
+      root.append(dot);
     }
   }
   return root;
