@@ -1,8 +1,11 @@
 // Bundles every part with esbuild: the extension host, the CLI, the language server (Node, CJS)
-// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node and tokenizers stay external: they load native .node files.
+// and each webview app (browser IIFE, plus its stylesheet). onnxruntime-node and tokenizers stay external: they load native .node files
+// (the VSIX carries them in dist/node_modules: scripts/stage-native.mjs).
 import * as esbuild from 'esbuild';
+import { rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME_PACKAGES } from './stage-native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -21,7 +24,7 @@ const node = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['vscode', 'onnxruntime-node', 'tokenizers'],
+  external: ['vscode', ...RUNTIME_PACKAGES],
 };
 
 const allBuilds = [
@@ -31,6 +34,13 @@ const allBuilds = [
   { ...node, entryPoints: ['src/scoring/worker.ts'], outfile: 'dist/scoring-worker.js' },
   { ...node, entryPoints: ['language-server/src/server.ts'], outfile: 'dist/language-server.js' },
   { ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/editor/suite/index.js', external: ['vscode', 'mocha'] },
+  // The Restricted Mode suite (runner --restricted): its own entry, run in an untrusted window.
+  {
+    ...node,
+    entryPoints: ['test/editor/suite/restricted.ts'],
+    outfile: 'dist/test/editor/suite/restricted.js',
+    external: ['vscode', 'mocha'],
+  },
   {
     ...common,
     platform: 'browser',
@@ -71,6 +81,10 @@ const allBuilds = [
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',') : null;
 const builds = only ? allBuilds.filter((b) => only.some((o) => b.entryPoints[0].includes(o))) : allBuilds;
+
+// A full build drops the runtime `npm run package` staged for the VSIX: the bundles built here load
+// onnxruntime-node and tokenizers from the repository's node_modules, never a copy older than npm ci's.
+if (!only) rmSync(join(root, 'dist', 'node_modules'), { recursive: true, force: true });
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

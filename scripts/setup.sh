@@ -16,6 +16,17 @@ fi
 
 bash scripts/setup-python.sh
 
+# The VSIX test (test/protocol/vsixScoring.test.ts) reads the package with Debian's unzip.
+if ! command -v unzip >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "setup: apt-get install unzip (VSIX test)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends unzip) >/dev/null
+  else
+    echo "setup: error: unzip is missing: install Debian's unzip package (sudo apt-get install unzip)" >&2
+    exit 1
+  fi
+fi
+
 if [[ "${FACT_RLHF_NEED_CHROMIUM:-1}" == 1 && ! -x /usr/bin/chromium ]]; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "setup: apt-get install chromium (webview tests)"

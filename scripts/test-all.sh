@@ -36,6 +36,20 @@ node_tests() { # label files...
   count_tap "$tap" "$label"
 }
 
+editor_run() { # label results-file runner-args...: one code-server run of test/editor/runner.mjs
+  local label="$1" res="$2" rc p f; shift 2
+  node test/editor/runner.mjs "$@"
+  rc=$?
+  if [[ -f "$res" ]]; then
+    p=$(node -p "require('./$res').passes ?? 0"); f=$(node -p "require('./$res').failures ?? 0")
+  else
+    p=0; f=1
+  fi
+  [[ $rc != 0 && "$f" == 0 ]] && f=1
+  passed=$((passed + p)); failed=$((failed + f))
+  if [[ "$f" != 0 || "$p" == 0 ]]; then failures+=("$label ($p passed, $f failed)"); [[ "$p" == 0 && "$f" == 0 ]] && failed=$((failed + 1)); fi
+}
+
 for tier in $tiers; do
   case "$tier" in
     static)
@@ -61,17 +75,13 @@ for tier in $tiers; do
     browser) node_tests browser test/browser/*.test.ts ;;
     editor)
       log "editor: extension tests in a real VS Code (code-server) in headless Chromium"
-      node test/editor/runner.mjs
-      rc=$?
-      res=test-results/editor-results.json
-      if [[ -f "$res" ]]; then
-        p=$(node -p "require('./$res').passes ?? 0"); f=$(node -p "require('./$res').failures ?? 0")
-      else
-        p=0; f=1
-      fi
-      [[ $rc != 0 && "$f" == 0 ]] && f=1
-      passed=$((passed + p)); failed=$((failed + f))
-      [[ "$f" != 0 || "$p" == 0 ]] && failures+=("editor ($p passed, $f failed)") && [[ "$p" == 0 && "$f" == 0 ]] && failed=$((failed + 1))
+      # No stale results or package: the Restricted Mode run below installs the VSIX this run builds.
+      rm -f test-results/editor-results.json test-results/editor-restricted-results.json fact-rlhf-studio.vsix
+      editor_run editor test-results/editor-results.json
+      log "editor: Restricted Mode (Workspace Trust on, the workspace untrusted)"
+      # The VSIX the run above packaged and installed; packaged anew only if that run made none.
+      vsix=(); [[ -f fact-rlhf-studio.vsix ]] && vsix=(--vsix fact-rlhf-studio.vsix)
+      editor_run "editor, Restricted Mode" test-results/editor-restricted-results.json --restricted "${vsix[@]}"
       ;;
     *) die "unknown tier $tier" ;;
   esac

@@ -10,8 +10,10 @@ import { registerCommands } from './editor/commands';
 import type { RunController } from './editor/runController';
 import { hasRememberedLiveRuns } from './editor/liveRuns';
 import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpreterCheck';
+import { restrictedModeNotices } from './editor/trust';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
+import type { ResponseScoring } from './editor/scoreResponse';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
 export interface FactRlhfApi {
@@ -25,6 +27,8 @@ export interface FactRlhfApi {
   validateConfig(uri: vscode.Uri): Promise<ValidateResult>;
   /** The last "the trainer cannot start" notice shown (interpreter check before a launch). */
   lastInterpreterNotice(): InterpreterNotice | undefined;
+  /** The Restricted Mode explanations shown so far (a launch refused in an untrusted workspace). */
+  restrictedModeNotices(): string[];
   /** The run status-bar item's text. */
   statusBarText(): string;
   /** Run folders the webviews may load from (their `localResourceRoots` beside the extension's own). */
@@ -100,6 +104,21 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       }
     }),
   );
+  // Score Response loads the scorer (and, on first use, its worker and model) only when run.
+  let scoring: Promise<ResponseScoring> | undefined;
+  const responseScoring = (): Promise<ResponseScoring> =>
+    (scoring ??= import('./editor/scoreResponse').then((m) => {
+      const s = new m.ResponseScoring(context, log, async () => {
+        const view = await runsView;
+        await view.reloadSources();
+        return view.model.runs().map((r) => r.info);
+      });
+      context.subscriptions.push(s);
+      return s;
+    }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('factRlhf.scoreResponse', async (arg?: unknown) => (await responseScoring()).run(arg)),
+  );
   if (hasRememberedLiveRuns(context)) void runs().then((c) => c.reattach());
 
   const clientStarted = new Promise<void>((resolve, reject) => {
@@ -144,6 +163,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       return validateConfig(client, uri);
     },
     lastInterpreterNotice,
+    restrictedModeNotices,
     activationMs: performance.now() - started,
   };
 }

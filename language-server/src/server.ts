@@ -310,6 +310,8 @@ connection.onInitialized(() => {
   setImmediate(safe('warm-up', undefined, () => warmUp()));
 });
 
+// The extension sends the resolved GPU size under this option's old name (the factRlhf.memoryPerGPU
+// setting, or the deprecated factRlhf.gpuMemoryGiB: src/editor/languageClient.ts).
 connection.onDidChangeConfiguration(
   safe('configuration', undefined, (change: { settings?: unknown }) => {
     const settings = change.settings as { factRlhf?: { gpuMemoryGiB?: unknown } } | undefined;

@@ -130,6 +130,38 @@ options:
   --json            one JSON array
   -h, --help        this help
 `,
+  samples: `usage: fact-rlhf samples RUN_DIR|FILE [--step N] [--sort KEY] [--asc] [--grep TEXT] [--hallucinated] [--limit K] [--json]
+
+Prints sample records: step, prompt id, caption type, the reward taken apart (— where the source has no
+such part), advantage, other named numbers (TRL reward functions, veRL extra fields), the prompt, the
+response with its hallucinated spans marked (bold red on a terminal, [[…]] otherwise) and the spans.
+
+reads:
+  RUN_DIR or RUN_DIR/samples/   our samples/step-N.jsonl (one record per line, as the trainer writes)
+  samples/step-N.jsonl          one step
+  rollouts/ or step_N.json      LLaVA-RLHF rollout dumps (rewards → rm)
+  DIR or <step>.jsonl           veRL rollout dumps (trainer.rollout_data_dir; score → total)
+  completions/ or completions_N.parquet  TRL GRPOTrainer completion tables (reward columns → extra)
+  The format is told from what is there. Peers have no prompt ids: the id shown is a hash of the
+  prompt text (text:…).
+
+writes:
+  nothing. stdout: the records, or with --json one JSON array of records (the inspector's model);
+  stderr: the step used when --step is not present (the nearest, the earlier on a tie), corrupt lines.
+
+options:
+  --step N          one step (the nearest present); default: every step
+  --sort KEY        total, rm, halluc (number of spans) or length (characters): highest first;
+                    records without the key last. Default: file order
+  --asc             lowest first
+  --grep TEXT       records whose prompt, response or facts contain TEXT (any case)
+  --hallucinated    records with at least one hallucinated span
+  --limit K         at most K records (default 10)
+  --json            JSON array of records
+  -h, --help        this help
+
+exit status: 0, or 2 on bad input (a path that is not sample files, a bad option).
+`,
   resume: `usage: fact-rlhf resume RUN_DIR [--python PATH]
 
 Continues a stopped or interrupted run from its latest checkpoint: the same as
@@ -144,6 +176,24 @@ writes:
 
 options:
   --python PATH     Python interpreter
+  -h, --help        this help
+`,
+  pipeline: `usage: fact-rlhf pipeline CONFIG [--json]
+
+The experiment form's pipeline strip: SFT → reward model → rl_init → PPO → eval, each stage with the
+state of its newest run of this config (not run, running with progress, finished with its headline
+figure, failed with the trainer's error, stopped, interrupted) and how many runs it has.
+
+reads:
+  CONFIG and its \`extends\` chain (name, output_dir); the run folders under the output folder named
+  for this config (run.json, events.jsonl), including runs started with a derived config of it
+  (launch-config.yaml in the run folder, written by "Run from here")
+
+writes:
+  nothing. stdout: one line per stage, or with --json one object {configPath, stages: [...]}.
+
+options:
+  --json            one JSON object
   -h, --help        this help
 `,
   'launch-script': `usage: fact-rlhf launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR] [--python PATH]

@@ -14,10 +14,12 @@ import { chooseResumeRun, ResumeError } from './resume';
 import { runScore } from './score';
 import { runHealth } from './health';
 import { runMetrics } from './metrics';
+import { runSamples } from './samples';
 import { chooseEvalTarget, EvalTargetError, type EvalChoice } from '../runs/evalTarget';
 import { runRuns } from './runs';
 import { planResume } from './resumeRun';
 import { runLaunchScript } from './launchScriptCmd';
+import { runPipeline } from './pipeline';
 import { runLabels } from './labels';
 
 const USAGE = `usage: fact-rlhf <command> [options]
@@ -35,9 +37,13 @@ commands:
   health PATH       training-health rules on a run folder or log; --json; --config FILE (its monitor:
                     thresholds); exit 1 on an alarm, 0 healthy, 2 bad input
   metrics PATH      each metric's count, first and last value (run folder, TensorBoard log, JSONL); --json
+  samples PATH      sample records of a run (or LLaVA-RLHF, veRL, TRL sample files) with reward parts
+                    and hallucinated spans marked; --step N, --sort total|rm|halluc|length, --limit K, --json
   runs [DIR]        the runs under DIR (a run folder, an output folder, or a folder of configs) with
                     status, stage, progress, headline figure and age; --json
   resume RUN_DIR    continue a run from its latest checkpoint (stage and config from its run.json)
+  pipeline CONFIG   the config's pipeline SFT → reward model → rl_init → PPO → eval: each stage's
+                    state from its runs, progress, headline figure or error; --json
   launch-script CONFIG --backend torchrun|slurm [--gpus N] [--stage S] [--run-dir DIR]
                     print the torchrun command line or sbatch script a launch would run (runs nothing)
   labels export RUN_DIR [--out FILE]
@@ -249,7 +255,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'health') return runHealth(rest);
     if (command === 'metrics') return runMetrics(rest);
     if (command === 'runs') return runRuns(rest);
+    if (command === 'samples') return await runSamples(rest);
     if (command === 'launch-script') return runLaunchScript(rest, toolRoot());
+    if (command === 'pipeline') return runPipeline(rest);
     if (command === 'labels') return runLabels(rest);
     if (command === 'resume') {
       let plan;

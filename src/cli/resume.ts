@@ -2,12 +2,12 @@
 // without it, the newest run of the same config and stage (named by runNaming, under the config's
 // output folder) that has one. Checked before anything is created or started: the trainer would
 // otherwise find out only after a fresh run folder was made.
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { RunManifest, Stage } from '../protocol';
 import { MANIFEST_FILE, readManifest } from '../runs/runDirectory';
 import { LATEST_CHECKPOINT, latestCheckpoint } from '../runs/runCatalog';
-import { defaultRunDirectory, runFolderPrefix } from '../runs/runNaming';
+import { configOutputDir, runsOfConfig } from '../runs/configRuns';
 
 /** The trainer's pointer to the checkpoint a resume continues from (checkpoint.py `LATEST`). */
 const LATEST = LATEST_CHECKPOINT;
@@ -59,26 +59,13 @@ export function chooseResumeRun(opts: Options): ResumeChoice {
     throw new ResumeError('--resume: an eval run has no checkpoint to continue from; run `fact-rlhf eval CONFIG` again without --resume');
   if (opts.runDir) return explicitRun(resolve(opts.runDir), opts.stage);
   const configPath = resolve(opts.configPath);
-  const outputDir = dirname(defaultRunDirectory(configPath, opts.stage, opts.outputDir));
-  const prefix = `${runFolderPrefix(configPath, opts.stage)}-`;
-  let names: string[] = [];
-  try {
-    names = readdirSync(outputDir);
-  } catch {
-    // no output folder yet: no runs
-  }
-  const candidates: Array<{ dir: string; started: number; checkpoint?: string; live: boolean }> = [];
-  for (const name of names) {
-    // `<name>-<stage>-<timestamp>[-N]`: the rest after the prefix is the timestamp and suffix only,
-    // so `tiny` does not pick up the runs of a config named `tiny-ppo`.
-    if (!name.startsWith(prefix) || !/^\d[\d_.-]*$/.test(name.slice(prefix.length))) continue;
-    const dir = join(outputDir, name);
-    const m = manifestOf(dir);
-    if (!m || m.stage !== opts.stage) continue;
-    if (m.config_path && resolve(m.config_path) !== configPath) continue; // another config of the same name
-    candidates.push({ dir, started: m.started, checkpoint: latestCheckpoint(dir), live: isLive(m) });
-  }
-  candidates.sort((a, b) => b.started - a.started);
+  const outputDir = configOutputDir(configPath, opts.stage, opts.outputDir);
+  const candidates = runsOfConfig(configPath, opts.stage, opts.outputDir).map(({ dir, manifest: m }) => ({
+    dir,
+    started: m.started,
+    checkpoint: latestCheckpoint(dir),
+    live: isLive(m),
+  }));
   const usable = candidates.find((c) => c.checkpoint && !c.live);
   if (!usable) {
     const what = `${opts.stage} run of ${basename(configPath)}`;

@@ -2,11 +2,11 @@
 // stage, progress and headline figure. DIR may be a run folder, an output folder holding run
 // folders, or a folder of experiment configs (their output folders are listed, as the runs view does).
 import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatAge } from '../runs/duration';
 import { RunCatalog, type RunInfo } from '../runs/runCatalog';
 import { MANIFEST_FILE, listRunDirectories } from '../runs/runDirectory';
-import { defaultRunDirectory } from '../runs/runNaming';
+import { configOutputDir } from '../runs/configRuns';
 
 const CONFIG_SUFFIX = '.rlhf.yaml';
 const SKIP = new Set(['node_modules', '.git', '.venv', 'dist']);
@@ -26,11 +26,6 @@ export function findConfigs(dir: string, depth = 3): string[] {
     else if (e.isDirectory() && depth > 0 && !SKIP.has(e.name) && !e.name.startsWith('.')) out.push(...findConfigs(full, depth - 1));
   }
   return out;
-}
-
-/** A config's output folder, as runNaming resolves it (its `output_dir`, following `extends`). */
-export function configOutputDir(configPath: string): string {
-  return dirname(defaultRunDirectory(configPath, 'ppo'));
 }
 
 /** The run folders DIR stands for, de-duplicated, newest first within each output folder. */

@@ -17,7 +17,6 @@ export interface StartedRun {
 /** Commands whose capability has not landed yet: they say so instead of doing nothing. */
 const NOT_YET: Record<string, string> = {
   'factRlhf.openSamples': 'Open Samples',
-  'factRlhf.scoreResponse': 'Score Response',
 };
 
 /** Commands that launch a training stage on a config (Evaluate, below, first decides what it evaluates). */
@@ -75,6 +74,8 @@ export function registerCommands(
 
   /** A QuickPick over the finished runs with checkpoints, newest first, the default marked. */
   const pickAndEvaluate = async (arg?: vscode.Uri): Promise<StartedRun | undefined> => {
+    // Before the picker: in Restricted Mode "no finished run, train one first" would mislead.
+    if (!launchAllowed()) return undefined;
     const uri = arg instanceof vscode.Uri ? arg : await pickConfig('eval');
     if (!uri) return undefined;
     const controller = await runs();

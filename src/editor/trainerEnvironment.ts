@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTrainerSetup, venvInterpreter } from '../runs/trainerSetup';
 import { pythonFromExtension } from './pythonExtension';
+import { trustedOrExplain } from './trust';
 
 export const SET_UP_TRAINER_ENVIRONMENT = 'factRlhf.setUpTrainerEnvironment';
 
@@ -40,10 +41,8 @@ export async function setUpTrainerEnvironment(
   context: vscode.ExtensionContext,
   log: () => vscode.LogOutputChannel,
 ): Promise<TrainerEnvironmentResult | undefined> {
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage('Fact-RLHF: setting up the trainer environment installs and runs code; trust the workspace first.');
+  if (!trustedOrExplain('Fact-RLHF: setting up the trainer environment installs and runs code; trust the workspace first.'))
     return undefined;
-  }
   const target = await chooseTarget(context);
   if (!target) return undefined;
   const script = vscode.Uri.joinPath(context.extensionUri, 'scripts', 'setup-python.sh').fsPath;

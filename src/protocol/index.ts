@@ -12,6 +12,7 @@ export type { RunManifest } from './generated/run-manifest';
 export type { ExperimentConfig } from './generated/experiment';
 export * from './webviews/rewardTraces';
 export * from './webviews/sampleInspector';
+export * from './webviews/experimentFormLaunch';
 // Types only: the LSP request objects (./lsp) carry a runtime dependency that the CLI and the
 // webviews, which import this index, must not pull in.
 export type { ValidateParams, ValidateResult, ValidationDiagnostic } from './lsp';

@@ -34,6 +34,8 @@ export interface StartOptions {
   /** `eval` only: a random `builtin:` model may be evaluated (--allow-random). */
   allowRandom?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Run under torchrun with this many processes on this node (the launch panel's torchrun backend). */
+  torchrunProcesses?: number;
   pollMs?: number;
   /** Grace period between SIGTERM and SIGKILL for this run (default: the manager's stopGraceMs). */
   stopTimeoutMs?: number;
@@ -461,6 +463,34 @@ export function trainerArgs(
   return args;
 }
 
+/**
+ * The interpreter's arguments: the trainer's own, or with `torchrunProcesses` the same under
+ * PyTorch's launcher (`python -m torch.distributed.run`, torchrun itself) on this node.
+ */
+export function trainerCommand(
+  opts: Pick<StartOptions, 'stage' | 'configPath' | 'resume' | 'evalCheckpoint' | 'allowRandom' | 'torchrunProcesses'>,
+  runDir: string,
+): string[] {
+  const trainer = trainerArgs(opts, runDir);
+  const n = opts.torchrunProcesses;
+  if (n === undefined) return trainer;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`torchrun processes must be a whole number of at least 1, got ${n}`);
+  return ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${n}`, ...trainer];
+}
+
+/** What a launch sets in the trainer's environment on top of the caller's (its nonce aside). */
+export function trainerEnvironment(
+  opts: Pick<StartOptions, 'trainerRoot' | 'schemaDir'>,
+  base: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  return {
+    PYTHONPATH: [opts.trainerRoot, base.PYTHONPATH].filter(Boolean).join(delimiter),
+    FACT_RLHF_SCHEMA_DIR: opts.schemaDir,
+    PYTHONUNBUFFERED: '1',
+    HF_HUB_OFFLINE: base.HF_HUB_OFFLINE ?? '1',
+  };
+}
+
 /** The trainer's lock file in a run folder (trainer/fact_rlhf/rundir.py LOCK_FILE). */
 const LOCK_FILE = '.lock';
 
@@ -501,15 +531,7 @@ export class RunManager {
     mkdirSync(runDir, { recursive: true });
     const runId = basename(runDir);
     const nonce = randomUUID();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...opts.env,
-      PYTHONPATH: [opts.trainerRoot, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
-      FACT_RLHF_SCHEMA_DIR: opts.schemaDir,
-      PYTHONUNBUFFERED: '1',
-      HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
-      [LAUNCH_NONCE_ENV]: nonce,
-    };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...trainerEnvironment(opts), [LAUNCH_NONCE_ENV]: nonce };
     // What earlier launches left (a --resume): history for the views, not this launch's result.
     const historyEnd = fileSize(eventsPath(runDir));
     const logPath = trainerLogPath(runDir);
@@ -517,7 +539,7 @@ export class RunManager {
     const logStart = fstatSync(logFd).size;
     let child: ChildProcess;
     try {
-      child = spawn(opts.python, trainerArgs(opts, runDir), {
+      child = spawn(opts.python, trainerCommand(opts, runDir), {
         env,
         cwd: runDir,
         // Output to a file, not pipes to this process: the trainer must outlive a window reload.

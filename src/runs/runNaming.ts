@@ -101,6 +101,11 @@ function folderName(naming: Naming, configPath: string, stage: Stage, stamp: str
   return fill(RULE.format, { name, stage, timestamp: stamp });
 }
 
+/** The experiment's name as runs are named by it: `name` (following `extends`), else the file's stem. */
+export function experimentName(configPath: string): string {
+  return readNaming(configPath).name || stem(configPath);
+}
+
 /** The run-folder name for `stage` up to its timestamp (`tiny-ppo-ppo`), as both sides name runs. */
 export function runFolderPrefix(configPath: string, stage: Stage): string {
   const marker = '\u0000';

@@ -26,6 +26,46 @@ export function runFolder(samplesFile: string): string {
   return basename(dirname(here)) === 'samples' ? dirname(dirname(here)) : dirname(here);
 }
 
+/** Whether `file` is a run's sample-record file: `samples/<name>.jsonl`. */
+export function isSamplesFile(file: string): boolean {
+  return basename(dirname(resolve(file))) === 'samples' && file.endsWith('.jsonl');
+}
+
+/**
+ * One sample-record line (1-based `lineNumber`) as a record to score; `base` is the run folder its
+ * image is relative to. Throws ScoringError naming the file, line and field; a blank line is null.
+ */
+export function parseScoreRecordLine(line: string, samplesFile: string, lineNumber: number, base: string, index = 0): ScoreRecord | null {
+  if (!line.trim()) return null;
+  const where = `${samplesFile}:${lineNumber}`;
+  let r: unknown;
+  try {
+    r = JSON.parse(line);
+  } catch (err) {
+    throw new ScoringError(`${where}: not JSON: ${(err as Error).message}`, samplesFile);
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r))
+    throw new ScoringError(`${where}: a sample record must be an object`, samplesFile);
+  const rec = r as Record<string, unknown>;
+  for (const key of ['prompt', 'response'] as const) {
+    if (typeof rec[key] !== 'string') throw new ScoringError(`${where}: \`${key}\` must be a str`, samplesFile);
+  }
+  if (!Array.isArray(rec.facts) || !rec.facts.every((f) => typeof f === 'string')) {
+    throw new ScoringError(`${where}: \`facts\` must be a list of strings`, samplesFile);
+  }
+  if (typeof rec.image !== 'string' || !rec.image)
+    throw new ScoringError(`${where}: the record has no image (the reward model needs one)`, samplesFile);
+  return {
+    index,
+    prompt_id: rec.prompt_id === undefined ? '' : String(rec.prompt_id),
+    step: Number.isInteger(rec.step) ? (rec.step as number) : null,
+    prompt: rec.prompt as string,
+    response: rec.response as string,
+    facts: rec.facts as string[],
+    image: isAbsolute(rec.image) ? rec.image : join(base, rec.image),
+  };
+}
+
 export function readScoreRecords(samplesFile: string): ScoreRecord[] {
   if (!existsSync(samplesFile)) throw new ScoringError(`--samples ${samplesFile}: file not found`, samplesFile);
   const base = runFolder(samplesFile);
@@ -33,34 +73,8 @@ export function readScoreRecords(samplesFile: string): ScoreRecord[] {
   readFileSync(samplesFile, 'utf8')
     .split(/\r?\n/)
     .forEach((line, i) => {
-      if (!line.trim()) return;
-      const where = `${samplesFile}:${i + 1}`;
-      let r: unknown;
-      try {
-        r = JSON.parse(line);
-      } catch (err) {
-        throw new ScoringError(`${where}: not JSON: ${(err as Error).message}`, samplesFile);
-      }
-      if (typeof r !== 'object' || r === null || Array.isArray(r))
-        throw new ScoringError(`${where}: a sample record must be an object`, samplesFile);
-      const rec = r as Record<string, unknown>;
-      for (const key of ['prompt', 'response'] as const) {
-        if (typeof rec[key] !== 'string') throw new ScoringError(`${where}: \`${key}\` must be a str`, samplesFile);
-      }
-      if (!Array.isArray(rec.facts) || !rec.facts.every((f) => typeof f === 'string')) {
-        throw new ScoringError(`${where}: \`facts\` must be a list of strings`, samplesFile);
-      }
-      if (typeof rec.image !== 'string' || !rec.image)
-        throw new ScoringError(`${where}: the record has no image (the reward model needs one)`, samplesFile);
-      out.push({
-        index: out.length,
-        prompt_id: rec.prompt_id === undefined ? '' : String(rec.prompt_id),
-        step: Number.isInteger(rec.step) ? (rec.step as number) : null,
-        prompt: rec.prompt as string,
-        response: rec.response as string,
-        facts: rec.facts as string[],
-        image: isAbsolute(rec.image) ? rec.image : join(base, rec.image),
-      });
+      const record = parseScoreRecordLine(line, samplesFile, i + 1, base, out.length);
+      if (record) out.push(record);
     });
   if (out.length === 0) throw new ScoringError(`--samples ${samplesFile}: no sample records`, samplesFile);
   return out;

@@ -2,12 +2,17 @@
 // Editor-tier tests: runs the extension's ordinary Mocha suite (dist/test/editor/suite/index.js)
 // inside a real VS Code build — code-server's server + workbench in headless Chromium — offline.
 //
-//   node test/editor/runner.mjs [--grep <regexp>] [--timeout-ms <n>] [--keep] [--vsix <file> | --dev]
+//   node test/editor/runner.mjs [--grep <regexp>] [--timeout-ms <n>] [--keep] [--vsix <file> | --dev] [--restricted]
 //
 // By default it tests what a user installs: `npm run package` builds the VSIX, `code-server
 // --install-extension` installs it into a fresh extensions folder, and the suite runs against that
 // installed copy. `--vsix <file>` installs a VSIX built elsewhere; `--dev` loads the development
 // folder instead (quicker while editing, but it can hide files missing from the package).
+//
+// `--restricted` runs the Restricted Mode suite (dist/test/editor/suite/restricted.js) with Workspace
+// Trust ON and the test workspace untrusted (a fresh user-data-dir trusts no folder); its results go
+// to test-results/editor-restricted-results.json (+ editor-restricted-*.log). The ordinary run turns
+// Workspace Trust off, so that every other test may launch training.
 //
 // Needs `npm ci`, `bash scripts/setup-code-server.sh` and `npm run build` first. Prints Mocha's
 // output, writes test-results/editor-results.json (+ editor-console.log, editor-server.log) and
@@ -37,14 +42,18 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
     vsix: { type: 'string' },
     dev: { type: 'boolean', default: false },
+    restricted: { type: 'boolean', default: false },
     // The defaults are this repository's extension and suite; the options exist to try the runner on
     // another extension.
     'extension-path': { type: 'string', default: ROOT },
-    'tests-path': { type: 'string', default: join(ROOT, 'dist/test/editor/suite/index.js') },
+    'tests-path': { type: 'string' },
     workspace: { type: 'string', default: join(ROOT, 'test/editor/workspace') },
-    results: { type: 'string', default: join(ROOT, 'test-results/editor-results.json') },
+    results: { type: 'string' },
   },
 });
+/** Prefix of the result and log files, so a Restricted Mode run keeps the ordinary run's files. */
+const outputName = opts.restricted ? 'editor-restricted' : 'editor';
+const defaultSuite = opts.restricted ? 'dist/test/editor/suite/restricted.js' : 'dist/test/editor/suite/index.js';
 const hardTimeoutMs = Number(opts['timeout-ms']);
 if (!Number.isFinite(hardTimeoutMs) || hardTimeoutMs <= 0) fatal(`--timeout-ms must be a positive number, got "${opts['timeout-ms']}"`);
 if (opts.dev && opts.vsix) fatal('--dev and --vsix exclude each other');
@@ -55,9 +64,9 @@ const paths = {
   chromium: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   python: process.env.FACT_RLHF_PYTHON ?? join(ROOT, '.venv/bin/python'),
   extension: resolve(opts['extension-path']),
-  tests: resolve(opts['tests-path']),
+  tests: resolve(opts['tests-path'] ?? join(ROOT, defaultSuite)),
   workspace: resolve(opts.workspace),
-  results: resolve(opts.results),
+  results: resolve(opts.results ?? join(ROOT, `test-results/${outputName}-results.json`)),
 };
 const resultsDir = dirname(paths.results);
 const runId = randomUUID();
@@ -124,7 +133,10 @@ function writeSettings(workspace) {
   // A quiet, offline, deterministic workbench.
   const user = {
     ...python,
-    'security.workspace.trust.enabled': false,
+    // Restricted Mode: trust on, no start-up dialog (it would wait for a click), the folder untrusted.
+    ...(opts.restricted
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
+      : { 'security.workspace.trust.enabled': false }),
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
     'extensions.autoCheckUpdates': false,
@@ -210,14 +222,15 @@ async function startServer(port, userDataDir) {
     join(scratch, 'extensions'),
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    // The flag wins over the setting: a Restricted Mode run must leave it out.
+    ...(opts.restricted ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     // Without it the workbench ignores the test payload in the URL.
     '--vscode-option',
     'enable-smoke-test-driver',
   ];
-  state.serverLog = createWriteStream(join(resultsDir, 'editor-server.log'));
+  state.serverLog = createWriteStream(join(resultsDir, `${outputName}-server.log`));
   // Its own process group, so one signal reaches code-server and every helper it starts.
   const server = spawn(paths.node, args, { cwd: scratch, env: serverEnv(home), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   state.server = server;
@@ -228,7 +241,7 @@ async function startServer(port, userDataDir) {
     exited = true;
     if (!state.cleaning)
       console.error(
-        `editor tests: code-server exited early (code ${code}, signal ${signal}); see ${join(resultsDir, 'editor-server.log')}`,
+        `editor tests: code-server exited early (code ${code}, signal ${signal}); see ${join(resultsDir, `${outputName}-server.log`)}`,
       );
   });
   const deadline = Date.now() + 60_000;
@@ -363,7 +376,7 @@ async function runWorkbench(baseUrl, workspace, extensionPath) {
   });
   state.browser = browser;
   const page = await browser.newPage();
-  const consoleLog = createWriteStream(join(resultsDir, 'editor-console.log'));
+  const consoleLog = createWriteStream(join(resultsDir, `${outputName}-console.log`));
   // Handles resolve asynchronously; a queue keeps the printed order.
   let queue = Promise.resolve();
   page.on('console', (msg) => {
@@ -455,6 +468,7 @@ function writeResults(extra) {
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     vscode: 'code-server',
+    workspaceTrust: opts.restricted ? 'enabled, workspace untrusted' : 'disabled',
     extensionFrom: state.extensionFrom,
     passes: records.filter((r) => r.state === 'passed').length,
     failures: failed,
@@ -517,7 +531,7 @@ async function main() {
   const failures = records.filter((r) => r.state === 'failed').length;
   if (!endRecord) {
     console.error(
-      `editor tests: error: the suite ended (extension host exit code ${hostExit}) without reporting its end; last errors in the workbench log (all of it: ${join(resultsDir, 'editor-console.log')}):`,
+      `editor tests: error: the suite ended (extension host exit code ${hostExit}) without reporting its end; last errors in the workbench log (all of it: ${join(resultsDir, `${outputName}-console.log`)}):`,
     );
     for (const line of recentErrors) console.error(`  ${line.replace(/\n/g, '\n  ')}`);
     return finish(Math.max(1, Math.min(failures, 255)), { error: 'suite did not report its end', hostExitCode: hostExit });

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LspTestClient, buildServer, cleanEnv, ROOT } from './languageServer.client';
-import { findExecutable } from '../../language-server/src/gpuProbe';
+import { findExecutable } from '../../src/runs/executables';
 import { VALIDATE_REQUEST } from '../../src/protocol/lsp';
 import type { ValidateResult } from '../../src/protocol/lsp';
 
@@ -19,7 +19,8 @@ const RECIPE = fs.readFileSync(path.join(ROOT, 'examples', 'llava-rlhf-13b.rlhf.
 /** A folder holding an executable `nvidia-smi` that records each run (with its working folder). */
 function fakeTool(folder: string, marker: string): void {
   fs.mkdirSync(folder, { recursive: true });
-  const script = `#!/bin/sh\npwd >> '${marker}'\necho 24576\n`;
+  // One row of the query src/runs/gpus.ts makes (index, name, memory.total, memory.free in MiB).
+  const script = `#!/bin/sh\npwd >> '${marker}'\necho '0, Stand-in GPU, 24576, 24000'\n`;
   fs.writeFileSync(path.join(folder, 'nvidia-smi'), script, { mode: 0o755 });
 }
 

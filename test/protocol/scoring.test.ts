@@ -8,61 +8,16 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesS
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { venvPython } from '../../src/runs/pythonResolver';
 import { RewardScorer, ScoringCancelled } from '../../src/scoring/rewardScorer';
 import { ensureExport, staleness, type ExportProgress } from '../../src/scoring/exportOnDemand';
 import { readScoreRecords, type ScoreRecord } from '../../src/scoring/samples';
 import { parseWorkerMessage, type WorkerToHost } from '../../src/protocol/scoring';
+import { py, python, root, trainTinyRm, trainerRoot, writeSamples } from './tinyRm';
 
-const root = join(__dirname, '..', '..');
-const python = venvPython(root);
-const trainerRoot = join(root, 'trainer');
-const env = { ...process.env, PYTHONPATH: trainerRoot, HF_HUB_OFFLINE: '1' };
 const work = mkdtempSync(join(tmpdir(), 'fact-rlhf-scoring-'));
 const runDir = join(work, 'rm');
 const samplesFile = join(runDir, 'samples', 'step-0.jsonl');
 test.after(() => rmSync(work, { recursive: true, force: true }));
-
-function py(args: string[]): { stdout: string; stderr: string } {
-  const r = spawnSync(python, args, { env, encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 });
-  assert.equal(r.status, 0, `${args.join(' ')} failed:\n${r.stderr}`);
-  return { stdout: r.stdout, stderr: r.stderr };
-}
-
-interface Pair {
-  id: string;
-  image: string;
-  conversations: { from: string; value: string }[];
-  caption_type: number;
-  output_1: { value: string };
-  output_2: { value: string };
-}
-
-/** 64 sample records (schema/sample-record.schema.json) from the run's own world: both answers of
- *  32 preference pairs, with the facts the trainer gives the RM for them. */
-function writeSamples(): void {
-  const world = join(runDir, 'world');
-  const pairs = JSON.parse(readFileSync(join(world, 'preference.json'), 'utf8')) as Pair[];
-  const facts = JSON.parse(readFileSync(join(world, 'facts.json'), 'utf8')) as Record<string, string[]>;
-  const zero = { rm: 0, eos_penalty: 0, length: 0, symbolic: 0, kl: 0, total: 0 };
-  const lines = pairs.slice(0, 32).flatMap((p) =>
-    [p.output_1, p.output_2].map((o, k) =>
-      JSON.stringify({
-        step: 0,
-        prompt_id: `${p.id}/${k + 1}`,
-        image: `world/images/${p.image}`,
-        prompt: p.conversations[0].value.replace('<image>\n', ''),
-        response: o.value,
-        facts: facts[p.id] ?? facts[p.image] ?? [],
-        reward: zero,
-        caption_type: p.caption_type,
-      }),
-    ),
-  );
-  assert.equal(lines.length, 64);
-  mkdirSync(join(runDir, 'samples'), { recursive: true });
-  writeFileSync(samplesFile, `${lines.join('\n')}\n`);
-}
 
 interface JsonLine {
   index: number;
@@ -81,8 +36,8 @@ let records: ScoreRecord[] = [];
 let reference: JsonLine[] = [];
 
 test.before(() => {
-  py(['-m', 'fact_rlhf', 'rm', '--config', join(root, 'test', 'fixtures', 'tiny-rm-fast.rlhf.yaml'), '--run-dir', runDir]);
-  writeSamples();
+  trainTinyRm(runDir);
+  assert.equal(writeSamples(runDir), samplesFile);
   records = readScoreRecords(samplesFile);
 });
 

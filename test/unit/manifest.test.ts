@@ -9,7 +9,7 @@ import { test } from 'node:test';
 const ROOT = resolve(__dirname, '../..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const contributes = manifest.contributes;
-const LAUNCH = ['factRlhf.startPpo', 'factRlhf.startSft', 'factRlhf.trainRewardModel', 'factRlhf.evaluate'];
+const LAUNCH = ['factRlhf.startPpo', 'factRlhf.startSft', 'factRlhf.trainRewardModel', 'factRlhf.evaluate', 'factRlhf.evaluateCheckpoint'];
 /** Registered by the "Configure and launch" work; the walkthrough offers it. */
 const EXTERNAL_COMMANDS = new Set(['factRlhf.setUpTrainerEnvironment']);
 

@@ -40,6 +40,30 @@ export function recordToEvent(rec: unknown, index: number, renamed: Map<string, 
   return { v: PROTOCOL_VERSION, t, type: 'metric', step, values: useAliases ? applyAliases(raw, renamed) : raw } as MetricEvent;
 }
 
+/** The first line of a file without reading the rest (up to `max` bytes), or undefined when there is
+ * no complete first line (empty, or still being written). */
+export function readFirstLine(file: string, max = 1 << 20): string | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(Math.min(max, 64 * 1024));
+    const parts: Buffer[] = [];
+    for (let pos = 0; pos < max;) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, max - pos), pos);
+      if (n <= 0) return undefined;
+      const nl = chunk.subarray(0, n).indexOf(0x0a);
+      if (nl >= 0) {
+        parts.push(Buffer.from(chunk.subarray(0, nl)));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(Buffer.from(chunk.subarray(0, n)));
+      pos += n;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function parseLenient(line: string): unknown {
   try {
     return JSON.parse(line);

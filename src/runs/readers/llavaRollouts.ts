@@ -11,7 +11,8 @@ import { PROTOCOL_VERSION } from '../../protocol';
 import { parseLenient } from './jsonl';
 import type { MetricReader, ReaderBatch } from './types';
 
-const STEP_FILE = /^step_(\d+)\.json$/;
+/** A rollout dump's file name; group 1 is the step (the sample inspector reads the same files). */
+export const STEP_FILE = /^step_(\d+)\.json$/;
 
 export const isLlavaRolloutsDir = (dir: string): boolean => {
   try {

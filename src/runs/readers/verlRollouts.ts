@@ -8,18 +8,22 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { MetricEvent, RunEvent } from '../../protocol';
 import { PROTOCOL_VERSION } from '../../protocol';
-import { parseLenient } from './jsonl';
+import { parseLenient, readFirstLine } from './jsonl';
 import type { MetricReader, ReaderBatch } from './types';
 
-const STEP_FILE = /^(\d+)\.jsonl$/;
+/** A rollout dump's file name; group 1 is the step (the sample inspector reads the same files). */
+export const STEP_FILE = /^(\d+)\.jsonl$/;
 const NOT_FIELDS = new Set(['input', 'output', 'gts', 'score', 'step']);
+
+/** Whether a parsed veRL dump line is one (its output text and score). */
+export const looksLikeVerlRecord = (rec: unknown): boolean =>
+  typeof rec === 'object' && rec !== null && typeof (rec as Record<string, unknown>).output === 'string' && 'score' in rec;
 
 export function isVerlRolloutFile(file: string): boolean {
   if (!STEP_FILE.test(basename(file))) return false;
   try {
-    const first = readFileSync(file, 'utf8').split('\n', 1)[0];
-    const rec = parseLenient(first) as Record<string, unknown>;
-    return typeof rec.output === 'string' && 'score' in rec;
+    const first = readFirstLine(file);
+    return first !== undefined && looksLikeVerlRecord(parseLenient(first));
   } catch {
     return false;
   }

@@ -4,11 +4,11 @@ import * as vscode from 'vscode';
 import { activateApi } from './helpers';
 
 describe('commands not built yet', () => {
-  it('factRlhf.scoreResponse answers "not available yet"', async () => {
+  it('factRlhf.openSamples answers "not available yet"', async () => {
     await activateApi();
-    const result = await vscode.commands.executeCommand<unknown>('factRlhf.scoreResponse');
+    const result = await vscode.commands.executeCommand<unknown>('factRlhf.openSamples');
     assert.equal(typeof result, 'string', `the command resolved with ${String(result)}`);
     assert.match(result as string, /not available yet/);
-    assert.match(result as string, /Score Response/);
+    assert.match(result as string, /Open Samples/);
   });
 });

@@ -12,9 +12,12 @@ export function run(): Promise<void> {
     await import('./stopRun.test');
     await import('./newExperiment.test');
     await import('./evaluate.test');
+    await import('./scoreResponse.test');
     await import('./commands.test');
     await import('./runsView.test');
     await import('./trainerEnvironment.test');
     await import('./alarms.test');
+    // Last: the language server keeps the last GPU size it was sent (a value of 0 does not reset it).
+    await import('./gpuMemorySetting.test');
   });
 }
