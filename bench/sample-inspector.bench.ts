@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildBundle, DARK_THEME, launchChromium, openView, servePage } from '../test/browser/harness';
 import { inspectorHost } from '../test/browser/inspectorHost';
-import { openTempSampleSource as openSampleSource } from '../test/browser/tempSampleSource';
+import { openSampleSource } from '../src/runs/samples';
 
 const STEPS = Number(process.argv[2] ?? 400);
 const PER_STEP = Number(process.argv[3] ?? 250);
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   try {
     for (let run = 0; run < RUNS; run++) {
       const t0 = performance.now();
-      const source = openSampleSource(runDir);
+      const source = await openSampleSource(runDir);
       const t1 = performance.now();
       const host = inspectorHost({ source, fileUri: server.fileUri });
       let done: (() => void) | undefined;

@@ -37,6 +37,8 @@ export interface InspectorHost {
   exported: { path: string | null; pairs: number }[];
   log: string[];
   summary(): SourceSummary;
+  /** The source learnt more (its background pass, a live run's growth): tells the view. */
+  sourceChanged(): void;
   /** Give this to openView as its host. */
   receive(message: unknown, page: Page): void;
 }
@@ -138,6 +140,9 @@ export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
       },
       log: (line) => host.log.push(line),
     }),
+    sourceChanged() {
+      if (host.channel.isReady) host.channel.notify({ type: 'summary', summary: summary() });
+    },
     receive(message, p) {
       page = p;
       host.channel.receive(message);

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { RunManager } from '../../src/runs/runManager';
+import { openSampleSource } from '../../src/runs/samples';
 import { venvPython } from '../../src/runs/pythonResolver';
 import { MAX_PAGE, type Span } from '../../src/protocol/webviews/sampleInspector';
 import type { ViewChannelStats } from '../../webview/shared/messaging/channel';
 import { buildBundle, DARK_THEME, launchChromium, openView, ROOT, sendRawToView, servePage, type PageServer } from './harness';
 import { inspectorHost, type InspectorHost } from './inspectorHost';
-import { openTempSampleSource as openSampleSource } from './tempSampleSource';
 
 // Page-side globals used inside page.evaluate callbacks (these run in the page, not in Node).
 interface PageNode {
@@ -161,7 +161,10 @@ async function scrubTo(host: InspectorHost, page: Page, steps: number[], step: n
 const indicesAtStep = (step: number): number[] => fileRecords.flatMap((r, i) => (r.step === step ? [i] : []));
 
 test('the sample inspector on a real run folder', async (t) => {
-  const source = openSampleSource(runDir);
+  // The host's source, as the editor opens it: indexed at once, parsed in the background (the host
+  // re-sends the summary when that pass completes the caption types).
+  let sourceChanged = (): void => undefined;
+  const source = await openSampleSource(runDir, { backgroundScan: true, onChange: () => sourceChanged() });
   const steps = source.info().steps;
   assert.ok(steps.length >= 4, `the run wrote samples for several steps (${steps.join(',')})`);
   // A copy of the run with every other step only: the "other run" of the side-by-side view.
@@ -177,7 +180,7 @@ test('the sample inspector on a real run folder', async (t) => {
   const host = inspectorHost({
     source,
     fileUri: server.fileUri,
-    compareWith: { title: 'every other step', source: openSampleSource(otherDir) },
+    compareWith: { title: 'every other step', source: await openSampleSource(otherDir) },
     // A stand-in for the reward scorer (onnxruntime on an exported RM, tested end to end in
     // test/protocol/scoring.test.ts; its host wiring is #12's): deterministic numbers from the text,
     // and an error for an empty response, so the view's debounce, display and error path can be checked.
@@ -187,6 +190,7 @@ test('the sample inspector on a real run folder', async (t) => {
       return { withFacts: response.length / 10, withoutFacts: response.length / 20 };
     },
   });
+  sourceChanged = () => host.sourceChanged();
   const pageErrors: string[] = [];
   const page = await openView(browser, server.url, DARK_THEME, { width: 900, height: 760 }, (m, p) => host.receive(m, p));
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -2,7 +2,7 @@
 // same spans), the labels as its title. Marks of an editable record are buttons that clear them.
 import type { Span } from '../../src/protocol/webviews/sampleInspector';
 import { el } from '../shared/dom';
-import { segmentSpans } from './spanSegments';
+import { segmentSpans } from '../../src/protocol/spans';
 
 export interface MarkedText {
   root: HTMLElement;
