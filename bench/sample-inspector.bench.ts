@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   const open: number[] = [];
   const firstScreen: number[] = [];
   const toReady: number[] = [];
+  const fromNavigation: number[] = [];
   let shown = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
@@ -84,16 +85,23 @@ async function main(): Promise<void> {
       const host = inspectorHost({ source, fileUri: server.fileUri });
       let done: (() => void) | undefined;
       const rendered = new Promise<void>((ok) => (done = ok));
+      let renderedWall = 0;
       // The clock starts as the page is asked for: page load, handshake, summary, first query, draw.
       const t2 = performance.now();
       let tReady = 0;
       const page = await openView(browser, server.url, DARK_THEME, { width: 900, height: 760 }, (m, p) => {
         if (tReady === 0) tReady = performance.now();
         host.receive(m, p);
-        if (host.rendered.length > 0) done?.();
+        if (host.rendered.length > 0 && renderedWall === 0) {
+          renderedWall = Date.now();
+          done?.();
+        }
       });
       await rendered;
       const t3 = performance.now();
+      // The page's own clock starts at its navigation: this leaves out the browser context and
+      // page that openView creates first (VS Code has its webview frame ready by then).
+      fromNavigation.push(renderedWall - ((await page.evaluate('performance.timeOrigin')) as number));
       open.push(t1 - t0);
       firstScreen.push(t3 - t2);
       toReady.push(tReady - t2);
@@ -111,10 +119,13 @@ async function main(): Promise<void> {
       `  open the source (index):             median ${median(open).toFixed(0)} ms  [${open.map((x) => x.toFixed(0)).join(', ')}]`,
     );
     console.log(
-      `  page load → first rendered (${shown} rows): median ${median(firstScreen).toFixed(0)} ms  [${firstScreen.map((x) => x.toFixed(0)).join(', ')}]  (bar < 1000 ms)`,
+      `  new page → first rendered (${shown} rows), wall: median ${median(firstScreen).toFixed(0)} ms  [${firstScreen.map((x) => x.toFixed(0)).join(', ')}]  (bar < 1000 ms)`,
     );
     console.log(
-      `    of which page load → ready (new browser context, page, bundle, no data): median ${median(toReady).toFixed(0)} ms; ready → first rendered: median ${median(firstScreen.map((x, i) => x - toReady[i])).toFixed(0)} ms`,
+      `  navigation start → first rendered (page clock): median ${median(fromNavigation).toFixed(0)} ms  [${fromNavigation.map((x) => x.toFixed(0)).join(', ')}]`,
+    );
+    console.log(
+      `    of which page load → ready (new browser context and page, bundle, handshake; no data): median ${median(toReady).toFixed(0)} ms; ready → first rendered: median ${median(firstScreen.map((x, i) => x - toReady[i])).toFixed(0)} ms`,
     );
   } finally {
     await browser.close();
