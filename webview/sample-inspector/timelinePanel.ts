@@ -95,7 +95,8 @@ function chart(points: TimelinePoint[], go: (p: TimelinePoint) => void): SVGSVGE
     for (const p of points) {
       const v = p.reward[key];
       if (v === undefined) continue;
-      const dot = svg('circle', { class: `dot dot-${key}`, cx: x(p.step), cy: y(v), r: 3 });
+      // A zero-length line with round caps: stays a round dot under the chart's stretched viewBox.
+      const dot = svg('line', { class: `dot dot-${key}`, x1: x(p.step), x2: x(p.step), y1: y(v), y2: y(v) });
       const title = svg('title');
       title.textContent = `step ${p.step}: ${key} ${formatNumber(v)}`;
       dot.append(title);
