@@ -587,3 +587,46 @@ test('the sample inspector on a real run folder', async (t) => {
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'no CSP violations');
   await page.context().close();
 });
+
+test('a live run: opened before its first sample, it shows each step as the trainer writes it', async () => {
+  const liveDir = join(work, 'live');
+  mkdirSync(join(liveDir, 'samples'), { recursive: true });
+  copyFileSync(join(runDir, 'run.json'), join(liveDir, 'run.json'));
+  const source = await openSampleSource(liveDir);
+  const host = inspectorHost({ source, fileUri: server.fileUri });
+  const page = await openView(browser, server.url, DARK_THEME, { width: 900, height: 760 }, (m, p) => host.receive(m, p));
+  await until('first rendered', () => host.rendered.length > 0);
+  assert.deepEqual(host.rendered[0], { type: 'rendered', step: null, first: 0, shown: 0, matching: 0 });
+  assert.equal(await page.textContent('.empty'), 'No samples yet.');
+
+  const names = readdirSync(join(runDir, 'samples')).sort();
+  const write = async (name: string): Promise<void> => {
+    copyFileSync(join(runDir, 'samples', name), join(liveDir, 'samples', name));
+    assert.equal(await source.refresh(), true);
+    host.sourceChanged();
+  };
+  const firstStep = fileRecords[0].step;
+  await renderedAfter(host, () => write(names[0]));
+  await until('the first step', () => host.rendered.at(-1)?.step === firstStep);
+  assert.deepEqual(
+    (await shownCards(page)).map((c) => c.index),
+    indicesAtStep(firstStep),
+  );
+  await page.focus('.list');
+  await renderedAfter(host, () => page.keyboard.press('j'));
+
+  // The next step arrives: the view stays where the user is, and the scrubber can reach it.
+  await renderedAfter(host, () => write(names[1]));
+  const cards = await shownCards(page);
+  assert.deepEqual(
+    cards.map((c) => c.index),
+    indicesAtStep(firstStep),
+  );
+  assert.deepEqual(
+    cards.filter((c) => c.selected).map((c) => c.row),
+    [1],
+  );
+  assert.equal(await page.getAttribute('.scrubber', 'max'), '1');
+  await page.context().close();
+  source.close();
+});

@@ -88,6 +88,8 @@ export class InspectorApp {
   private frame = 0;
   private renderPending = true;
   private scrollToSelected = false;
+  /** The user asked for every step (not: there was no step yet to show). */
+  private allStepsChosen = false;
 
   private readonly headEl: HTMLElement;
   private readonly statusEl: HTMLElement;
@@ -184,7 +186,12 @@ export class InspectorApp {
       const savedStep = this.restored && this.query.step !== null && s.steps.includes(this.query.step) ? this.query.step : undefined;
       const allSteps = this.restored && this.query.step === null;
       const step = allSteps ? null : (savedStep ?? (s.initialStep !== null ? this.nearestStep(s.initialStep) : (s.steps[0] ?? null)));
+      this.allStepsChosen = allSteps;
       this.query = { ...this.query, step };
+      this.newQuery(false);
+    } else if (this.query.step === null && !this.allStepsChosen && s.steps.length > 0) {
+      // Opened before the run wrote any step: its first step now exists, show it as usual.
+      this.query = { ...this.query, step: s.steps[0] };
       this.newQuery(false);
     } else if (grew) {
       // A live run wrote more: ask again where we are, keeping the position and the records shown.
@@ -195,6 +202,7 @@ export class InspectorApp {
   }
 
   private setStep(step: number | null): void {
+    this.allStepsChosen = step === null;
     if (step === this.query.step) return;
     this.query = { ...this.query, step };
     this.newQuery(false);
