@@ -235,7 +235,7 @@ export class InspectorApp {
   /** Before the host said how many rows match: the pages of the first screen. */
   private askFirstScreen(): void {
     const rows = Math.ceil(this.listEl.clientHeight / ROW_HEIGHT) + OVERSCAN;
-    this.pages.ensure(pagesFor(0, Math.max(1, rows), PAGE_SIZE), this.queryKey());
+    this.pages.ensure(pagesFor(0, Math.max(1, rows), PAGE_SIZE), this.query);
   }
 
   private showQuery(): void {
@@ -275,7 +275,7 @@ export class InspectorApp {
       this.listEl.scrollTop = scrollToShow(this.selected, this.listEl.scrollTop, viewport, ROW_HEIGHT);
     }
     const range = rowRange(this.listEl.scrollTop, viewport, ROW_HEIGHT, matching, OVERSCAN);
-    this.pages.ensure(pagesFor(range.first, range.end, PAGE_SIZE), this.queryKey());
+    this.pages.ensure(pagesFor(range.first, range.end, PAGE_SIZE), this.query);
 
     let changed = false;
     let complete = true;
@@ -326,10 +326,6 @@ export class InspectorApp {
       if (shown) return shown.card.root;
     }
     return null;
-  }
-
-  private queryKey(): ListQuery {
-    return this.query;
   }
 
   private removeCards(): void {
