@@ -57,6 +57,14 @@ const allBuilds = [
     entryPoints: ['webview/sample-inspector/main.ts'],
     outfile: 'dist/webview/sample-inspector.js',
   },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['webview/experiment-form/main.ts'],
+    outfile: 'dist/webview/experiment-form.js',
+  },
   // Each app's stylesheet lives beside the app and is served from dist/webview: copied byte for byte
   // (the `copy` loader), which also keeps it current in watch mode.
   {
@@ -74,6 +82,14 @@ const allBuilds = [
     loader: { '.css': 'copy' },
     entryPoints: ['webview/sample-inspector/sample-inspector.css'],
     outfile: 'dist/webview/sample-inspector.css',
+  },
+  {
+    ...common,
+    sourcemap: false,
+    minify: false,
+    loader: { '.css': 'copy' },
+    entryPoints: ['webview/experiment-form/experiment-form.css'],
+    outfile: 'dist/webview/experiment-form.css',
   },
 ];
 

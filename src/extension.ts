@@ -13,6 +13,7 @@ import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpre
 import { restrictedModeNotices } from './editor/trust';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
+import { registerExperimentForm, type ExperimentFormTestHooks } from './editor/experimentForm';
 import type { ResponseScoring } from './editor/scoreResponse';
 
 /** Returned from activate(): used by the editor tests and other extensions. */
@@ -33,6 +34,8 @@ export interface FactRlhfApi {
   statusBarText(): string;
   /** Run folders the webviews may load from (their `localResourceRoots` beside the extension's own). */
   runFolders(): string[];
+  /** The open experiment forms, as the editor tests drive them. */
+  experimentForm: ExperimentFormTestHooks;
   /** Milliseconds spent inside activate(). */
   activationMs: number;
 }
@@ -132,6 +135,18 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
     });
   });
   clientStarted.catch((err: unknown) => void vscode.window.showErrorMessage(`Fact-RLHF language server did not start: ${String(err)}`));
+  // The experiment form asks the language server through its typed custom requests.
+  const form = registerExperimentForm(
+    context,
+    async () => {
+      await clientStarted;
+      const m = await import('./editor/languageClient');
+      const c = client;
+      if (!c) return undefined;
+      return { validate: (uri, withFixes) => m.validateConfig(c, uri, withFixes), derived: (uri) => m.configDerived(c, uri) };
+    },
+    (line) => log().warn(line),
+  );
 
   return {
     startRun: async (stage, configUri) => {
@@ -163,6 +178,7 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       return validateConfig(client, uri);
     },
     lastInterpreterNotice,
+    experimentForm: form.testHooks,
     restrictedModeNotices,
     activationMs: performance.now() - started,
   };

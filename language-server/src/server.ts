@@ -30,19 +30,20 @@ import type {
   TextEdit,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ValidateRequest } from '../../src/protocol/lsp';
-import type { ValidateResult } from '../../src/protocol/lsp';
+import { DerivedRequest, ValidateRequest } from '../../src/protocol/lsp';
+import type { DerivedResult, ValidateResult } from '../../src/protocol/lsp';
 import {
   analyze,
   codeActions,
   codeLenses,
   complete,
   createBackgroundHost,
+  derivedInfo,
+  diagnosticsWithPaths,
   documentLinks,
   findPath,
   hover,
   inlayHints,
-  toValidationDiagnostic,
   validateFile,
   warmUp,
 } from './engine/index';
@@ -60,6 +61,9 @@ const DEBOUNCE_MS = 80;
 let fileCheckWaitMs = 100;
 
 let gpuMemoryGiB: number | undefined;
+/** Where gpuMemoryGiB came from, and how many GPUs nvidia-smi listed (the experiment form shows both). */
+let gpuSource: 'nvidia-smi' | 'setting' = 'setting';
+let gpuCount: number | undefined;
 /**
  * Whether the workspace is trusted (`initializationOptions.workspaceTrusted`; VS Code's client
  * passes it). Untrusted: no program is run and no file a config names is read. A client that
@@ -272,8 +276,10 @@ connection.onInitialize((params): InitializeResult => {
   inlayRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
   workspaceTrusted = opts?.workspaceTrusted !== false;
   if (!workspaceTrusted) log('workspace not trusted: file checks are off and nvidia-smi is not run');
-  if (typeof opts?.gpuMemoryGiB === 'number' && opts.gpuMemoryGiB > 0) gpuMemoryGiB = opts.gpuMemoryGiB;
-  else if (workspaceTrusted) detectGpuMemory();
+  if (typeof opts?.gpuMemoryGiB === 'number' && opts.gpuMemoryGiB > 0) {
+    gpuMemoryGiB = opts.gpuMemoryGiB;
+    gpuSource = 'setting';
+  } else if (workspaceTrusted) detectGpuMemory();
   rebuildHost();
   return {
     capabilities: {
@@ -293,9 +299,11 @@ connection.onInitialize((params): InitializeResult => {
 function detectGpuMemory(): void {
   try {
     probeGpuMemory(
-      safe('nvidia-smi result', undefined, (gib: number | undefined) => {
+      safe('nvidia-smi result', undefined, (gib: number | undefined, count?: number) => {
         if (gib === undefined || gpuMemoryGiB !== undefined) return; // none, or a setting came first
         gpuMemoryGiB = gib;
+        gpuSource = 'nvidia-smi';
+        gpuCount = count;
         rebuildHost();
         revalidateAll();
       }),
@@ -318,6 +326,8 @@ connection.onDidChangeConfiguration(
     const gib = settings?.factRlhf?.gpuMemoryGiB;
     if (typeof gib === 'number' && gib > 0) {
       gpuMemoryGiB = gib;
+      gpuSource = 'setting';
+      gpuCount = undefined;
       rebuildHost();
       revalidateAll();
     }
@@ -475,21 +485,42 @@ connection.onCodeLens(
   }),
 );
 
+/**
+ * The analysis a custom request answers from: the open document's once its file checks have landed
+ * (up to 10 s), else the file on disk, read in the background too. `missing` when it cannot be read.
+ */
+async function requestAnalysis(uri: string): Promise<{ a?: Analysis; version?: number; missing?: string }> {
+  if (documents.get(uri)) await settledAnalysisOf(uri, 10_000);
+  const doc = documents.get(uri); // the latest version, if it changed meanwhile
+  if (doc) return { a: analysisOf(doc), version: doc.version };
+  const path = uriToPath(uri);
+  const text = nodePath.isAbsolute(path) ? await readFile(path, 'utf8').catch(() => undefined) : undefined;
+  if (text === undefined) return { missing: path };
+  return { a: await settled(() => analyze(text, path, host), 10_000) };
+}
+
 connection.onRequest(ValidateRequest, async (params): Promise<ValidateResult> => {
   try {
-    // A request for the full picture: it waits for the file checks (up to 10 s).
-    if (documents.get(params.uri)) await settledAnalysisOf(params.uri, 10_000);
-    const doc = documents.get(params.uri); // the latest version, if it changed meanwhile
-    if (doc) return { diagnostics: analysisOf(doc).diagnostics.map(toValidationDiagnostic) };
-    // A file that is not open: read and checked in the background too, never blocking the editor.
-    const path = uriToPath(params.uri);
-    const text = nodePath.isAbsolute(path) ? await readFile(path, 'utf8').catch(() => undefined) : undefined;
-    if (text === undefined) return { diagnostics: validateFile(path, { env: process.env, gpuMemoryGiB }) }; // says why it cannot be read
-    const a = await settled(() => analyze(text, path, host), 10_000);
-    return { diagnostics: (a?.diagnostics ?? []).map(toValidationDiagnostic) };
+    // A request for the full picture: it waits for the file checks.
+    const { a, version, missing } = await requestAnalysis(params.uri);
+    if (missing !== undefined) return { diagnostics: validateFile(missing, { env: process.env, gpuMemoryGiB }) }; // says why it cannot be read
+    if (!a) return { diagnostics: [] };
+    return { diagnostics: params.withFixes ? diagnosticsWithPaths(a, true) : diagnosticsWithPaths(a), version };
   } catch (e) {
     log('validate request failed', e);
     return { diagnostics: [] };
+  }
+});
+
+connection.onRequest(DerivedRequest, async (params): Promise<DerivedResult> => {
+  const gpu = gpuMemoryGiB ? { memoryGiB: gpuMemoryGiB, count: gpuCount, source: gpuSource } : undefined;
+  try {
+    const { a, version } = await requestAnalysis(params.uri);
+    if (!a) return { figures: [], verdict: 'unknown', summary: 'No estimate: the config cannot be read' };
+    return { ...derivedInfo(a, gpu), version };
+  } catch (e) {
+    log('derived request failed', e);
+    return { figures: [], verdict: 'unknown', summary: 'No estimate: the server failed (see its log)' };
   }
 });
 

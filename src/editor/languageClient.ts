@@ -7,7 +7,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { ValidateRequest, type ValidateResult } from '../protocol/lsp';
+import { DerivedRequest, ValidateRequest, type DerivedResult, type ValidateResult } from '../protocol/lsp';
 import { renamedSettingValue } from './renamedSetting';
 
 /**
@@ -65,6 +65,11 @@ export function createLanguageClient(context: vscode.ExtensionContext): Language
 }
 
 /** Validates a config (open or on disk) with the full set of rules, file checks included. */
-export function validateConfig(client: LanguageClient, uri: vscode.Uri): Promise<ValidateResult> {
-  return client.sendRequest(ValidateRequest, { uri: uri.toString() });
+export function validateConfig(client: LanguageClient, uri: vscode.Uri, withFixes = false): Promise<ValidateResult> {
+  return client.sendRequest(ValidateRequest, withFixes ? { uri: uri.toString(), withFixes } : { uri: uri.toString() });
+}
+
+/** The derived figures and GPU-memory verdict of a config (the experiment form). */
+export function configDerived(client: LanguageClient, uri: vscode.Uri): Promise<DerivedResult> {
+  return client.sendRequest(DerivedRequest, { uri: uri.toString() });
 }

@@ -26,10 +26,15 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** The webview apps (folders of webview/, bundled to dist/webview/<app>.js and .css). */
-export type WebviewApp = 'reward-traces' | 'sample-inspector';
+export type WebviewApp = 'reward-traces' | 'sample-inspector' | 'experiment-form';
 
-const APP_TITLES: Record<WebviewApp, string> = { 'reward-traces': 'Reward Traces', 'sample-inspector': 'Sample Inspector' };
+const APP_TITLES: Record<WebviewApp, string> = {
+  'reward-traces': 'Reward Traces',
+  'sample-inspector': 'Sample Inspector',
+  'experiment-form': 'Experiment Form',
+};
 
+/** Builds one webview app's bundle and stylesheet (webview/<app>/ → dist/webview/<app>.js/.css). */
 export function buildBundle(app: WebviewApp): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), `--only=${app}`], {
     cwd: ROOT,

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CodeAction, CompletionItem, Diagnostic, Hover, InlayHint, DocumentLink, CodeLens } from 'vscode-languageserver/node';
 import { LspTestClient, ROOT, applyEdits, buildServer, lineOf, positionOf } from './languageServer.client';
-import type { ValidateResult } from '../../src/protocol/lsp';
+import { DerivedRequest, type DerivedResult, type ValidateResult } from '../../src/protocol/lsp';
+
+const DERIVED_REQUEST = DerivedRequest.method;
 
 let client: LspTestClient;
 let dir: string;
@@ -324,8 +326,70 @@ test('the custom factRlhf/validate request validates a file on disk', async () =
   assert.equal(res.diagnostics.length, 1);
   assert.deepEqual(
     { ...res.diagnostics[0], message: '' },
-    { line: 7, column: 3, endLine: 7, endColumn: 26, severity: 'error', code: 'batch-divisibility', message: '', file },
+    {
+      line: 7,
+      column: 3,
+      endLine: 7,
+      endColumn: 26,
+      severity: 'error',
+      code: 'batch-divisibility',
+      message: '',
+      file,
+      path: ['ppo', 'rollout_batch_size'],
+    },
   );
+});
+
+test('factRlhf/validate gives each diagnostic its key path and, when asked, its quick fixes (the experiment form)', async () => {
+  const uri = freshUri();
+  const text = `${BUILTIN}ppo:
+  kl_coef: -1
+  lr_schedule: cosin
+  kl_coeff: 0.1
+seed: [1]
+`;
+  await client.open(uri, text);
+  const res = await client.request<ValidateResult>('factRlhf/validate', { uri, withFixes: true });
+  const byCode = (code: string) => res.diagnostics.find((d) => d.code === code && d.file === fileURLToPath(uri));
+  assert.equal(typeof res.version, 'number', 'the validated version of the open document');
+  const paths = res.diagnostics.map((d) => [d.code, d.path]);
+  assert.ok(
+    paths.some(([c, p]) => c === 'out-of-range' && JSON.stringify(p) === '["ppo","kl_coef"]'),
+    JSON.stringify(paths),
+  );
+  assert.deepEqual(byCode('unknown-key')?.path, ['ppo', 'kl_coeff']);
+  assert.ok(
+    res.diagnostics.some((d) => JSON.stringify(d.path) === '["ppo","lr_schedule"]'),
+    JSON.stringify(paths),
+  );
+  const unknown = byCode('unknown-key');
+  assert.ok(
+    unknown?.fixes?.some((f) => /kl_coef/.test(f.title) && f.edits[0].newText === 'kl_coef'),
+    JSON.stringify(unknown?.fixes),
+  );
+  const plain = await client.request<ValidateResult>('factRlhf/validate', { uri });
+  assert.ok(
+    plain.diagnostics.every((d) => d.fixes === undefined),
+    'no fixes unless asked',
+  );
+});
+
+test('factRlhf/derived: derived figures at their keys and the memory verdict (no GPU here: CPU)', async () => {
+  const uri = freshUri();
+  const recipe = fs.readFileSync(path.join(ROOT, 'examples', 'llava-rlhf-13b.rlhf.yaml'), 'utf8');
+  await client.open(uri, recipe);
+  const res = await client.request<DerivedResult>(DERIVED_REQUEST, { uri });
+  assert.ok(
+    res.figures.some((f) => f.path.join('.') === 'ppo.step_batch_size' && /accumulation/.test(f.label)),
+    JSON.stringify(res.figures),
+  );
+  assert.ok(res.memory && res.memory.totalBytes > 10 * 1024 ** 3, '13B needs over 10 GiB');
+  // The test client passes no GPU memory and this machine has no nvidia-smi.
+  assert.equal(res.verdict, 'no-gpu');
+  assert.match(res.summary, /No GPU found: CPU/);
+  const cpu = freshUri();
+  await client.open(cpu, recipe.replace('device: cuda', 'device: cpu'));
+  assert.equal((await client.request<DerivedResult>(DERIVED_REQUEST, { uri: cpu })).verdict, 'cpu');
 });
 
 test('document links and code lenses', async () => {

@@ -416,14 +416,19 @@ function inertKeys(ctx: RuleContext): void {
   }
 }
 
+/** What to change when PPO does not fit the GPU (the diagnostic's and the experiment form's words). */
+export function memoryAdvice(r: ResolvedConfig): string {
+  return r.bool(['model', 'gradient_checkpointing'])
+    ? 'lower the per-device batch sizes'
+    : 'lower the per-device batch sizes or set `model.gradient_checkpointing: true`';
+}
+
 function memoryFit(ctx: RuleContext): void {
   const gpu = ctx.host.gpuMemoryGiB;
   if (gpu === undefined || gpu <= 0 || ctx.r.get(['launch', 'device']) === 'cpu') return;
   const est = estimatePpoMemory(ctx.r, ctx.host);
   if (!est || est.totalBytes <= gpu * 1024 ** 3) return;
-  const advice = ctx.r.bool(['model', 'gradient_checkpointing'])
-    ? 'lower the per-device batch sizes'
-    : 'lower the per-device batch sizes or set `model.gradient_checkpointing: true`';
+  const advice = memoryAdvice(ctx.r);
   ctx.report(
     'warning',
     'gpu-memory',

@@ -23,6 +23,8 @@ export type { NodeHostOptions } from './host';
 export { createBackgroundHost } from './backgroundHost';
 export type { BackgroundHost, BackgroundHostOptions } from './backgroundHost';
 export { estimatePpoMemory } from './memory';
+export { derivedInfo, diagnosticsWithPaths } from './formInfo';
+export type { GpuFacts } from './formInfo';
 export type { EngineDiagnostic, EngineHost, Fix, TextEditSpec, RelatedLocation } from './types';
 
 /** The largest config file `validateFile` reads (its `extends` parents: MAX_CONFIG_BYTES). */

@@ -12,23 +12,42 @@ export interface InlayHintEntry {
 }
 
 export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER): InlayHintEntry[] {
-  const d = a.derived;
-  const r = a.resolved;
-  if (!d || !r) return [];
   const pf = a.file;
   const out: InlayHintEntry[] = [];
-  const at = (path: string[], label: string, tooltip: string): void => {
+  for (const { path, label, tooltip } of derivedEntries(a, (p) => findPath(pf, p) !== undefined)) {
     const here = findPath(pf, path);
     let offset: number | undefined;
     let text = label;
     if (here && here.valueRange !== here.keyRange) offset = here.valueRange[1];
     else {
       const section = findPath(pf, path.slice(0, 1));
-      if (!section) return;
+      if (!section) continue;
       offset = lineEnd(pf.text, section.keyRange[0]);
       text = `${path.slice(1).join('.')}: ${label}`;
     }
     if (offset >= from && offset <= to) out.push({ offset, label: text, tooltip });
+  }
+  return out.sort((x, y) => x.offset - y.offset);
+}
+
+export interface DerivedEntry {
+  path: string[];
+  label: string;
+  tooltip: string;
+}
+
+/**
+ * The derived figures, each at the key it follows from: the inlay hints place them in the text,
+ * the experiment form at its fields. `present` says whether a key is written (in the file for the
+ * hints): a figure that only makes sense beside a written key is left out otherwise.
+ */
+export function derivedEntries(a: Analysis, present: (path: string[]) => boolean): DerivedEntry[] {
+  const d = a.derived;
+  const r = a.resolved;
+  if (!d || !r) return [];
+  const out: DerivedEntry[] = [];
+  const at = (path: string[], label: string, tooltip: string): void => {
+    out.push({ path, label, tooltip });
   };
   // Name each factor (per device × GPUs or processes × nodes); the tooltip carries the arithmetic.
   const procs = processFactors(d);
@@ -59,19 +78,19 @@ export function inlayHints(a: Analysis, from = 0, to = Number.MAX_SAFE_INTEGER):
   split(['sft', 'batch_size'], d.sft, accumulation, 'Gradient-accumulation steps per SFT optimiser step');
   split(['rl_init', 'batch_size'], d.rlInit, accumulation, 'Gradient-accumulation steps per RL-init optimiser step');
   split(['reward_model', 'batch_size'], d.rm, accumulation, 'Gradient-accumulation steps per reward-model optimiser step');
-  const worldAt = (['processes', 'gpus', 'nodes'] as const).find((k) => findPath(pf, ['launch', k]));
+  const worldAt = (['processes', 'gpus', 'nodes'] as const).find((k) => present(['launch', k]));
   if (worldAt) at(['launch', worldAt], `world size ${d.world}`, `Training processes: ${d.perNodeSource} × launch.nodes`);
   const q = r.num(['ppo', 'query_len']);
   const resp = r.num(['ppo', 'response_len']);
   const max = r.num(['model', 'max_length']);
-  if (q !== undefined && resp !== undefined && max !== undefined && findPath(pf, ['ppo', 'response_len'])) {
+  if (q !== undefined && resp !== undefined && max !== undefined && present(['ppo', 'response_len'])) {
     at(
       ['ppo', 'response_len'],
       `${q + resp}/${max} tokens${d.tokensPerRollout !== undefined ? `, ≤ ${formatCount(d.tokensPerRollout)}/rollout` : ''}`,
       'query_len + response_len of model.max_length; tokens per rollout batch',
     );
   }
-  return out.sort((x, y) => x.offset - y.offset);
+  return out;
 }
 
 function plural(n: number, one: string, many: string): string {

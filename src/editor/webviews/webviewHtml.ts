@@ -34,12 +34,15 @@ export function renderWebviewHtml(opts: WebviewHtmlOptions): string {
     `script-src 'nonce-${nonce}'`,
     `font-src ${cspSource}`,
   ].join('; ');
+  // `csp-nonce`: where the UI kit (FAST) looks for the nonce of the one <style> element it adds (its
+  // focus-visible probe); without it that element is blocked and logged as a CSP violation.
   const styles = (opts.styleUris ?? []).map((uri) => `    <link rel="stylesheet" href="${escapeAttr(uri)}" nonce="${nonce}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="UTF-8">
     <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)};">
+    <meta property="csp-nonce" content="${nonce}">
     <meta name="viewport" content="width=device-width, initial-scale=1.0">
 ${styles ? `${styles}\n` : ''}    <title>${escapeText(opts.title)}</title>
   </head>

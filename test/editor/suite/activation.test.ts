@@ -23,6 +23,8 @@ const CONTRIBUTED = [
   'factRlhf.runs.compare',
   'factRlhf.runs.revealFolder',
   'factRlhf.runs.delete',
+  'factRlhf.openAsForm',
+  'factRlhf.openAsText',
 ];
 
 describe('activation', () => {

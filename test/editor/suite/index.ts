@@ -17,6 +17,7 @@ export function run(): Promise<void> {
     await import('./runsView.test');
     await import('./trainerEnvironment.test');
     await import('./alarms.test');
+    await import('./experimentForm.test');
     // Last: the language server keeps the last GPU size it was sent (a value of 0 does not reset it).
     await import('./gpuMemorySetting.test');
   });
