@@ -1,19 +1,19 @@
 // The host end of the sample inspector for the browser tests and the first-screen bench: the
-// extension's real HostChannel answering the page's requests from a SampleSource (the host data
-// layer) and the run's real LabelStore (labels/ in the run folder), with image paths turned into
-// URLs the test server serves (asWebviewUri's part).
+// extension's real HostChannel and SampleInspectorSession answering the page's requests from a
+// SampleSource (the host data layer) and the run's real LabelStore (labels/ in the run folder), with
+// image paths turned into URLs the test server serves (asWebviewUri's part).
 import type { Page } from 'playwright-core';
 import { HostChannel } from '../../src/editor/webviews/channel';
 import {
   sampleInspectorContract,
-  type InspectorRecord,
   type InspectorRenderedMessage,
   type LabelsState,
   type SampleInspectorContract,
   type ScoreResult,
   type SourceSummary,
 } from '../../src/protocol/webviews/sampleInspector';
-import { LabelStore, recordKey } from '../../src/runs/labels/labelStore';
+import { LabelStore } from '../../src/runs/labels/labelStore';
+import { SampleInspectorSession } from '../../src/viewModels/sampleInspectorSession';
 import type { SampleSource } from '../../src/runs/samples/types';
 import { sendRawToView } from './harness';
 
@@ -45,50 +45,23 @@ export interface InspectorHost {
 
 export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
   let page: Page | undefined;
-  let other: SampleSource | null = null;
+  let other: { source: SampleSource; title: string } | undefined;
   const runDir = opts.source.info().runDir;
-  const store = runDir === null ? null : new LabelStore(runDir);
-  /** Record key → index in the source: built on the first label request (the test runs are small). */
-  let keys: Map<string, number> | undefined;
-  const labelsState = async (): Promise<LabelsState> => {
-    if (!store) return { spans: {}, pairs: [] };
-    if (!keys) {
-      keys = new Map();
-      for (let i = 0; i < opts.source.info().total; i++) {
-        const r = await opts.source.record(i);
-        if (r) keys.set(recordKey(r), i);
-      }
-    }
-    const map = keys;
-    host.labels = store.state((k) => map.get(k));
-    return host.labels;
-  };
-  const recordAt = async (index: number): Promise<InspectorRecord> => {
-    const r = await opts.source.record(index);
-    if (!r) throw new Error(`no record ${index} in ${opts.source.info().path}`);
-    return r;
-  };
-  const needStore = (): LabelStore => {
-    if (!store) throw new Error('labels need a run folder');
-    return store;
-  };
-  const toWire = (r: InspectorRecord): InspectorRecord => ({ ...r, image: r.image === null ? null : opts.fileUri(r.image) });
-  const summary = (): SourceSummary => {
-    const info = opts.source.info();
-    return {
-      title: info.title,
-      format: info.format,
-      path: info.path,
-      runDir: info.runDir,
-      total: info.total,
-      steps: info.steps,
-      captionTypes: info.captionTypes,
-      corrupt: info.corrupt,
-      initialStep: opts.initialStep ?? null,
-      live: false,
-      canScore: opts.score !== undefined,
-    };
-  };
+  // The extension's own session logic (src/viewModels/sampleInspectorSession.ts) answers every request:
+  // only the VS Code pieces (asWebviewUri, the quick pick) are played here.
+  const session = new SampleInspectorSession({
+    source: opts.source,
+    initialStep: opts.initialStep ?? null,
+    live: () => false,
+    imageUri: (path) => opts.fileUri(path),
+    compare: () => other,
+    score: opts.score ? async (record, response) => opts.score!(record.index, response) : undefined,
+    labels: runDir === null ? undefined : new LabelStore(runDir),
+    onLabelsChanged: (labels) => {
+      host.labels = labels;
+    },
+  });
+  const summary = (): SourceSummary => session.summary();
   const host: InspectorHost = {
     rendered: [],
     queries: [],
@@ -103,45 +76,30 @@ export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
       commands: {
         rendered: (m) => host.rendered.push(m),
         pickCompareRun: () => {
-          other = opts.compareWith?.source ?? null;
+          other = opts.compareWith;
           host.channel.notify({ type: 'compareRun', title: opts.compareWith?.title ?? null });
         },
       },
       requests: {
-        query: async (p) => {
+        query: (p) => {
           host.queries.push({ offset: p.offset, limit: p.limit });
-          const r = await opts.source.query(p);
-          return { ...r, records: r.records.map(toWire) };
+          return session.handlers.query(p);
         },
-        timeline: async ({ promptId }) => ({ points: await opts.source.timeline(promptId) }),
-        compare: async ({ step, promptIds }) => {
-          if (!other) return { step: null, title: null, records: promptIds.map(() => null) };
-          const at = other.nearestStep(step);
-          const records = at === null ? promptIds.map(() => null) : await other.recordsFor(at, promptIds);
-          return { step: at, title: opts.compareWith?.title ?? null, records: records.map((r) => r && toWire(r)) };
+        timeline: (p) => session.handlers.timeline(p),
+        compare: (p) => session.handlers.compare(p),
+        labelSpans: (p) => session.handlers.labelSpans(p),
+        labelPreference: (p) => session.handlers.labelPreference(p),
+        exportPreferences: async (p) => {
+          const r = await session.handlers.exportPreferences(p);
+          host.exported.push(r);
+          return r;
         },
-        labelSpans: async ({ index, spans }) => {
-          needStore().setSpans(await recordAt(index), spans);
-          return { labels: await labelsState() };
-        },
-        labelPreference: async ({ a, b, preferred }) => {
-          needStore().setPreference(await recordAt(a), await recordAt(b), preferred);
-          return { labels: await labelsState() };
-        },
-        exportPreferences: () => {
-          const r = needStore().exportPreferences();
-          host.exported.push({ path: r.path, pairs: r.pairs });
-          return { path: r.path, pairs: r.pairs };
-        },
-        score: async ({ index, response }) => {
-          if (!opts.score) throw new Error('no reward model export is configured');
-          return opts.score(index, response);
-        },
+        score: (p) => session.handlers.score(p),
       },
       log: (line) => host.log.push(line),
     }),
     sourceChanged() {
-      if (host.channel.isReady) host.channel.notify({ type: 'summary', summary: summary() });
+      if (host.channel.isReady) host.channel.notify({ type: 'summary', summary: session.summary(null) });
     },
     receive(message, p) {
       page = p;
