@@ -267,3 +267,14 @@ test('export: human spans go out in code points, as the Python judge counts, whe
   assert.deepEqual(exported.spans, [[2, 5, 'object']]);
   assert.equal([...exported.response].slice(2, 5).join(''), 'cat');
 });
+
+test('export: a prompt that already carries the <image> token keeps its one token', () => {
+  const dir = runDir();
+  const store = new LabelStore(dir);
+  const prompt = '<image>\nWhat is in the picture?';
+  store.setPreference(rec(dir, 0, 'a cat', { prompt }), rec(dir, 1, 'a dog', { prompt }), 1);
+  const out = store.exportPreferences();
+  assert.ok(out.path);
+  const [pair] = JSON.parse(readFileSync(out.path, 'utf8')) as { conversations: { value: string }[] }[];
+  assert.equal(pair.conversations[0].value, prompt);
+});

@@ -15,6 +15,8 @@ import type { LabelStore, LabelledRecord, PreferenceLine } from './labelStore';
 export const PREFERENCES_EXPORT = 'preferences.json';
 export const FACTS_EXPORT = 'facts.json';
 export const SPANS_EXPORT = 'spans.json';
+/** LLaVA's image placeholder in a conversation turn (the trainer's processor expands it once). */
+const IMAGE_TOKEN = '<image>';
 
 /** One pair as load_preferences reads it (FACT_RLHF.md §2 preference record). */
 export interface PreferenceRecord {
@@ -74,7 +76,8 @@ export function preferenceRecord(line: PreferenceLine, humanSpans: Map<string, S
   const record: PreferenceRecord = {
     id: pairId(line),
     image: a.image,
-    conversations: [{ from: 'human', value: `<image>\n${a.prompt}` }],
+    // One image token: a prompt that already carries it (LLaVA-style data) keeps its own.
+    conversations: [{ from: 'human', value: a.prompt.includes(IMAGE_TOKEN) ? a.prompt : `${IMAGE_TOKEN}\n${a.prompt}` }],
     output_1: { value: a.response },
     output_2: { value: b.response },
     preference: line.preferred,

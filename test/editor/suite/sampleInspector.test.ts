@@ -157,6 +157,7 @@ describe('sample inspector', () => {
         'name: editor-labels-rm',
         'output_dir: runs',
         'data:',
+        '  builtin: none',
         `  preference: ${JSON.stringify(exported.path)}`,
         `  facts: ${JSON.stringify(join(dir.fsPath, 'labels', 'facts.json'))}`,
         `  image_folder: ${JSON.stringify(dir.fsPath)}`,
@@ -165,6 +166,7 @@ describe('sample inspector', () => {
         '  batch_size: 2',
         '  per_device_batch_size: 2',
         '  held_out: 0',
+        '  eval_every: 2',
         '',
       ].join('\n'),
     );
