@@ -89,8 +89,8 @@ const POST_AND_WAIT = `(async () => {
 })()`;
 
 async function main(): Promise<void> {
-  buildBundle();
-  const server = await servePage();
+  buildBundle('reward-traces');
+  const server = await servePage('reward-traces');
   const browser = await launchChromium(['--disable-frame-rate-limit', '--disable-gpu-vsync']);
   try {
     // number[] first, in its own page, closed before the measured page opens.

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     });
   };
 
-  const server = await servePage('experiment-form', 'Experiment Form');
+  const server = await servePage('experiment-form');
   const browser = await launchChromium();
   try {
     // (1) First paint: a fresh page each time; the page's own clock from navigation start to the

@@ -13,6 +13,7 @@ import { lastInterpreterNotice, type InterpreterNotice } from './editor/interpre
 import { restrictedModeNotices } from './editor/trust';
 import { SET_UP_TRAINER_ENVIRONMENT, setUpTrainerEnvironment } from './editor/trainerEnvironment';
 import type { RunsView } from './editor/runsView';
+import { SampleInspectorProvider, SAMPLE_INSPECTOR_VIEW_TYPE, type SampleInspectorStats } from './editor/sampleInspector';
 import { registerExperimentForm, type ExperimentFormTestHooks } from './editor/experimentForm';
 import type { ResponseScoring } from './editor/scoreResponse';
 
@@ -34,6 +35,12 @@ export interface FactRlhfApi {
   statusBarText(): string;
   /** Run folders the webviews may load from (their `localResourceRoots` beside the extension's own). */
   runFolders(): string[];
+  /** The open sample inspectors and what each last drew. */
+  sampleInspectorStats(): SampleInspectorStats;
+  /** A request to the run's open sample inspector, as its webview would send it. */
+  sampleInspectorRequest: SampleInspectorProvider['request'];
+  /** Feeds a message to the reward-trace view's host end as if its webview had posted it. */
+  postFromTraceView(message: unknown): void;
   /** The open experiment forms, as the editor tests drive them. */
   experimentForm: ExperimentFormTestHooks;
   /** Milliseconds spent inside activate(). */
@@ -81,15 +88,30 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   context.subscriptions.push(vscode.commands.registerCommand(SET_UP_TRAINER_ENVIRONMENT, () => setUpTrainerEnvironment(context, log)));
   // The runs view loads right after activation (it reads run folders); it follows the controller once that exists.
   const runsView: Promise<RunsView> = import('./editor/runsView').then((m) => {
-    const v = m.registerRunsView(context, runs, () => controller, traces);
+    const v = m.registerRunsView(
+      context,
+      runs,
+      () => controller,
+      traces,
+      (dir, step) => inspector.openAt(dir, step),
+    );
     if (controller) v.attachController(controller);
     return v;
   });
-  // Until the sample inspector lands, a click on a chart point opens that step's sample records.
+  // The sample inspector: a chart click, an alarm's action, Open Samples and the runs view open it.
+  const inspector = new SampleInspectorProvider(
+    context.extensionUri,
+    (line) => log().warn(line),
+    async (inputs, resource) => (await responseScoring()).whatIf(inputs, resource),
+  );
+  traces.samplesOpener = (runDir, step) => inspector.openAt(runDir, step);
   context.subscriptions.push(
+    inspector,
+    vscode.window.registerCustomEditorProvider(SAMPLE_INSPECTOR_VIEW_TYPE, inspector, {
+      webviewOptions: { retainContextWhenHidden: true },
+    }),
     traces.onSelectStep(({ runId, step }) => void traces.openSamplesAt(runId, step)),
-    // Not in the palette yet: the runs view (its natural home) will call them. An alarm's
-    // notification action runs the same code as showSamplesAtStep.
+    // Not in the palette: an alarm's notification action runs the same code.
     vscode.commands.registerCommand('factRlhf.showSamplesAtStep', (runId: string, step: number) => traces.openSamplesAt(runId, step)),
     vscode.commands.registerCommand('factRlhf.openRunTraces', async (arg?: vscode.Uri) => {
       const uri =
@@ -168,6 +190,9 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
       }
     },
     traceViewStats: () => traces.stats(),
+    sampleInspectorStats: () => inspector.stats(),
+    sampleInspectorRequest: (runDir, method, params) => inspector.request(runDir, method, params),
+    postFromTraceView: (message) => traces.receiveFromView(message),
     runFolders: () => (controller?.runFolders() ?? []).map((u) => u.fsPath),
     alarmNotices: () => [...traces.alarmNotices],
     statusBarText: () => statusBar.text,

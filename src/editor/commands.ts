@@ -20,11 +20,6 @@ export interface StartedRun {
   runDir: string;
 }
 
-/** Commands whose capability has not landed yet: they say so instead of doing nothing. */
-const NOT_YET: Record<string, string> = {
-  'factRlhf.openSamples': 'Open Samples',
-};
-
 /** Commands that launch a training stage on a config (Evaluate, below, first decides what it evaluates). */
 const STAGE_COMMANDS: Record<string, Stage> = {
   'factRlhf.startSft': 'sft',
@@ -40,10 +35,6 @@ export interface EvaluateOptions {
 
 const CHOOSE = 'Choose Checkpoint…';
 const RANDOM = 'Evaluate Random Model';
-
-export function notAvailableMessage(title: string): string {
-  return `Fact-RLHF: "${title}" is not available yet in this version. Use "Start PPO" on a *.rlhf.yaml config.`;
-}
 
 export function registerCommands(
   context: vscode.ExtensionContext,
@@ -131,13 +122,4 @@ export function registerCommands(
       }
     }),
   );
-  for (const [command, title] of Object.entries(NOT_YET)) {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(command, () => {
-        const message = notAvailableMessage(title);
-        void vscode.window.showInformationMessage(message);
-        return message;
-      }),
-    );
-  }
 }

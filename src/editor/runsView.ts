@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { dirname, join } from 'node:path';
 import type { RunEvent } from '../protocol';
 import { EventFileReader } from '../runs/eventReader';
-import { eventsPath, resolveRunPath } from '../runs/runDirectory';
+import { eventsPath } from '../runs/runDirectory';
 import { defaultRunDirectory } from '../runs/runNaming';
 import { RunsTreeModel, deleteRunFolder, type RunNode, type RunsTreeNode } from '../viewModels/runsTree';
 import type { RunController } from './runController';
@@ -232,6 +232,7 @@ export function registerRunsView(
   runs: () => Promise<RunController>,
   controller: () => RunController | undefined,
   traces: RewardTraceViewProvider,
+  openSamples: (runDir: string, step: number | null) => Promise<string | undefined>,
 ): RunsView {
   const view = new RunsView(controller, traces);
   const need = (arg: RunArg): RunNode => {
@@ -272,14 +273,37 @@ export function registerRunsView(
       'factRlhf.runs.openSamples',
       guarded(async (arg: RunArg) => {
         const run = need(arg);
-        const file = run.info.latestSamples && resolveRunPath(run.info.dir, run.info.latestSamples);
-        if (!file) {
+        if (!run.info.latestSamples) {
           void vscode.window.showInformationMessage(`Fact-RLHF: run ${run.info.id} has no sample records yet.`);
           return undefined;
         }
-        // Until the sample inspector lands, the newest sample records open as text.
-        await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-        return file;
+        return openSamples(run.info.dir, null);
+      }),
+    ),
+    // The palette's Open Samples: pick one of the runs that wrote samples, newest first.
+    vscode.commands.registerCommand(
+      'factRlhf.openSamples',
+      guarded(async (arg?: vscode.Uri) => {
+        if (arg instanceof vscode.Uri) return openSamples(arg.fsPath, null);
+        await view.reloadSources();
+        const withSamples = view.model
+          .runs()
+          .filter((r) => r.info.latestSamples)
+          .sort((a, b) => b.info.updated - a.info.updated);
+        if (!withSamples.length) {
+          void vscode.window.showInformationMessage('Fact-RLHF: no run in this workspace has written sample records yet.');
+          return undefined;
+        }
+        const pick = await vscode.window.showQuickPick(
+          withSamples.map((r) => ({
+            label: r.info.id,
+            description: r.description,
+            detail: vscode.workspace.asRelativePath(r.info.dir),
+            dir: r.info.dir,
+          })),
+          { title: 'Fact-RLHF: Open Samples', placeHolder: 'The run whose samples to inspect' },
+        );
+        return pick ? openSamples(pick.dir, null) : undefined;
       }),
     ),
     vscode.commands.registerCommand(

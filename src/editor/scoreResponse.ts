@@ -116,6 +116,32 @@ export class ResponseScoring implements vscode.Disposable {
     }
   }
 
+  /**
+   * The sample inspector's what-if: scores an edited response with and without its record's facts,
+   * with no notification or note (the inspector shows the numbers as you type). The model is chosen
+   * as the command chooses it; a failure is thrown with the scorer's own message.
+   */
+  async whatIf(
+    inputs: { prompt: string; response: string; facts: string[]; image: string },
+    resource: vscode.Uri,
+  ): Promise<{ withFacts: number; withoutFacts: number }> {
+    if (!modelLoadAllowed()) throw new Error('Restricted Mode: trust this folder to score with a reward model');
+    let model: ModelChoice | undefined;
+    try {
+      model = await this.chooseModel(resource);
+    } catch (err) {
+      throw new Error(err instanceof MissingInput ? err.message : explainScoringFailure(err));
+    }
+    if (!model) throw new Error('no reward model chosen');
+    const scorer = await this.scorerFor(model.path, resource);
+    try {
+      const [scored] = await scorer.scoreRecords([inputs]);
+      return { withFacts: scored.withFacts, withoutFacts: scored.withoutFacts };
+    } catch (err) {
+      throw new Error(explainScoringFailure(err));
+    }
+  }
+
   private fail(message: string, ...actions: string[]): ScoreResponseFailure {
     void vscode.window.showErrorMessage(`Fact-RLHF: Score Response: ${message}`, ...actions).then((pick) => {
       if (pick === OPEN_SETTING) void vscode.commands.executeCommand('workbench.action.openSettings', 'factRlhf.rewardModel');

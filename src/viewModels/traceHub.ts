@@ -178,6 +178,11 @@ export class TraceHub {
     return f && path ? { step: f.step, path } : undefined;
   }
 
+  /** The run folder of a tracked run. */
+  runDirOf(runId: string): string | undefined {
+    return this.runs.get(runId)?.summary.runDir;
+  }
+
   runIds(): string[] {
     return [...this.runs.keys()];
   }

@@ -31,7 +31,7 @@ let browser: Browser;
 
 before(async () => {
   buildBundle('experiment-form');
-  server = await servePage('experiment-form', 'Experiment Form');
+  server = await servePage('experiment-form');
   browser = await launchChromium();
 });
 

@@ -1,18 +1,16 @@
-// Shared set-up for the browser-tier tests and the chart benchmark: builds the webview bundle,
-// serves the page exactly as the extension renders it (renderWebviewHtml, strict CSP) from a
+// Shared set-up for the browser-tier tests and the webview benchmarks: builds a webview app's
+// bundle, serves its page exactly as the extension renders it (renderWebviewHtml, strict CSP) from a
 // localhost server, and opens it in Debian's headless Chromium through playwright-core.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToTraceWebview, TraceWebviewToHost } from '../../src/protocol/webviews/rewardTraces';
 import { makeNonce, renderWebviewHtml } from '../../src/editor/webviews/webviewHtml';
 
 export const ROOT = resolve(__dirname, '..', '..');
-export const BUNDLE = join(ROOT, 'dist', 'webview', 'reward-traces.js');
-export const STYLESHEET = join(ROOT, 'dist', 'webview', 'reward-traces.css');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
@@ -27,8 +25,17 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+/** The webview apps (folders of webview/, bundled to dist/webview/<app>.js and .css). */
+export type WebviewApp = 'reward-traces' | 'sample-inspector' | 'experiment-form';
+
+const APP_TITLES: Record<WebviewApp, string> = {
+  'reward-traces': 'Reward Traces',
+  'sample-inspector': 'Sample Inspector',
+  'experiment-form': 'Experiment Form',
+};
+
 /** Builds one webview app's bundle and stylesheet (webview/<app>/ → dist/webview/<app>.js/.css). */
-export function buildBundle(app = 'reward-traces'): void {
+export function buildBundle(app: WebviewApp): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), `--only=${app}`], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -41,22 +48,29 @@ export interface PageServer {
   url: string;
   /** Origin of the server: plays the part of webview.cspSource. */
   origin: string;
+  /** The URL the page loads a local file from (webview.asWebviewUri); only files under `fileRoots`. */
+  fileUri(path: string): string;
   close(): Promise<void>;
 }
 
-/**
- * Serves an app's page (fresh nonce per load), its bundle and its stylesheet on 127.0.0.1: the
- * trace view by default, any app under webview/ by name.
- */
-export async function servePage(app = 'reward-traces', title = 'Reward Traces'): Promise<PageServer> {
-  let origin = '';
+export interface ServeOptions {
+  /** Folders whose files the page may load (webview localResourceRoots): run folders' images. */
+  fileRoots?: string[];
+}
+
+const FILE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp' };
+
+/** Serves one app's page (fresh nonce per load), its bundle, its stylesheet and local files on 127.0.0.1. */
+export async function servePage(app: WebviewApp, options: ServeOptions = {}): Promise<PageServer> {
   const bundle = join(ROOT, 'dist', 'webview', `${app}.js`);
   const stylesheet = join(ROOT, 'dist', 'webview', `${app}.css`);
+  const roots = (options.fileRoots ?? []).map((r) => realpathSync(r) + sep);
+  let origin = '';
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query] = (req.url ?? '/').split('?');
     if (path === '/') {
       const html = renderWebviewHtml({
-        title,
+        title: APP_TITLES[app],
         scriptUri: `${origin}/${app}.js`,
         styleUris: [`${origin}/${app}.css`],
         cspSource: origin,
@@ -70,6 +84,15 @@ export async function servePage(app = 'reward-traces', title = 'Reward Traces'):
     } else if (path === `/${app}.css`) {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-store' });
       res.end(readFileSync(stylesheet));
+    } else if (path === '/file') {
+      const file = localFile(new URLSearchParams(query).get('path'), roots);
+      if (!file) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': FILE_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
     } else {
       res.writeHead(404);
       res.end();
@@ -80,8 +103,20 @@ export async function servePage(app = 'reward-traces', title = 'Reward Traces'):
   return {
     url: `${origin}/`,
     origin,
+    fileUri: (path) => `${origin}/file?path=${encodeURIComponent(path)}`,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
+}
+
+/** The real path of a requested file when it is a file under one of the roots (links resolved first). */
+function localFile(path: string | null, roots: string[]): string | undefined {
+  if (!path) return undefined;
+  try {
+    const real = realpathSync(path);
+    return roots.some((r) => real.startsWith(r)) && statSync(real).isFile() ? real : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
@@ -173,7 +208,8 @@ export interface PageDocument {
   createElement(tag: string): PageElement;
 }
 export interface PageWindow {
-  __posted: TraceWebviewToHost[];
+  /** Every message the page posted to the host, in order (whichever app it is). */
+  __posted: { type: string }[];
   __cspViolations: string[];
   __state: unknown;
   postMessage(message: unknown, targetOrigin: string): void;
@@ -246,17 +282,20 @@ export async function sendRawToView(page: Page, message: unknown): Promise<void>
   await page.evaluate((m) => window.postMessage(m, '*'), message);
 }
 
-/** Waits for the first message of `type` posted at or after index `from`. */
-export async function nextPosted<T extends TraceWebviewToHost['type']>(
+/**
+ * Waits for the first message of `type` posted at or after index `from`. M: the app's view → host
+ * messages (the reward-trace view's unless given).
+ */
+export async function nextPosted<M extends { type: string } = TraceWebviewToHost, T extends M['type'] = M['type']>(
   page: Page,
   type: T,
   from: number,
   timeout = 10_000,
-): Promise<Extract<TraceWebviewToHost, { type: T }>> {
+): Promise<Extract<M, { type: T }>> {
   const handle = await page.waitForFunction(([t, i]) => window.__posted.slice(i).find((m) => m.type === t) ?? null, [type, from] as const, {
     timeout,
   });
-  return (await handle.jsonValue()) as Extract<TraceWebviewToHost, { type: T }>;
+  return (await handle.jsonValue()) as Extract<M, { type: T }>;
 }
 
 export function postedCount(page: Page): Promise<number> {

@@ -109,9 +109,9 @@ let server: PageServer;
 let dir: string;
 
 before(async () => {
-  buildBundle();
+  buildBundle('reward-traces');
   dir = mkdtempSync(join(tmpdir(), 'trace-panel-'));
-  server = await servePage();
+  server = await servePage('reward-traces');
   browser = await launchChromium();
 });
 

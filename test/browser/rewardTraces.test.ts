@@ -233,7 +233,7 @@ let writtenPoints = 0;
 const consoleCsp: string[] = [];
 
 before(async () => {
-  buildBundle();
+  buildBundle('reward-traces');
   workDir = mkdtempSync(join(tmpdir(), 'fact-rlhf-traces-'));
   snapshot = [];
   for (const spec of RUNS) {
@@ -242,7 +242,7 @@ before(async () => {
     snapshot.push(await loadRunTraces(dir));
   }
   mkdirSync(RESULTS, { recursive: true });
-  server = await servePage();
+  server = await servePage('reward-traces');
   browser = await launchChromium();
 });
 

@@ -44,8 +44,8 @@ let server: PageServer;
 let browser: Browser;
 
 before(async () => {
-  buildBundle();
-  server = await servePage();
+  buildBundle('reward-traces');
+  server = await servePage('reward-traces');
   browser = await launchChromium();
 });
 

@@ -254,3 +254,27 @@ test('export: LLaVA-RLHF preference pairs, facts by pair id, spans in the judge 
   assert.equal(other.factsPath, join(work, 'elsewhere', 'facts.json'));
   assert.equal(JSON.parse(readFileSync(other.path!, 'utf8')).length, 1);
 });
+
+test('export: human spans go out in code points, as the Python judge counts, when the response has astral characters', () => {
+  const dir = runDir();
+  const store = new LabelStore(dir);
+  // "🙂" is two UTF-16 code units and one code point: "cat" is [3, 6) in the view, [2, 5) in Python.
+  const r = rec(dir, 0, '🙂 cat on a mat');
+  store.setSpans(r, [[3, 6, 'object']]);
+  const out = store.exportPreferences();
+  assert.ok(out.spansPath);
+  const [exported] = JSON.parse(readFileSync(out.spansPath, 'utf8')) as { spans: [number, number, string][]; response: string }[];
+  assert.deepEqual(exported.spans, [[2, 5, 'object']]);
+  assert.equal([...exported.response].slice(2, 5).join(''), 'cat');
+});
+
+test('export: a prompt that already carries the <image> token keeps its one token', () => {
+  const dir = runDir();
+  const store = new LabelStore(dir);
+  const prompt = '<image>\nWhat is in the picture?';
+  store.setPreference(rec(dir, 0, 'a cat', { prompt }), rec(dir, 1, 'a dog', { prompt }), 1);
+  const out = store.exportPreferences();
+  assert.ok(out.path);
+  const [pair] = JSON.parse(readFileSync(out.path, 'utf8')) as { conversations: { value: string }[] }[];
+  assert.equal(pair.conversations[0].value, prompt);
+});

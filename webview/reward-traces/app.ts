@@ -21,6 +21,7 @@ import { readTheme, watchTheme } from '../shared/charts/theme';
 import { formatDuration, formatValue } from '../shared/charts/ticks';
 import { TraceStore, type RunState, type Track } from './store';
 import { configDifferences, tracesCsv } from './exports';
+import { el } from '../shared/dom';
 
 /** UI state kept by VS Code across hides of the view. */
 export interface UiState {
@@ -608,13 +609,6 @@ function readWarningColor(): string {
 function runLabel(s: RunSummary): string {
   const name = s.name ?? s.runId;
   return s.differs?.length ? `${name} (${s.differs.join(', ')})` : name;
-}
-
-function el(tag: string, className: string, text?: string): HTMLElement {
-  const e = document.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function sanitizeState(saved: Partial<UiState> | undefined): UiState {

@@ -84,16 +84,22 @@ export class RewardTraceViewProvider implements vscode.WebviewViewProvider, vsco
     this.hub.onAlarm = (runId, alarm) => this.alarmRaised(runId, alarm);
   }
 
-  /** Opens the sample records nearest a step of a run (what a chart click does, until the sample inspector lands). */
+  /** Opens a run's samples at a step: the sample inspector's openAt, set when it is registered. */
+  samplesOpener: (runDir: string, step: number) => Promise<string | undefined> = () => Promise.resolve(undefined);
+
+  /** Opens the sample records nearest a step of a run: what a chart click and an alarm's action do. */
   async openSamplesAt(runId: string, step: number): Promise<string | undefined> {
-    const file = this.hub.sampleFileNear(runId, step);
-    if (!file) {
+    const runDir = this.hub.runDirOf(runId);
+    if (!runDir || !this.hub.sampleFileNear(runId, step)) {
       void vscode.window.showInformationMessage(`Fact-RLHF: run ${runId} has no sample records yet.`);
       return undefined;
     }
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file.path));
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Active });
-    return file.path;
+    return this.samplesOpener(runDir, step);
+  }
+
+  /** A message as the trace webview would post it (editor tests: a chart click without a mouse). */
+  receiveFromView(data: unknown): void {
+    this.channel.receive(data);
   }
 
   private alarmRaised(runId: string, alarm: TraceAlarm): void {

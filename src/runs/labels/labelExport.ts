@@ -5,6 +5,7 @@
 //
 // Images are written as the label lines hold them: relative to the run folder (absolute when the
 // sample's image lay outside it), so an rm config uses the export with `data.image_folder: <run folder>`.
+import { utf16SpansToCodePoints } from '../../protocol/spans';
 import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +15,8 @@ import type { LabelStore, LabelledRecord, PreferenceLine } from './labelStore';
 export const PREFERENCES_EXPORT = 'preferences.json';
 export const FACTS_EXPORT = 'facts.json';
 export const SPANS_EXPORT = 'spans.json';
+/** LLaVA's image placeholder in a conversation turn (the trainer's processor expands it once). */
+const IMAGE_TOKEN = '<image>';
 
 /** One pair as load_preferences reads it (FACT_RLHF.md §2 preference record). */
 export interface PreferenceRecord {
@@ -73,7 +76,8 @@ export function preferenceRecord(line: PreferenceLine, humanSpans: Map<string, S
   const record: PreferenceRecord = {
     id: pairId(line),
     image: a.image,
-    conversations: [{ from: 'human', value: `<image>\n${a.prompt}` }],
+    // One image token: a prompt that already carries it (LLaVA-style data) keeps its own.
+    conversations: [{ from: 'human', value: a.prompt.includes(IMAGE_TOKEN) ? a.prompt : `${IMAGE_TOKEN}\n${a.prompt}` }],
     output_1: { value: a.response },
     output_2: { value: b.response },
     preference: line.preferred,
@@ -129,7 +133,8 @@ export function exportLabels(store: LabelStore, outPath?: string): ExportResult 
       prompt: l.record.prompt,
       image: l.record.image,
       response: l.record.response,
-      spans: l.spans ?? [],
+      // The judge's format counts Python code points; the inspector's spans are UTF-16 offsets.
+      spans: utf16SpansToCodePoints(l.record.response, l.spans ?? []),
       source: 'human',
     }));
     result.spansPath = join(folder, SPANS_EXPORT);

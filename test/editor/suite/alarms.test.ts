@@ -73,11 +73,12 @@ describe('health alarms', () => {
     assert.ok(badge.value >= 1);
     assert.match(badge.tooltip, /editor-collapsed-run: collapse at step 16/);
 
-    // The action's code path: the sample records nearest step 16 (step 15's file) open in an editor.
+    // The action's code path: the sample inspector opens the run's samples at the step nearest 16 (15).
     const opened = await vscode.commands.executeCommand<string | undefined>('factRlhf.showSamplesAtStep', runId, notice.step);
     assert.equal(opened, join(dir.fsPath, 'samples', 'step-000015.jsonl'));
-    const active = await waitFor('the samples editor', 10_000, () => vscode.window.activeTextEditor?.document);
-    assert.equal(active.uri.fsPath, opened);
-    assert.match(active.getText(), /"step":15/);
+    await waitFor('the inspector at step 15', 30_000, () =>
+      api.sampleInspectorStats().open.some((o) => o.runDir === dir.fsPath && o.rendered?.step === 15) ? true : undefined,
+    );
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

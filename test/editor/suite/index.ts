@@ -13,10 +13,10 @@ export function run(): Promise<void> {
     await import('./newExperiment.test');
     await import('./evaluate.test');
     await import('./scoreResponse.test');
-    await import('./commands.test');
     await import('./runsView.test');
     await import('./trainerEnvironment.test');
     await import('./alarms.test');
+    await import('./sampleInspector.test');
     await import('./experimentForm.test');
     // Last: the language server keeps the last GPU size it was sent (a value of 0 does not reset it).
     await import('./gpuMemorySetting.test');
