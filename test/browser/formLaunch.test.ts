@@ -62,7 +62,7 @@ const work = mkdtempSync(join(tmpdir(), 'fact-rlhf-form-launch-'));
 
 before(async () => {
   buildBundle('experiment-form');
-  server = await servePage('experiment-form', 'Experiment Form');
+  server = await servePage('experiment-form');
   browser = await launchChromium();
 });
 
