@@ -102,6 +102,15 @@ export function activate(context: vscode.ExtensionContext): FactRlhfApi {
   const inspector = new SampleInspectorProvider(
     context.extensionUri,
     (line) => log().warn(line),
+    async () => {
+      const view = await runsView;
+      await view.reloadSources();
+      return view.model
+        .runs()
+        .filter((r) => r.info.latestSamples)
+        .sort((a, b) => b.info.updated - a.info.updated)
+        .map((r) => ({ label: r.info.id, description: r.description, dir: r.info.dir }));
+    },
     async (inputs, resource) => (await responseScoring()).whatIf(inputs, resource),
   );
   traces.samplesOpener = (runDir, step) => inspector.openAt(runDir, step);

@@ -56,6 +56,8 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: (line: string) => void,
+    /** The workspace's runs that wrote samples (the runs view's catalog), newest first. */
+    private readonly runsWithSamples: () => Promise<{ label: string; description: string; dir: string }[]>,
     /** Score Response's what-if (loaded on first use): an edited response with and without its facts. */
     private readonly whatIf: (
       inputs: { prompt: string; response: string; facts: string[]; image: string },
@@ -212,13 +214,27 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     entry: OpenInspector & { compare?: { source: SampleSource; title: string } },
     roots: vscode.Uri[],
   ): Promise<void> {
-    const picked = await vscode.window.showOpenDialog({
-      canSelectFolders: true,
-      canSelectFiles: true,
-      openLabel: 'Compare With',
-      title: 'Fact-RLHF: a run folder (or sample file) to compare with',
-    });
-    if (!picked?.[0]) return;
+    // The workspace's other runs with samples first (e.g. the demo's plain RLHF beside Fact-RLHF), then any folder.
+    const own = entry.document.source.info().runDir;
+    const runs = (await this.runsWithSamples()).filter((r) => r.dir !== own);
+    const BROWSE = 'Browse…';
+    const choice = await vscode.window.showQuickPick(
+      [...runs.map((r) => ({ label: r.label, description: r.description, detail: r.dir, dir: r.dir })), { label: BROWSE, dir: '' }],
+      { title: 'Fact-RLHF: Compare With', placeHolder: 'The run whose samples to show beside these, at the nearest steps' },
+    );
+    if (!choice) return;
+    let chosen = choice.dir;
+    if (choice.label === BROWSE) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: true,
+        openLabel: 'Compare With',
+        title: 'Fact-RLHF: a run folder (or sample file) to compare with',
+      });
+      if (!picked?.[0]) return;
+      chosen = picked[0].fsPath;
+    }
+    const picked = [vscode.Uri.file(chosen)];
     try {
       const { openSampleSource } = await import('../runs/samples');
       const source = await openSampleSource(inspectorTarget(picked[0].fsPath).path);

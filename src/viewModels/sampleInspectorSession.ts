@@ -19,9 +19,7 @@ import { recordKey, type LabelStore } from '../runs/labels/labelStore';
 export type SessionLabels = Pick<LabelStore, 'setSpans' | 'setPreference' | 'state' | 'exportPreferences'>;
 
 type Handlers = {
-  [M in MethodOf<SampleInspectorContract>]: (
-    params: ParamsOf<SampleInspectorContract, M>,
-  ) => Promise<ResultOf<SampleInspectorContract, M>>;
+  [M in MethodOf<SampleInspectorContract>]: (params: ParamsOf<SampleInspectorContract, M>) => Promise<ResultOf<SampleInspectorContract, M>>;
 };
 
 /** Records kept for labels and what-if (the view scrolls through a page at a time; this bounds the rest). */
