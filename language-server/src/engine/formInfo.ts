@@ -15,8 +15,9 @@ export function diagnosticsWithPaths(a: Analysis, withFixes = false): Validation
   return a.diagnostics.map((d) => withPath(d, files.get(d.file), withFixes));
 }
 
-function withPath(d: EngineDiagnostic, pf: Parameters<typeof locate>[0] | undefined, withFixes: boolean): ValidationDiagnostic {
-  const out: ValidationDiagnostic = {
+/** An engine diagnostic as it goes on the wire (the validate request, the CLI's JSON). */
+export function toValidationDiagnostic(d: EngineDiagnostic): ValidationDiagnostic {
+  return {
     line: d.line,
     column: d.column,
     endLine: d.endLine,
@@ -26,6 +27,10 @@ function withPath(d: EngineDiagnostic, pf: Parameters<typeof locate>[0] | undefi
     message: d.message,
     file: d.file,
   };
+}
+
+function withPath(d: EngineDiagnostic, pf: Parameters<typeof locate>[0] | undefined, withFixes: boolean): ValidationDiagnostic {
+  const out = toValidationDiagnostic(d);
   const at = pf && !pf.hasErrors ? locate(pf, d.start) : undefined;
   if (at) out.path = at.path;
   if (withFixes && d.fixes.length > 0) {

@@ -6,7 +6,8 @@ import * as nodePath from 'node:path';
 import type { ValidationDiagnostic } from '../../../src/protocol/lsp';
 import { analyze } from './analyze';
 import { createNodeHost } from './host';
-import type { EngineDiagnostic, EngineHost } from './types';
+import type { EngineHost } from './types';
+import { toValidationDiagnostic } from './formInfo';
 
 export { analyze } from './analyze';
 export type { Analysis } from './analyze';
@@ -23,26 +24,12 @@ export type { NodeHostOptions } from './host';
 export { createBackgroundHost } from './backgroundHost';
 export type { BackgroundHost, BackgroundHostOptions } from './backgroundHost';
 export { estimatePpoMemory } from './memory';
-export { derivedInfo, diagnosticsWithPaths } from './formInfo';
+export { derivedInfo, diagnosticsWithPaths, toValidationDiagnostic } from './formInfo';
 export type { GpuFacts } from './formInfo';
 export type { EngineDiagnostic, EngineHost, Fix, TextEditSpec, RelatedLocation } from './types';
 
 /** The largest config file `validateFile` reads (its `extends` parents: MAX_CONFIG_BYTES). */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
-
-/** The wire shape only (no offsets or fixes), for the CLI's JSON output. */
-export function toValidationDiagnostic(d: EngineDiagnostic): ValidationDiagnostic {
-  return {
-    line: d.line,
-    column: d.column,
-    endLine: d.endLine,
-    endColumn: d.endColumn,
-    severity: d.severity,
-    code: d.code,
-    message: d.message,
-    file: d.file,
-  };
-}
 
 /**
  * Validates config text. `filePath` names the file (relative paths in the config resolve against
