@@ -90,19 +90,23 @@ export class SampleInspectorSession {
     }
   }
 
-  /** Records as the view gets them: images as webview URIs, the human's spans over the judge's. */
+  /**
+   * Records as the view gets them (images as webview URIs, the judge's spans as the judge left them).
+   * Labels made before (another window, an earlier session) reach the view as a `labels` notification,
+   * posted before this page's reply, whenever the page brings a labelled record the view was not told of.
+   */
   private present(records: InspectorRecord[]): InspectorRecord[] {
     for (const r of records) this.remember(r);
-    const human = this.opts.labels ? this.labelsState().spans : {};
-    return records.map((r) => {
-      const spans = human[String(r.index)];
-      return {
-        ...r,
-        image: r.image === null ? null : this.opts.imageUri(r.image),
-        hallucination: spans ? { spans, source: 'human' } : r.hallucination,
-      };
-    });
+    if (this.opts.labels) {
+      const state = this.labelsState();
+      const text = JSON.stringify(state);
+      if (text !== this.lastLabels) this.changed(state);
+    }
+    return records.map((r) => ({ ...r, image: r.image === null ? null : this.opts.imageUri(r.image) }));
   }
+
+  /** The labels as the view was last told them (JSON), so an unchanged state is not re-sent. */
+  private lastLabels = JSON.stringify({ spans: {}, pairs: [] });
 
   private async recordAt(index: number): Promise<InspectorRecord> {
     const record = this.served.get(index) ?? (await this.opts.source.record(index));
@@ -110,8 +114,8 @@ export class SampleInspectorSession {
     return record;
   }
 
-  private changed(): LabelsState {
-    const state = this.labelsState();
+  private changed(state = this.labelsState()): LabelsState {
+    this.lastLabels = JSON.stringify(state);
     this.opts.onLabelsChanged?.(state);
     return state;
   }

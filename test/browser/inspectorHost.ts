@@ -59,6 +59,7 @@ export function inspectorHost(opts: InspectorHostOptions): InspectorHost {
     labels: runDir === null ? undefined : new LabelStore(runDir),
     onLabelsChanged: (labels) => {
       host.labels = labels;
+      host.channel.notify({ type: 'labels', labels }); // as the extension's provider does
     },
   });
   const summary = (): SourceSummary => session.summary();

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { openSampleSource } from '../../src/runs/samples';
 import { LabelStore } from '../../src/runs/labels/labelStore';
 import { SampleInspectorSession } from '../../src/viewModels/sampleInspectorSession';
-import type { QueryParams } from '../../src/protocol/webviews/sampleInspector';
+import type { LabelsState, QueryParams } from '../../src/protocol/webviews/sampleInspector';
 
 const work = mkdtempSync(join(tmpdir(), 'inspector-session-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -75,12 +75,13 @@ test('pages map images, human spans replace the judge’s, labels follow records
   assert.equal(s0.records[0].image, 'webview:/images/a.png');
   assert.equal(s0.records[0].hallucination?.source, 'shapes-judge');
 
-  // A human clears the judge's span on p0@0: the next page shows the human's (empty) list.
+  // A human clears the judge's span on p0@0: the view is told once; the record keeps the judge's spans.
   const labelled = await session.handlers.labelSpans({ index: s0.records[0].index, spans: [] });
   assert.deepEqual(labelled.labels.spans[String(s0.records[0].index)], []);
   assert.equal(notified.length, 1, 'the view is told');
   const again = await session.handlers.query(page(0));
-  assert.deepEqual(again.records[0].hallucination, { spans: [], source: 'human' });
+  assert.equal(again.records[0].hallucination?.source, 'shapes-judge', 'the judge’s verdict stays beside the human’s');
+  assert.equal(notified.length, 1, 'an unchanged state is not sent again');
   // Spans outside the response are refused by the store, with the reason.
   await assert.rejects(session.handlers.labelSpans({ index: s0.records[0].index, spans: [[0, 999, 'x']] }), /999|response/);
 
@@ -95,16 +96,22 @@ test('pages map images, human spans replace the judge’s, labels follow records
   assert.equal(exported.pairs, 1);
   assert.ok(exported.path?.endsWith(join('labels', 'preferences.json')));
 
-  // Labels are kept by record, not by index: a new session on the same run sees them.
+  // Labels are kept by record, not by index: a new session on the same run tells its view of them
+  // when a page brings the labelled records (before that page's reply).
+  const told: LabelsState[] = [];
   const reopened = new SampleInspectorSession({
     source,
     initialStep: null,
     live: () => false,
     imageUri: () => null,
     labels: new LabelStore(dir),
+    onLabelsChanged: (l) => told.push(l),
   });
   await reopened.handlers.query(page(null));
   assert.equal(reopened.labelsState().pairs.length, 1);
+  assert.equal(told.length, 1);
+  assert.equal(told[0].pairs.length, 1);
+  assert.deepEqual(told[0].spans[String(s0.records[0].index)], []);
   assert.equal(reopened.summary().canScore, false, 'no scorer: no what-if');
   await assert.rejects(reopened.handlers.score({ index: 0, response: 'x' }), /reward model/);
 
