@@ -16,7 +16,7 @@ import type { SampleSource } from '../runs/samples/types';
 import { recordKey, type LabelStore } from '../runs/labels/labelStore';
 
 /** The human labels of the source's run: src/runs/labels' LabelStore, as the session uses it. */
-export type SessionLabels = Pick<LabelStore, 'setSpans' | 'setPreference' | 'state' | 'exportPreferences'>;
+export type SessionLabels = Pick<LabelStore, 'setSpans' | 'clearSpans' | 'setPreference' | 'state' | 'exportPreferences'>;
 
 type Handlers = {
   [M in MethodOf<SampleInspectorContract>]: (params: ParamsOf<SampleInspectorContract, M>) => Promise<ResultOf<SampleInspectorContract, M>>;
@@ -148,7 +148,8 @@ export class SampleInspectorSession {
     labelSpans: async ({ index, spans }) => {
       const labels = this.needLabels();
       const record = await this.recordAt(index);
-      labels.setSpans(record, spans);
+      if (spans === null) labels.clearSpans(record);
+      else labels.setSpans(record, spans);
       this.remember(record);
       return { labels: this.changed() };
     },

@@ -527,6 +527,14 @@ test('the sample inspector on a real run folder', async (t) => {
 
     await page.click(`.card[data-row="${card.row}"] mark.span-human[data-start="0"]`);
     await until('cleared', () => !host.labels.spans[String(card.index)].some((s) => s[0] === 0 && s[2] === 'attribute'));
+
+    // "Use the judge's spans": the human label goes, the judge's marks and verdict come back.
+    await page.click(`.card[data-row="${card.row}"] button.restore-judge`);
+    await until('restored', () => host.labels.spans[String(card.index)] === undefined);
+    await page.waitForFunction((row) => !document.querySelector(`.card[data-row="${row}"] .verdict.human`), card.row);
+    const after = (await shownCards(page)).find((c) => c.index === card.index)?.marks ?? [];
+    assert.equal(after.length, judge.length);
+    assert.ok(after.every((m) => !m.human));
   });
 
   await t.test('compare with another run: its record for the same prompt beside each, with its step', async () => {

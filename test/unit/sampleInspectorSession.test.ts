@@ -82,6 +82,10 @@ test('pages map images, human spans replace the judge’s, labels follow records
   const again = await session.handlers.query(page(0));
   assert.equal(again.records[0].hallucination?.source, 'shapes-judge', 'the judge’s verdict stays beside the human’s');
   assert.equal(notified.length, 1, 'an unchanged state is not sent again');
+  // null: back to the judge's (the store forgets the human's label), then the human's again.
+  const restored = await session.handlers.labelSpans({ index: s0.records[0].index, spans: null });
+  assert.equal(restored.labels.spans[String(s0.records[0].index)], undefined);
+  await session.handlers.labelSpans({ index: s0.records[0].index, spans: [] });
   // Spans outside the response are refused by the store, with the reason.
   await assert.rejects(session.handlers.labelSpans({ index: s0.records[0].index, spans: [[0, 999, 'x']] }), /999|response/);
 

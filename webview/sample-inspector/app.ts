@@ -362,6 +362,7 @@ export class InspectorApp {
         select: () => this.select(row, false),
         follow: () => void this.openFollow(record),
         markSelection: (response) => void this.markSelection(record, response),
+        restoreJudge: () => void this.saveSpans(record, null),
         clearSpans: (start, end) => void this.clearSpans(record, start, end),
         toggleEdit: () => this.toggleEdit(record),
         editInput: (text) => this.editInput(record, text),
@@ -569,7 +570,7 @@ export class InspectorApp {
     );
   }
 
-  private async saveSpans(r: InspectorRecord, spans: Span[]): Promise<void> {
+  private async saveSpans(r: InspectorRecord, spans: Span[] | null): Promise<void> {
     try {
       const { labels } = await this.host.request('labelSpans', { index: r.index, spans });
       this.applyLabels(labels);

@@ -43,6 +43,8 @@ export interface CardActions {
   /** Mark the text selected in this response. */
   markSelection(response: HTMLElement): void;
   clearSpans(start: number, end: number): void;
+  /** Drop the human's spans of this record: the judge's show again. */
+  restoreJudge(): void;
   toggleEdit(): void;
   editInput(text: string): void;
 }
@@ -120,7 +122,13 @@ export function recordCard(m: CardModel, act: CardActions): Card {
   }
   markBtn.disabled = m.edit !== undefined;
   main.append(body);
-  main.append(verdict(r, m.humanSpans, ignored));
+  const judged = verdict(r, m.humanSpans, ignored);
+  if (m.humanSpans) {
+    const restore = button('restore-judge', 'Use the judge’s spans', `Drop your spans of record ${r.index}; the judge's show again`);
+    restore.addEventListener('click', () => act.restoreJudge());
+    judged.append(' ', restore);
+  }
+  main.append(judged);
 
   const reward = rewardBlock(r.reward, r.advantage, `Reward of record ${r.index}`);
   bars.push(reward.bar);

@@ -234,7 +234,8 @@ export const sampleInspectorContract = defineContract<
     query: { params: QueryParams; result: QueryResult };
     timeline: { params: { promptId: string }; result: { points: TimelinePoint[] } };
     compare: { params: { step: number; promptIds: string[] }; result: CompareResult };
-    labelSpans: { params: { index: number; spans: Span[] }; result: { labels: LabelsState } };
+    /** spans: the human's full list for the record ([]: no hallucination); null: back to the judge's. */
+    labelSpans: { params: { index: number; spans: Span[] | null }; result: { labels: LabelsState } };
     labelPreference: { params: { a: number; b: number; preferred: 1 | 2 | null }; result: { labels: LabelsState } };
     exportPreferences: { params: Record<string, never>; result: { path: string | null; pairs: number } };
     score: { params: { index: number; response: string }; result: ScoreResult };
@@ -278,7 +279,7 @@ export const sampleInspectorContract = defineContract<
       result: object({ step: nullable(integer), title: nullable(string), records: arrayOf(nullable(inspectorRecord)) }),
     },
     labelSpans: {
-      params: object({ index: integer, spans: arrayOf(span) }),
+      params: object({ index: integer, spans: nullable(arrayOf(span)) }),
       result: object({ labels: labelsState }),
     },
     labelPreference: {
