@@ -504,11 +504,11 @@ connection.onRequest(ValidateRequest, async (params): Promise<ValidateResult> =>
     // A request for the full picture: it waits for the file checks.
     const { a, version, missing } = await requestAnalysis(params.uri);
     if (missing !== undefined) return { diagnostics: validateFile(missing, { env: process.env, gpuMemoryGiB }) }; // says why it cannot be read
-    if (!a) return { diagnostics: [] };
+    if (!a) return { diagnostics: [], incomplete: 'the file checks did not finish within 10 s' };
     return { diagnostics: params.withFixes ? diagnosticsWithPaths(a, true) : diagnosticsWithPaths(a), version };
   } catch (e) {
     log('validate request failed', e);
-    return { diagnostics: [] };
+    return { diagnostics: [], incomplete: `the check failed: ${(e as Error).message}` };
   }
 });
 

@@ -236,7 +236,7 @@ writes (the folder of --out, default RUN_DIR/labels/):
   preferences.json written), 2 on bad input.
 
 options:
-  --out FILE        where preferences.json goes (facts.json and spans.json go beside it)
+  --out FILE        where preferences.json goes (FILE's .facts.json and .spans.json go beside it)
   -h, --help        this help
 `,
 };

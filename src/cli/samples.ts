@@ -81,6 +81,13 @@ const PARTS: [keyof RewardParts, string][] = [
   ['kl', 'kl'],
 ];
 
+/**
+ * Text from a sample file, safe on a terminal: control characters (ESC and the rest of C0/C1, which a
+ * file could use to move the cursor or retitle the window) are shown as \u escapes; \n and \t stay.
+ */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+export const printable = (text: string): string => text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const num = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : String(Number(v.toPrecision(4))));
 
 /** The response with its spans marked: ANSI bold red on a terminal, [[text]] otherwise. */
@@ -88,7 +95,7 @@ export function markedResponse(r: InspectorRecord, colour: boolean): { text: str
   const { segments, ignored } = segmentSpans(r.response, r.hallucination?.spans ?? []);
   const text = segments
     .map((s) => {
-      const t = r.response.slice(s.start, s.end);
+      const t = printable(r.response.slice(s.start, s.end));
       if (!s.labels.length) return t;
       return colour ? `\x1b[1;31m${t}\x1b[0m` : `[[${t}]]`;
     })
@@ -100,20 +107,20 @@ const indent = (text: string): string => text.replace(/\n/g, '\n            ');
 
 export function formatRecord(r: InspectorRecord, colour: boolean): string {
   const lines: string[] = [];
-  const head = [`#${r.index}`, `step ${r.step ?? '—'}`, `prompt ${r.promptId ?? '—'}`];
+  const head = [`#${r.index}`, `step ${r.step ?? '—'}`, `prompt ${printable(r.promptId ?? '—')}`];
   if (r.captionType !== null) head.push(`caption type ${r.captionType}`);
   lines.push(head.join('  '));
   const reward = PARTS.map(([k, label]) => `${label} ${num(r.reward[k])}`).join('  ');
   lines.push(`  reward    ${reward}  advantage ${num(r.advantage)}`);
   const extra = Object.entries(r.extra);
-  if (extra.length) lines.push(`  extra     ${extra.map(([k, v]) => `${k} ${num(v)}`).join('  ')}`);
-  if (r.prompt !== null) lines.push(`  prompt    ${indent(r.prompt)}`);
+  if (extra.length) lines.push(`  extra     ${extra.map(([k, v]) => `${printable(k)} ${num(v)}`).join('  ')}`);
+  if (r.prompt !== null) lines.push(`  prompt    ${indent(printable(r.prompt))}`);
   const marked = markedResponse(r, colour);
   lines.push(`  response  ${indent(marked.text)}`);
   if (r.hallucination) {
-    const spans = r.hallucination.spans.map(([s, e, label]) => `[${s},${e}) ${label} ${JSON.stringify(r.response.slice(s, e))}`);
+    const spans = r.hallucination.spans.map(([s, e, label]) => `[${s},${e}) ${printable(label)} ${JSON.stringify(r.response.slice(s, e))}`);
     const note = marked.ignored ? `  (${marked.ignored} out of range, not marked)` : '';
-    lines.push(`  spans     ${spans.length ? spans.join('; ') : 'none'} (${r.hallucination.source})${note}`);
+    lines.push(`  spans     ${spans.length ? spans.join('; ') : 'none'} (${printable(r.hallucination.source)})${note}`);
   } else lines.push('  spans     — (not judged)');
   return lines.join('\n');
 }

@@ -21,7 +21,7 @@ import experimentSchema from '../../schema/experiment.schema.json';
 import { fieldIndex, formDiagnostics, formSections, formValues, groupIds, type SchemaNode } from '../viewModels/experimentForm';
 import type { Stage } from '../protocol';
 import { configOutputDir } from '../runs/configRuns';
-import { listGpus, type GpuReport } from '../runs/gpus';
+import { NO_GPU_LABEL, listGpus, type GpuReport } from '../runs/gpus';
 import { submitSlurm } from '../runs/slurmSubmit';
 import { FormLaunch, type LaunchEnvironment } from '../viewModels/formLaunch';
 import type { RunController } from './runController';
@@ -71,8 +71,17 @@ export class FormSession implements vscode.Disposable {
       configPath: document.uri.fsPath,
       post: (m) => this.channel.notify(m),
       diagnostics: () => this.diagnostics,
+      checkNow: () => this.checkNow(),
       trusted: () => vscode.workspace.isTrusted,
-      gpus: () => (this.gpuReport ??= listGpus()),
+      // Restricted Mode runs no program on the workspace's behalf, nvidia-smi included.
+      gpus: () =>
+        vscode.workspace.isTrusted
+          ? (this.gpuReport ??= listGpus())
+          : Promise.resolve({
+              kind: 'none',
+              label: NO_GPU_LABEL,
+              detail: 'Restricted Mode: GPUs are not probed in an untrusted workspace',
+            }),
       environment: (stage) => this.environment(stage),
       start: async (opts) => {
         const controller = await this.runs();
@@ -225,6 +234,18 @@ export class FormSession implements vscode.Disposable {
   private sendValues(): void {
     const { values, parseError } = formValues(FIELDS, this.document.getText(), this.document.uri.fsPath);
     this.channel.notify({ type: 'values', version: this.document.version, values, parseError });
+  }
+
+  /** The language server's check of the document as it is now (asked at launch, after the save). */
+  private async checkNow(): Promise<{ diagnostics: ValidationDiagnostic[] } | { refused: string }> {
+    const language = await this.language();
+    if (!language) return { refused: 'the language server is not running, so the config has not been checked' };
+    const version = this.document.version;
+    const result = await language.validate(this.document.uri, false);
+    if (result.incomplete) return { refused: `the config could not be checked: ${result.incomplete}` };
+    if (this.document.version !== version || (result.version !== undefined && result.version !== version))
+      return { refused: 'the config changed while it was being checked: launch again' };
+    return { diagnostics: result.diagnostics };
   }
 
   /** Diagnostics and derived figures of the current version; a reply for an older version is dropped. */

@@ -4,7 +4,7 @@
 // reuses the run's open inspector (it jumps to the step) instead of opening a second one.
 // The VS Code-free logic is SampleInspectorSession (viewModels); the source is src/runs/samples.
 import * as vscode from 'vscode';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { inspectorTarget, runDirOf, stepFileNear } from '../runs/samples/locate';
 import { sampleInspectorContract, type SampleInspectorContract } from '../protocol/webviews/sampleInspector';
 import type { InspectorRecord, InspectorRenderedMessage, ScoreResult } from '../protocol/webviews/sampleInspector';
@@ -92,13 +92,19 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
       contract: sampleInspectorContract,
       post: (m) => panel.webview.postMessage(m),
       beforeReady: 'drop', // the summary that answers `ready` carries the state
-      onReady: () => channel.notify({ type: 'summary', summary: session.summary() }),
+      // A (re)loaded page knows nothing: the summary, the labels so far and the compared run, again.
+      onReady: () => {
+        channel.notify({ type: 'summary', summary: session.summary() });
+        session.resendLabels();
+        if (entry.compare) channel.notify({ type: 'compareRun', title: entry.compare.title });
+      },
       commands: {
         rendered: (m) => {
           entry.lastRendered = m;
           this.renderedEmitter.fire(m);
         },
-        pickCompareRun: () => void this.pickCompare(entry, roots),
+        pickCompareRun: () =>
+          void this.pickCompare(entry, roots).catch((e: unknown) => this.log(`sample inspector: compare: ${(e as Error).message}`)),
       },
       requests: {
         query: (p) => session.handlers.query(p),
@@ -122,7 +128,7 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
       imageUri: (path) => {
         const uri = vscode.Uri.file(path);
         // Only what the page may load: anything else would be a broken image, so say "no image".
-        const inside = roots.some((r) => uri.fsPath === r.fsPath || uri.fsPath.startsWith(r.fsPath + '/'));
+        const inside = roots.some((r) => isInside(r.fsPath, uri.fsPath));
         return inside ? panel.webview.asWebviewUri(uri).toString() : null;
       },
       compare: () => entry.compare,
@@ -146,13 +152,26 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     // A live run appends lines and step files: re-read, then tell the view (a few times a second at most).
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(info.path), '**'));
     let timer: NodeJS.Timeout | undefined;
+    let refreshing = false;
     const changed = (): void => {
       if (timer) return;
       timer = setTimeout(() => {
         timer = undefined;
-        void document.source.refresh().then((grew) => {
-          if (grew) channel.notify({ type: 'summary', summary: session.summary(null) });
-        });
+        // One refresh at a time: two overlapping re-reads of a file would index its new lines twice.
+        if (refreshing) {
+          changed();
+          return;
+        }
+        refreshing = true;
+        void document.source
+          .refresh()
+          .then((grew) => {
+            if (grew) channel.notify({ type: 'summary', summary: session.summary(null) });
+          })
+          .catch((e: unknown) => this.log(`sample inspector: re-reading ${info.path}: ${(e as Error).message}`))
+          .finally(() => {
+            refreshing = false;
+          });
       }, 250);
     };
     disposables.push(
@@ -284,6 +303,12 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     this.renderedEmitter.dispose();
     for (const e of this.open) e.panel.dispose();
   }
+}
+
+/** Whether `path` lies in `root` (after resolving `..`): what a page may load. */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(resolve(root), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 function isLive(runDir: string | null): boolean {

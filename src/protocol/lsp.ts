@@ -51,6 +51,8 @@ export interface ValidateResult {
   diagnostics: ValidationDiagnostic[];
   /** The version of the open document that was validated (absent for a file read from disk). */
   version?: number;
+  /** Set when the server could not finish the check (a timeout, an internal error): not "no problems". */
+  incomplete?: string;
 }
 
 /** Request: validate a document on demand (code lens "Validate", the experiment form, tests). */

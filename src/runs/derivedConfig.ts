@@ -44,7 +44,8 @@ export function derivedConfigText(o: Omit<DerivedConfigOptions, 'runDir'>): stri
   for (const key of Object.keys(o.overrides).sort()) setDotted(tree, key, o.overrides[key]);
   const header = [
     `# Written by Fact-RLHF Studio: ${o.reason}.`,
-    `# It extends ${basename(o.parent)} and sets only the keys below; that file is left as it is.`,
+    // A file name may hold a line break: in a comment it would start a line of YAML.
+    `# It extends ${basename(o.parent).replace(/[\r\n]+/g, ' ')} and sets only the keys below; that file is left as it is.`,
   ];
   return `${header.join('\n')}\n${stringify(tree)}`;
 }

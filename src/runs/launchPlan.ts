@@ -161,7 +161,10 @@ export function planLaunch(req: LaunchPlanRequest): LaunchPlan {
     };
   }
 
-  const gpuEnv: Record<string, string> = req.gpus.length ? { CUDA_VISIBLE_DEVICES: req.gpus.join(',') } : {};
+  // nvidia-smi numbers GPUs in PCI bus order, CUDA fastest first unless told: the picked index is the card that runs.
+  const gpuEnv: Record<string, string> = req.gpus.length
+    ? { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: req.gpus.join(',') }
+    : {};
   let torchrunProcesses: number | undefined;
   if (req.backend === 'torchrun') {
     torchrunProcesses = req.gpus.length || req.processes || launchKey(configPath, 'processes') || 1;

@@ -3,7 +3,7 @@
 // The `yaml` Document gives each node's source range; only the value's characters are replaced, a
 // missing key is inserted as one line under its section (in the section's own indentation), and a
 // reset deletes the key's line(s). No `vscode` here: the provider maps the result to a WorkspaceEdit.
-import { isMap, isScalar, parseDocument, stringify } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import type { Document, Node, Pair, Scalar, YAMLMap } from 'yaml';
 
 export interface TextChange {
@@ -97,6 +97,9 @@ export function formatScalar(value: string | number | boolean | null, like?: Sca
   if (like?.type === 'QUOTE_DOUBLE' || like?.type === 'QUOTE_SINGLE') {
     return stringify(value, { defaultStringType: like.type, lineWidth: 0 }).trimEnd();
   }
+  // A value on one line whatever it holds: a multi-line string as a double-quoted scalar (`\n`), not a
+  // block scalar, whose lines would have to be indented under the key.
+  if (value.includes('\n') || value.includes('\r')) return stringify(value, { defaultStringType: 'QUOTE_DOUBLE', lineWidth: 0 }).trimEnd();
   const plain = stringify(value, { version: '1.2', lineWidth: 0 }).trimEnd();
   if (/^["'|>]/.test(plain)) return plain;
   // A plain scalar PyYAML's 1.1 rules would read differently (timestamps, `010`, `1_000`): quoted.
@@ -104,8 +107,15 @@ export function formatScalar(value: string | number | boolean | null, like?: Sca
   return /^["']/.test(v11) ? v11 : plain;
 }
 
+/** An item of a flow list: quoted when a flow indicator in it would end the item or the list. */
+function formatFlowItem(value: string | number | boolean | null): string {
+  const text = formatScalar(value);
+  if (typeof value !== 'string' || /^["']/.test(text) || !/[,[\]{}#]/.test(text)) return text;
+  return stringify(value, { defaultStringType: 'QUOTE_DOUBLE', lineWidth: 0 }).trimEnd();
+}
+
 function formatValue(value: FieldValue, like?: Node | null): string {
-  if (Array.isArray(value)) return `[${value.map((v) => formatScalar(v)).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => formatFlowItem(v)).join(', ')}]`;
   return formatScalar(value, isScalar(like) ? like : undefined);
 }
 
@@ -140,6 +150,19 @@ function replaceValue(text: string, pair: Pair, v: Node | null, value: FieldValu
   }
   if (isMap(v)) throw new ConfigEditError('cannot replace a section with a value');
   const [start, end] = v.range;
+  // A block value (`- item` lines, a `|` or `>` scalar) starts on the lines below the key and its range
+  // ends with their line break: the new one-line value goes right after the colon, and the break stays.
+  const block = (isSeq(v) && !v.flow) || (isScalar(v) && (v.type === 'BLOCK_LITERAL' || v.type === 'BLOCK_FOLDED'));
+  if (block) {
+    const keyEnd = (pair.key as Node).range?.[1] ?? start;
+    const colon = text.indexOf(':', keyEnd);
+    const tail = /\r?\n$/.exec(text.slice(colon, end))?.[0] ?? '';
+    // A comment on the key's line (`key: # why` or `key: | # why`) moves after the new value.
+    const lineEnd = text.slice(colon + 1).search(/\r?\n/);
+    const keyLine = lineEnd < 0 ? text.slice(colon + 1) : text.slice(colon + 1, colon + 1 + lineEnd);
+    const comment = /(^|\s)(#.*)$/.exec(keyLine)?.[2];
+    return [{ offset: colon + 1, length: end - tail.length - (colon + 1), newText: ` ${newText}${comment ? ` ${comment}` : ''}` }];
+  }
   const old = text.slice(start, end);
   if (old === newText) return [];
   return [{ offset: start, length: end - start, newText }];

@@ -51,6 +51,14 @@ export interface FormLaunchDeps {
   hasSbatch?(): boolean;
   /** Saves the document (a launch runs what is on disk); false when it could not be saved. */
   beforeLaunch?(): Promise<boolean>;
+  /**
+   * The language server's check of the saved document, asked at launch time: the diagnostics the
+   * form holds may be a version behind (a reply still on its way), or missing (no server).
+   * `refused`: no complete answer, and a config nobody checked is not launched.
+   */
+  checkNow?(): Promise<
+    { diagnostics: readonly Pick<ValidationDiagnostic, 'severity' | 'message' | 'file' | 'line'>[] } | { refused: string }
+  >;
   log(line: string): void;
 }
 
@@ -86,6 +94,8 @@ export class FormLaunch {
   }
 
   private async request(p: LaunchParams, extra: Partial<LaunchPlanRequest> = {}): Promise<LaunchPlan> {
+    // Only what the view may choose: a message's other fields never reach the plan.
+    p = { stage: p.stage, backend: p.backend, gpus: p.gpus };
     const base = { stage: p.stage, backend: p.backend };
     let env: LaunchEnvironment;
     try {
@@ -99,7 +109,7 @@ export class FormLaunch {
         trainerRoot: '',
         schemaDir: '',
         trusted: this.deps.trusted(),
-        diagnostics: this.deps.diagnostics(),
+        diagnostics: this.diagnostics(),
       });
       if (!early.view.ok) return early;
       return { view: { ok: false, ...base, reason: (e as Error).message }, start: null, slurm: null };
@@ -110,7 +120,7 @@ export class FormLaunch {
       configPath: this.deps.configPath,
       ...env,
       trusted: this.deps.trusted(),
-      diagnostics: this.deps.diagnostics(),
+      diagnostics: this.diagnostics(),
       available: await this.deps.gpus(),
       runDir: shown && !existsSync(shown) ? shown : undefined,
       ...extra,
@@ -132,10 +142,37 @@ export class FormLaunch {
     this.deps.post({ type: 'launchStatus', state, message, runId: run?.runId ?? null, runDir: run?.runDir ?? null });
   }
 
+  /** Saves, then checks what was saved; the refusal's reason, or undefined when the launch may go on. */
+  private async ready(): Promise<string | undefined> {
+    if (this.deps.beforeLaunch && !(await this.deps.beforeLaunch())) return 'the file could not be saved: a launch runs what is on disk';
+    this.checked = undefined;
+    if (!this.deps.checkNow) return undefined;
+    const check = await this.deps.checkNow();
+    if ('refused' in check) return check.refused;
+    this.checked = check.diagnostics;
+    return undefined;
+  }
+
+  /** The diagnostics of the launch in progress (checked at launch time), else the form's latest. */
+  private checked: readonly Pick<ValidationDiagnostic, 'severity' | 'message' | 'file' | 'line'>[] | undefined;
+
+  private diagnostics(): readonly Pick<ValidationDiagnostic, 'severity' | 'message' | 'file' | 'line'>[] {
+    return this.checked ?? this.deps.diagnostics();
+  }
+
   /** The panel's Launch: one stage on the chosen backend. Resolves once started (or refused). */
   async launch(p: LaunchParams): Promise<StartedRun | undefined> {
-    if (this.deps.beforeLaunch && !(await this.deps.beforeLaunch())) {
-      this.status('refused', 'the file could not be saved: a launch runs what is on disk');
+    try {
+      return await this.launchChecked(p);
+    } finally {
+      this.checked = undefined; // the panel's preview goes back to the form's latest diagnostics
+    }
+  }
+
+  private async launchChecked(p: LaunchParams): Promise<StartedRun | undefined> {
+    const notReady = await this.ready();
+    if (notReady) {
+      this.status('refused', notReady);
       return undefined;
     }
     const plan = await this.request(p);
@@ -179,12 +216,21 @@ export class FormLaunch {
 
   /** "Run from here": `from` and every later stage, each one's output the next one's input. */
   async runFromHere(from: Stage): Promise<void> {
+    try {
+      await this.runFromHereChecked(from);
+    } finally {
+      this.checked = undefined;
+    }
+  }
+
+  private async runFromHereChecked(from: Stage): Promise<void> {
     if (this.chain && !this.chain.progress().done) {
       this.status('refused', 'a "Run from here" chain is still running in this form');
       return;
     }
-    if (this.deps.beforeLaunch && !(await this.deps.beforeLaunch())) {
-      this.status('refused', 'the file could not be saved: a launch runs what is on disk');
+    const notReady = await this.ready();
+    if (notReady) {
+      this.status('refused', notReady);
       return;
     }
     let chainPlan: ChainPlan;

@@ -68,6 +68,11 @@ export class SampleInspectorSession {
     };
   }
 
+  /** The page was (re)loaded: it is told the labels again, whatever it was told before. */
+  resendLabels(): void {
+    if (this.opts.labels) this.changed();
+  }
+
   labelsState(): LabelsState {
     return this.opts.labels?.state((key) => this.servedKeys.get(key)) ?? { spans: {}, pairs: [] };
   }
@@ -132,7 +137,19 @@ export class SampleInspectorSession {
       const records = this.present(page.records);
       return { matching: page.matching, offset: page.offset, records };
     },
-    timeline: async ({ promptId }) => ({ points: await this.opts.source.timeline(promptId) }),
+    timeline: async ({ promptId }) => {
+      const points = await this.opts.source.timeline(promptId);
+      if (this.opts.labels) {
+        // The Follow panel offers preferences between these: the view must know the pairs among them.
+        for (const p of points) {
+          const record = await this.opts.source.record(p.index);
+          if (record) this.remember(record);
+        }
+        const state = this.labelsState();
+        if (JSON.stringify(state) !== this.lastLabels) this.changed(state);
+      }
+      return { points };
+    },
     compare: async ({ step, promptIds }) => {
       const other = this.opts.compare?.();
       if (!other) return { step: null, title: null, records: promptIds.map(() => null) };

@@ -296,7 +296,7 @@ test('the launch panel shows the exact command before launch: local, torchrun on
   await page.waitForFunction(() => document.querySelector('.launch-status')?.getAttribute('data-state') === 'started');
   assert.equal(host.starts.length, 1);
   assert.equal(host.starts[0].torchrunProcesses, 2);
-  assert.deepEqual(host.starts[0].env, { CUDA_VISIBLE_DEVICES: '0,1' });
+  assert.deepEqual(host.starts[0].env, { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '0,1' });
   assert.equal(host.starts[0].python, PYTHON);
   assert.ok(torchrun.endsWith(` '--run-dir' ${shCommand([host.starts[0].runDir ?? ''])}`), 'the run folder launched is the one shown');
 

@@ -149,3 +149,22 @@ test('every leaf of the 13B recipe can be changed touching only its own line', (
   walk(value, []);
   assert.ok(count > 40, `${count} leaves`);
 });
+
+test('block values (a `- item` list, a | or > scalar) become one line after the colon; the next key and a key-line comment stay', () => {
+  const list = check('a:\n  l:\n    - 1\n    - 2\n  t: 1\n', ['a', 'l'], [3, 4], 3);
+  assert.equal(list, 'a:\n  l: [3, 4]\n  t: 1\n');
+  assert.equal(getIn(parse(list), ['a', 't']), 1, 'the next key is not swallowed');
+  assert.equal(check('a:\n  l:\n    - 1\n  t: 1\n', ['a', 'l'], 'x', 2), 'a:\n  l: x\n  t: 1\n');
+  assert.equal(check('s: |\n    line1\n    line2\nt: 1\n', ['s'], 'hi', 3), 's: hi\nt: 1\n');
+  assert.equal(check('s: > # folded\n    line1\nt: 1\n', ['s'], 'hi', 2), 's: hi # folded\nt: 1\n');
+  assert.equal(check('a:\n  l: # the modules\n    - q\n  t: 1\n', ['a', 'l'], ['k'], 2), 'a:\n  l: [k] # the modules\n  t: 1\n');
+  assert.equal(
+    applyChanges('a:\r\n  l:\r\n    - 1\r\n  t: 1\r\n', editField('a:\r\n  l:\r\n    - 1\r\n  t: 1\r\n', ['a', 'l'], [2])),
+    'a:\r\n  l: [2]\r\n  t: 1\r\n',
+  );
+});
+
+test('flow-list items with flow indicators are quoted; a multi-line string stays on its line', () => {
+  check('l: [q_proj]\n', ['l'], ['v]proj', 'c,d', 'x}', 'a #b'], 1);
+  assert.equal(check('s: x\nt: 1\n', ['s'], 'l1\nl2', 1), 's: "l1\\nl2"\nt: 1\n');
+});

@@ -78,7 +78,15 @@ test('a chain line names each step and where it stopped; the Launch label says w
   assert.equal(launchLabel('slurm', 'PPO', 2), 'Submit PPO to Slurm');
 });
 
-function glue(name: string, opts: { trusted?: boolean; diagnostics?: ValidationDiagnostic[]; noInterpreter?: boolean } = {}) {
+function glue(
+  name: string,
+  opts: {
+    trusted?: boolean;
+    diagnostics?: ValidationDiagnostic[];
+    noInterpreter?: boolean;
+    checkNow?: () => Promise<{ diagnostics: ValidationDiagnostic[] } | { refused: string }>;
+  } = {},
+) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'tiny-ppo.rlhf.yaml');
@@ -107,6 +115,7 @@ function glue(name: string, opts: { trusted?: boolean; diagnostics?: ValidationD
     },
     submitSlurm: (job) => submitSlurm(job, { env: { PATH: join(work, 'none') } }),
     hasSbatch: () => false,
+    checkNow: opts.checkNow,
     log: (line) => assert.fail(line),
   });
   return { launch, posted, starts, configPath, environmentAsked: () => environmentAsked };
@@ -173,4 +182,29 @@ test('Slurm without sbatch: the reason is posted (copy the script), nothing star
   assert.equal(status?.type === 'launchStatus' && status.state, 'failed');
   assert.match(status?.type === 'launchStatus' ? status.message : '', /sbatch not found on PATH/);
   assert.equal(g.starts.length, 0);
+});
+
+test('a launch is checked at launch time: no complete answer refuses it; errors found then refuse it though the form had none', async () => {
+  const unchecked = glue('unchecked', {
+    checkNow: () => Promise.resolve({ refused: 'the config could not be checked: the file checks did not finish within 10 s' }),
+  });
+  await unchecked.launch.launch({ stage: 'ppo', backend: 'local', gpus: [] });
+  const said = unchecked.posted.filter((m) => m.type === 'launchStatus').pop();
+  assert.equal(said?.type === 'launchStatus' && said.state, 'refused');
+  assert.match(said?.type === 'launchStatus' ? said.message : '', /could not be checked/);
+  assert.equal(unchecked.starts.length, 0);
+
+  // The form's diagnostics are a version behind (none); the check at launch finds the error.
+  const stale = glue('stale', { diagnostics: [], checkNow: () => Promise.resolve({ diagnostics: [error] }) });
+  await stale.launch.launch({ stage: 'ppo', backend: 'local', gpus: [] });
+  const refused = stale.posted.filter((m) => m.type === 'launchStatus').pop();
+  assert.equal(refused?.type === 'launchStatus' && refused.state, 'refused');
+  assert.match(refused?.type === 'launchStatus' ? refused.message : '', /kl_coef must be >= 0/);
+  assert.equal(stale.starts.length, 0);
+  // Afterwards the panel's preview reads the form's diagnostics again.
+  assert.ok((await stale.launch.plan({ stage: 'ppo', backend: 'local', gpus: [] })).ok);
+
+  const clean = glue('clean', { checkNow: () => Promise.resolve({ diagnostics: [] }) });
+  await clean.launch.launch({ stage: 'ppo', backend: 'local', gpus: [] });
+  assert.equal(clean.starts.length, 1);
 });

@@ -247,12 +247,23 @@ test('export: LLaVA-RLHF preference pairs, facts by pair id, spans in the judge 
     ],
   );
 
-  // --out elsewhere: the three files go beside it; removed pairs are not exported.
+  // --out elsewhere: the side files go beside it, named after it (a facts.json of the user's own there
+  // stays as it was); removed pairs are not exported.
   store.setPreference(mc, mc2, null);
+  mkdirSync(join(work, 'elsewhere'), { recursive: true });
+  writeFileSync(join(work, 'elsewhere', 'facts.json'), '{"mine": ["keep me"]}');
   const other = store.exportPreferences(join(work, 'elsewhere', 'round2.json'));
   assert.equal(other.pairs, 1);
-  assert.equal(other.factsPath, join(work, 'elsewhere', 'facts.json'));
+  assert.equal(other.factsPath, join(work, 'elsewhere', 'round2.facts.json'));
   assert.equal(JSON.parse(readFileSync(other.path!, 'utf8')).length, 1);
+  assert.equal(readFileSync(join(work, 'elsewhere', 'facts.json'), 'utf8'), '{"mine": ["keep me"]}');
+  // A folder is refused with the reason, and nothing is left behind.
+  assert.throws(() => store.exportPreferences(join(work, 'elsewhere')), /is a folder/);
+  // Every pair removed: the earlier export in labels/ goes too, instead of contradicting "no pair".
+  store.setPreference(a, b, null);
+  const none = store.exportPreferences();
+  assert.equal(none.path, null);
+  assert.ok(!existsSync(join(dir, 'labels', 'preferences.json')));
 });
 
 test('export: human spans go out in code points, as the Python judge counts, when the response has astral characters', () => {

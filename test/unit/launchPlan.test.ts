@@ -46,13 +46,15 @@ test('local: the trainer argv RunManager spawns, its environment, CUDA_VISIBLE_D
     FACT_RLHF_SCHEMA_DIR: '/tool/schema',
     PYTHONUNBUFFERED: '1',
     HF_HUB_OFFLINE: '1',
+    // nvidia-smi's numbering (PCI bus order) is the one CUDA uses: the picked card is the one that runs.
+    CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
     CUDA_VISIBLE_DEVICES: '1',
   });
   assert.equal(
     plan.view.commandLine,
-    `PYTHONPATH='/tool/trainer' FACT_RLHF_SCHEMA_DIR='/tool/schema' PYTHONUNBUFFERED='1' HF_HUB_OFFLINE='1' CUDA_VISIBLE_DEVICES='1' '/venv/bin/python' '-m' 'fact_rlhf' 'ppo' '--config' '${config}' '--run-dir' '${runDir}'`,
+    `PYTHONPATH='/tool/trainer' FACT_RLHF_SCHEMA_DIR='/tool/schema' PYTHONUNBUFFERED='1' HF_HUB_OFFLINE='1' CUDA_DEVICE_ORDER='PCI_BUS_ID' CUDA_VISIBLE_DEVICES='1' '/venv/bin/python' '-m' 'fact_rlhf' 'ppo' '--config' '${config}' '--run-dir' '${runDir}'`,
   );
-  assert.deepEqual(plan.start.env, { CUDA_VISIBLE_DEVICES: '1' });
+  assert.deepEqual(plan.start.env, { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '1' });
   assert.equal(plan.start.torchrunProcesses, undefined);
   assert.deepEqual(plan.view.chain, [{ stage: 'ppo', overrides: [] }]);
   assert.equal(launchPlanView.check(plan.view, 'plan'), undefined, 'the view passes the contract validator');

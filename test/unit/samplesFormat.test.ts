@@ -49,3 +49,12 @@ test('arguments: sorts read best first unless --asc; bad values are named', () =
   assert.match(parseSamplesArgs(['run', '--bogus']) as string, /unknown option --bogus/);
   assert.match(parseSamplesArgs(['a', 'b']) as string, /unexpected argument b/);
 });
+
+test('control characters from a sample file never reach the terminal raw (no escape-sequence injection)', () => {
+  const evil = { ...record, prompt: 'look\x1b]0;pwned\x07 here\x9b2J', response: 'A red cat\x1b[2J on a mat' };
+  const text = formatRecord(evil, true);
+  assert.ok(!/[\x07\x9b]/.test(text), 'BEL and CSI are escaped');
+  // The only ESC left is the span colouring's own.
+  assert.deepEqual(text.match(/\x1b\[[0-9;]*m/g)?.length, (text.match(/\x1b/g) ?? []).length);
+  assert.match(text, /look\\u001b\]0;pwned\\u0007 here\\u009b2J/);
+});

@@ -545,8 +545,12 @@ export class InspectorApp {
     if (at) this.lastSelection = { container, start: at[0], end: at[1] };
   }
 
+  /** The spans a human label starts from: the human's, else the judge's that can be placed (drawn ones). */
   private spansOf(r: InspectorRecord): Span[] {
-    return this.labels.spans[String(r.index)] ?? r.hallucination?.spans ?? [];
+    const human = this.labels.spans[String(r.index)];
+    if (human) return human;
+    const n = r.response.length;
+    return (r.hallucination?.spans ?? []).filter(([start, end, label]) => start >= 0 && start < end && end <= n && label !== '');
   }
 
   private async markSelection(r: InspectorRecord, response: HTMLElement): Promise<void> {

@@ -6,11 +6,11 @@
 // Images are written as the label lines hold them: relative to the run folder (absolute when the
 // sample's image lay outside it), so an rm config uses the export with `data.image_folder: <run folder>`.
 import { utf16SpansToCodePoints } from '../../protocol/spans';
-import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Span } from '../../protocol/webviews/sampleInspector';
-import type { LabelStore, LabelledRecord, PreferenceLine } from './labelStore';
+import { LabelError, type LabelStore, type LabelledRecord, type PreferenceLine } from './labelStore';
 
 export const PREFERENCES_EXPORT = 'preferences.json';
 export const FACTS_EXPORT = 'facts.json';
@@ -95,7 +95,23 @@ function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(value, null, 1)}\n`, 'utf8');
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Where the side files go. In labels/ (the default) they are facts.json and spans.json; beside a file
+ * the user named they are named after it (prefs.json → prefs.facts.json), so a facts.json of the
+ * user's own in that folder is never overwritten.
+ */
+function sidePaths(out: string, isDefault: boolean): { facts: string; spans: string } {
+  if (isDefault) return { facts: join(dirname(out), FACTS_EXPORT), spans: join(dirname(out), SPANS_EXPORT) };
+  const stem = join(dirname(out), basename(out).replace(/\.json$/i, ''));
+  return { facts: `${stem}.facts.json`, spans: `${stem}.spans.json` };
 }
 
 /**
@@ -104,7 +120,9 @@ function writeJson(path: string, value: unknown): void {
  */
 export function exportLabels(store: LabelStore, outPath?: string): ExportResult {
   const out = resolve(outPath ?? join(store.dir, PREFERENCES_EXPORT));
-  const folder = dirname(out);
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new LabelError(`${out} is a folder: name the preference file to write (e.g. ${join(out, PREFERENCES_EXPORT)})`);
+  const side = sidePaths(out, outPath === undefined);
   const spanLines = store.spanLabels();
   const humanSpans = new Map(spanLines.map((l) => [l.key, l.spans ?? []]));
   const pairLines = store.preferences();
@@ -120,10 +138,14 @@ export function exportLabels(store: LabelStore, outPath?: string): ExportResult 
   if (pairs.length) {
     const facts: Record<string, string[]> = {};
     for (const line of pairLines) facts[pairId(line)] = line.a.facts ?? line.b.facts ?? [];
-    result.factsPath = join(folder, FACTS_EXPORT);
+    result.factsPath = side.facts;
     writeJson(result.factsPath, facts);
     writeJson(out, pairs);
     result.path = out;
+  } else if (outPath === undefined) {
+    // Nothing labelled any more: an earlier export in labels/ would say otherwise.
+    rmSync(out, { force: true });
+    rmSync(side.facts, { force: true });
   }
   if (spanLines.length) {
     const spans: SpanExportRecord[] = spanLines.map((l) => ({
@@ -137,8 +159,8 @@ export function exportLabels(store: LabelStore, outPath?: string): ExportResult 
       spans: utf16SpansToCodePoints(l.record.response, l.spans ?? []),
       source: 'human',
     }));
-    result.spansPath = join(folder, SPANS_EXPORT);
+    result.spansPath = side.spans;
     writeJson(result.spansPath, spans);
-  }
+  } else if (outPath === undefined) rmSync(side.spans, { force: true });
   return result;
 }
