@@ -4,8 +4,8 @@
 // reuses the run's open inspector (it jumps to the step) instead of opening a second one.
 // The VS Code-free logic is SampleInspectorSession (viewModels); the source is src/runs/samples.
 import * as vscode from 'vscode';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { inspectorTarget, runDirOf, stepFileNear } from '../runs/samples/locate';
+import { basename, dirname, join } from 'node:path';
+import { inlineImage, inspectorTarget, isInside, runDirOf, stepFileNear } from '../runs/samples/locate';
 import { sampleInspectorContract, type SampleInspectorContract } from '../protocol/webviews/sampleInspector';
 import type { InspectorRecord, InspectorRenderedMessage, ScoreResult } from '../protocol/webviews/sampleInspector';
 import type { MethodOf, ParamsOf, ResultOf } from '../protocol/ipc';
@@ -128,8 +128,9 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
       imageUri: (path) => {
         const uri = vscode.Uri.file(path);
         // Only what the page may load: anything else would be a broken image, so say "no image".
-        const inside = roots.some((r) => isInside(r.fsPath, uri.fsPath));
-        return inside ? panel.webview.asWebviewUri(uri).toString() : null;
+        if (roots.some((r) => isInside(r.fsPath, uri.fsPath))) return panel.webview.asWebviewUri(uri).toString();
+        // Outside the run (a recipe's image_folder elsewhere): the image itself, inlined, if it is one.
+        return inlineImage(path);
       },
       compare: () => entry.compare,
       // No model is loaded in Restricted Mode: the view then offers no what-if.
@@ -303,12 +304,6 @@ export class SampleInspectorProvider implements vscode.CustomReadonlyEditorProvi
     this.renderedEmitter.dispose();
     for (const e of this.open) e.panel.dispose();
   }
-}
-
-/** Whether `path` lies in `root` (after resolving `..`): what a page may load. */
-function isInside(root: string, path: string): boolean {
-  const rel = relative(resolve(root), resolve(path));
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 function isLive(runDir: string | null): boolean {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { inspectorTarget, runDirOf, stepFileNear } from '../../src/runs/samples/locate';
+import { inlineImage, inspectorTarget, isInside, runDirOf, stepFileNear } from '../../src/runs/samples/locate';
 
 test('a step file opens its folder at its step, for ours and the peers', () => {
   assert.deepEqual(inspectorTarget('/r/run-1/samples/step-000120.jsonl'), { path: '/r/run-1/samples', step: 120 });
@@ -35,4 +35,27 @@ test('the step file nearest a step: ties go to the earlier, null means the newes
   assert.equal(stepFileNear(samples, 16), join(samples, 'step-000020.jsonl'));
   assert.equal(stepFileNear(samples, 999), join(samples, 'step-000020.jsonl'));
   assert.equal(stepFileNear(samples, null), join(samples, 'step-000020.jsonl'));
+});
+
+test('a page may load what lies in its root, `..` resolved: not a sibling with the same prefix, not an escape', () => {
+  assert.ok(isInside('/r/run-1', '/r/run-1/images/a.png'));
+  assert.ok(isInside('/r/run-1', '/r/run-1'));
+  assert.ok(!isInside('/r/run-1', '/r/run-10/images/a.png'), 'a sibling whose name starts the same');
+  assert.ok(!isInside('/r/run-1', '/r/run-1/../../etc/passwd'));
+  assert.ok(!isInside('/r/run-1', '/etc/passwd'));
+});
+
+test('an image outside the roots is inlined only when its name and first bytes say image, and it is small', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inline-'));
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8ISfHwMDAxMDAwMDAAAANBAEIfXHKZgAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  writeFileSync(join(dir, 'a.png'), png);
+  writeFileSync(join(dir, 'secret.png'), 'password=hunter2'); // named like an image, is not one
+  writeFileSync(join(dir, 'notes.txt'), png);
+  assert.equal(inlineImage(join(dir, 'a.png')), `data:image/png;base64,${png.toString('base64')}`);
+  assert.equal(inlineImage(join(dir, 'secret.png')), null);
+  assert.equal(inlineImage(join(dir, 'notes.txt')), null, 'only image file names');
+  assert.equal(inlineImage(join(dir, 'missing.png')), null);
 });

@@ -1,7 +1,7 @@
 // Where a sample file sits: which folder the inspector opens for it (the whole run's step files, at
 // its step), which run folder it belongs to, and which step file is nearest a chart click's step.
-import { readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SAMPLES_DIR } from '../runDirectory';
 
 /** A file named for its step (ours, LLaVA-RLHF's, veRL's, TRL's): the inspector opens its folder there. */
@@ -42,4 +42,37 @@ export function stepFileNear(samplesDir: string, step: number | null): string | 
     if (better) best = { name, step: s };
   }
   return best && join(samplesDir, best.name);
+}
+
+/** Largest image inlined from outside the run folder. */
+const MAX_INLINE_IMAGE = 8 * 1024 * 1024;
+const IMAGE_TYPES: [RegExp, string, number[]][] = [
+  [/\.png$/i, 'image/png', [0x89, 0x50, 0x4e, 0x47]],
+  [/\.jpe?g$/i, 'image/jpeg', [0xff, 0xd8, 0xff]],
+  [/\.gif$/i, 'image/gif', [0x47, 0x49, 0x46, 0x38]],
+  [/\.webp$/i, 'image/webp', [0x52, 0x49, 0x46, 0x46]],
+];
+
+/**
+ * An image a record names outside the page's resource roots, as a data: URI (the CSP allows data:
+ * images): only files whose name and first bytes say PNG, JPEG, GIF or WebP, up to 8 MB, so a record
+ * naming any other file shows "no image" and its bytes never reach the page.
+ */
+export function inlineImage(path: string): string | null {
+  const type = IMAGE_TYPES.find(([name]) => name.test(path));
+  if (!type) return null;
+  try {
+    if (statSync(path).size > MAX_INLINE_IMAGE) return null;
+    const bytes = readFileSync(path);
+    if (!type[2].every((b, i) => bytes[i] === b)) return null;
+    return `data:${type[1]};base64,${bytes.toString('base64')}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `path` lies in `root` (after resolving `..`): what a page may load. */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(resolve(root), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
