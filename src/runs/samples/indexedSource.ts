@@ -182,19 +182,16 @@ export class IndexedSampleSource implements SampleSource {
     return Array.from({ length: this.table.size }, (_, i) => i);
   }
 
+  /** What an answer of `matching` depends on: the query, and the table's size and corrupt count. */
+  private orderKey(p: QueryParams): string {
+    const f = p.filter;
+    return JSON.stringify([p.step, p.sort, p.descending, f.captionType, f.hallucinatedOnly, f.text, this.table.size, this.keys.corrupt]);
+  }
+
   /** Indices matching the step and filter, in the asked order (the last answer is kept). */
   private async matching(p: QueryParams): Promise<number[]> {
     const f = p.filter;
-    const key = JSON.stringify([
-      p.step,
-      p.sort,
-      p.descending,
-      f.captionType,
-      f.hallucinatedOnly,
-      f.text,
-      this.table.size,
-      this.keys.corrupt,
-    ]);
+    const key = this.orderKey(p);
     if (this.order?.key === key) return this.order.indices;
     let scope = p.step === null ? this.all() : (this.byStep.get(p.step) ?? []).slice();
     if (f.captionType !== null || f.hallucinatedOnly || p.sort !== 'index') await this.ensureKeys(scope);
@@ -215,16 +212,7 @@ export class IndexedSampleSource implements SampleSource {
     if (p.sort !== 'index') sortBy(scope, this.keys.sortKey(p.sort as KeyedSort), p.descending);
     else if (p.descending) scope.reverse();
     // The corrupt count may have grown while parsing: key the answer by the state it was made in.
-    const final = JSON.stringify([
-      p.step,
-      p.sort,
-      p.descending,
-      f.captionType,
-      f.hallucinatedOnly,
-      f.text,
-      this.table.size,
-      this.keys.corrupt,
-    ]);
+    const final = this.orderKey(p);
     this.order = { key: final, indices: scope };
     return scope;
   }
